@@ -1,0 +1,189 @@
+package apikeys
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// APIKey is a Platform OAuth API key. Its ID is the OAuth client ID used as
+// iss and sub of the client assertions signed with the key's private keys.
+type APIKey struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// JWKSURL is where the key's public keys are hosted, if they are.
+	JWKSURL string `json:"jwksURL,omitempty"`
+	// JWKSet holds the key's public keys when they are given inline.
+	JWKSet *JWKSet `json:"jwkSet,omitempty"`
+	// Environment is the environment the key belongs to (ID and flag).
+	Environment Environment `json:"environment"`
+}
+
+// CreateAPIKeyRequest is the body of APIKeysService.Create. Set JWKSURL
+// (preferred: keys rotate without API calls) or JWKSet, or neither to start
+// with an empty set.
+type CreateAPIKeyRequest struct {
+	Name    string  `json:"name"`
+	JWKSURL string  `json:"jwksURL,omitempty"`
+	JWKSet  *JWKSet `json:"jwkSet,omitempty"`
+}
+
+// UpdateAPIKeyRequest is the body of APIKeysService.Update. Only the fields
+// that are set are sent; a JWKSet replaces the key's whole set.
+type UpdateAPIKeyRequest struct {
+	Name *string `json:"name,omitempty"`
+	// JWKSURL, when set to "", asks the server to clear the URL.
+	JWKSURL *string `json:"jwksURL,omitempty"`
+	JWKSet  *JWKSet `json:"jwkSet,omitempty"`
+}
+
+// APIKeysService manages Platform OAuth API keys. Get it from Client.APIKeys.
+type APIKeysService struct {
+	client *Client
+}
+
+var (
+	opCreateAPIKey = operation{"APIKeys.Create", nonIdempotent}
+	opGetAPIKey    = operation{"APIKeys.Get", idempotent}
+	opListAPIKeys  = operation{"APIKeys.List", idempotent}
+	opUpdateAPIKey = operation{"APIKeys.Update", idempotent}
+	opDeleteAPIKey = operation{"APIKeys.Delete", idempotentDelete}
+)
+
+type apiKeyPayload struct {
+	APIKey *APIKey `json:"apikey"`
+}
+
+func (p *apiKeyPayload) missing() string {
+	if p.APIKey == nil {
+		return "payload.apikey"
+	}
+	return ""
+}
+
+// Create creates a key in an environment. It is never sent twice once it
+// may have reached the server: if its outcome is unknown the error
+// satisfies IsAmbiguous, and the caller should look for the key with List
+// before creating it again.
+func (s *APIKeysService) Create(ctx context.Context, environmentID string, req CreateAPIKeyRequest) (*APIKey, error) {
+	if err := validateID("environmentID", environmentID); err != nil {
+		return nil, err
+	}
+	if err := validateName("Name", req.Name); err != nil {
+		return nil, err
+	}
+	if err := s.validateKeys(req.JWKSURL != "", req.JWKSURL, req.JWKSet); err != nil {
+		return nil, err
+	}
+	return s.do(ctx, opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
+}
+
+// Get returns one key by its ID (client ID).
+func (s *APIKeysService) Get(ctx context.Context, apiKeyID string) (*APIKey, error) {
+	if err := validateID("apiKeyID", apiKeyID); err != nil {
+		return nil, err
+	}
+	return s.do(ctx, opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+}
+
+// List returns the keys of an environment.
+func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*APIKey, error) {
+	if err := validateID("environmentID", environmentID); err != nil {
+		return nil, err
+	}
+	r, err := s.client.newRequest(opListAPIKeys, http.MethodGet, s.client.baseURL, nil, "v1", "environments", environmentID, "apikeys")
+	if err != nil {
+		return nil, err
+	}
+	p, err := doPlatform[struct {
+		APIKeys []*APIKey `json:"apikeys"`
+	}](ctx, s.client, r)
+	if err != nil {
+		return nil, err
+	}
+	return p.APIKeys, nil
+}
+
+// Update changes the fields of req that are set and returns the updated key.
+func (s *APIKeysService) Update(ctx context.Context, apiKeyID string, req UpdateAPIKeyRequest) (*APIKey, error) {
+	if err := validateID("apiKeyID", apiKeyID); err != nil {
+		return nil, err
+	}
+	if req.Name == nil && req.JWKSURL == nil && req.JWKSet == nil {
+		return nil, invalid("UpdateAPIKeyRequest", "sets no field")
+	}
+	if req.Name != nil {
+		if err := validateName("Name", *req.Name); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.validateKeys(req.JWKSURL != nil && *req.JWKSURL != "", deref(req.JWKSURL), req.JWKSet); err != nil {
+		return nil, err
+	}
+	return s.do(ctx, opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
+}
+
+// Delete deletes a key for good and returns the server's message. If an
+// attempt's reply was lost and the retry finds the key gone, the delete is
+// reported as done with an empty message.
+func (s *APIKeysService) Delete(ctx context.Context, apiKeyID string) (string, error) {
+	if err := validateID("apiKeyID", apiKeyID); err != nil {
+		return "", err
+	}
+	r, err := s.client.newRequest(opDeleteAPIKey, http.MethodDelete, s.client.baseURL, nil, "v1", "apikeys", apiKeyID)
+	if err != nil {
+		return "", err
+	}
+	p, err := doPlatform[struct {
+		Message string `json:"message"`
+	}](ctx, s.client, r)
+	return p.Message, err
+}
+
+// do sends a call whose payload is {"apikey": {...}}.
+func (s *APIKeysService) do(ctx context.Context, op operation, method string, body any, segments ...string) (*APIKey, error) {
+	r, err := s.client.newRequest(op, method, s.client.baseURL, body, segments...)
+	if err != nil {
+		return nil, err
+	}
+	p, err := doPlatform[apiKeyPayload](ctx, s.client, r)
+	if err != nil {
+		return nil, err
+	}
+	return p.APIKey, nil
+}
+
+// validateKeys checks the public keys of a create or update.
+func (s *APIKeysService) validateKeys(hasURL bool, jwksURL string, set *JWKSet) error {
+	if hasURL {
+		if _, err := checkURL("JWKSURL", jwksURL, s.client.insecureHTTP); err != nil {
+			return err
+		}
+	}
+	if set != nil {
+		if err := set.Validate(); err != nil {
+			return invalid("JWKSet", "%s", strings.TrimPrefix(err.Error(), "apikeys: invalid JWK set: "))
+		}
+	}
+	return nil
+}
+
+// validateName checks a key name or label.
+func validateName(field, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return invalid(field, "is empty")
+	case len(name) > 1024:
+		return invalid(field, "is longer than 1024 bytes")
+	case hasControl(name):
+		return invalid(field, "contains control characters")
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

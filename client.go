@@ -1,0 +1,980 @@
+package apikeys
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is this SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Base URLs of the Platform API and its token endpoint.
+const (
+	DefaultBaseURL  = "https://api.redoxengine.com/platform"
+	CanadaBaseURL   = "https://api.ca.redoxengine.com/platform"
+	DefaultTokenURL = "https://api.redoxengine.com/v2/auth/token"
+	CanadaTokenURL  = "https://api.ca.redoxengine.com/v2/auth/token"
+)
+
+const (
+	// DefaultMaxResponseBytes caps how much of a successful reply is read.
+	DefaultMaxResponseBytes = 8 << 20
+	// maxErrorBodyBytes caps how much of an error reply is read and kept.
+	maxErrorBodyBytes = 64 << 10
+	// maxIDLength bounds path parameters; real IDs are far shorter.
+	maxIDLength = 256
+)
+
+// Client talks to the Platform API (APIKeys, Environments) and, when
+// configured with WithLegacy, to the legacy key API (Legacy). It is safe
+// for concurrent use. Every call goes through one request path with the
+// SDK's retry rules and error model.
+type Client struct {
+	// APIKeys manages Platform OAuth API keys.
+	APIKeys *APIKeysService
+	// Environments lists Platform environments.
+	Environments *EnvironmentsService
+	// Legacy manages legacy user and app API keys.
+	Legacy *LegacyService
+
+	baseURL          *url.URL
+	tokens           TokenSource
+	legacy           *legacyConfig
+	http             *retryablehttp.Client
+	retry            RetryPolicy
+	logger           *slog.Logger
+	userAgent        string
+	insecureHTTP     bool
+	maxResponseBytes int64
+
+	// sleep waits between attempts; tests replace it to run without waiting.
+	sleep func(ctx context.Context, d time.Duration) error
+	// jitter returns a number in [0, 1) for backoff jitter.
+	jitter func() float64
+	now    func() time.Time
+}
+
+// String describes the client without any credential.
+func (c *Client) String() string {
+	return fmt.Sprintf("apikeys.Client{baseURL: %s, legacy: %t}", c.baseURL, c.legacy != nil)
+}
+
+// GoString is like String, so %#v shows no credential either.
+func (c *Client) GoString() string { return c.String() }
+
+// RetryPolicy says how often and how patiently a failed call is retried.
+// Only failures that are safe to repeat for the call are retried (see the
+// README's retry table); waits grow exponentially with full jitter between
+// MinWait and MaxWait, and a Retry-After reply header is honoured up to MaxWait.
+type RetryPolicy struct {
+	// MaxRetries is the number of attempts after the first; 0 disables retries.
+	MaxRetries int
+	// MinWait is the shortest wait between attempts.
+	MinWait time.Duration
+	// MaxWait is the longest wait between attempts, Retry-After included.
+	MaxWait time.Duration
+}
+
+// DefaultRetryPolicy is used when WithRetry is not given.
+var DefaultRetryPolicy = RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 20 * time.Second}
+
+// Option configures a Client. Options validate their arguments; NewClient
+// returns the first error as a *ValidationError.
+type Option func(*options) error
+
+// options collects what the Option functions set, checked as a whole by NewClient.
+type options struct {
+	baseURL          string
+	tokens           TokenSource
+	legacy           *LegacyConfig
+	httpClient       *http.Client
+	retry            RetryPolicy
+	logger           *slog.Logger
+	userAgent        string
+	insecureHTTP     bool
+	maxResponseBytes int64
+}
+
+// WithBaseURL sets the Platform base URL (default DefaultBaseURL). It must be
+// absolute https; plain http is accepted for loopback hosts, and for any host
+// with WithInsecureHTTP.
+func WithBaseURL(rawURL string) Option {
+	return func(o *options) error {
+		if rawURL == "" {
+			return invalid("WithBaseURL", "is empty")
+		}
+		o.baseURL = rawURL
+		return nil
+	}
+}
+
+// WithToken authenticates Platform calls with a fixed bearer token.
+func WithToken(token string) Option {
+	return func(o *options) error {
+		if strings.TrimSpace(token) == "" {
+			return invalid("WithToken", "token is empty")
+		}
+		if strings.ContainsAny(token, "\r\n\x00 ") {
+			return invalid("WithToken", "token contains spaces or control characters")
+		}
+		if o.tokens != nil {
+			return invalid("WithToken", "a token or token source is already set")
+		}
+		o.tokens = &staticTokenSource{token: &Token{AccessToken: token, TokenType: "Bearer"}}
+		return nil
+	}
+}
+
+// WithTokenSource authenticates Platform calls with tokens from ts, asked
+// for before every attempt (see TokenSource).
+func WithTokenSource(ts TokenSource) Option {
+	return func(o *options) error {
+		if ts == nil {
+			return invalid("WithTokenSource", "token source is nil")
+		}
+		if o.tokens != nil {
+			return invalid("WithTokenSource", "a token or token source is already set")
+		}
+		o.tokens = ts
+		return nil
+	}
+}
+
+// WithHTTPClient sends requests with a copy of hc (its Transport, Jar and
+// Timeout). hc itself is never modified. Without it each Client gets its
+// own pooled transport.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error {
+		if hc == nil {
+			return invalid("WithHTTPClient", "client is nil")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// WithRetry replaces DefaultRetryPolicy.
+func WithRetry(p RetryPolicy) Option {
+	return func(o *options) error {
+		switch {
+		case p.MaxRetries < 0:
+			return invalid("WithRetry", "MaxRetries is negative")
+		case p.MaxRetries > 100:
+			return invalid("WithRetry", "MaxRetries is over 100")
+		case p.MinWait < 0:
+			return invalid("WithRetry", "MinWait is negative")
+		case p.MaxWait < 0:
+			return invalid("WithRetry", "MaxWait is negative")
+		case p.MaxWait < p.MinWait:
+			return invalid("WithRetry", "MaxWait is shorter than MinWait")
+		}
+		o.retry = p
+		return nil
+	}
+}
+
+// WithLogger logs each attempt and retry decision at debug level: operation,
+// method, URL path, status, wait. Headers and bodies are never logged.
+// Without it the Client is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return invalid("WithLogger", "logger is nil (omit the option for no logging)")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithUserAgent appends ua to the User-Agent header "apikeys-go/<Version>".
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		if ua == "" || hasControl(ua) {
+			return invalid("WithUserAgent", "is empty or has control characters")
+		}
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows plain http base URLs and jwksURL values for
+// non-loopback hosts. Use it only on trusted networks.
+func WithInsecureHTTP() Option {
+	return func(o *options) error {
+		o.insecureHTTP = true
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps how much of a successful reply is read
+// (default DefaultMaxResponseBytes). A larger reply fails with a *DecodeError.
+func WithMaxResponseBytes(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return invalid("WithMaxResponseBytes", "must be positive")
+		}
+		o.maxResponseBytes = n
+		return nil
+	}
+}
+
+// NewClient returns a Client configured by opts.
+func NewClient(opts ...Option) (*Client, error) {
+	o := options{
+		baseURL:          DefaultBaseURL,
+		retry:            DefaultRetryPolicy,
+		maxResponseBytes: DefaultMaxResponseBytes,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, invalid("Option", "is nil")
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	base, err := parseServiceURL("WithBaseURL", o.baseURL, o.insecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		baseURL:          base,
+		tokens:           o.tokens,
+		retry:            o.retry,
+		logger:           o.logger,
+		insecureHTTP:     o.insecureHTTP,
+		maxResponseBytes: o.maxResponseBytes,
+		userAgent:        "apikeys-go/" + Version,
+		sleep:            sleepContext,
+		jitter:           randFloat,
+		now:              time.Now,
+	}
+	if o.userAgent != "" {
+		c.userAgent += " " + o.userAgent
+	}
+	if o.legacy != nil {
+		if c.legacy, err = newLegacyConfig(*o.legacy, o.insecureHTTP); err != nil {
+			return nil, err
+		}
+	}
+	c.http = &retryablehttp.Client{
+		HTTPClient:   copyHTTPClient(o.httpClient),
+		RetryMax:     c.retry.MaxRetries + 1, // +1 for the retry after a 401; checkRetry enforces MaxRetries
+		CheckRetry:   c.checkRetry,
+		Backoff:      noBackoff,
+		PrepareRetry: c.prepareRetry,
+		// Without it the last reply is dropped for a "giving up" error.
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		// Logger stays nil: retryablehttp would log to stderr. The SDK logs
+		// through WithLogger in its own hooks.
+	}
+	if c.logger != nil {
+		c.http.RequestLogHook = c.logAttempt
+	}
+	c.APIKeys = &APIKeysService{client: c}
+	c.Environments = &EnvironmentsService{client: c}
+	c.Legacy = &LegacyService{client: c}
+	return c, nil
+}
+
+// copyHTTPClient copies hc so the caller's client is never modified, gives
+// it a private pooled transport when it has none (retryablehttp closes the
+// transport's idle connections after a failed call), and adds the redirect
+// policy.
+func copyHTTPClient(hc *http.Client) *http.Client {
+	var cp http.Client
+	if hc != nil {
+		cp = *hc
+	}
+	if cp.Transport == nil {
+		cp.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	next := cp.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkRedirect(req, via); err != nil {
+			return err
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errTooManyRedirects
+		}
+		return nil
+	}
+	return &cp
+}
+
+var (
+	errInsecureRedirect = errors.New("apikeys: refusing redirect from https to http")
+	errTooManyRedirects = errors.New("apikeys: stopped after 10 redirects")
+)
+
+// checkRedirect refuses https -> http downgrades and strips credentials
+// before following a redirect to another host. net/http strips
+// Authorization and Cookie itself, but not X-FH-AUTH-USER.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	if first.URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return errInsecureRedirect
+	}
+	if req.URL.Host != first.URL.Host {
+		for _, h := range []string{"Authorization", legacyAuthHeader, "Cookie"} {
+			req.Header.Del(h)
+		}
+	}
+	return nil
+}
+
+// parseServiceURL checks a base URL given to an option.
+func parseServiceURL(field, raw string, insecureHTTP bool) (*url.URL, error) {
+	u, err := checkURL(field, raw, insecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, invalid(field, "must not have a query or fragment")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// checkURL accepts an absolute https URL without user info, or http for a
+// loopback host (any host with insecureHTTP).
+func checkURL(field, raw string, insecureHTTP bool) (*url.URL, error) {
+	if len(raw) > 2048 {
+		return nil, invalid(field, "URL is longer than 2048 bytes")
+	}
+	if hasControl(raw) {
+		return nil, invalid(field, "URL has control characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, invalid(field, "is not a URL")
+	}
+	if !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return nil, invalid(field, "must be an absolute URL with a host")
+	}
+	if u.User != nil {
+		return nil, invalid(field, "must not carry user info")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !insecureHTTP && !isLoopback(u.Hostname()) {
+			return nil, invalid(field, "must use https (plain http only for loopback hosts, or with WithInsecureHTTP)")
+		}
+	default:
+		return nil, invalid(field, "must use https")
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return true
+		}
+	}
+	return false
+}
+
+// validateID checks a path parameter. IDs are path-escaped as well; this
+// catches mistakes (an empty ID would silently address the collection).
+func validateID(field, id string) error {
+	switch {
+	case id == "":
+		return invalid(field, "is empty")
+	case len(id) > maxIDLength:
+		return invalid(field, "is longer than %d bytes", maxIDLength)
+	case strings.Contains(id, "/") || strings.Contains(id, `\`):
+		return invalid(field, "contains a slash")
+	case strings.Contains(id, ".."):
+		return invalid(field, `contains ".."`)
+	case id == ".":
+		return invalid(field, `is "."`)
+	case hasControl(id):
+		return invalid(field, "contains control characters")
+	case strings.TrimSpace(id) != id:
+		return invalid(field, "has leading or trailing spaces")
+	}
+	return nil
+}
+
+// retryClass says when a call may be sent again.
+type retryClass int
+
+const (
+	// idempotent calls (reads, PATCH) give the same result when repeated.
+	idempotent retryClass = iota
+	// idempotentDelete calls may be repeated; "not found" on a repeat that
+	// follows an unknown outcome means the first attempt worked.
+	idempotentDelete
+	// nonIdempotent calls (creates) are repeated only when the request
+	// surely never reached the server.
+	nonIdempotent
+)
+
+// operation names a call and its retry class.
+type operation struct {
+	name  string
+	class retryClass
+}
+
+// request is one call's request before sending.
+type request struct {
+	op     operation
+	method string
+	url    *url.URL
+	body   []byte
+	header http.Header
+	bearer bool // add the Platform access token on every attempt
+}
+
+// newRequest builds a request to base joined with the path-escaped segments.
+func (c *Client) newRequest(op operation, method string, base *url.URL, body any, segments ...string) (*request, error) {
+	u := *base
+	var path, raw strings.Builder
+	path.WriteString(base.Path)
+	raw.WriteString(base.EscapedPath())
+	for _, s := range segments {
+		path.WriteByte('/')
+		path.WriteString(s)
+		raw.WriteByte('/')
+		raw.WriteString(url.PathEscape(s))
+	}
+	u.Path, u.RawPath = path.String(), raw.String()
+	r := &request{op: op, method: method, url: &u, header: make(http.Header, 4)}
+	r.header.Set("Accept", "application/json")
+	r.header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("apikeys: %s: encoding request: %w", op.name, err)
+		}
+		r.body = b
+		r.header.Set("Content-Type", "application/json")
+	}
+	return r, nil
+}
+
+// attempt is the state of one call across its attempts. It rides in the
+// request context, which is how checkRetry and prepareRetry find it.
+type attempt struct {
+	op          operation
+	bearer      bool
+	token       *Token // the token sent on the latest attempt
+	attempts    int
+	retries     int
+	authRetried bool
+	wait        time.Duration
+	unknown     bool  // an earlier attempt may have been applied by the server
+	authErr     error // why the token for a retry could not be had
+
+	// Set from transport goroutines by the httptrace hooks of calls that
+	// are not idempotent; reset after each attempt.
+	traced atomic.Bool // the transport reports its progress
+	wrote  atomic.Bool // request headers were written to a connection
+}
+
+// surelyNotSent reports whether a failed attempt cannot have reached the
+// server: the dial failed, or the transport got no further than that.
+func (st *attempt) surelyNotSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return st.traced.Load() && !st.wrote.Load()
+}
+
+type attemptKey struct{}
+
+func attemptFrom(ctx context.Context) *attempt {
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	return a
+}
+
+// send runs the request with retries and returns the final reply, whatever
+// its status, or the final transport or context error.
+func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attempt, error) {
+	if ctx == nil {
+		return nil, nil, invalid("ctx", "is nil")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, &contextError{op: r.op.name, err: err}
+	}
+	st := &attempt{op: r.op, bearer: r.bearer}
+	ctx = context.WithValue(ctx, attemptKey{}, st)
+	if r.op.class != idempotent {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			GetConn:      func(string) { st.traced.Store(true) },
+			WroteHeaders: func() { st.wrote.Store(true) },
+		})
+	}
+	var body any
+	if r.body != nil {
+		body = r.body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
+	}
+	req.Header = r.header
+	if err := c.authorize(ctx, req.Request, st); err != nil {
+		return nil, st, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, st, c.transportError(ctx, st, err)
+	}
+	return resp, st, nil
+}
+
+// transportError turns a failure without a usable reply into the SDK's
+// error: a context error, a token error, or a *TransportError; wrapped in
+// an *AmbiguousError when a create may have been applied.
+func (c *Client) transportError(ctx context.Context, st *attempt, err error) error {
+	var out error
+	switch {
+	case ctx.Err() != nil:
+		out = &contextError{op: st.op.name, err: ctx.Err()}
+	case st.authErr != nil:
+		out = st.authErr
+	default:
+		out = &TransportError{Op: st.op.name, Err: err}
+	}
+	if st.op.class == nonIdempotent && st.unknown {
+		return &AmbiguousError{Op: st.op.name, Err: out}
+	}
+	return out
+}
+
+// authorize sets the Platform access token for the next attempt.
+func (c *Client) authorize(ctx context.Context, req *http.Request, st *attempt) error {
+	if !st.bearer {
+		return nil
+	}
+	if c.tokens == nil {
+		return fmt.Errorf("%w: %s needs WithToken or WithTokenSource", ErrNotConfigured, st.op.name)
+	}
+	tok, err := c.tokens.Token(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return &contextError{op: st.op.name, err: ctx.Err()}
+		}
+		return fmt.Errorf("apikeys: %s: getting access token: %w", st.op.name, err)
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return fmt.Errorf("apikeys: %s: token source returned an empty token", st.op.name)
+	}
+	st.token = tok
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return nil
+}
+
+// checkRetry is the retryablehttp CheckRetry: it applies the retry table.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st := attemptFrom(ctx)
+	if st == nil {
+		return false, err
+	}
+	st.attempts++
+	retry := false
+	if err != nil {
+		notSent := st.surelyNotSent(err)
+		if !notSent {
+			st.unknown = true
+		}
+		if ctx.Err() != nil || !retryableTransportError(err) {
+			return false, nil
+		}
+		retry = st.op.class != nonIdempotent || notSent
+	} else {
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			// A rejected token: nothing was applied. Get a new one and
+			// try once more if the source can drop the old one.
+			if inv, ok := c.tokens.(tokenInvalidator); ok && st.bearer && !st.authRetried && st.token != nil {
+				inv.Invalidate(st.token)
+				st.authRetried = true
+				st.wait = 0
+				c.logRetry(ctx, st, resp, nil)
+				return true, nil
+			}
+		case http.StatusTooManyRequests:
+			retry = true // refused before processing: safe for every call
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			st.unknown = true
+			retry = st.op.class != nonIdempotent
+		}
+	}
+	st.traced.Store(false)
+	st.wrote.Store(false)
+	if !retry || st.retries >= c.retry.MaxRetries {
+		return false, nil
+	}
+	wait := c.retry.backoff(st.retries, resp, c.now(), c.jitter())
+	if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
+		// The wait would outlast the caller: return the last result now.
+		return false, nil
+	}
+	st.retries++
+	st.wait = wait
+	c.logRetry(ctx, st, resp, err)
+	return true, nil
+}
+
+// noBackoff stands in for retryablehttp's Backoff, which gets no context:
+// the SDK waits in prepareRetry instead, where the context is at hand, so
+// the wait ends with the context and tests can replace the clock.
+func noBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
+
+// prepareRetry waits the backoff chosen by checkRetry and refreshes the
+// access token before the next attempt.
+func (c *Client) prepareRetry(req *http.Request) error {
+	ctx := req.Context()
+	st := attemptFrom(ctx)
+	if st == nil {
+		return nil
+	}
+	if err := c.sleep(ctx, st.wait); err != nil {
+		return err
+	}
+	if err := c.authorize(ctx, req, st); err != nil {
+		st.authErr = err
+		return err
+	}
+	return nil
+}
+
+// retryableTransportError is false for failures a repeat cannot fix.
+func retryableTransportError(err error) bool {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects):
+		return false
+	case isCertificateError(err):
+		return false
+	case strings.Contains(err.Error(), "unsupported protocol scheme"):
+		return false
+	}
+	return true
+}
+
+// backoff returns the wait before retry number n+1: Retry-After when the
+// reply has one (capped at MaxWait, plus up to MinWait of jitter), else
+// exponential growth from MinWait with full jitter, capped at MaxWait.
+func (p RetryPolicy) backoff(n int, resp *http.Response, now time.Time, jitter float64) time.Duration {
+	if resp != nil {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+			return min(ra+time.Duration(jitter*float64(p.MinWait)), p.MaxWait)
+		}
+	}
+	ceiling := p.MaxWait
+	if n < 62 && p.MinWait > 0 && p.MinWait<<n > 0 && p.MinWait<<n < ceiling {
+		ceiling = p.MinWait << n
+	}
+	return p.MinWait + time.Duration(jitter*float64(ceiling-p.MinWait))
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		var secs int64
+		for _, ch := range v {
+			if ch < '0' || ch > '9' {
+				return 0, false
+			}
+			secs = secs*10 + int64(ch-'0')
+			if secs > 1<<31 {
+				return 0, false
+			}
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
+
+// sleepContext waits d or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
+	st := attemptFrom(req.Context())
+	if st == nil {
+		return
+	}
+	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "apikeys: sending request",
+		slog.String("op", st.op.name), slog.String("method", req.Method),
+		slog.String("url", redactURL(req.URL)), slog.Int("attempt", n+1))
+}
+
+func (c *Client) logRetry(ctx context.Context, st *attempt, resp *http.Response, err error) {
+	if c.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("op", st.op.name), slog.Int("attempt", st.attempts), slog.Duration("wait", st.wait)}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "apikeys: retrying", attrs...)
+}
+
+// redactURL drops user info, query and fragment, which may hold secrets.
+func redactURL(u *url.URL) string {
+	cp := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return cp.String()
+}
+
+// readBody reads at most limit bytes of the reply body and closes it.
+func readBody(resp *http.Response, limit int64) ([]byte, bool, error) {
+	defer resp.Body.Close()
+	size := int64(512)
+	if resp.ContentLength > 0 {
+		size = min(resp.ContentLength+1, limit+1)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	b := buf.Bytes()
+	if int64(len(b)) > limit {
+		return b[:limit], true, err
+	}
+	return b, false, err
+}
+
+// checkResponse turns a non-2xx Platform reply into an *APIError.
+func checkResponse(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	body, _, _ := readBody(resp, maxErrorBodyBytes)
+	return &APIError{
+		StatusCode: resp.StatusCode,
+		Method:     resp.Request.Method,
+		URL:        redactURL(resp.Request.URL),
+		Message:    errorMessage(body),
+		Body:       body,
+		Header:     resp.Header,
+	}
+}
+
+// errorMessage finds the server's explanation in an error body, best effort.
+func errorMessage(body []byte) string {
+	var e struct {
+		Message          string `json:"message"`
+		Error            any    `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		Payload          struct {
+			Message string `json:"message"`
+		} `json:"payload"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = e.Payload.Message
+	}
+	if s, ok := e.Error.(string); ok && msg == "" {
+		msg = s
+	}
+	if e.ErrorDescription != "" {
+		if msg != "" {
+			msg += ": "
+		}
+		msg += e.ErrorDescription
+	}
+	return excerpt([]byte(msg), 512)
+}
+
+// Meta is the "meta" member of every Platform reply.
+type Meta struct {
+	// Version is the payload format's version, e.g. "1.0.0".
+	Version string `json:"version"`
+	// TotalRecords and PageSize appear on paged lists.
+	TotalRecords int `json:"totalRecords,omitempty"`
+	PageSize     int `json:"pageSize,omitempty"`
+}
+
+// supportedMajorVersion is the payload format this SDK decodes.
+const supportedMajorVersion = "1"
+
+type envelope[T any] struct {
+	Meta    Meta `json:"meta"`
+	Payload T    `json:"payload"`
+}
+
+// Response describes the reply to a call. Pass one to CaptureResponse to
+// have a call fill it in.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	// Version is the Platform reply's meta.version ("" for legacy calls).
+	Version string
+	// Attempts counts the HTTP attempts the call made.
+	Attempts int
+}
+
+type responseKey struct{}
+
+// CaptureResponse returns a context that makes the call it is passed to
+// fill in r after its last attempt.
+func CaptureResponse(ctx context.Context, r *Response) context.Context {
+	return context.WithValue(ctx, responseKey{}, r)
+}
+
+func capture(ctx context.Context, resp *http.Response, st *attempt, version string) {
+	r, _ := ctx.Value(responseKey{}).(*Response)
+	if r == nil {
+		return
+	}
+	if st != nil {
+		r.Attempts = st.attempts
+	}
+	if resp != nil {
+		r.StatusCode, r.Header = resp.StatusCode, resp.Header
+	}
+	r.Version = version
+}
+
+// doPlatform sends a Platform request and decodes the payload of its
+// envelope into a T.
+func doPlatform[T any](ctx context.Context, c *Client, r *request) (T, error) {
+	var zero T
+	r.bearer = true
+	resp, st, err := c.send(ctx, r)
+	if err != nil {
+		capture(ctx, nil, st, "")
+		return zero, err
+	}
+	if err := checkResponse(resp); err != nil {
+		capture(ctx, resp, st, "")
+		if r.op.class == idempotentDelete && st.unknown && errors.Is(err, ErrNotFound) {
+			// An earlier attempt deleted it; its reply was lost.
+			return zero, nil
+		}
+		if r.op.class == nonIdempotent && st.unknown {
+			return zero, &AmbiguousError{Op: r.op.name, Err: err}
+		}
+		return zero, err
+	}
+	body, tooBig, err := readBody(resp, c.maxResponseBytes)
+	var env envelope[T]
+	switch {
+	case err != nil:
+		err = newDecodeError(resp, body, fmt.Errorf("reading body: %w", err))
+	case tooBig:
+		err = newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", c.maxResponseBytes))
+	case len(bytes.TrimSpace(body)) == 0:
+		err = newDecodeError(resp, nil, errors.New("empty body"))
+	default:
+		if jerr := json.Unmarshal(body, &env); jerr != nil {
+			err = newDecodeError(resp, body, jerr)
+		} else if p, ok := any(&env.Payload).(interface{ missing() string }); ok && p.missing() != "" {
+			err = newDecodeError(resp, nil, fmt.Errorf("%s is missing", p.missing()))
+		}
+	}
+	if err == nil || len(body) > 0 {
+		// A reply in an unknown format is reported as such, even when
+		// its payload also failed to decode.
+		if verr := checkVersion(env.Meta.Version, body, err != nil); verr != nil {
+			err = verr
+		}
+	}
+	capture(ctx, resp, st, env.Meta.Version)
+	if err != nil {
+		return zero, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
+	}
+	return env.Payload, nil
+}
+
+// checkVersion fails for a meta.version of an unknown major version. When
+// the full decode failed, the version is read on its own.
+func checkVersion(version string, body []byte, decodeFailed bool) error {
+	if decodeFailed {
+		var m struct {
+			Meta Meta `json:"meta"`
+		}
+		if json.Unmarshal(body, &m) != nil {
+			return nil
+		}
+		version = m.Meta.Version
+	}
+	if version == "" {
+		return nil
+	}
+	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	if major != supportedMajorVersion {
+		return fmt.Errorf("%w: meta.version %q (this SDK reads %s.x)", ErrUnsupportedVersion, excerpt([]byte(version), 32), supportedMajorVersion)
+	}
+	return nil
+}
+
+func isCertificateError(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknownAuthority) ||
+		errors.As(err, &hostname) || errors.As(err, &invalidCert)
+}
+
+func randFloat() float64 { return rand.Float64() }

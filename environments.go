@@ -1,0 +1,62 @@
+package apikeys
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+)
+
+// EnvironmentFlag says what an environment is used for. Values the SDK
+// does not know are kept as they came.
+type EnvironmentFlag string
+
+// The documented environment flags.
+const (
+	Production  EnvironmentFlag = "Production"
+	Staging     EnvironmentFlag = "Staging"
+	Development EnvironmentFlag = "Development"
+)
+
+// Known reports whether f is one of the documented flags.
+func (f EnvironmentFlag) Known() bool {
+	return f == Production || f == Staging || f == Development
+}
+
+// Organization is the Redox organization an environment belongs to.
+type Organization struct {
+	ID int `json:"id"`
+}
+
+// Environment is a Platform environment. On an APIKey only ID and Flag are set.
+type Environment struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name,omitempty"`
+	Flag         EnvironmentFlag `json:"environmentFlag"`
+	Organization *Organization   `json:"organization,omitempty"`
+}
+
+// EnvironmentsService lists Platform environments. Get it from Client.Environments.
+type EnvironmentsService struct {
+	client *Client
+}
+
+var opListEnvironments = operation{"Environments.List", idempotent}
+
+// List returns the environments of an organization.
+func (s *EnvironmentsService) List(ctx context.Context, organizationID int) ([]*Environment, error) {
+	if organizationID <= 0 {
+		return nil, invalid("organizationID", "must be positive")
+	}
+	r, err := s.client.newRequest(opListEnvironments, http.MethodGet, s.client.baseURL, nil,
+		"v1", "organizations", strconv.Itoa(organizationID), "environments")
+	if err != nil {
+		return nil, err
+	}
+	p, err := doPlatform[struct {
+		Environments []*Environment `json:"environments"`
+	}](ctx, s.client, r)
+	if err != nil {
+		return nil, err
+	}
+	return p.Environments, nil
+}

@@ -1,0 +1,238 @@
+package apikeys
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Sentinel errors. Match them with errors.Is; an *APIError or *LegacyError
+// matches the sentinel for its HTTP status.
+var (
+	// ErrNotFound matches a 404 reply.
+	ErrNotFound = errors.New("apikeys: not found")
+	// ErrUnauthorized matches a 401 reply: the token or user key is missing, invalid or expired.
+	ErrUnauthorized = errors.New("apikeys: unauthorized")
+	// ErrForbidden matches a 403 reply: the caller lacks the role for the call.
+	ErrForbidden = errors.New("apikeys: forbidden")
+	// ErrConflict matches a 409 reply.
+	ErrConflict = errors.New("apikeys: conflict")
+	// ErrRateLimited matches a 429 reply.
+	ErrRateLimited = errors.New("apikeys: rate limited")
+	// ErrServer matches any 5xx reply.
+	ErrServer = errors.New("apikeys: server error")
+	// ErrUnsupportedVersion is returned when a Platform reply declares a
+	// meta.version whose major version this SDK does not know.
+	ErrUnsupportedVersion = errors.New("apikeys: unsupported payload version")
+	// ErrNotConfigured is returned by a call whose API the Client was not
+	// configured for (no token for Platform calls, no WithLegacy for legacy
+	// calls). It is returned before any I/O.
+	ErrNotConfigured = errors.New("apikeys: client not configured for this call")
+)
+
+// statusSentinel maps an HTTP status to the sentinel it matches.
+func statusSentinel(status int) error {
+	switch {
+	case status == http.StatusNotFound:
+		return ErrNotFound
+	case status == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case status == http.StatusForbidden:
+		return ErrForbidden
+	case status == http.StatusConflict:
+		return ErrConflict
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status >= 500 && status <= 599:
+		return ErrServer
+	}
+	return nil
+}
+
+// APIError is a non-2xx reply from the Platform API.
+type APIError struct {
+	StatusCode int
+	Method     string
+	// URL is the request URL without query string or user info.
+	URL string
+	// Message is the server's explanation when the body carried one
+	// (message, error, error_description or payload.message).
+	Message string
+	// Body is the start of the raw reply body, at most 64 KiB.
+	Body []byte
+	// Header is the reply's header.
+	Header http.Header
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apikeys: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// Is reports whether the error matches one of the status sentinels
+// (ErrNotFound, ErrUnauthorized, ErrForbidden, ErrConflict, ErrRateLimited, ErrServer).
+func (e *APIError) Is(target error) bool {
+	return target != nil && statusSentinel(e.StatusCode) == target
+}
+
+// ValidationError reports bad input caught before any I/O: nothing was sent.
+type ValidationError struct {
+	// Field names the argument, request field or option at fault.
+	Field string
+	// Reason says what is wrong with it. It never repeats a secret value.
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return "apikeys: invalid " + e.Field + ": " + e.Reason
+}
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// DecodeError reports a 2xx reply whose body is not the JSON the call
+// expects: an HTML page from a proxy, truncated JSON, an empty or oversized body.
+type DecodeError struct {
+	StatusCode  int
+	ContentType string
+	// Excerpt is the start of a body that is not JSON (at most 64 printable
+	// characters). It is empty for JSON bodies, which may hold secrets.
+	Excerpt string
+	// Err is the underlying cause.
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %v", e.StatusCode, e.ContentType, e.Err)
+	if e.Excerpt != "" {
+		msg += fmt.Sprintf(" (body starts %q)", e.Excerpt)
+	}
+	return msg
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+func newDecodeError(resp *http.Response, body []byte, err error) *DecodeError {
+	ct := resp.Header.Get("Content-Type")
+	de := &DecodeError{StatusCode: resp.StatusCode, ContentType: ct, Err: err}
+	if !strings.Contains(ct, "json") && len(body) > 0 && body[0] != '{' && body[0] != '[' {
+		de.Excerpt = excerpt(body, 64)
+	}
+	return de
+}
+
+// excerpt returns up to n printable runes of b, for error messages.
+func excerpt(b []byte, n int) string {
+	var sb strings.Builder
+	for len(b) > 0 && n > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = ' '
+		}
+		sb.WriteRune(r)
+		n--
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+// AmbiguousError reports that a call which must not be repeated (a create)
+// failed after its request may have reached the server: it may or may not
+// have taken effect. The SDK does not retry it, because a second create
+// could make a duplicate (or, for a legacy app key, revoke the first key).
+// Reconcile instead, e.g. by listing keys and looking for the name or label.
+type AmbiguousError struct {
+	// Op names the call, e.g. "APIKeys.Create".
+	Op string
+	// Err is the failure seen: a transport error, a 5xx *APIError, a context error.
+	Err error
+}
+
+func (e *AmbiguousError) Error() string {
+	return "apikeys: " + e.Op + ": outcome unknown, the request may have been applied (not retried): " + e.Err.Error()
+}
+
+func (e *AmbiguousError) Unwrap() error { return e.Err }
+
+// IsAmbiguous reports whether err says a non-repeatable call may or may not
+// have been applied by the server.
+func IsAmbiguous(err error) bool {
+	var ae *AmbiguousError
+	return errors.As(err, &ae)
+}
+
+// IsRetryable reports whether err is worth retrying later by the caller:
+// a rate limit, a 5xx reply or a transport failure. It is false for
+// ambiguous outcomes (reconcile those first), bad input and context ends.
+func IsRetryable(err error) bool {
+	if err == nil || IsAmbiguous(err) {
+		return false
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) || errors.Is(err, errContextEnded) {
+		return false
+	}
+	if errors.Is(err, ErrRateLimited) || errors.Is(err, ErrServer) {
+		return true
+	}
+	var te *TransportError
+	return errors.As(err, &te)
+}
+
+// TransportError is a failure to get any HTTP reply: connection refused or
+// reset, timeout, TLS failure.
+type TransportError struct {
+	Op  string
+	Err error
+}
+
+func (e *TransportError) Error() string { return "apikeys: " + e.Op + ": " + e.Err.Error() }
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// errContextEnded marks errors caused by the caller's context ending.
+var errContextEnded = errors.New("apikeys: context ended")
+
+// contextError wraps ctx.Err() so that errors.Is matches both it and the cause.
+type contextError struct {
+	op  string
+	err error
+}
+
+func (e *contextError) Error() string { return "apikeys: " + e.op + ": " + e.err.Error() }
+
+func (e *contextError) Unwrap() []error { return []error{e.err, errContextEnded} }
+
+// TokenError is an error reply from the OAuth token endpoint (RFC 6749
+// section 5.2).
+type TokenError struct {
+	StatusCode int
+	// Code is the "error" member, e.g. "invalid_request" or "invalid_client".
+	Code string
+	// Description is "error_description"; the server often leaves it blank.
+	Description string
+	// URI is "error_uri".
+	URI string
+}
+
+func (e *TokenError) Error() string {
+	msg := fmt.Sprintf("apikeys: token endpoint: %d %s", e.StatusCode, e.Code)
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	return msg
+}
+
+// Is matches the status sentinels, like APIError.Is.
+func (e *TokenError) Is(target error) bool {
+	return target != nil && statusSentinel(e.StatusCode) == target
+}
