@@ -156,8 +156,14 @@ func (s *APIKeysService) do(ctx context.Context, op operation, method string, bo
 // validateKeys checks the public keys of a create or update.
 func (s *APIKeysService) validateKeys(hasURL bool, jwksURL string, set *JWKSet) error {
 	if hasURL {
-		if _, err := checkURL("JWKSURL", jwksURL, s.client.insecureHTTP); err != nil {
+		// The Platform fetches this URL: plain http, even to loopback,
+		// only with WithInsecureHTTP.
+		u, err := checkURL("JWKSURL", jwksURL, s.client.insecureHTTP)
+		if err != nil {
 			return err
+		}
+		if u.Scheme != "https" && !s.client.insecureHTTP {
+			return invalid("JWKSURL", "must use https (plain http only with WithInsecureHTTP)")
 		}
 	}
 	if set != nil {

@@ -882,6 +882,9 @@ func CaptureResponse(ctx context.Context, r *Response) context.Context {
 }
 
 func capture(ctx context.Context, resp *http.Response, st *attempt, version string) {
+	if ctx == nil {
+		return
+	}
 	r, _ := ctx.Value(responseKey{}).(*Response)
 	if r == nil {
 		return

@@ -185,7 +185,7 @@ func IsRetryable(err error) bool {
 		return true
 	}
 	var te *TransportError
-	return errors.As(err, &te)
+	return errors.As(err, &te) && retryableTransportError(te.Err)
 }
 
 // TransportError is a failure to get any HTTP reply: connection refused or

@@ -1,0 +1,309 @@
+package apikeys_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+func TestAPIKeysCallsSendDocumentedRequests(t *testing.T) {
+	const envID = "497f6eca-6276-4993-bfeb-53cbbbba6f08"
+	name := "renamed"
+	jwksURL := "https://keys.example.com/v2.json"
+	set := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","kid":"k1","crv":"P-384","x":"AAAA","y":"BBBB"}`)}}
+
+	tests := []struct {
+		name       string
+		call       func(context.Context, *apikeys.Client) (any, error)
+		method     string
+		path       string
+		body       string // JSON; "" for no body
+		reply      string
+		wantResult any
+	}{
+		{
+			name: "create with jwksURL",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Create(ctx, envID, apikeys.CreateAPIKeyRequest{Name: "billing", JWKSURL: "https://keys.example.com/jwks.json"})
+			},
+			method: http.MethodPost, path: basePath + "/v1/environments/" + envID + "/apikeys",
+			body:  `{"name":"billing","jwksURL":"https://keys.example.com/jwks.json"}`,
+			reply: envelope(`{"apikey":` + keyJSON + `}`),
+		},
+		{
+			name: "create with jwkSet",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Create(ctx, envID, apikeys.CreateAPIKeyRequest{Name: "billing", JWKSet: set})
+			},
+			method: http.MethodPost, path: basePath + "/v1/environments/" + envID + "/apikeys",
+			body:  `{"name":"billing","jwkSet":{"keys":[{"kty":"EC","kid":"k1","crv":"P-384","x":"AAAA","y":"BBBB"}]}}`,
+			reply: envelope(`{"apikey":` + keyJSON + `}`),
+		},
+		{
+			name: "get",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Get(ctx, "client-1")
+			},
+			method: http.MethodGet, path: basePath + "/v1/apikeys/client-1",
+			reply: envelope(`{"apikey":` + keyJSON + `}`),
+		},
+		{
+			name: "get escapes the ID",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Get(ctx, "a b?c#d%e")
+			},
+			method: http.MethodGet, path: basePath + "/v1/apikeys/a%20b%3Fc%23d%25e",
+			reply: envelope(`{"apikey":` + keyJSON + `}`),
+		},
+		{
+			name: "list",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				keys, err := c.APIKeys.List(ctx, envID)
+				return len(keys), err
+			},
+			method: http.MethodGet, path: basePath + "/v1/environments/" + envID + "/apikeys",
+			reply:      envelope(`{"apikeys":[` + keyJSON + `,` + keyJSON + `]}`),
+			wantResult: 2,
+		},
+		{
+			name: "update sends only the fields set",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Update(ctx, "client-1", apikeys.UpdateAPIKeyRequest{Name: &name})
+			},
+			method: http.MethodPatch, path: basePath + "/v1/apikeys/client-1",
+			body:  `{"name":"renamed"}`,
+			reply: envelope(`{"apikey":` + keyJSON + `}`),
+		},
+		{
+			name: "update jwksURL and set",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Update(ctx, "client-1", apikeys.UpdateAPIKeyRequest{JWKSURL: &jwksURL, JWKSet: set})
+			},
+			method: http.MethodPatch, path: basePath + "/v1/apikeys/client-1",
+			body:  `{"jwksURL":"https://keys.example.com/v2.json","jwkSet":{"keys":[{"kty":"EC","kid":"k1","crv":"P-384","x":"AAAA","y":"BBBB"}]}}`,
+			reply: envelope(`{"apikey":` + keyJSON + `}`),
+		},
+		{
+			name: "delete",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Delete(ctx, "client-1")
+			},
+			method: http.MethodDelete, path: basePath + "/v1/apikeys/client-1",
+			reply:      envelope(`{"message":"API key deleted"}`),
+			wantResult: "API key deleted",
+		},
+		{
+			name: "list environments",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				envs, err := c.Environments.List(ctx, 42)
+				if err != nil {
+					return nil, err
+				}
+				return *envs[0], nil
+			},
+			method: http.MethodGet, path: basePath + "/v1/organizations/42/environments",
+			reply: envelope(`{"environments":[{"id":"e1","name":"Prod","environmentFlag":"Production","organization":{"id":42}}]}`),
+			wantResult: apikeys.Environment{ID: "e1", Name: "Prod", Flag: apikeys.Production,
+				Organization: &apikeys.Organization{ID: 42}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, tt.reply) })
+			c, _ := newClient(t, s, apikeys.WithUserAgent("billing-svc/2.1"))
+
+			got, err := tt.call(context.Background(), c)
+			require.NoError(t, err)
+
+			reqs := s.requests()
+			require.Len(t, reqs, 1)
+			r := reqs[0]
+			assert.Equal(t, tt.method, r.Method)
+			assert.Equal(t, tt.path, r.Path)
+			assert.Equal(t, "Bearer "+testToken, r.Header.Get("Authorization"))
+			assert.Equal(t, "application/json", r.Header.Get("Accept"))
+			assert.Equal(t, "apikeys-go/"+apikeys.Version+" billing-svc/2.1", r.Header.Get("User-Agent"))
+			if tt.body == "" {
+				assert.Empty(t, r.Body)
+				assert.Empty(t, r.Header.Get("Content-Type"))
+			} else {
+				assert.JSONEq(t, tt.body, string(r.Body))
+				assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+			}
+			switch {
+			case tt.wantResult != nil:
+				assert.Equal(t, tt.wantResult, got)
+			default:
+				key, ok := got.(*apikeys.APIKey)
+				require.True(t, ok, "result is %T", got)
+				assert.Equal(t, "client-1", key.ID)
+				assert.Equal(t, "billing", key.Name)
+				assert.Equal(t, apikeys.Staging, key.Environment.Flag)
+				assert.Equal(t, "497f6eca-6276-4993-bfeb-53cbbbba6f08", key.Environment.ID)
+			}
+		})
+	}
+}
+
+func TestAPIKeyDecodesLeniently(t *testing.T) {
+	payload := envelope(`{"apikey":{"id":"c1","name":"n","futureField":{"x":1},
+		"jwkSet":{"keys":[{"kty":"RSA","kid":"r1","n":"sXch","e":"AQAB","alg":"RS384","x5c":["MIIB"]},
+		                  {"kty":"PQC-ML-DSA","kid":"future","pub":"AAAA"}]},
+		"environment":{"id":"e","environmentFlag":"Sandbox"}}}`)
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, payload) })
+	c, _ := newClient(t, s)
+
+	key, err := c.APIKeys.Get(context.Background(), "c1")
+	require.NoError(t, err)
+	require.NotNil(t, key.JWKSet)
+	require.Len(t, key.JWKSet.Keys, 2)
+	assert.Equal(t, "r1", key.JWKSet.Keys[0].KeyID())
+	assert.Equal(t, "RS384", key.JWKSet.Keys[0].Algorithm())
+	assert.Equal(t, "PQC-ML-DSA", key.JWKSet.Keys[1].KeyType())
+	assert.Equal(t, apikeys.EnvironmentFlag("Sandbox"), key.Environment.Flag, "unknown flag keeps its text")
+	assert.False(t, key.Environment.Flag.Known())
+
+	// Every member given is kept when the key is sent back.
+	out, err := json.Marshal(key.JWKSet)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"x5c":["MIIB"]`)
+	assert.Contains(t, string(out), `"pub":"AAAA"`)
+}
+
+func TestEnvironmentFlags(t *testing.T) {
+	for _, f := range []apikeys.EnvironmentFlag{apikeys.Production, apikeys.Staging, apikeys.Development} {
+		assert.True(t, f.Known(), f)
+	}
+	assert.False(t, apikeys.EnvironmentFlag("production").Known(), "flags are case sensitive")
+}
+
+// TestBadInputIsRefusedBeforeIO checks each bad argument gets a
+// *ValidationError naming the field and sends nothing.
+func TestBadInputIsRefusedBeforeIO(t *testing.T) {
+	empty := ""
+	private := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","kid":"k","crv":"P-256","x":"A","y":"B","d":"SECRETD"}`)}}
+	noKid := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","crv":"P-256","x":"A","y":"B"}`)}}
+	noKty := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kid":"k","crv":"P-256","x":"A","y":"B"}`)}}
+	ok := apikeys.CreateAPIKeyRequest{Name: "n"}
+
+	tests := []struct {
+		name  string
+		field string
+		call  func(context.Context, *apikeys.Client) error
+	}{
+		{"empty env ID", "environmentID", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "", ok)
+			return err
+		}},
+		{"env ID with slash", "environmentID", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.List(ctx, "a/b")
+			return err
+		}},
+		{"env ID with dot-dot", "environmentID", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.List(ctx, "..")
+			return err
+		}},
+		{"key ID with newline", "apiKeyID", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Get(ctx, "a\nb")
+			return err
+		}},
+		{"key ID too long", "apiKeyID", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Delete(ctx, strings.Repeat("a", 257))
+			return err
+		}},
+		{"key ID with spaces around", "apiKeyID", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Get(ctx, " id ")
+			return err
+		}},
+		{"empty name", "Name", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "  "})
+			return err
+		}},
+		{"name with control char", "Name", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "a\x00b"})
+			return err
+		}},
+		{"jwksURL http to remote host", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "http://keys.example.com/jwks"})
+			return err
+		}},
+		{"jwksURL relative", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "/jwks.json"})
+			return err
+		}},
+		{"jwksURL with userinfo", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "https://u:p@keys.example.com/jwks"})
+			return err
+		}},
+		{"jwksURL ftp", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "ftp://keys.example.com/jwks"})
+			return err
+		}},
+		{"jwkSet with private member", "JWKSet", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSet: private})
+			return err
+		}},
+		{"jwkSet key without kid", "JWKSet", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSet: noKid})
+			return err
+		}},
+		{"jwkSet key without kty", "JWKSet", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{JWKSet: noKty})
+			return err
+		}},
+		{"empty update", "UpdateAPIKeyRequest", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{})
+			return err
+		}},
+		{"update to empty name", "Name", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{Name: &empty})
+			return err
+		}},
+		{"organization ID zero", "organizationID", func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.Environments.List(ctx, 0)
+			return err
+		}},
+		{"nil context", "ctx", func(_ context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Get(nil, "id") //nolint:staticcheck // the nil context is the bad input
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, "{}") })
+			c, _ := newClient(t, s)
+
+			err := tt.call(context.Background(), c)
+			var ve *apikeys.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tt.field, ve.Field)
+			assert.Zero(t, s.count(), "no request may be sent")
+			assert.NotContains(t, err.Error(), "SECRETD")
+		})
+	}
+}
+
+func TestCallWithoutTokenIsNotConfigured(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, "{}") })
+	c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL + basePath))
+	require.NoError(t, err)
+
+	_, err = c.APIKeys.Get(context.Background(), "id")
+	assert.True(t, errors.Is(err, apikeys.ErrNotConfigured), "got %v", err)
+	assert.Zero(t, s.count())
+}
+
+func mustJWK(t *testing.T, s string) apikeys.JWK {
+	t.Helper()
+	k, err := apikeys.ParseJWK([]byte(s))
+	require.NoError(t, err)
+	return k
+}

@@ -1,0 +1,327 @@
+package apikeys_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+func TestNewClientValidatesOptions(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []apikeys.Option
+		field string
+	}{
+		{"empty base URL", []apikeys.Option{apikeys.WithBaseURL("")}, "WithBaseURL"},
+		{"relative base URL", []apikeys.Option{apikeys.WithBaseURL("/platform")}, "WithBaseURL"},
+		{"base URL without host", []apikeys.Option{apikeys.WithBaseURL("https:///platform")}, "WithBaseURL"},
+		{"base URL with user info", []apikeys.Option{apikeys.WithBaseURL("https://u:p@api.example.com")}, "WithBaseURL"},
+		{"base URL with query", []apikeys.Option{apikeys.WithBaseURL("https://api.example.com/p?x=1")}, "WithBaseURL"},
+		{"base URL plain http to remote host", []apikeys.Option{apikeys.WithBaseURL("http://api.example.com/platform")}, "WithBaseURL"},
+		{"base URL ftp", []apikeys.Option{apikeys.WithBaseURL("ftp://api.example.com")}, "WithBaseURL"},
+		{"base URL with newline", []apikeys.Option{apikeys.WithBaseURL("https://api.example.com/\n")}, "WithBaseURL"},
+		{"empty token", []apikeys.Option{apikeys.WithToken(" ")}, "WithToken"},
+		{"token with newline", []apikeys.Option{apikeys.WithToken("abc\r\nX-Evil: 1")}, "WithToken"},
+		{"two tokens", []apikeys.Option{apikeys.WithToken("a"), apikeys.WithToken("b")}, "WithToken"},
+		{"nil token source", []apikeys.Option{apikeys.WithTokenSource(nil)}, "WithTokenSource"},
+		{"nil HTTP client", []apikeys.Option{apikeys.WithHTTPClient(nil)}, "WithHTTPClient"},
+		{"negative retries", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: -1})}, "WithRetry"},
+		{"negative min wait", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MinWait: -time.Second})}, "WithRetry"},
+		{"negative max wait", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MaxWait: -time.Second})}, "WithRetry"},
+		{"max wait below min wait", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MinWait: time.Second, MaxWait: time.Millisecond})}, "WithRetry"},
+		{"nil logger", []apikeys.Option{apikeys.WithLogger(nil)}, "WithLogger"},
+		{"user agent with newline", []apikeys.Option{apikeys.WithUserAgent("svc\r\nX-Evil: 1")}, "WithUserAgent"},
+		{"zero response cap", []apikeys.Option{apikeys.WithMaxResponseBytes(0)}, "WithMaxResponseBytes"},
+		{"nil option", []apikeys.Option{nil}, "Option"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := apikeys.NewClient(tt.opts...)
+			assert.Nil(t, c)
+			var ve *apikeys.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tt.field, ve.Field)
+			assert.NotContains(t, err.Error(), "u:p")
+		})
+	}
+}
+
+func TestNewClientAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []apikeys.Option
+	}{
+		{"defaults", nil},
+		{"Canada", []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL)}},
+		{"loopback http", []apikeys.Option{apikeys.WithBaseURL("http://127.0.0.1:8080/platform/")}},
+		{"localhost http", []apikeys.Option{apikeys.WithBaseURL("http://localhost:8080")}},
+		{"remote http when asked for", []apikeys.Option{apikeys.WithBaseURL("http://api.internal/platform"), apikeys.WithInsecureHTTP()}},
+		{"no retries, no waits", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{})}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := apikeys.NewClient(tt.opts...)
+			require.NoError(t, err)
+			assert.NotNil(t, c.APIKeys)
+			assert.NotNil(t, c.Environments)
+			assert.NotNil(t, c.Legacy)
+		})
+	}
+}
+
+// TestCallerHTTPClientIsNotMutated: the client copies the *http.Client it
+// is given, and still uses its transport.
+func TestCallerHTTPClientIsNotMutated(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+	})
+	var used bool
+	transport := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		used = true
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	hc := &http.Client{Transport: transport, Timeout: time.Minute}
+	c, _ := newClient(t, s, apikeys.WithHTTPClient(hc))
+
+	_, err := c.APIKeys.Get(context.Background(), "k")
+	require.NoError(t, err)
+	assert.True(t, used, "the caller's transport is used")
+	assert.Nil(t, hc.CheckRedirect, "CheckRedirect untouched")
+	assert.Nil(t, hc.Jar)
+	assert.Equal(t, time.Minute, hc.Timeout)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestStatusToError checks the error each non-2xx status gives, and where
+// the message is found.
+func TestStatusToError(t *testing.T) {
+	tests := []struct {
+		status  int
+		body    string
+		want    error
+		message string
+	}{
+		{400, `{"message":"name is required"}`, nil, "name is required"},
+		{401, `{"error":"invalid_token","error_description":"expired"}`, apikeys.ErrUnauthorized, "invalid_token: expired"},
+		{403, `{"payload":{"message":"engineer role required"}}`, apikeys.ErrForbidden, "engineer role required"},
+		{404, ``, apikeys.ErrNotFound, ""},
+		{409, `{"message":"exists"}`, apikeys.ErrConflict, "exists"},
+		{413, `<html>too big</html>`, nil, ""},
+		{422, `{"error":{"code":7}}`, nil, ""},
+		{429, `{"message":"slow down"}`, apikeys.ErrRateLimited, "slow down"},
+		{500, `{"message":"boom"}`, apikeys.ErrServer, "boom"},
+		{501, `{}`, apikeys.ErrServer, ""},
+		{502, `<html>bad gateway</html>`, apikeys.ErrServer, ""},
+		{503, `{"message":"down"}`, apikeys.ErrServer, "down"},
+		{504, `{"message":"timeout"}`, apikeys.ErrServer, "timeout"},
+	}
+	sentinels := []error{apikeys.ErrNotFound, apikeys.ErrUnauthorized, apikeys.ErrForbidden, apikeys.ErrConflict, apikeys.ErrRateLimited, apikeys.ErrServer}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("X-Request-Id", "req-1")
+				reply(w, tt.status, tt.body)
+			})
+			c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}))
+
+			_, err := c.APIKeys.Get(context.Background(), "client-1")
+			var apiErr *apikeys.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tt.status, apiErr.StatusCode)
+			assert.Equal(t, http.MethodGet, apiErr.Method)
+			assert.Equal(t, s.URL+basePath+"/v1/apikeys/client-1", apiErr.URL)
+			assert.Equal(t, tt.message, apiErr.Message)
+			assert.Equal(t, tt.body, string(apiErr.Body))
+			assert.Equal(t, "req-1", apiErr.Header.Get("X-Request-Id"))
+			for _, s := range sentinels {
+				assert.Equal(t, s == tt.want, errors.Is(err, s), "errors.Is(err, %v)", s)
+			}
+			assert.Contains(t, err.Error(), fmt.Sprint(tt.status))
+		})
+	}
+}
+
+func TestErrorBodyIsCapped(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, http.StatusBadRequest, `{"message":"`+strings.Repeat("x", 1<<20)+`"}`)
+	})
+	c, _ := newClient(t, s)
+	_, err := c.APIKeys.Get(context.Background(), "k")
+	var apiErr *apikeys.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, 64<<10)
+	assert.Less(t, len(err.Error()), 1024, "error strings stay short")
+}
+
+// TestDecodeReplies checks 2xx bodies that are not the expected JSON.
+func TestDecodeReplies(t *testing.T) {
+	big := `{"meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"k","name":"` + strings.Repeat("a", 10<<20) + `"}}}`
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		wantDecode  bool
+		wantVersion bool
+		excerpt     string
+	}{
+		{"HTML from a proxy", "text/html", "<html><body>Gateway login</body></html>", true, false, "<html><body>Gateway login</body></html>"},
+		{"truncated JSON", "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"k","na`, true, false, ""},
+		{"empty body", "application/json", "", true, false, ""},
+		{"whitespace body", "application/json", " \n", true, false, ""},
+		{"10 MB body", "application/json", big, true, false, ""},
+		{"payload member missing", "application/json", `{"meta":{"version":"1.0.0"},"payload":{}}`, true, false, ""},
+		{"payload of the wrong type", "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":[1,2]}}`, true, false, ""},
+		{"JSON array", "application/json", `[]`, true, false, ""},
+		{"unknown major version", "application/json", `{"meta":{"version":"2.0.0"},"payload":{"apikey":{"id":"k"}}}`, false, true, ""},
+		{"unknown major version, other shape", "application/json", `{"meta":{"version":"3.1"},"payload":{"apikey":"k"}}`, false, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("Content-Type", tt.contentType)
+				_, _ = io.WriteString(w, tt.body)
+			})
+			c, _ := newClient(t, s)
+			key, err := c.APIKeys.Get(context.Background(), "k")
+			assert.Nil(t, key)
+			require.Error(t, err)
+			var de *apikeys.DecodeError
+			assert.Equal(t, tt.wantDecode, errors.As(err, &de), "DecodeError: %v", err)
+			assert.Equal(t, tt.wantVersion, errors.Is(err, apikeys.ErrUnsupportedVersion), "ErrUnsupportedVersion: %v", err)
+			if de != nil {
+				assert.Equal(t, http.StatusOK, de.StatusCode)
+				assert.Equal(t, tt.excerpt, de.Excerpt)
+			}
+			assert.Less(t, len(err.Error()), 512, "error strings stay short")
+			assert.Equal(t, 1, s.count(), "a bad 2xx body is not retried")
+		})
+	}
+}
+
+func TestVersionIsExposedAndMinorVersionsAccepted(t *testing.T) {
+	for _, v := range []string{"1.0.0", "1.7.2", "1", ""} {
+		t.Run(v, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				reply(w, http.StatusOK, `{"meta":{"version":"`+v+`","totalRecords":1,"links":{"self":"x"}},"payload":{"apikey":`+keyJSON+`,"extra":true}}`)
+			})
+			c, _ := newClient(t, s)
+			var info apikeys.Response
+			key, err := c.APIKeys.Get(apikeys.CaptureResponse(context.Background(), &info), "k")
+			require.NoError(t, err)
+			assert.Equal(t, "client-1", key.ID)
+			assert.Equal(t, v, info.Version)
+			assert.Equal(t, http.StatusOK, info.StatusCode)
+			assert.Equal(t, 1, info.Attempts)
+		})
+	}
+}
+
+func TestMaxResponseBytesOption(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+	})
+	c, _ := newClient(t, s, apikeys.WithMaxResponseBytes(64))
+	_, err := c.APIKeys.Get(context.Background(), "k")
+	var de *apikeys.DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.Contains(t, de.Error(), "exceeds 64 bytes")
+}
+
+// TestSecretsNeverLeak runs successful, failing and retried calls with a
+// debug logger and checks the bearer token appears in no log line, error
+// string or formatted value.
+func TestSecretsNeverLeak(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/ok"):
+			reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+		case strings.HasSuffix(r.URL.Path, "/reset"):
+			hangUp(w)
+		default:
+			reply(w, http.StatusServiceUnavailable, `{"message":"down"}`)
+		}
+	})
+	var logs logBuffer
+	c, _ := newClient(t, s, apikeys.WithLogger(debugLogger(&logs)))
+	var seenText []string
+	for _, id := range []string{"ok", "reset", "fail"} {
+		key, err := c.APIKeys.Get(context.Background(), id)
+		seenText = append(seenText, fmt.Sprintf("%v %+v %#v", key, key, key))
+		if err != nil {
+			seenText = append(seenText, err.Error(), fmt.Sprintf("%v %+v %#v", err, err, err))
+		}
+	}
+	_, err := c.APIKeys.Create(context.Background(), "env", apikeys.CreateAPIKeyRequest{Name: "n"})
+	require.Error(t, err)
+	seenText = append(seenText, err.Error(), fmt.Sprintf("%+v", err))
+	seenText = append(seenText, fmt.Sprintf("%v %+v %#v", c, c, c), fmt.Sprintf("%v %+v", *c, *c))
+
+	require.NotEmpty(t, logs.String(), "the debug logger saw the calls")
+	assert.Contains(t, logs.String(), `"op":"APIKeys.Get"`)
+	assert.Contains(t, logs.String(), `"wait"`)
+	for _, text := range append(seenText, logs.String()) {
+		assert.NotContains(t, text, testToken)
+		assert.NotContains(t, text, testToken[:12])
+	}
+}
+
+func TestSilentByDefault(t *testing.T) {
+	// retryablehttp logs every request to stderr unless told not to; the
+	// SDK must not. Capture stderr around a failing, retried call.
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusBadGateway, `{}`) })
+	c, _ := newClient(t, s)
+	out := captureStderr(t, func() { _, _ = c.APIKeys.Get(context.Background(), "k") })
+	assert.Empty(t, out)
+	assert.Equal(t, 4, s.count())
+}
+
+// TestRedirects: credentials never follow a redirect to another host, and
+// an https -> http redirect is refused.
+func TestRedirects(t *testing.T) {
+	var got http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+	}))
+	defer other.Close()
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		// 127.0.0.1 and localhost are different hosts for the client.
+		target := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + r.URL.Path
+		http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+	})
+	c, _ := newClient(t, s)
+	_, err := c.APIKeys.Get(context.Background(), "k")
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Empty(t, got.Get("Authorization"))
+
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+	c2, err := apikeys.NewClient(apikeys.WithBaseURL(tlsSrv.URL+basePath), apikeys.WithToken(testToken),
+		apikeys.WithHTTPClient(tlsSrv.Client()), apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3}))
+	require.NoError(t, err)
+	got = nil
+	var info apikeys.Response
+	_, err = c2.APIKeys.Get(apikeys.CaptureResponse(context.Background(), &info), "k")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "refusing redirect from https to http")
+	assert.False(t, apikeys.IsRetryable(err))
+	assert.Equal(t, 1, info.Attempts, "a refused redirect is not retried")
+	assert.Nil(t, got, "the http server is never reached")
+}

@@ -1,0 +1,332 @@
+package apikeys_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// platformOp is one Platform call and the reply that makes it succeed.
+type platformOp struct {
+	name  string
+	class string // "read", "delete" or "create": the rows of the retry table
+	ok    string
+	call  func(context.Context, *apikeys.Client) error
+}
+
+func platformOps() []platformOp {
+	name := "n"
+	return []platformOp{
+		{"APIKeys.Get", "read", envelope(`{"apikey":` + keyJSON + `}`), func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Get(ctx, "client-1")
+			return err
+		}},
+		{"APIKeys.List", "read", envelope(`{"apikeys":[]}`), func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.List(ctx, "env-1")
+			return err
+		}},
+		{"Environments.List", "read", envelope(`{"environments":[]}`), func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.Environments.List(ctx, 1)
+			return err
+		}},
+		{"APIKeys.Update", "read", envelope(`{"apikey":` + keyJSON + `}`), func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Update(ctx, "client-1", apikeys.UpdateAPIKeyRequest{Name: &name})
+			return err
+		}},
+		{"APIKeys.Delete", "delete", envelope(`{"message":"deleted"}`), func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Delete(ctx, "client-1")
+			return err
+		}},
+		{"APIKeys.Create", "create", envelope(`{"apikey":` + keyJSON + `}`), func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Create(ctx, "env-1", apikeys.CreateAPIKeyRequest{Name: "n"})
+			return err
+		}},
+	}
+}
+
+// outcome is what a call should end with.
+type outcome struct {
+	attempts  int   // requests the server sees
+	err       error // sentinel the error must match; nil for success
+	ambiguous bool
+}
+
+// TestRetryTable checks every row of the retry table (DESIGN.md section 4)
+// for every Platform call: how many attempts the server sees, whether the
+// outcome is flagged ambiguous, and the final typed error.
+func TestRetryTable(t *testing.T) {
+	type step func(w http.ResponseWriter, okBody string)
+	status := func(code int) step {
+		return func(w http.ResponseWriter, _ string) { reply(w, code, `{"message":"status `+strconv.Itoa(code)+`"}`) }
+	}
+	ok := func(w http.ResponseWriter, body string) { reply(w, http.StatusOK, body) }
+	reset := func(w http.ResponseWriter, _ string) { hangUp(w) }
+
+	success := func(n int) outcome { return outcome{attempts: n} }
+	tests := []struct {
+		name  string
+		steps []step // the last step repeats
+		want  map[string]outcome
+	}{
+		{"429 then ok", []step{status(429), ok}, map[string]outcome{
+			"read": success(2), "delete": success(2), "create": success(2)}},
+		{"429 twice then ok", []step{status(429), status(429), ok}, map[string]outcome{
+			"read": success(3), "delete": success(3), "create": success(3)}},
+		{"500 then ok", []step{status(500), ok}, map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
+		{"502 then ok", []step{status(502), ok}, map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
+		{"503 then ok", []step{status(503), ok}, map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
+		{"504 then ok", []step{status(504), ok}, map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
+		{"reset after send then ok", []step{reset, ok}, map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {1, nil, true}}},
+		{"503 forever", []step{status(503)}, map[string]outcome{
+			"read": {4, apikeys.ErrServer, false}, "delete": {4, apikeys.ErrServer, false}, "create": {1, apikeys.ErrServer, true}}},
+		{"429 forever", []step{status(429)}, map[string]outcome{
+			"read": {4, apikeys.ErrRateLimited, false}, "delete": {4, apikeys.ErrRateLimited, false}, "create": {4, apikeys.ErrRateLimited, false}}},
+		{"400 is final", []step{status(400)}, map[string]outcome{
+			"read": {1, nil, false}, "delete": {1, nil, false}, "create": {1, nil, false}}},
+		{"404 is final", []step{status(404)}, map[string]outcome{
+			"read": {1, apikeys.ErrNotFound, false}, "delete": {1, apikeys.ErrNotFound, false}, "create": {1, apikeys.ErrNotFound, false}}},
+		{"401 with a static token is final", []step{status(401)}, map[string]outcome{
+			"read": {1, apikeys.ErrUnauthorized, false}, "delete": {1, apikeys.ErrUnauthorized, false}, "create": {1, apikeys.ErrUnauthorized, false}}},
+		{"403 is final", []step{status(403)}, map[string]outcome{
+			"read": {1, apikeys.ErrForbidden, false}, "delete": {1, apikeys.ErrForbidden, false}, "create": {1, apikeys.ErrForbidden, false}}},
+		{"reset then 404: the lost reply was a delete", []step{reset, status(404)}, map[string]outcome{
+			"read": {2, apikeys.ErrNotFound, false}, "delete": success(2), "create": {1, nil, true}}},
+		{"500 then 404: the lost reply was a delete", []step{status(500), status(404)}, map[string]outcome{
+			"read": {2, apikeys.ErrNotFound, false}, "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
+		{"429 then 404 is not found", []step{status(429), status(404)}, map[string]outcome{
+			"read": {2, apikeys.ErrNotFound, false}, "delete": {2, apikeys.ErrNotFound, false}, "create": {2, apikeys.ErrNotFound, false}}},
+	}
+	for _, tt := range tests {
+		for _, op := range platformOps() {
+			t.Run(tt.name+"/"+op.name, func(t *testing.T) {
+				want, found := tt.want[op.class]
+				require.True(t, found)
+				s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+					tt.steps[min(n, len(tt.steps)-1)](w, op.ok)
+				})
+				c, _ := newClient(t, s)
+				var info apikeys.Response
+				err := op.call(apikeys.CaptureResponse(context.Background(), &info), c)
+
+				assert.Equal(t, want.attempts, s.count(), "attempts seen by the server")
+				assert.Equal(t, want.attempts, info.Attempts, "attempts reported by CaptureResponse")
+				assert.Equal(t, want.ambiguous, apikeys.IsAmbiguous(err), "IsAmbiguous(%v)", err)
+				if want.attempts > 0 && want.err == nil && !want.ambiguous && tt.name != "400 is final" {
+					assert.NoError(t, err)
+					return
+				}
+				require.Error(t, err)
+				if want.err != nil {
+					assert.ErrorIs(t, err, want.err)
+				}
+				if want.ambiguous {
+					var ae *apikeys.AmbiguousError
+					require.ErrorAs(t, err, &ae)
+					assert.Equal(t, op.name, ae.Op)
+				}
+				var apiErr *apikeys.APIError
+				if errors.As(err, &apiErr) {
+					// The final error is the last reply, with its body.
+					assert.Contains(t, string(apiErr.Body), "status "+strconv.Itoa(apiErr.StatusCode))
+					assert.Equal(t, "status "+strconv.Itoa(apiErr.StatusCode), apiErr.Message)
+				}
+			})
+		}
+	}
+}
+
+// TestConnectionRefused: a dial failure surely never reached the server,
+// so even a create is retried, and the outcome is not ambiguous.
+func TestConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	for _, op := range platformOps() {
+		t.Run(op.name, func(t *testing.T) {
+			c, err := apikeys.NewClient(apikeys.WithBaseURL("http://"+addr+basePath), apikeys.WithToken(testToken),
+				apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 2}))
+			require.NoError(t, err)
+			var info apikeys.Response
+			err = op.call(apikeys.CaptureResponse(context.Background(), &info), c)
+
+			var te *apikeys.TransportError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, op.name, te.Op)
+			assert.False(t, apikeys.IsAmbiguous(err))
+			assert.True(t, apikeys.IsRetryable(err))
+			assert.Equal(t, 3, info.Attempts)
+		})
+	}
+}
+
+// TestTimeoutOfCreateIsAmbiguous: a create that timed out after it was
+// sent may have been applied; it is not repeated.
+func TestTimeoutOfCreateIsAmbiguous(t *testing.T) {
+	release := make(chan struct{})
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	c, _ := newClient(t, s, apikeys.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+
+	_, err := c.APIKeys.Create(context.Background(), "env-1", apikeys.CreateAPIKeyRequest{Name: "n"})
+	assert.True(t, apikeys.IsAmbiguous(err), "got %v", err)
+	assert.Equal(t, 1, s.count())
+
+	_, err = c.APIKeys.Get(context.Background(), "k")
+	var te *apikeys.TransportError
+	assert.ErrorAs(t, err, &te)
+	assert.Equal(t, 5, s.count(), "a read that times out is retried")
+}
+
+func TestRetryWaits(t *testing.T) {
+	httpDate := fixedNow.Add(7 * time.Second).Format(http.TimeFormat)
+	tests := []struct {
+		name       string
+		retryAfter string
+		want       []time.Duration
+	}{
+		// MinWait 100ms, MaxWait 2s, jitter 0.5: MinWait + 0.5*(min(MaxWait, MinWait<<n) - MinWait).
+		{"exponential with jitter", "", []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},
+		{"Retry-After seconds", "1", []time.Duration{1050 * time.Millisecond, 1050 * time.Millisecond, 1050 * time.Millisecond}},
+		{"Retry-After over the cap", "3600", []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{"Retry-After HTTP date over the cap", httpDate, []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{"Retry-After date in the past", fixedNow.Add(-time.Hour).Format(http.TimeFormat), []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}},
+		{"Retry-After garbage falls back", "soon", []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				reply(w, http.StatusTooManyRequests, `{}`)
+			})
+			c, w := newClient(t, s)
+			_, err := c.APIKeys.Get(context.Background(), "k")
+			assert.ErrorIs(t, err, apikeys.ErrRateLimited)
+			assert.Equal(t, tt.want, w.all())
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	p := apikeys.RetryPolicy{MaxRetries: 10, MinWait: time.Second, MaxWait: 20 * time.Second}
+	tests := []struct {
+		name       string
+		n          int
+		retryAfter string
+		jitter     float64
+		want       time.Duration
+	}{
+		{"first, no jitter", 0, "", 0, time.Second},
+		{"first, full jitter", 0, "", 0.999999999, time.Second},
+		{"third, full jitter", 2, "", 1, 4 * time.Second},
+		{"third, half jitter", 2, "", 0.5, 2500 * time.Millisecond},
+		{"capped", 10, "", 1, 20 * time.Second},
+		{"huge attempt number does not overflow", 200, "", 1, 20 * time.Second},
+		{"Retry-After seconds plus jitter", 0, "5", 0.5, 5500 * time.Millisecond},
+		{"Retry-After capped", 0, "120", 0, 20 * time.Second},
+		{"Retry-After date", 0, fixedNow.Add(3 * time.Second).Format(http.TimeFormat), 0, 3 * time.Second},
+		{"Retry-After negative is ignored", 2, "-5", 0, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, apikeys.Backoff(p, tt.n, tt.retryAfter, fixedNow, tt.jitter))
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"120", 2 * time.Minute, true},
+		{" 3 ", 3 * time.Second, true},
+		{fixedNow.Add(time.Minute).Format(http.TimeFormat), time.Minute, true},
+		{"Sun, 06 Nov 1994 08:49:37 GMT", 0, true}, // in the past
+		{"", 0, false},
+		{"1.5", 0, false},
+		{"-1", 0, false},
+		{"99999999999999999999", 0, false},
+		{"tomorrow", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := apikeys.ParseRetryAfter(tt.in, fixedNow)
+		assert.Equal(t, tt.ok, ok, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+// TestDeadlineBeforeWakeUp: when the wait would outlast the caller's
+// deadline the call returns the last reply at once, without waiting.
+func TestDeadlineBeforeWakeUp(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Retry-After", "30")
+		reply(w, http.StatusServiceUnavailable, `{"message":"busy"}`)
+	})
+	c, w := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MinWait: time.Second, MaxWait: time.Minute}))
+	ctx, cancel := context.WithDeadline(context.Background(), fixedNow.Add(10*time.Second))
+	defer cancel()
+
+	_, err := c.APIKeys.Get(ctx, "k")
+	assert.ErrorIs(t, err, apikeys.ErrServer)
+	var apiErr *apikeys.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "busy", apiErr.Message)
+	assert.Equal(t, 1, s.count())
+	assert.Empty(t, w.all(), "no wait may start")
+}
+
+// TestCancelDuringWait: the wait between attempts ends with the context.
+func TestCancelDuringWait(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusBadGateway, `{}`) })
+	c, _ := newClient(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	apikeys.SetRetryClock(c, func(ctx context.Context, d time.Duration) error {
+		cancel() // the caller gives up while the client waits
+		<-ctx.Done()
+		return ctx.Err()
+	}, func() float64 { return 0 }, time.Now)
+
+	_, err := c.APIKeys.Get(ctx, "k")
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, apikeys.IsRetryable(err))
+	assert.Equal(t, 1, s.count())
+
+	// A create cancelled after an ambiguous attempt stays ambiguous.
+	_, err = c.APIKeys.Get(ctx, "k")
+	assert.ErrorIs(t, err, context.Canceled, "an ended context fails before I/O")
+	assert.Equal(t, 1, s.count())
+}
+
+func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusServiceUnavailable, `{}`) })
+	c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}))
+	_, err := c.APIKeys.Get(context.Background(), "k")
+	assert.ErrorIs(t, err, apikeys.ErrServer)
+	assert.True(t, apikeys.IsRetryable(err))
+	assert.Equal(t, 1, s.count())
+}
