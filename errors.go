@@ -236,3 +236,42 @@ func (e *TokenError) Error() string {
 func (e *TokenError) Is(target error) bool {
 	return target != nil && statusSentinel(e.StatusCode) == target
 }
+
+// LegacyError is an error reply from the legacy key API: a non-2xx reply,
+// or a {"status":"error"} body, which the legacy API also sends with HTTP 200.
+type LegacyError struct {
+	// StatusCode is the HTTP status of the reply (often 200).
+	StatusCode int
+	// Message is the server's explanation ("message", or "msg" joined with
+	// "; "), or the start of a body that is not JSON. Credentials and the
+	// key value the call was about are masked in it.
+	Message string
+	// RequestID is the X-FH-REQUEST-ID reply header, for support requests.
+	RequestID string
+}
+
+func (e *LegacyError) Error() string {
+	msg := fmt.Sprintf("apikeys: legacy API error (HTTP %d)", e.StatusCode)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.RequestID != "" {
+		msg += " [request ID " + e.RequestID + "]"
+	}
+	return msg
+}
+
+// Is matches the status sentinels, like APIError.Is. A reply whose status
+// has no sentinel of its own (such as 200) and whose message says "not
+// found" also matches ErrNotFound: that is how the legacy API reports an
+// unknown key.
+func (e *LegacyError) Is(target error) bool {
+	if target == nil {
+		return false
+	}
+	s := statusSentinel(e.StatusCode)
+	if s == nil && target == ErrNotFound {
+		return strings.Contains(strings.ToLower(e.Message), "not found")
+	}
+	return s == target
+}
