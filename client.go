@@ -944,6 +944,11 @@ func doPlatform[T any](ctx context.Context, c *Client, r *request) (T, error) {
 	}
 	capture(ctx, resp, st, env.Meta.Version)
 	if err != nil {
+		if r.op.class == nonIdempotent {
+			// The create was most likely applied but its reply is
+			// unreadable: reconcile rather than create again.
+			return zero, &AmbiguousError{Op: r.op.name, Err: err}
+		}
 		return zero, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
 	}
 	return env.Payload, nil

@@ -208,6 +208,14 @@ func TestDecodeReplies(t *testing.T) {
 			}
 			assert.Less(t, len(err.Error()), 512, "error strings stay short")
 			assert.Equal(t, 1, s.count(), "a bad 2xx body is not retried")
+
+			// The same reply to a create: it was most likely applied.
+			_, err = c.APIKeys.Create(context.Background(), "env", apikeys.CreateAPIKeyRequest{Name: "n"})
+			var ae *apikeys.AmbiguousError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, "APIKeys.Create", ae.Op)
+			assert.Equal(t, tt.wantDecode, errors.As(err, &de))
+			assert.Equal(t, 2, s.count(), "and it is not retried")
 		})
 	}
 }

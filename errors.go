@@ -121,6 +121,11 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+func isDecodeError(err error) bool {
+	var de *DecodeError
+	return errors.As(err, &de)
+}
+
 func newDecodeError(resp *http.Response, body []byte, err error) *DecodeError {
 	ct := resp.Header.Get("Content-Type")
 	de := &DecodeError{StatusCode: resp.StatusCode, ContentType: ct, Err: err}

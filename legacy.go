@@ -553,7 +553,9 @@ func (s *LegacyService) do(ctx context.Context, op operation, path string, body 
 		return rep, nil
 	case op.class == idempotentDelete && st.unknown && errors.Is(err, ErrNotFound):
 		return nil, nil // an earlier attempt worked; its reply was lost
-	case op.class == nonIdempotent && st.unknown:
+	case op.class == nonIdempotent && (st.unknown || isDecodeError(err)):
+		// An unreadable 2xx reply to a create most likely means it was
+		// applied: reconcile rather than create again.
 		return nil, &AmbiguousError{Op: op.name, Err: err}
 	}
 	return nil, fmt.Errorf("apikeys: %s: %w", op.name, err)
