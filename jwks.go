@@ -2,11 +2,29 @@ package apikeys
 
 import (
 	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"mime"
+	"net/http"
+	"strconv"
 	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/cryptosigner"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // JWK is one JSON Web Key (RFC 7517) as it travels on the wire. It keeps
@@ -23,6 +41,7 @@ type jwkHeader struct {
 	KeyType   string `json:"kty"`
 	Algorithm string `json:"alg"`
 	Use       string `json:"use"`
+	Curve     string `json:"crv"`
 }
 
 // ParseJWK reads one JWK from its JSON object form.
@@ -82,6 +101,9 @@ func (k JWK) Algorithm() string { return k.header().Algorithm }
 // Use returns the "use" member, or "".
 func (k JWK) Use() string { return k.header().Use }
 
+// Curve returns the "crv" member of an EC or OKP key, or "".
+func (k JWK) Curve() string { return k.header().Curve }
+
 // String describes the key by kid, kty and alg only: never key material.
 func (k JWK) String() string {
 	h := k.header()
@@ -97,17 +119,109 @@ func (k JWK) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("kid", h.KeyID), slog.String("kty", h.KeyType), slog.String("alg", h.Algorithm))
 }
 
+// Thumbprint returns the key's RFC 7638 JWK thumbprint: the base64url
+// (unpadded) SHA-256 hash of its required public members. It works for
+// RSA, EC (P-256, P-384, P-521) and OKP Ed25519 keys.
+func (k JWK) Thumbprint() (string, error) {
+	pub, err := k.PublicKey()
+	if err != nil {
+		return "", err
+	}
+	return thumbprint(pub)
+}
+
+// PublicKey parses the key's public members into an *rsa.PublicKey, an
+// *ecdsa.PublicKey or an ed25519.PublicKey. It fails for a key that holds
+// private or symmetric members, and for key types and curves this SDK does
+// not support.
+func (k JWK) PublicKey() (crypto.PublicKey, error) {
+	m := k.members()
+	if m == nil {
+		return nil, errors.New("apikeys: JWK is not a JSON object")
+	}
+	h := k.header()
+	if h.KeyType == "oct" {
+		return nil, errors.New("apikeys: JWK is a symmetric (oct) key")
+	}
+	for _, name := range privateMembers {
+		if _, ok := m[name]; ok {
+			return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, name)
+		}
+	}
+	return parsePublicMembers(m)
+}
+
+// parsePublicMembers parses a key's members, private ones left out, with
+// go-jose: one key at a time, so one odd key never fails a whole set.
+func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) {
+	pub := make(map[string]json.RawMessage, len(m))
+	for name, v := range m {
+		pub[name] = v
+	}
+	for _, name := range privateMembers {
+		delete(pub, name)
+	}
+	b, err := json.Marshal(pub)
+	if err != nil {
+		return nil, fmt.Errorf("apikeys: JWK: %w", err)
+	}
+	var jk jose.JSONWebKey
+	if err := jk.UnmarshalJSON(b); err != nil {
+		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %w", err)
+	}
+	switch key := jk.Key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return key, nil
+	}
+	return nil, fmt.Errorf("apikeys: JWK: unsupported key type %T", jk.Key)
+}
+
 // JWKSet is a JSON Web Key Set: {"keys": [...]}.
 type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// privateMembers are the JWK members that hold private or symmetric key
-// material (RFC 7518 section 6). None may be uploaded.
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "k"}
+// NewJWKSet returns a set holding keys.
+func NewJWKSet(keys ...JWK) *JWKSet {
+	return &JWKSet{Keys: append([]JWK(nil), keys...)}
+}
 
-// Validate checks that the set is fit to upload as a key's public keys and
-// reports every problem found, each with the key's index and kid.
+// Key returns the first key whose kid is kid.
+func (s *JWKSet) Key(kid string) (JWK, bool) {
+	if s == nil {
+		return JWK{}, false
+	}
+	for _, k := range s.Keys {
+		if k.KeyID() == kid {
+			return k, true
+		}
+	}
+	return JWK{}, false
+}
+
+// privateMembers are the JWK members that hold private or symmetric key
+// material (RFC 7518 section 6, and "priv" of RFC 9964 AKP keys). None may
+// be uploaded or published.
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
+
+// stringMembers must be JSON strings when present.
+var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
+
+// Validate checks that the set is fit to upload as a key's public keys (or
+// to publish at a JWKS URL) and reports every problem found, each with the
+// key's index and kid, in a *JWKSetError. It checks that each key:
+//   - has a kid, unique in the set, and a kty;
+//   - is an RSA, EC or OKP key (oct keys are symmetric and refused, other
+//     types are unknown);
+//   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k);
+//   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
+//     Ed25519, and its public members parse;
+//   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
+//     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
+//     HS* are refused);
+//   - has a use, if any, of "sig".
+//
+// An empty set is valid.
 func (s *JWKSet) Validate() error {
 	if s == nil {
 		return errors.New("apikeys: JWK set is nil")
@@ -122,26 +236,91 @@ func (s *JWKSet) Validate() error {
 			problems = append(problems, where+": not a JSON object")
 			continue
 		}
+		add := func(format string, args ...any) {
+			problems = append(problems, where+": "+fmt.Sprintf(format, args...))
+		}
+		badMember := false
+		for _, name := range stringMembers {
+			if v, ok := m[name]; ok && !isJSONString(v) {
+				add("%s is not a string", name)
+				badMember = true
+			}
+		}
 		if h.KeyID == "" {
-			problems = append(problems, where+": missing kid")
+			add("missing kid")
 		} else if j, dup := seen[h.KeyID]; dup {
-			problems = append(problems, fmt.Sprintf("%s: duplicate kid (also keys[%d])", where, j))
+			add("duplicate kid (also keys[%d])", j)
 		} else {
 			seen[h.KeyID] = i
 		}
-		if h.KeyType == "" {
-			problems = append(problems, where+": missing kty")
-		}
 		for _, name := range privateMembers {
 			if _, ok := m[name]; ok {
-				problems = append(problems, fmt.Sprintf("%s: holds private key member %q", where, name))
+				add("holds private key member %q", name)
 			}
+		}
+		typeOK := false
+		switch h.KeyType {
+		case "":
+			add("missing kty")
+		case "oct":
+			add("kty \"oct\" is a symmetric key; only public keys are allowed")
+		case "RSA":
+			typeOK = true
+			if bits, ok := rsaModulusBits(m); ok && bits < minRSABits {
+				add("RSA modulus is %d bits, under %d", bits, minRSABits)
+				typeOK = false
+			}
+		case "EC":
+			if _, ok := ecCurves[h.Curve]; ok {
+				typeOK = true
+			} else {
+				add("EC crv %q is not P-256, P-384 or P-521", h.Curve)
+			}
+		case "OKP":
+			if h.Curve == "Ed25519" {
+				typeOK = true
+			} else {
+				add("OKP crv %q is not Ed25519", h.Curve)
+			}
+		default:
+			add("unknown kty %q (want RSA, EC or OKP)", h.KeyType)
+		}
+		if typeOK && !badMember {
+			if _, err := parsePublicMembers(m); err != nil {
+				add("public key members do not parse")
+			}
+		}
+		if h.Algorithm != "" {
+			if reason := algFitsJWK(h.Algorithm, h.KeyType, h.Curve); reason != "" {
+				add("%s", reason)
+			}
+		}
+		if h.Use != "" && h.Use != "sig" {
+			add("use %q is not \"sig\"", h.Use)
 		}
 	}
 	if len(problems) > 0 {
 		return &JWKSetError{Problems: problems}
 	}
 	return nil
+}
+
+func isJSONString(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && v[0] == '"'
+}
+
+// rsaModulusBits reads the size of an RSA key's "n" member.
+func rsaModulusBits(m map[string]json.RawMessage) (int, bool) {
+	var n string
+	if json.Unmarshal(m["n"], &n) != nil || n == "" {
+		return 0, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n, "="))
+	if err != nil {
+		return 0, false
+	}
+	return new(big.Int).SetBytes(b).BitLen(), true
 }
 
 // JWKSetError lists every problem JWKSet.Validate found.
@@ -151,4 +330,662 @@ type JWKSetError struct {
 
 func (e *JWKSetError) Error() string {
 	return "apikeys: invalid JWK set: " + strings.Join(e.Problems, "; ")
+}
+
+// JWS signature algorithms this SDK signs and verifies with.
+const (
+	RS256 = "RS256"
+	RS384 = "RS384"
+	RS512 = "RS512"
+	PS256 = "PS256"
+	PS384 = "PS384"
+	PS512 = "PS512"
+	ES256 = "ES256"
+	ES384 = "ES384"
+	ES512 = "ES512"
+	EdDSA = "EdDSA"
+)
+
+// minRSABits is the smallest RSA key accepted anywhere in the SDK.
+const minRSABits = 2048
+
+// generatedRSABits is the size of RSA keys made by GenerateSigningKey.
+const generatedRSABits = 3072
+
+// algKey says which key an algorithm needs: kty, and crv for EC and OKP.
+type algKey struct {
+	kty, crv string
+}
+
+var algKeys = map[string]algKey{
+	RS256: {"RSA", ""}, RS384: {"RSA", ""}, RS512: {"RSA", ""},
+	PS256: {"RSA", ""}, PS384: {"RSA", ""}, PS512: {"RSA", ""},
+	ES256: {"EC", "P-256"}, ES384: {"EC", "P-384"}, ES512: {"EC", "P-521"},
+	EdDSA: {"OKP", "Ed25519"},
+}
+
+// ecCurves maps JWK curve names to curves, and ecAlgs each curve to its alg.
+var (
+	ecCurves = map[string]elliptic.Curve{"P-256": elliptic.P256(), "P-384": elliptic.P384(), "P-521": elliptic.P521()}
+	ecAlgs   = map[string]string{"P-256": ES256, "P-384": ES384, "P-521": ES512}
+)
+
+// algFitsJWK returns why alg does not fit a key of type kty and curve crv,
+// or "" when it fits.
+func algFitsJWK(alg, kty, crv string) string {
+	want, ok := algKeys[alg]
+	switch {
+	case alg == "none":
+		return `alg "none" is not allowed`
+	case strings.HasPrefix(alg, "HS"):
+		return fmt.Sprintf("alg %q is symmetric; only public-key signature algorithms are allowed", alg)
+	case !ok:
+		return fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
+	case want.kty != kty:
+		return fmt.Sprintf("alg %q needs a %s key, not kty %q", alg, want.kty, kty)
+	case want.crv != "" && want.crv != crv:
+		return fmt.Sprintf("alg %q needs crv %s, not %q", alg, want.crv, crv)
+	}
+	return ""
+}
+
+// keyShape describes a public key as kty, crv and RSA size, and rejects
+// key types, curves and sizes the SDK does not accept.
+func keyShape(pub crypto.PublicKey) (kty, crv string, err error) {
+	switch key := pub.(type) {
+	case *rsa.PublicKey:
+		if key == nil || key.N == nil {
+			return "", "", errors.New("RSA public key is empty")
+		}
+		if bits := key.N.BitLen(); bits < minRSABits {
+			return "", "", fmt.Errorf("RSA key is %d bits, under %d", bits, minRSABits)
+		}
+		return "RSA", "", nil
+	case *ecdsa.PublicKey:
+		if key == nil || key.Curve == nil {
+			return "", "", errors.New("EC public key is empty")
+		}
+		name := key.Curve.Params().Name
+		if _, ok := ecCurves[name]; !ok {
+			return "", "", fmt.Errorf("EC curve %s is not P-256, P-384 or P-521", name)
+		}
+		return "EC", name, nil
+	case ed25519.PublicKey:
+		if len(key) != ed25519.PublicKeySize {
+			return "", "", errors.New("Ed25519 public key has the wrong size")
+		}
+		return "OKP", "Ed25519", nil
+	}
+	return "", "", fmt.Errorf("unsupported key type %T", pub)
+}
+
+// defaultAlg is the algorithm inferred for a key when none is given.
+func defaultAlg(kty, crv string) string {
+	switch kty {
+	case "RSA":
+		return RS384
+	case "EC":
+		return ecAlgs[crv]
+	}
+	return EdDSA
+}
+
+// checkAlg resolves alg for a key ("" infers it) and checks the fit. Its
+// error is a *ValidationError for field "key" (an unusable key) or "alg".
+func checkAlg(key any, alg string) (crypto.PublicKey, string, error) {
+	pub, err := publicOf(key)
+	if err != nil {
+		return nil, "", invalid("key", "%v", err)
+	}
+	kty, crv, err := keyShape(pub)
+	if err != nil {
+		return nil, "", invalid("key", "%v", err)
+	}
+	if alg == "" {
+		return pub, defaultAlg(kty, crv), nil
+	}
+	if reason := algFitsJWK(alg, kty, crv); reason != "" {
+		return nil, "", invalid("alg", "%s", reason)
+	}
+	return pub, alg, nil
+}
+
+// publicOf returns the public half of a public key, private key or
+// crypto.Signer, detected by Go type. Private values never leave it.
+func publicOf(key any) (crypto.PublicKey, error) {
+	switch k := key.(type) {
+	case nil:
+		return nil, errors.New("key is nil")
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return k, nil
+	case rsa.PublicKey:
+		return &k, nil
+	case ecdsa.PublicKey:
+		return &k, nil
+	case *rsa.PrivateKey:
+		if k == nil {
+			return nil, errors.New("key is nil")
+		}
+		return &k.PublicKey, nil
+	case *ecdsa.PrivateKey:
+		if k == nil {
+			return nil, errors.New("key is nil")
+		}
+		return &k.PublicKey, nil
+	case ed25519.PrivateKey:
+		if len(k) != ed25519.PrivateKeySize {
+			return nil, errors.New("Ed25519 private key has the wrong size")
+		}
+		return k.Public(), nil
+	case crypto.Signer:
+		pub := k.Public()
+		if _, ok := pub.(crypto.Signer); ok {
+			return nil, errors.New("signer's public key is itself a signer")
+		}
+		return publicOf(pub)
+	}
+	return nil, fmt.Errorf("unsupported key type %T", key)
+}
+
+// thumbprint returns the RFC 7638 SHA-256 thumbprint of a public key.
+func thumbprint(pub crypto.PublicKey) (string, error) {
+	jk := jose.JSONWebKey{Key: pub}
+	sum, err := jk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", fmt.Errorf("apikeys: JWK thumbprint: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(sum), nil
+}
+
+// NewJWK returns the public JWK of key for signatures with alg: kty, the
+// public members, kid (the RFC 7638 SHA-256 thumbprint), use "sig" and alg.
+// key may be an *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey, or a
+// private key or crypto.Signer, of which only the public half is used.
+// alg "" picks RS384 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521 and
+// EdDSA for Ed25519. RSA keys under 2048 bits, other curves and key types
+// (Field "key"), and an alg that does not fit the key (Field "alg") are
+// refused with a *ValidationError.
+func NewJWK(key crypto.PublicKey, alg string) (JWK, error) {
+	return newJWK(key, alg, "")
+}
+
+func newJWK(key any, alg, kid string) (JWK, error) {
+	pub, alg, err := checkAlg(key, alg)
+	if err != nil {
+		return JWK{}, err
+	}
+	if kid == "" {
+		if kid, err = thumbprint(pub); err != nil {
+			return JWK{}, err
+		}
+	}
+	// pub is a public key type here, so go-jose writes no private member.
+	b, err := jose.JSONWebKey{Key: pub, KeyID: kid, Algorithm: alg, Use: "sig"}.MarshalJSON()
+	if err != nil {
+		return JWK{}, fmt.Errorf("apikeys: encoding JWK: %w", err)
+	}
+	return JWK{raw: b}, nil
+}
+
+// SigningKey is a private key that signs client assertions, with the kid
+// and alg its public JWK is published under. Signer is usually an
+// *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey, but any
+// crypto.Signer (an HSM or KMS key) works. Printing, logging or
+// JSON-encoding a SigningKey shows its kid and alg only.
+type SigningKey struct {
+	Signer    crypto.Signer
+	KeyID     string
+	Algorithm string
+}
+
+// String describes the key by kid and alg, never its material.
+func (k SigningKey) String() string {
+	signer := "<nil>"
+	if k.Signer != nil {
+		signer = "****"
+	}
+	return fmt.Sprintf("SigningKey{KeyID: %q, Algorithm: %q, Signer: %s}", k.KeyID, k.Algorithm, signer)
+}
+
+// GoString is like String, so %#v prints no key material either.
+func (k SigningKey) GoString() string { return "apikeys." + k.String() }
+
+// LogValue logs the key's kid and alg only.
+func (k SigningKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kid", k.KeyID), slog.String("alg", k.Algorithm))
+}
+
+// MarshalJSON writes the kid and alg only, so a SigningKey inside a
+// struct that is JSON-logged shows no key material. To publish the public
+// key, use JWK.
+func (k SigningKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		KeyID     string `json:"kid"`
+		Algorithm string `json:"alg"`
+	}{k.KeyID, k.Algorithm})
+}
+
+// Public returns the key's public half, or nil without a Signer.
+func (k SigningKey) Public() crypto.PublicKey {
+	if k.Signer == nil {
+		return nil
+	}
+	return k.Signer.Public()
+}
+
+// JWK returns the key's public JWK under its KeyID and Algorithm, ready for
+// a JWKSet (NewJWKSet) to upload or publish.
+func (k SigningKey) JWK() (JWK, error) {
+	if k.Signer == nil {
+		return JWK{}, invalid("SigningKey.Signer", "is nil")
+	}
+	if k.Algorithm == "" {
+		return JWK{}, invalid("SigningKey.Algorithm", "is empty")
+	}
+	return newJWK(k.Signer, k.Algorithm, k.KeyID)
+}
+
+// validate checks the key before it signs anything.
+func (k SigningKey) validate(field string) error {
+	switch {
+	case k.Signer == nil:
+		return invalid(field+".Signer", "is nil")
+	case k.KeyID == "":
+		return invalid(field+".KeyID", "is empty")
+	case hasControl(k.KeyID):
+		return invalid(field+".KeyID", "contains control characters")
+	case k.Algorithm == "":
+		return invalid(field+".Algorithm", "is empty")
+	}
+	pub, err := publicOf(k.Signer)
+	if err != nil {
+		return invalid(field+".Signer", "%v", err)
+	}
+	kty, crv, err := keyShape(pub)
+	if err != nil {
+		return invalid(field+".Signer", "%v", err)
+	}
+	if reason := algFitsJWK(k.Algorithm, kty, crv); reason != "" {
+		return invalid(field+".Algorithm", "%s", reason)
+	}
+	return nil
+}
+
+// joseKey is the key go-jose signs with: the private key itself for the
+// standard library types, else the crypto.Signer behind go-jose's opaque
+// signer adapter.
+func (k SigningKey) joseKey() any {
+	switch s := k.Signer.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		return s
+	}
+	return cryptosigner.Opaque(k.Signer)
+}
+
+// GenerateSigningKey makes a new private key for alg: RSA-3072 for RS256,
+// RS384, RS512, PS256, PS384 and PS512; P-256 for ES256, P-384 for ES384,
+// P-521 for ES512; Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256
+// thumbprint of the public key. An unknown alg is a *ValidationError.
+// The token endpoint documents RS384 and ES384.
+func GenerateSigningKey(alg string) (SigningKey, error) {
+	want, ok := algKeys[alg]
+	if !ok {
+		return SigningKey{}, invalid("alg", "%q is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", alg)
+	}
+	var signer crypto.Signer
+	var err error
+	switch want.kty {
+	case "RSA":
+		signer, err = rsa.GenerateKey(rand.Reader, generatedRSABits)
+	case "EC":
+		signer, err = ecdsa.GenerateKey(ecCurves[want.crv], rand.Reader)
+	default:
+		_, signer, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		return SigningKey{}, fmt.Errorf("apikeys: generating %s key: %w", alg, err)
+	}
+	return newSigningKey(signer, alg, "")
+}
+
+// newSigningKey checks alg against the key ("" infers it) and sets the kid
+// (the thumbprint when kid is "").
+func newSigningKey(signer crypto.Signer, alg, kid string) (SigningKey, error) {
+	pub, alg, err := checkAlg(signer, alg)
+	if err != nil {
+		return SigningKey{}, err
+	}
+	if kid == "" {
+		if kid, err = thumbprint(pub); err != nil {
+			return SigningKey{}, err
+		}
+	}
+	return SigningKey{Signer: signer, KeyID: kid, Algorithm: alg}, nil
+}
+
+// ParseSigningKey reads a private key from PEM (PKCS #8 "PRIVATE KEY",
+// PKCS #1 "RSA PRIVATE KEY" or SEC 1 "EC PRIVATE KEY") or from a private
+// JWK in JSON. alg "" infers the algorithm: RS384 for RSA, ES256, ES384 or
+// ES512 for P-256, P-384 or P-521, EdDSA for Ed25519; a given alg must fit
+// the key (and a JWK's own alg, if it has one). RSA keys must have at least
+// 2048 bits. The KeyID is the JWK's kid when it has one, else the RFC 7638
+// SHA-256 thumbprint. Public keys, certificates, encrypted PEM and
+// symmetric keys are refused. Errors are *ValidationErrors and never
+// contain key bytes.
+func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return SigningKey{}, invalid("key", "is empty")
+	}
+	if data[0] == '{' {
+		return parseJWKSigningKey(data, alg)
+	}
+	return parsePEMSigningKey(data, alg)
+}
+
+func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
+	if !json.Valid(data) {
+		return SigningKey{}, invalid("key", "is not valid JSON")
+	}
+	var h jwkHeader
+	_ = json.Unmarshal(data, &h)
+	if h.KeyType == "oct" {
+		return SigningKey{}, invalid("key", "is a symmetric (oct) JWK; a private RSA, EC or Ed25519 key is needed")
+	}
+	var jk jose.JSONWebKey
+	if err := jk.UnmarshalJSON(data); err != nil {
+		// go-jose's messages name members and types, never values.
+		return SigningKey{}, invalid("key", "JWK does not parse: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	var signer crypto.Signer
+	switch key := jk.Key.(type) {
+	case *rsa.PrivateKey:
+		signer = key
+	case *ecdsa.PrivateKey:
+		signer = key
+	case ed25519.PrivateKey:
+		signer = key
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return SigningKey{}, invalid("key", "JWK is a public key; a private key is needed")
+	default:
+		return SigningKey{}, invalid("key", "JWK of kty %q is not supported", h.KeyType)
+	}
+	if jk.Algorithm != "" {
+		if alg == "" {
+			alg = jk.Algorithm
+		} else if alg != jk.Algorithm {
+			return SigningKey{}, invalid("alg", "%q differs from the JWK's alg %q", alg, jk.Algorithm)
+		}
+	}
+	return newSigningKey(signer, alg, jk.KeyID)
+}
+
+func parsePEMSigningKey(data []byte, alg string) (SigningKey, error) {
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return SigningKey{}, invalid("key", "holds no PEM private key or JWK")
+		}
+		var key any
+		var err error
+		switch block.Type {
+		case "EC PARAMETERS":
+			continue // written by "openssl ecparam -genkey" before the key
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			if _, encrypted := block.Headers["DEK-Info"]; encrypted {
+				return SigningKey{}, invalid("key", "PEM key is encrypted; decrypt it first")
+			}
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			if _, encrypted := block.Headers["DEK-Info"]; encrypted {
+				return SigningKey{}, invalid("key", "PEM key is encrypted; decrypt it first")
+			}
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		case "ENCRYPTED PRIVATE KEY":
+			return SigningKey{}, invalid("key", "PEM key is encrypted; decrypt it first")
+		case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE":
+			return SigningKey{}, invalid("key", "PEM block %q holds a public key; a private key is needed", block.Type)
+		default:
+			return SigningKey{}, invalid("key", "PEM block %q is not a supported private key", excerpt([]byte(block.Type), 40))
+		}
+		if err != nil {
+			// The x509 error text is dropped: only the block type is named.
+			return SigningKey{}, invalid("key", "PEM block %q does not parse as a private key", block.Type)
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return SigningKey{}, invalid("key", "PEM key of type %T cannot sign", key)
+		}
+		if _, ok := key.(*rsa.PrivateKey); !ok {
+			if _, ok := key.(*ecdsa.PrivateKey); !ok {
+				if _, ok := key.(ed25519.PrivateKey); !ok {
+					return SigningKey{}, invalid("key", "PEM key of type %T is not RSA, EC or Ed25519", key)
+				}
+			}
+		}
+		return newSigningKey(signer, alg, "")
+	}
+}
+
+// ErrUnknownKeyID is returned (wrapped) by VerifyJWT when no usable key in
+// the set has the token's kid: a caller may fetch the JWKS again.
+var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
+
+// VerifyJWT checks the signature of a compact JWS/JWT with the key of the
+// set named by the token's "kid" header, and returns its registered
+// claims. allowedAlgs is the explicit list of accepted header algs (e.g.
+// []string{RS384, ES384}); it must not be empty and may not hold "none" or
+// HS* algorithms. The header alg must fit the key's type and curve, and
+// equal the key's own "alg" member when it has one. Keys that do not parse
+// (unknown types or curves, private members) are skipped, not fatal; a
+// token whose kid matches no usable key fails with ErrUnknownKeyID.
+//
+// VerifyJWT checks the signature only. Check the claims with
+// claims.ValidateWithLeeway(jwt.Expected{Issuer, AnyAudience, Time}, leeway)
+// (iss, sub, aud, exp, nbf, iat). Each extra destination (a map or a struct
+// with JSON tags) receives the verified payload too, for private claims.
+func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*jwt.Claims, error) {
+	if s == nil {
+		return nil, errors.New("apikeys: VerifyJWT: JWK set is nil")
+	}
+	if len(allowedAlgs) == 0 {
+		return nil, invalid("allowedAlgs", "is empty; list the algorithms to accept")
+	}
+	algs := make([]jose.SignatureAlgorithm, 0, len(allowedAlgs))
+	for _, a := range allowedAlgs {
+		if _, ok := algKeys[a]; !ok {
+			return nil, invalid("allowedAlgs", "%q is not an accepted signature algorithm", a)
+		}
+		algs = append(algs, jose.SignatureAlgorithm(a))
+	}
+	tok, err := jwt.ParseSigned(token, algs)
+	if err != nil {
+		return nil, fmt.Errorf("apikeys: VerifyJWT: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	if len(tok.Headers) != 1 {
+		return nil, errors.New("apikeys: VerifyJWT: token must have exactly one signature")
+	}
+	hdr := tok.Headers[0]
+	if hdr.KeyID == "" {
+		return nil, errors.New("apikeys: VerifyJWT: token header has no kid")
+	}
+	var lastErr error
+	for _, k := range s.Keys {
+		h := k.header()
+		if h.KeyID != hdr.KeyID {
+			continue
+		}
+		pub, err := k.PublicKey()
+		if err != nil {
+			continue // unknown type or curve, private members: not usable
+		}
+		kty, crv, err := keyShape(pub)
+		if err != nil {
+			continue
+		}
+		if h.Use != "" && h.Use != "sig" {
+			continue
+		}
+		if reason := algFitsJWK(hdr.Algorithm, kty, crv); reason != "" {
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: key %q: %s", hdr.KeyID, reason)
+			continue
+		}
+		if h.Algorithm != "" && h.Algorithm != hdr.Algorithm {
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: token alg %q differs from key %q's alg %q", hdr.Algorithm, hdr.KeyID, h.Algorithm)
+			continue
+		}
+		claims := new(jwt.Claims)
+		dest := append([]any{claims}, extra...)
+		if err := tok.Claims(pub, dest...); err != nil {
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+			continue
+		}
+		return claims, nil
+	}
+	if lastErr != nil {
+		return nil, lastErr
+	}
+	return nil, fmt.Errorf("%w (kid %q)", ErrUnknownKeyID, hdr.KeyID)
+}
+
+// maxJWKSBytes caps a fetched JWKS document.
+const maxJWKSBytes = 1 << 20
+
+// FetchJWKS downloads the JWK Set at rawURL, e.g. to check that a hosted
+// JWKS holds the kid a SigningKey signs with. rawURL must be https; plain
+// http is accepted for loopback hosts only (so tests can use httptest).
+// Redirects from https to http are refused. The reply must be 2xx with a
+// JSON content type (application/json, application/jwk-set+json or any
+// +json type) and at most 1 MiB. Keys of unknown types are kept as they
+// are; the set is not validated (call Validate for that).
+//
+// hc may be nil (http.DefaultTransport is used); it is copied, never
+// modified. Errors: *ValidationError for a bad URL, *TransportError,
+// *APIError for a non-2xx reply, *DecodeError for a body that is not a
+// JWK Set, and the context's error (errors.Is-able) when ctx ends.
+func FetchJWKS(ctx context.Context, hc *http.Client, rawURL string) (*JWKSet, error) {
+	const op = "FetchJWKS"
+	if ctx == nil {
+		return nil, invalid("ctx", "is nil")
+	}
+	u, err := checkURL("jwksURL", rawURL, false)
+	if err != nil {
+		return nil, err
+	}
+	if u.Fragment != "" {
+		return nil, invalid("jwksURL", "must not have a fragment")
+	}
+	if hc == nil {
+		hc = &http.Client{Transport: http.DefaultTransport}
+	} else if hc.Transport == nil {
+		cp := *hc
+		cp.Transport = http.DefaultTransport
+		hc = &cp
+	}
+	hc = copyHTTPClient(hc)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	req.Header.Set("User-Agent", "apikeys-go/"+Version)
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &contextError{op: op, err: ctx.Err()}
+		}
+		return nil, &TransportError{Op: op, Err: err}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _, _ := readBody(resp, maxErrorBodyBytes)
+		return nil, &APIError{
+			StatusCode: resp.StatusCode,
+			Method:     http.MethodGet,
+			URL:        redactURL(resp.Request.URL),
+			Message:    errorMessage(body),
+			Body:       body,
+			Header:     resp.Header,
+		}
+	}
+	body, tooBig, err := readBody(resp, maxJWKSBytes)
+	switch {
+	case err != nil:
+		if ctx.Err() != nil {
+			return nil, &contextError{op: op, err: ctx.Err()}
+		}
+		return nil, newDecodeError(resp, body, fmt.Errorf("reading body: %w", err))
+	case tooBig:
+		return nil, newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", maxJWKSBytes))
+	case !isJSONContentType(resp.Header.Get("Content-Type")):
+		return nil, newDecodeError(resp, body, errors.New("content type is not JSON"))
+	}
+	var doc struct {
+		Keys *[]JWK `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, newDecodeError(resp, body, err)
+	}
+	if doc.Keys == nil {
+		return nil, newDecodeError(resp, nil, errors.New(`"keys" member is missing`))
+	}
+	return &JWKSet{Keys: *doc.Keys}, nil
+}
+
+// isJSONContentType accepts application/json, application/jwk-set+json and
+// any other +json media type.
+func isJSONContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// JWKSHandler returns a handler that serves set as
+// application/jwk-set+json with "Cache-Control: public, max-age=300", for
+// hosting a key's jwksURL. It answers GET and HEAD, and 405 to other
+// methods. The set must pass Validate (so it holds no private key): the
+// error is Validate's *JWKSetError otherwise. The set is encoded once:
+// later changes to it are not served; make a new handler to rotate keys.
+func JWKSHandler(set *JWKSet) (http.Handler, error) {
+	if set == nil {
+		return nil, invalid("set", "is nil")
+	}
+	if err := set.Validate(); err != nil {
+		return nil, err
+	}
+	keys := set.Keys
+	if keys == nil {
+		keys = []JWK{}
+	}
+	body, err := json.Marshal(JWKSet{Keys: keys})
+	if err != nil {
+		return nil, fmt.Errorf("apikeys: encoding JWK set: %w", err)
+	}
+	return jwksHandler{body: body}, nil
+}
+
+type jwksHandler struct {
+	body []byte
+}
+
+func (h jwksHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/jwk-set+json")
+	hdr.Set("Cache-Control", "public, max-age=300")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Length", strconv.Itoa(len(h.body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(h.body)
+	}
 }

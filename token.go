@@ -2,11 +2,27 @@ package apikeys
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// Token is an OAuth access token for Platform calls.
+// Token is an OAuth access token for Platform calls. Printing, logging or
+// JSON-encoding a Token (or a *Token) never shows AccessToken: read the
+// field itself where the value is needed.
 type Token struct {
 	AccessToken string
 	TokenType   string
@@ -16,23 +32,28 @@ type Token struct {
 }
 
 // String describes the token without its value.
-func (t *Token) String() string {
-	if t == nil {
-		return "Token(nil)"
-	}
+func (t Token) String() string {
 	return "Token{AccessToken: ****, TokenType: " + t.TokenType + ", Scope: " + t.Scope + ", Expiry: " + t.Expiry.Format(time.RFC3339) + "}"
 }
 
 // GoString is like String, so %#v does not print the token either.
-func (t *Token) GoString() string { return "apikeys." + t.String() }
+func (t Token) GoString() string { return "apikeys." + t.String() }
 
 // LogValue logs the token's type, scope and expiry, never its value.
-func (t *Token) LogValue() slog.Value {
-	if t == nil {
-		return slog.StringValue("<nil>")
-	}
+func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("access_token", "****"), slog.String("token_type", t.TokenType),
 		slog.String("scope", t.Scope), slog.Time("expiry", t.Expiry))
+}
+
+// MarshalJSON writes the token's type, scope and expiry, with the access
+// token masked, so a Token inside a JSON-logged struct does not leak.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		AccessToken string    `json:"access_token"`
+		TokenType   string    `json:"token_type,omitempty"`
+		Scope       string    `json:"scope,omitempty"`
+		Expiry      time.Time `json:"expiry,omitzero"`
+	}{"****", t.TokenType, t.Scope, t.Expiry})
 }
 
 // TokenSource supplies access tokens for Platform calls. The Client asks
@@ -61,3 +82,451 @@ func (s *staticTokenSource) String() string { return "staticTokenSource{****}" }
 
 // GoString hides the token from %#v too.
 func (s *staticTokenSource) GoString() string { return s.String() }
+
+// Client assertion and token request constants (RFC 7523, RFC 6749).
+const (
+	// assertionLifetime is how long a client assertion is valid: the token
+	// endpoint refuses exp more than 5 minutes after iat.
+	assertionLifetime = 5 * time.Minute
+	// defaultTokenLifetime is used when a reply has no expires_in.
+	defaultTokenLifetime = 300 * time.Second
+	// maxRefreshMargin is how long before expiry a cached token is
+	// replaced; tokens living under 300 s are replaced at 90% of their life.
+	maxRefreshMargin = 30 * time.Second
+	// maxTokenBodyBytes caps a token endpoint reply.
+	maxTokenBodyBytes = 64 << 10
+	// defaultFetchTimeout bounds one token fetch, retries included.
+	defaultFetchTimeout = time.Minute
+
+	clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// tokenRetryPolicy retries a token request: transport errors, 429, 500,
+// 502, 503 and 504, each retry with a newly signed assertion.
+var tokenRetryPolicy = RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 20 * time.Second}
+
+// TokenConfig configures NewTokenSource.
+type TokenConfig struct {
+	// ClientID is the Platform API key's ID: iss and sub of the assertion.
+	ClientID string
+	// Key signs the assertions. Its KeyID must be the kid of a public key
+	// in the API key's JWK Set (or at its jwksURL).
+	Key SigningKey
+	// TokenURL is the token endpoint (default DefaultTokenURL; see also
+	// CanadaTokenURL). It is also the assertion's aud, exactly as given.
+	// It must be https; http is accepted for loopback hosts, and for any
+	// host with InsecureHTTP.
+	TokenURL string
+	// Scope, when set, is sent as the scope form field.
+	Scope string
+	// HTTPClient sends token requests (default: a client on
+	// http.DefaultTransport). It is copied, never modified. Redirects are
+	// not followed: a 3xx reply is a *TokenError.
+	HTTPClient *http.Client
+	// Clock returns the current time (default time.Now): for iat/exp of
+	// assertions and for token expiry.
+	Clock func() time.Time
+	// InsecureHTTP allows an http TokenURL for non-loopback hosts.
+	InsecureHTTP bool
+}
+
+// AssertionTokenSource gets access tokens from the token endpoint with
+// client assertions (RFC 7523) signed by a SigningKey, and caches them
+// until shortly before they expire. It is safe for concurrent use: one
+// fetch runs at a time, and every caller that needs a token meanwhile
+// waits for that fetch, each until its own context ends. Printing or
+// logging it never shows the key or a token.
+//
+// Make one with NewTokenSource and pass it to WithTokenSource.
+type AssertionTokenSource struct {
+	s *tokenSource
+}
+
+// tokenSource is the state behind an AssertionTokenSource. It sits behind
+// a pointer so that even printing an AssertionTokenSource value by its
+// fields shows nothing of the key.
+type tokenSource struct {
+	clientID string
+	tokenURL string
+	scope    string
+	key      SigningKey
+	hc       *http.Client
+	now      func() time.Time
+	retry    RetryPolicy
+
+	// sleep waits between attempts; tests replace it to run without waiting.
+	sleep func(ctx context.Context, d time.Duration) error
+	// jitter returns a number in [0, 1) for backoff jitter.
+	jitter       func() float64
+	fetchTimeout time.Duration
+
+	mu        sync.Mutex
+	tok       *Token     // cached token, nil when none
+	refreshAt time.Time  // when tok must be replaced
+	inflight  *tokenCall // the fetch in progress, nil when none
+}
+
+// tokenCall is one fetch shared by every caller that waits for it. tok and
+// err are written before done is closed.
+type tokenCall struct {
+	done chan struct{}
+	tok  *Token
+	err  error
+}
+
+// NewTokenSource checks cfg and returns a token source. Every field is
+// checked before any I/O; a bad one is a *ValidationError. Nothing is
+// fetched until the first Token call.
+func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
+	switch id := cfg.ClientID; {
+	case strings.TrimSpace(id) == "":
+		return nil, invalid("TokenConfig.ClientID", "is empty")
+	case id != strings.TrimSpace(id):
+		return nil, invalid("TokenConfig.ClientID", "has leading or trailing spaces")
+	case len(id) > maxIDLength:
+		return nil, invalid("TokenConfig.ClientID", "is longer than %d bytes", maxIDLength)
+	case hasControl(id):
+		return nil, invalid("TokenConfig.ClientID", "contains control characters")
+	}
+	if err := cfg.Key.validate("TokenConfig.Key"); err != nil {
+		return nil, err
+	}
+	tokenURL := cfg.TokenURL
+	if tokenURL == "" {
+		tokenURL = DefaultTokenURL
+	}
+	u, err := checkURL("TokenConfig.TokenURL", tokenURL, cfg.InsecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(tokenURL, "?") {
+		return nil, invalid("TokenConfig.TokenURL", "must not have a query or fragment")
+	}
+	if hasControl(cfg.Scope) {
+		return nil, invalid("TokenConfig.Scope", "contains control characters")
+	}
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	}
+	if hc.Transport == nil {
+		hc.Transport = http.DefaultTransport
+	}
+	// The token endpoint has no business redirecting; following one could
+	// re-post the assertion elsewhere.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	return &AssertionTokenSource{s: &tokenSource{
+		clientID:     cfg.ClientID,
+		tokenURL:     tokenURL,
+		scope:        cfg.Scope,
+		key:          cfg.Key,
+		hc:           &hc,
+		now:          now,
+		retry:        tokenRetryPolicy,
+		sleep:        sleepContext,
+		jitter:       randFloat,
+		fetchTimeout: defaultFetchTimeout,
+	}}, nil
+}
+
+// String describes the source by client ID, token URL and key ID only.
+func (ts AssertionTokenSource) String() string {
+	if ts.s == nil {
+		return "AssertionTokenSource{}"
+	}
+	return fmt.Sprintf("AssertionTokenSource{ClientID: %q, TokenURL: %q, Key: %s}", ts.s.clientID, ts.s.tokenURL, ts.s.key)
+}
+
+// GoString is like String, so %#v shows no key or token either.
+func (ts AssertionTokenSource) GoString() string { return "apikeys." + ts.String() }
+
+// LogValue logs the client ID, token URL and key ID only.
+func (ts AssertionTokenSource) LogValue() slog.Value {
+	if ts.s == nil {
+		return slog.GroupValue()
+	}
+	return slog.GroupValue(slog.String("client_id", ts.s.clientID), slog.String("token_url", ts.s.tokenURL),
+		slog.String("kid", ts.s.key.KeyID), slog.String("alg", ts.s.key.Algorithm))
+}
+
+// Token returns the cached access token while it is fresh, or fetches a
+// new one. Only one fetch runs at a time; callers that arrive meanwhile
+// wait for its result. A caller whose ctx ends stops waiting and gets the
+// context's error (errors.Is-able), while the fetch goes on for the
+// others and its token is cached: the fetch runs detached from any one
+// caller's cancellation (context.WithoutCancel of the caller that started
+// it, which keeps that context's values but not an httptrace.ClientTrace),
+// bounded by a one-minute timeout.
+//
+// Errors are the endpoint's *TokenError, a *DecodeError for a reply that
+// is not a token, a *TransportError, or the context's error. A failed
+// fetch is not cached: the next call tries again.
+func (ts *AssertionTokenSource) Token(ctx context.Context) (*Token, error) {
+	if ts == nil || ts.s == nil {
+		return nil, errors.New("apikeys: AssertionTokenSource is not initialized: use NewTokenSource")
+	}
+	if ctx == nil {
+		return nil, invalid("ctx", "is nil")
+	}
+	s := ts.s
+	if err := ctx.Err(); err != nil {
+		return nil, &contextError{op: "token request", err: err}
+	}
+	s.mu.Lock()
+	if s.tok != nil && s.now().Before(s.refreshAt) {
+		t := *s.tok
+		s.mu.Unlock()
+		return &t, nil
+	}
+	call := s.inflight
+	if call == nil {
+		call = &tokenCall{done: make(chan struct{})}
+		s.inflight = call
+		go s.run(detach(ctx), call)
+	}
+	s.mu.Unlock()
+
+	select {
+	case <-call.done:
+		if call.err != nil {
+			return nil, call.err
+		}
+		t := *call.tok
+		return &t, nil
+	case <-ctx.Done():
+		return nil, &contextError{op: "token request", err: ctx.Err()}
+	}
+}
+
+// Invalidate drops the cached token if it is still t (same access token),
+// so that the next Token call fetches a new one. A stale t, already
+// replaced by a newer token, leaves the cache alone. The Client calls it
+// when the server answers 401.
+func (ts *AssertionTokenSource) Invalidate(t *Token) {
+	if ts == nil || ts.s == nil || t == nil {
+		return
+	}
+	s := ts.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok != nil && s.tok.AccessToken == t.AccessToken {
+		s.tok = nil
+		s.refreshAt = time.Time{}
+	}
+}
+
+// detach returns a context with ctx's values but not its cancellation or
+// deadline, for a fetch shared by many callers. An httptrace.ClientTrace in
+// ctx is hidden: the token request's connection events do not belong to
+// the request of the caller that happened to start the fetch.
+func detach(ctx context.Context) context.Context {
+	return noTraceContext{context.WithoutCancel(ctx)}
+}
+
+type noTraceContext struct{ context.Context }
+
+func (c noTraceContext) Value(key any) any {
+	v := c.Context.Value(key)
+	if _, ok := v.(*httptrace.ClientTrace); ok {
+		return nil
+	}
+	return v
+}
+
+// run performs one fetch for call and every caller waiting on it.
+func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
+	ctx, cancel := context.WithTimeout(ctx, s.fetchTimeout)
+	defer cancel()
+	tok, refreshAt, err := s.fetch(ctx)
+	s.mu.Lock()
+	if err == nil {
+		s.tok, s.refreshAt = tok, refreshAt
+	}
+	s.inflight = nil
+	call.tok, call.err = tok, err
+	s.mu.Unlock()
+	close(call.done)
+}
+
+// fetch gets a token, retrying transport errors, 429 and 5xx (500, 502,
+// 503, 504) up to retry.MaxRetries times, each with a newly signed
+// assertion. It returns the token and when to replace it.
+func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
+	for n := 0; ; n++ {
+		tok, refreshAt, resp, retryable, err := s.attempt(ctx)
+		if err == nil {
+			return tok, refreshAt, nil
+		}
+		if !retryable || n >= s.retry.MaxRetries || ctx.Err() != nil {
+			return nil, time.Time{}, err
+		}
+		wait := s.retry.backoff(n, resp, s.now(), s.jitter())
+		if deadline, ok := ctx.Deadline(); ok && s.now().Add(wait).After(deadline) {
+			return nil, time.Time{}, err
+		}
+		if serr := s.sleep(ctx, wait); serr != nil {
+			return nil, time.Time{}, err
+		}
+	}
+}
+
+// attempt signs a new assertion and posts one token request. resp, when
+// set, has only its header left (for Retry-After).
+func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.Time, resp *http.Response, retryable bool, err error) {
+	start := s.now()
+	assertion, err := s.sign(start)
+	if err != nil {
+		return nil, time.Time{}, nil, false, err
+	}
+	form := url.Values{
+		"grant_type":            {"client_credentials"},
+		"client_assertion_type": {clientAssertionType},
+		"client_assertion":      {assertion},
+	}
+	if s.scope != "" {
+		form.Set("scope", s.scope)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, time.Time{}, nil, false, fmt.Errorf("apikeys: token request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "apikeys-go/"+Version)
+	resp, err = s.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, time.Time{}, nil, false, &contextError{op: "token request", err: ctx.Err()}
+		}
+		// *url.Error names the method and URL only, never the body.
+		return nil, time.Time{}, nil, retryableTransportError(err), &TransportError{Op: "token request", Err: err}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _, _ := readBody(resp, maxTokenBodyBytes)
+		return nil, time.Time{}, resp, retryableStatus(resp.StatusCode), tokenError(resp.StatusCode, body, assertion)
+	}
+	body, tooBig, rerr := readBody(resp, maxTokenBodyBytes)
+	switch {
+	case rerr != nil:
+		if ctx.Err() != nil {
+			return nil, time.Time{}, nil, false, &contextError{op: "token request", err: ctx.Err()}
+		}
+		return nil, time.Time{}, nil, false, newDecodeError(resp, nil, fmt.Errorf("reading body: %w", rerr))
+	case tooBig:
+		return nil, time.Time{}, nil, false, newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", maxTokenBodyBytes))
+	}
+	tok, lifetime, derr := decodeToken(body)
+	if derr != nil {
+		// The excerpt is dropped: a token reply body holds a secret.
+		de := newDecodeError(resp, body, derr)
+		de.Excerpt = ""
+		return nil, time.Time{}, nil, false, de
+	}
+	tok.Expiry = start.Add(lifetime)
+	margin := min(maxRefreshMargin, lifetime/10)
+	return tok, tok.Expiry.Add(-margin), nil, false, nil
+}
+
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// tokenError reads an RFC 6749 error body. The description and URI are
+// cleaned of control characters and of the assertion, should the server
+// echo it.
+func tokenError(status int, body []byte, assertion string) *TokenError {
+	var e struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		ErrorURI         string `json:"error_uri"`
+	}
+	_ = json.Unmarshal(body, &e)
+	clean := func(s string) string {
+		if assertion != "" {
+			s = strings.ReplaceAll(s, assertion, "****")
+		}
+		return excerpt([]byte(s), 512)
+	}
+	return &TokenError{StatusCode: status, Code: clean(e.Error), Description: clean(e.ErrorDescription), URI: clean(e.ErrorURI)}
+}
+
+// decodeToken reads a token reply. expires_in may be a number or a numeric
+// string; absent, the token lives defaultTokenLifetime. An expires_in of 0
+// or less yields a token that is used once and not cached.
+func decodeToken(body []byte) (*Token, time.Duration, error) {
+	var r struct {
+		AccessToken string          `json:"access_token"`
+		TokenType   string          `json:"token_type"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
+		Scope       string          `json:"scope"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, 0, fmt.Errorf("invalid JSON at offset %d", se.Offset)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, 0, fmt.Errorf("member %q has the wrong JSON type", te.Field)
+		}
+		return nil, 0, errors.New("invalid JSON")
+	}
+	if r.AccessToken == "" {
+		return nil, 0, errors.New("access_token is missing")
+	}
+	if hasControl(r.AccessToken) || strings.ContainsRune(r.AccessToken, ' ') {
+		return nil, 0, errors.New("access_token has spaces or control characters")
+	}
+	switch {
+	case r.TokenType == "":
+		r.TokenType = "Bearer"
+	case !strings.EqualFold(r.TokenType, "Bearer"):
+		return nil, 0, fmt.Errorf("token_type %q is not Bearer", excerpt([]byte(r.TokenType), 32))
+	}
+	lifetime := defaultTokenLifetime
+	if raw := strings.TrimSpace(string(r.ExpiresIn)); raw != "" && raw != "null" {
+		secs, err := strconv.ParseFloat(strings.Trim(raw, `"`), 64)
+		if err != nil || secs > 1e9 {
+			return nil, 0, errors.New("expires_in is not a number of seconds")
+		}
+		lifetime = max(time.Duration(secs*float64(time.Second)), 0)
+	}
+	return &Token{AccessToken: r.AccessToken, TokenType: r.TokenType, Scope: r.Scope}, lifetime, nil
+}
+
+// sign makes a fresh client assertion: header alg, kid and typ JWT; claims
+// iss = sub = client ID, aud = the token URL (one string), iat = now,
+// exp = now + 5 minutes and a random 128-bit jti.
+func (s *tokenSource) sign(now time.Time) (string, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", fmt.Errorf("apikeys: making assertion jti: %w", err)
+	}
+	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), s.key.KeyID)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(s.key.Algorithm), Key: s.key.joseKey()}, opts)
+	if err != nil {
+		return "", fmt.Errorf("apikeys: signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	claims := jwt.Claims{
+		Issuer:   s.clientID,
+		Subject:  s.clientID,
+		Audience: jwt.Audience{s.tokenURL}, // one member: marshalled as a string
+		IssuedAt: jwt.NewNumericDate(now),
+		Expiry:   jwt.NewNumericDate(now.Add(assertionLifetime)),
+		ID:       base64.RawURLEncoding.EncodeToString(id[:]),
+	}
+	out, err := jwt.Signed(signer).Claims(claims).Serialize()
+	if err != nil {
+		return "", fmt.Errorf("apikeys: signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	return out, nil
+}

@@ -1,0 +1,1016 @@
+package apikeys_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// RFC 7638 section 3.1: the RSA key of RFC 7517 appendix A.1 and its
+// published SHA-256 thumbprint.
+const (
+	rfc7638N          = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+	rfc7638Thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+)
+
+var allAlgs = []string{
+	apikeys.RS256, apikeys.RS384, apikeys.RS512, apikeys.PS256, apikeys.PS384, apikeys.PS512,
+	apikeys.ES256, apikeys.ES384, apikeys.ES512, apikeys.EdDSA,
+}
+
+// generated caches one SigningKey per alg: RSA-3072 generation is slow.
+var generated struct {
+	sync.Mutex
+	keys map[string]apikeys.SigningKey
+}
+
+func generatedKey(t testing.TB, alg string) apikeys.SigningKey {
+	t.Helper()
+	generated.Lock()
+	k, ok := generated.keys[alg]
+	generated.Unlock()
+	if ok {
+		return k
+	}
+	k, err := apikeys.GenerateSigningKey(alg)
+	require.NoError(t, err)
+	generated.Lock()
+	defer generated.Unlock()
+	if first, ok := generated.keys[alg]; ok {
+		return first
+	}
+	if generated.keys == nil {
+		generated.keys = make(map[string]apikeys.SigningKey)
+	}
+	generated.keys[alg] = k
+	return k
+}
+
+// strictJWK parses a JWK the way a strict verifier does: go-jose, public only.
+func strictJWK(t *testing.T, raw []byte) jose.JSONWebKey {
+	t.Helper()
+	var jk jose.JSONWebKey
+	require.NoError(t, json.Unmarshal(raw, &jk), "go-jose must parse %s", raw)
+	require.True(t, jk.Valid(), "go-jose Valid()")
+	require.True(t, jk.IsPublic(), "go-jose IsPublic()")
+	return jk
+}
+
+func members(t *testing.T, k apikeys.JWK) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(k.Raw(), &m))
+	return m
+}
+
+func signWithJose(t *testing.T, key any, alg, kid string, claims any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	if kid != "" {
+		opts = opts.WithHeader("kid", kid)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, opts)
+	require.NoError(t, err)
+	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
+	require.NoError(t, err)
+	return tok
+}
+
+func TestGenerateSigningKey(t *testing.T) {
+	cases := []struct {
+		alg  string
+		kty  string
+		crv  string
+		bits int
+	}{
+		{apikeys.RS256, "RSA", "", 3072},
+		{apikeys.RS384, "RSA", "", 3072},
+		{apikeys.RS512, "RSA", "", 3072},
+		{apikeys.PS256, "RSA", "", 3072},
+		{apikeys.PS384, "RSA", "", 3072},
+		{apikeys.PS512, "RSA", "", 3072},
+		{apikeys.ES256, "EC", "P-256", 0},
+		{apikeys.ES384, "EC", "P-384", 0},
+		{apikeys.ES512, "EC", "P-521", 0},
+		{apikeys.EdDSA, "OKP", "Ed25519", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.alg, func(t *testing.T) {
+			t.Parallel()
+			key := generatedKey(t, tc.alg)
+			assert.Equal(t, tc.alg, key.Algorithm)
+			switch k := key.Signer.(type) {
+			case *rsa.PrivateKey:
+				assert.Equal(t, "RSA", tc.kty)
+				assert.Equal(t, tc.bits, k.N.BitLen())
+			case *ecdsa.PrivateKey:
+				assert.Equal(t, tc.crv, k.Curve.Params().Name)
+			case ed25519.PrivateKey:
+				assert.Equal(t, "OKP", tc.kty)
+			default:
+				t.Fatalf("unexpected signer type %T", key.Signer)
+			}
+
+			// The kid is the RFC 7638 thumbprint, computed by go-jose itself.
+			sum, err := (&jose.JSONWebKey{Key: key.Public()}).Thumbprint(crypto.SHA256)
+			require.NoError(t, err)
+			assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum), key.KeyID)
+
+			// The public JWK parses strictly with go-jose, alone and in a set.
+			jwk, err := key.JWK()
+			require.NoError(t, err)
+			jk := strictJWK(t, jwk.Raw())
+			assert.Equal(t, key.KeyID, jk.KeyID)
+			assert.Equal(t, tc.alg, jk.Algorithm)
+			assert.Equal(t, "sig", jk.Use)
+			m := members(t, jwk)
+			assert.Equal(t, tc.kty, m["kty"])
+			for _, priv := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+				assert.NotContains(t, m, priv)
+			}
+			setJSON, err := json.Marshal(apikeys.NewJWKSet(jwk))
+			require.NoError(t, err)
+			var strictSet jose.JSONWebKeySet
+			require.NoError(t, json.Unmarshal(setJSON, &strictSet))
+			require.Len(t, strictSet.Key(key.KeyID), 1)
+			assert.True(t, strictSet.Key(key.KeyID)[0].Valid())
+
+			tp, err := jwk.Thumbprint()
+			require.NoError(t, err)
+			assert.Equal(t, key.KeyID, tp)
+			assert.NoError(t, apikeys.NewJWKSet(jwk).Validate())
+
+			// A token go-jose signs with the key verifies against the set,
+			// and go-jose verifies it with the JWK the SDK built.
+			tok := signWithJose(t, key.Signer, tc.alg, key.KeyID, jwt.Claims{Subject: "s"})
+			claims, err := apikeys.NewJWKSet(jwk).VerifyJWT(tok, []string{tc.alg})
+			require.NoError(t, err)
+			assert.Equal(t, "s", claims.Subject)
+			parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
+			require.NoError(t, err)
+			var c jwt.Claims
+			assert.NoError(t, parsed.Claims(jk.Key, &c))
+		})
+	}
+}
+
+func TestGenerateSigningKeyUnknownAlg(t *testing.T) {
+	for _, alg := range []string{"", "none", "HS256", "RS1", "rs384", "ES256K", "Ed25519", "RSA-OAEP"} {
+		t.Run(alg, func(t *testing.T) {
+			_, err := apikeys.GenerateSigningKey(alg)
+			var ve *apikeys.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, "alg", ve.Field)
+		})
+	}
+}
+
+func TestRFC7638Thumbprint(t *testing.T) {
+	raw := `{"kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","alg":"RS256","kid":"2011-04-29"}`
+	k, err := apikeys.ParseJWK([]byte(raw))
+	require.NoError(t, err)
+	tp, err := k.Thumbprint()
+	require.NoError(t, err)
+	assert.Equal(t, rfc7638Thumbprint, tp)
+
+	// NewJWK of the same public key uses the thumbprint as kid.
+	pub, err := k.PublicKey()
+	require.NoError(t, err)
+	built, err := apikeys.NewJWK(pub, apikeys.RS256)
+	require.NoError(t, err)
+	assert.Equal(t, rfc7638Thumbprint, built.KeyID())
+	assert.Equal(t, rfc7638N, members(t, built)["n"])
+	assert.Equal(t, "AQAB", members(t, built)["e"])
+	assert.NoError(t, apikeys.NewJWKSet(k, built).Validate() /* distinct kids */)
+}
+
+// fixture reads a file of testdata/jwks.
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "jwks", name))
+	require.NoError(t, err)
+	return b
+}
+
+func TestHandWrittenJWKS(t *testing.T) {
+	raw := fixture(t, "jwks.json")
+	var set apikeys.JWKSet
+	require.NoError(t, json.Unmarshal(raw, &set), "one unknown key type must not fail the set")
+	require.Len(t, set.Keys, 6)
+
+	// go-jose alone refuses the whole document because of the one AKP key.
+	var strict jose.JSONWebKeySet
+	assert.Error(t, json.Unmarshal(raw, &strict))
+
+	want := []struct{ kid, kty, alg, use, crv string }{
+		{"rsa-2048", "RSA", "", "sig", ""},
+		{"ec-p256", "EC", "ES256", "sig", "P-256"},
+		{"ec-p384", "EC", "ES384", "", "P-384"},
+		{"ec-p521", "EC", "ES512", "", "P-521"},
+		{"ed25519", "OKP", "EdDSA", "", "Ed25519"},
+		{"future-pq", "AKP", "ML-DSA-44", "", ""},
+	}
+	for i, w := range want {
+		k := set.Keys[i]
+		assert.Equal(t, w.kid, k.KeyID(), "keys[%d]", i)
+		assert.Equal(t, w.kty, k.KeyType(), "keys[%d]", i)
+		assert.Equal(t, w.alg, k.Algorithm(), "keys[%d]", i)
+		assert.Equal(t, w.use, k.Use(), "keys[%d]", i)
+		assert.Equal(t, w.crv, k.Curve(), "keys[%d]", i)
+		got, ok := set.Key(w.kid)
+		assert.True(t, ok)
+		assert.Equal(t, k.Raw(), got.Raw())
+	}
+	_, ok := set.Key("nope")
+	assert.False(t, ok)
+
+	// The unknown key round-trips with every member it had.
+	out, err := json.Marshal(&set)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"x-vendor":{"note":"a key type this SDK does not know"}`)
+	_, err = set.Keys[5].PublicKey()
+	assert.Error(t, err)
+
+	// Validate refuses only the unknown key.
+	var sErr *apikeys.JWKSetError
+	require.ErrorAs(t, set.Validate(), &sErr)
+	assert.Equal(t, []string{`keys[5] (kid "future-pq"): unknown kty "AKP" (want RSA, EC or OKP)`,
+		`keys[5] (kid "future-pq"): alg "ML-DSA-44" is not a supported signature algorithm`}, sErr.Problems)
+
+	// Each public key parses to the Go type of its private key file.
+	priv := map[string]string{
+		"rsa-2048": "rsa2048.pkcs8.pem", "ec-p256": "ec-p256.sec1.pem", "ec-p384": "ec-p384.pkcs8.pem",
+		"ec-p521": "ec-p521.pkcs8.pem", "ed25519": "ed25519.pkcs8.pem",
+	}
+	for kid, file := range priv {
+		sk, err := apikeys.ParseSigningKey(fixture(t, file), "")
+		require.NoError(t, err, file)
+		k, _ := set.Key(kid)
+		pub, err := k.PublicKey()
+		require.NoError(t, err, kid)
+		assert.True(t, pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(sk.Public()), kid)
+	}
+}
+
+func TestVerifyJWTEachAlg(t *testing.T) {
+	var set apikeys.JWKSet
+	require.NoError(t, json.Unmarshal(fixture(t, "jwks.json"), &set))
+	keys := map[string]crypto.Signer{}
+	for file, kid := range map[string]string{
+		"rsa2048.pkcs1.pem": "rsa-2048", "ec-p256.sec1.pem": "ec-p256", "ec-p384.pkcs8.pem": "ec-p384",
+		"ec-p521.pkcs8.pem": "ec-p521", "ed25519.pkcs8.pem": "ed25519",
+	} {
+		sk, err := apikeys.ParseSigningKey(fixture(t, file), "")
+		require.NoError(t, err)
+		keys[kid] = sk.Signer
+	}
+	cases := []struct{ alg, kid string }{
+		{apikeys.RS256, "rsa-2048"}, {apikeys.RS384, "rsa-2048"}, {apikeys.RS512, "rsa-2048"},
+		{apikeys.PS256, "rsa-2048"}, {apikeys.PS384, "rsa-2048"}, {apikeys.PS512, "rsa-2048"},
+		{apikeys.ES256, "ec-p256"}, {apikeys.ES384, "ec-p384"}, {apikeys.ES512, "ec-p521"},
+		{apikeys.EdDSA, "ed25519"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.alg, func(t *testing.T) {
+			exp := time.Now().Add(time.Minute)
+			tok := signWithJose(t, keys[tc.kid], tc.alg, tc.kid, map[string]any{
+				"iss": "client-1", "aud": "https://example.test/token", "exp": exp.Unix(), "tenant": "acme",
+			})
+			var extra struct {
+				Tenant string `json:"tenant"`
+			}
+			claims, err := set.VerifyJWT(tok, allAlgs, &extra)
+			require.NoError(t, err)
+			assert.Equal(t, "client-1", claims.Issuer)
+			assert.Equal(t, jwt.Audience{"https://example.test/token"}, claims.Audience)
+			assert.Equal(t, "acme", extra.Tenant)
+			assert.NoError(t, claims.ValidateWithLeeway(jwt.Expected{Issuer: "client-1", AnyAudience: jwt.Audience{"https://example.test/token"}}, 0))
+
+			// Not in the allow-list: refused before any key is looked at.
+			others := []string{apikeys.ES256}
+			if tc.alg == apikeys.ES256 {
+				others = []string{apikeys.RS256}
+			}
+			_, err = set.VerifyJWT(tok, others)
+			assert.Error(t, err)
+		})
+	}
+}
+
+func TestVerifyJWTErrors(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	ed := generatedKey(t, apikeys.EdDSA)
+	ecJWK, err := ec.JWK()
+	require.NoError(t, err)
+	// A key with an alg member (ES256) and an OKP key without one, under
+	// kids that tokens below reuse.
+	edJWK, err := apikeys.NewJWK(ed.Public(), "")
+	require.NoError(t, err)
+	unknown, err := apikeys.ParseJWK([]byte(`{"kty":"XYZ","kid":"` + ec.KeyID + `"}`))
+	require.NoError(t, err)
+	unknownOnly, err := apikeys.ParseJWK([]byte(`{"kty":"XYZ","kid":"XYZ-only"}`))
+	require.NoError(t, err)
+	// The unknown key shares the kid and comes first: it is skipped.
+	set := apikeys.NewJWKSet(unknown, ecJWK, edJWK, unknownOnly)
+
+	good := signWithJose(t, ec.Signer, apikeys.ES256, ec.KeyID, jwt.Claims{Subject: "ok"})
+	claims, err := set.VerifyJWT(good, []string{apikeys.ES256})
+	require.NoError(t, err)
+	assert.Equal(t, "ok", claims.Subject)
+
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	hmacTok := signWithJose(t, []byte("0123456789abcdef0123456789abcdef"), "HS256", ec.KeyID, jwt.Claims{})
+	parts := strings.Split(good, ".")
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin"}`)) + "." + parts[2]
+	noneTok := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"`+ec.KeyID+`"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"x"}`)) + "."
+
+	cases := []struct {
+		name    string
+		token   string
+		algs    []string
+		want    string
+		unknown bool
+	}{
+		{"empty allow-list", good, nil, "allowedAlgs", false},
+		{"none allowed", good, []string{"none"}, "allowedAlgs", false},
+		{"HS256 allowed", good, []string{"HS256"}, "allowedAlgs", false},
+		{"alg none token", noneTok, []string{apikeys.ES256}, "", false},
+		{"HMAC token", hmacTok, []string{apikeys.ES256}, "", false},
+		{"not a JWT", "abc", []string{apikeys.ES256}, "", false},
+		{"no kid", signWithJose(t, ec.Signer, apikeys.ES256, "", jwt.Claims{}), []string{apikeys.ES256}, "no kid", false},
+		{"unknown kid", signWithJose(t, ec.Signer, apikeys.ES256, "who", jwt.Claims{}), []string{apikeys.ES256}, "", true},
+		{"wrong key", signWithJose(t, other, apikeys.ES256, ec.KeyID, jwt.Claims{}), []string{apikeys.ES256}, "", false},
+		{"tampered payload", tampered, []string{apikeys.ES256}, "", false},
+		{"alg does not fit key type", signWithJose(t, ed.Signer, apikeys.EdDSA, ec.KeyID, jwt.Claims{}), []string{apikeys.EdDSA}, "needs a OKP key", false},
+		{"alg differs from key alg", signWithJose(t, mustP384(t), apikeys.ES384, ec.KeyID, jwt.Claims{}), []string{apikeys.ES384}, "needs crv P-384", false},
+		{"only unknown key has kid", signWithJose(t, ec.Signer, apikeys.ES256, "XYZ-only", jwt.Claims{}), []string{apikeys.ES256}, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := set.VerifyJWT(tc.token, tc.algs)
+			require.Error(t, err)
+			if tc.want != "" {
+				assert.Contains(t, err.Error(), tc.want)
+			}
+			assert.Equal(t, tc.unknown, errors.Is(err, apikeys.ErrUnknownKeyID), err.Error())
+		})
+	}
+
+	// A key whose own alg member differs from the token's header alg.
+	rs := generatedKey(t, apikeys.RS384)
+	rsJWK, err := rs.JWK() // alg RS384
+	require.NoError(t, err)
+	ps := signWithJose(t, rs.Signer, apikeys.PS256, rs.KeyID, jwt.Claims{})
+	_, err = apikeys.NewJWKSet(rsJWK).VerifyJWT(ps, []string{apikeys.PS256, apikeys.RS384})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `differs from key`)
+
+	var nilSet *apikeys.JWKSet
+	_, err = nilSet.VerifyJWT(good, []string{apikeys.ES256})
+	assert.Error(t, err)
+}
+
+func mustP384(t *testing.T) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	return k
+}
+
+// ecJSON returns the public members of a new key on curve as a JWK object body.
+func ecMembers(t *testing.T, curve elliptic.Curve, crv string) string {
+	k, err := ecdsa.GenerateKey(curve, rand.Reader)
+	require.NoError(t, err)
+	size := (curve.Params().BitSize + 7) / 8
+	x, y := make([]byte, size), make([]byte, size)
+	k.X.FillBytes(x)
+	k.Y.FillBytes(y)
+	return fmt.Sprintf(`"kty":"EC","crv":%q,"x":%q,"y":%q`, crv,
+		base64.RawURLEncoding.EncodeToString(x), base64.RawURLEncoding.EncodeToString(y))
+}
+
+func TestValidateRules(t *testing.T) {
+	rsa2048 := `"kty":"RSA","n":"` + rfc7638N + `","e":"AQAB"`
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	rsa1024 := `"kty":"RSA","n":"` + base64.RawURLEncoding.EncodeToString(small.N.Bytes()) + `","e":"AQAB"`
+	p256 := ecMembers(t, elliptic.P256(), "P-256")
+	p384 := ecMembers(t, elliptic.P384(), "P-384")
+	p521 := ecMembers(t, elliptic.P521(), "P-521")
+	edPub, _, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	ed := `"kty":"OKP","crv":"Ed25519","x":"` + base64.RawURLEncoding.EncodeToString(edPub) + `"`
+	notOnCurve := strings.Replace(p256, `"y":"`, `"y":"A`, 1)
+	notOnCurve = notOnCurve[:len(notOnCurve)-2] + `"` // same length, other value
+
+	cases := []struct {
+		name string
+		keys []string // JWK object bodies, without braces
+		want []string // every problem, in order
+	}{
+		{"valid RSA", []string{`"kid":"a",` + rsa2048}, nil},
+		{"valid RSA with alg and use", []string{`"kid":"a","alg":"PS512","use":"sig",` + rsa2048}, nil},
+		{"valid P-256", []string{`"kid":"a","alg":"ES256",` + p256}, nil},
+		{"valid P-384", []string{`"kid":"a","alg":"ES384",` + p384}, nil},
+		{"valid P-521", []string{`"kid":"a","alg":"ES512",` + p521}, nil},
+		{"valid Ed25519", []string{`"kid":"a","alg":"EdDSA",` + ed}, nil},
+		{"empty set", nil, nil},
+		{"missing kid", []string{rsa2048}, []string{`keys[0] (kid ""): missing kid`}},
+		{"duplicate kid", []string{`"kid":"a",` + rsa2048, `"kid":"b",` + p256, `"kid":"a",` + ed},
+			[]string{`keys[2] (kid "a"): duplicate kid (also keys[0])`}},
+		{"missing kty", []string{`"kid":"a","n":"AQAB","e":"AQAB"`}, []string{`keys[0] (kid "a"): missing kty`}},
+		{"unknown kty", []string{`"kid":"a","kty":"XYZ"`}, []string{`keys[0] (kid "a"): unknown kty "XYZ" (want RSA, EC or OKP)`}},
+		{"oct key", []string{`"kid":"a","kty":"oct","k":"c2VjcmV0"`}, []string{
+			`keys[0] (kid "a"): holds private key member "k"`,
+			`keys[0] (kid "a"): kty "oct" is a symmetric key; only public keys are allowed`}},
+		{"private d", []string{`"kid":"a","d":"AAAA",` + p256}, []string{`keys[0] (kid "a"): holds private key member "d"`}},
+		{"private p", []string{`"kid":"a","p":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "p"`}},
+		{"private q", []string{`"kid":"a","q":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "q"`}},
+		{"private dp", []string{`"kid":"a","dp":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "dp"`}},
+		{"private dq", []string{`"kid":"a","dq":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "dq"`}},
+		{"private qi", []string{`"kid":"a","qi":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "qi"`}},
+		{"private k", []string{`"kid":"a","k":"AAAA",` + ed}, []string{`keys[0] (kid "a"): holds private key member "k"`}},
+		{"every RSA private member", []string{`"kid":"a","d":"A","p":"A","q":"A","dp":"A","dq":"A","qi":"A",` + rsa2048}, []string{
+			`keys[0] (kid "a"): holds private key member "d"`, `keys[0] (kid "a"): holds private key member "p"`,
+			`keys[0] (kid "a"): holds private key member "q"`, `keys[0] (kid "a"): holds private key member "dp"`,
+			`keys[0] (kid "a"): holds private key member "dq"`, `keys[0] (kid "a"): holds private key member "qi"`}},
+		{"RSA under 2048 bits", []string{`"kid":"a",` + rsa1024}, []string{`keys[0] (kid "a"): RSA modulus is 1024 bits, under 2048`}},
+		{"EC curve P-192", []string{`"kid":"a","kty":"EC","crv":"P-192","x":"AA","y":"AA"`}, []string{`keys[0] (kid "a"): EC crv "P-192" is not P-256, P-384 or P-521`}},
+		{"EC curve secp256k1", []string{`"kid":"a","kty":"EC","crv":"secp256k1","x":"AA","y":"AA"`}, []string{`keys[0] (kid "a"): EC crv "secp256k1" is not P-256, P-384 or P-521`}},
+		{"EC curve missing", []string{`"kid":"a","kty":"EC","x":"AA","y":"AA"`}, []string{`keys[0] (kid "a"): EC crv "" is not P-256, P-384 or P-521`}},
+		{"OKP X25519", []string{`"kid":"a","kty":"OKP","crv":"X25519","x":"AA"`}, []string{`keys[0] (kid "a"): OKP crv "X25519" is not Ed25519`}},
+		{"OKP Ed448", []string{`"kid":"a","kty":"OKP","crv":"Ed448","x":"AA"`}, []string{`keys[0] (kid "a"): OKP crv "Ed448" is not Ed25519`}},
+		{"alg RS256 on EC", []string{`"kid":"a","alg":"RS256",` + p256}, []string{`keys[0] (kid "a"): alg "RS256" needs a RSA key, not kty "EC"`}},
+		{"alg PS256 on OKP", []string{`"kid":"a","alg":"PS256",` + ed}, []string{`keys[0] (kid "a"): alg "PS256" needs a RSA key, not kty "OKP"`}},
+		{"alg ES256 on RSA", []string{`"kid":"a","alg":"ES256",` + rsa2048}, []string{`keys[0] (kid "a"): alg "ES256" needs a EC key, not kty "RSA"`}},
+		{"alg ES384 on P-256", []string{`"kid":"a","alg":"ES384",` + p256}, []string{`keys[0] (kid "a"): alg "ES384" needs crv P-384, not "P-256"`}},
+		{"alg ES256 on P-521", []string{`"kid":"a","alg":"ES256",` + p521}, []string{`keys[0] (kid "a"): alg "ES256" needs crv P-256, not "P-521"`}},
+		{"alg ES512 on P-384", []string{`"kid":"a","alg":"ES512",` + p384}, []string{`keys[0] (kid "a"): alg "ES512" needs crv P-521, not "P-384"`}},
+		{"alg EdDSA on EC", []string{`"kid":"a","alg":"EdDSA",` + p256}, []string{`keys[0] (kid "a"): alg "EdDSA" needs a OKP key, not kty "EC"`}},
+		{"alg none", []string{`"kid":"a","alg":"none",` + rsa2048}, []string{`keys[0] (kid "a"): alg "none" is not allowed`}},
+		{"alg HS256", []string{`"kid":"a","alg":"HS256",` + rsa2048}, []string{`keys[0] (kid "a"): alg "HS256" is symmetric; only public-key signature algorithms are allowed`}},
+		{"alg RSA-OAEP", []string{`"kid":"a","alg":"RSA-OAEP",` + rsa2048}, []string{`keys[0] (kid "a"): alg "RSA-OAEP" is not a supported signature algorithm`}},
+		{"use enc", []string{`"kid":"a","use":"enc",` + rsa2048}, []string{`keys[0] (kid "a"): use "enc" is not "sig"`}},
+		{"RSA without n", []string{`"kid":"a","kty":"RSA","e":"AQAB"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{"RSA bad e", []string{`"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQ"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{"EC point not on curve", []string{`"kid":"a",` + notOnCurve}, []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{"EC bad base64", []string{`"kid":"a","kty":"EC","crv":"P-256","x":"!!","y":"AA"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{"Ed25519 short x", []string{`"kid":"a","kty":"OKP","crv":"Ed25519","x":"AAAA"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{"kid not a string", []string{`"kid":7,` + rsa2048}, []string{`keys[0] (kid ""): kid is not a string`, `keys[0] (kid ""): missing kid`}},
+		{"use not a string", []string{`"kid":"a","use":["sig"],` + rsa2048}, []string{`keys[0] (kid "a"): use is not a string`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set := &apikeys.JWKSet{}
+			for _, body := range tc.keys {
+				k, err := apikeys.ParseJWK([]byte("{" + body + "}"))
+				require.NoError(t, err)
+				set.Keys = append(set.Keys, k)
+			}
+			err := set.Validate()
+			if tc.want == nil {
+				assert.NoError(t, err)
+				return
+			}
+			var sErr *apikeys.JWKSetError
+			require.ErrorAs(t, err, &sErr)
+			assert.Equal(t, tc.want, sErr.Problems)
+			for _, p := range tc.want {
+				assert.Contains(t, err.Error(), p)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	var set apikeys.JWKSet
+	require.NoError(t, json.Unmarshal([]byte(`{"keys":[
+		{"kid":"ok","kty":"RSA","n":"`+rfc7638N+`","e":"AQAB"},
+		{"kty":"oct","k":"c2VjcmV0","alg":"HS256"},
+		{"kid":"ok","kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"AA","use":"enc"},
+		{"kid":"z","kty":"RSA","n":"AQAB","e":"AQAB","alg":"none"}
+	]}`), &set))
+	set.Keys = append(set.Keys, apikeys.JWK{}) // not a JSON object: the zero JWK
+	err := set.Validate()
+	var sErr *apikeys.JWKSetError
+	require.ErrorAs(t, err, &sErr)
+	assert.Equal(t, []string{
+		`keys[1] (kid ""): missing kid`,
+		`keys[1] (kid ""): holds private key member "k"`,
+		`keys[1] (kid ""): kty "oct" is a symmetric key; only public keys are allowed`,
+		`keys[1] (kid ""): alg "HS256" is symmetric; only public-key signature algorithms are allowed`,
+		`keys[2] (kid "ok"): duplicate kid (also keys[0])`,
+		`keys[2] (kid "ok"): holds private key member "d"`,
+		`keys[2] (kid "ok"): public key members do not parse`,
+		`keys[2] (kid "ok"): use "enc" is not "sig"`,
+		`keys[3] (kid "z"): RSA modulus is 17 bits, under 2048`,
+		`keys[3] (kid "z"): alg "none" is not allowed`,
+		`keys[4] (kid ""): not a JSON object`,
+	}, sErr.Problems)
+	assert.True(t, strings.HasPrefix(err.Error(), "apikeys: invalid JWK set: keys[1]"))
+
+	var nilSet *apikeys.JWKSet
+	assert.Error(t, nilSet.Validate())
+}
+
+// wrappedSigner hides the concrete key type, like an HSM or KMS signer.
+type wrappedSigner struct{ s crypto.Signer }
+
+func (w wrappedSigner) Public() crypto.PublicKey { return w.s.Public() }
+func (w wrappedSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	return w.s.Sign(r, d, o)
+}
+
+func TestNewJWK(t *testing.T) {
+	rs := generatedKey(t, apikeys.RS384).Signer.(*rsa.PrivateKey)
+	ec := generatedKey(t, apikeys.ES384).Signer.(*ecdsa.PrivateKey)
+	ed := generatedKey(t, apikeys.EdDSA).Signer.(ed25519.PrivateKey)
+	cases := []struct {
+		name    string
+		key     crypto.PublicKey
+		alg     string
+		wantAlg string
+		kty     string
+	}{
+		{"RSA public", &rs.PublicKey, apikeys.RS256, apikeys.RS256, "RSA"},
+		{"RSA public value", rs.PublicKey, apikeys.PS384, apikeys.PS384, "RSA"},
+		{"RSA private", rs, apikeys.RS384, apikeys.RS384, "RSA"},
+		{"RSA infer", &rs.PublicKey, "", apikeys.RS384, "RSA"},
+		{"EC public", &ec.PublicKey, apikeys.ES384, apikeys.ES384, "EC"},
+		{"EC private infer", ec, "", apikeys.ES384, "EC"},
+		{"Ed25519 public", ed.Public(), apikeys.EdDSA, apikeys.EdDSA, "OKP"},
+		{"Ed25519 private", ed, "", apikeys.EdDSA, "OKP"},
+		{"opaque signer", wrappedSigner{ec}, apikeys.ES384, apikeys.ES384, "EC"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := apikeys.NewJWK(tc.key, tc.alg)
+			require.NoError(t, err)
+			m := members(t, k)
+			assert.Equal(t, tc.kty, m["kty"])
+			assert.Equal(t, tc.wantAlg, m["alg"])
+			assert.Equal(t, "sig", m["use"])
+			for _, priv := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+				assert.NotContains(t, m, priv)
+			}
+			jk := strictJWK(t, k.Raw())
+			tp, err := jk.Thumbprint(crypto.SHA256)
+			require.NoError(t, err)
+			assert.Equal(t, base64.RawURLEncoding.EncodeToString(tp), k.KeyID())
+			assert.NoError(t, apikeys.NewJWKSet(k).Validate())
+		})
+	}
+
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	require.NoError(t, err)
+	x25519, err := ecdh.X25519().GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	bad := []struct {
+		name string
+		key  crypto.PublicKey
+		alg  string
+	}{
+		{"nil", nil, ""},
+		{"RSA 1024", &small.PublicKey, apikeys.RS256},
+		{"RSA 1024 private", small, ""},
+		{"P-224", &p224.PublicKey, ""},
+		{"X25519", x25519.PublicKey(), ""},
+		{"symmetric", []byte("secret"), ""},
+		{"RSA with ES256", &rs.PublicKey, apikeys.ES256},
+		{"P-384 with ES256", &ec.PublicKey, apikeys.ES256},
+		{"Ed25519 with RS256", ed.Public(), apikeys.RS256},
+		{"EC with EdDSA", ec, apikeys.EdDSA},
+		{"alg none", &rs.PublicKey, "none"},
+		{"alg HS256", &rs.PublicKey, "HS256"},
+		{"short Ed25519", ed25519.PublicKey([]byte{1, 2, 3}), ""},
+	}
+	for _, tc := range bad {
+		t.Run("refuses "+tc.name, func(t *testing.T) {
+			_, err := apikeys.NewJWK(tc.key, tc.alg)
+			var ve *apikeys.ValidationError
+			assert.ErrorAs(t, err, &ve)
+		})
+	}
+}
+
+func TestSigningKeyJWKKeepsKeyID(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	custom := apikeys.SigningKey{Signer: ec.Signer, KeyID: "2024-rotation-1", Algorithm: apikeys.ES256}
+	k, err := custom.JWK()
+	require.NoError(t, err)
+	assert.Equal(t, "2024-rotation-1", k.KeyID())
+	assert.Equal(t, apikeys.ES256, k.Algorithm())
+
+	_, err = apikeys.SigningKey{KeyID: "x", Algorithm: apikeys.ES256}.JWK()
+	assert.Error(t, err)
+	_, err = apikeys.SigningKey{Signer: ec.Signer, KeyID: "x", Algorithm: apikeys.ES384}.JWK()
+	assert.Error(t, err)
+	assert.Nil(t, apikeys.SigningKey{}.Public())
+}
+
+func pemEncode(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+func TestParseSigningKey(t *testing.T) {
+	rsaPKCS8 := fixture(t, "rsa2048.pkcs8.pem")
+	rsaPKCS1 := fixture(t, "rsa2048.pkcs1.pem")
+	ecSEC1 := fixture(t, "ec-p256.sec1.pem")
+	ec384 := fixture(t, "ec-p384.pkcs8.pem")
+	ec521 := fixture(t, "ec-p521.pkcs8.pem")
+	ed := fixture(t, "ed25519.pkcs8.pem")
+	// A private JWK as go-jose writes it, with a kid of its own.
+	rk, err := apikeys.ParseSigningKey(rsaPKCS8, "")
+	require.NoError(t, err)
+	privJWK, err := json.Marshal(jose.JSONWebKey{Key: rk.Signer, KeyID: "jwk-kid", Algorithm: "PS256"})
+	require.NoError(t, err)
+	ek, err := apikeys.ParseSigningKey(ec384, "")
+	require.NoError(t, err)
+	ecJWK, err := json.Marshal(jose.JSONWebKey{Key: ek.Signer})
+	require.NoError(t, err)
+	ek2, err := apikeys.ParseSigningKey(ed, "")
+	require.NoError(t, err)
+	edJWK, err := json.Marshal(jose.JSONWebKey{Key: ek2.Signer, KeyID: "ed"})
+	require.NoError(t, err)
+
+	cases := []struct {
+		name    string
+		data    []byte
+		alg     string
+		wantAlg string
+		kid     string // "" means the thumbprint
+	}{
+		{"RSA PKCS#8 infer", rsaPKCS8, "", apikeys.RS384, ""},
+		{"RSA PKCS#1 infer", rsaPKCS1, "", apikeys.RS384, ""},
+		{"RSA PKCS#1 PS512", rsaPKCS1, apikeys.PS512, apikeys.PS512, ""},
+		{"EC SEC1 after EC PARAMETERS", ecSEC1, "", apikeys.ES256, ""},
+		{"EC P-384 PKCS#8", ec384, "", apikeys.ES384, ""},
+		{"EC P-521 PKCS#8", ec521, apikeys.ES512, apikeys.ES512, ""},
+		{"Ed25519 PKCS#8", ed, "", apikeys.EdDSA, ""},
+		{"RSA JWK with alg and kid", privJWK, "", apikeys.PS256, "jwk-kid"},
+		{"RSA JWK same alg given", privJWK, apikeys.PS256, apikeys.PS256, "jwk-kid"},
+		{"EC JWK", ecJWK, "", apikeys.ES384, ""},
+		{"Ed25519 JWK", edJWK, "", apikeys.EdDSA, "ed"},
+		{"surrounding space", append(append([]byte("\n  "), ed...), "\n\n"...), "", apikeys.EdDSA, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := apikeys.ParseSigningKey(tc.data, tc.alg)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantAlg, k.Algorithm)
+			want := tc.kid
+			if want == "" {
+				sum, err := (&jose.JSONWebKey{Key: k.Public()}).Thumbprint(crypto.SHA256)
+				require.NoError(t, err)
+				want = base64.RawURLEncoding.EncodeToString(sum)
+			}
+			assert.Equal(t, want, k.KeyID)
+			// It signs, and the signature verifies with its own JWK.
+			jwk, err := k.JWK()
+			require.NoError(t, err)
+			tok := signWithJose(t, k.Signer, k.Algorithm, k.KeyID, jwt.Claims{Subject: "x"})
+			_, err = apikeys.NewJWKSet(jwk).VerifyJWT(tok, []string{k.Algorithm})
+			assert.NoError(t, err)
+		})
+	}
+
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	smallDER, err := x509.MarshalPKCS8PrivateKey(small)
+	require.NoError(t, err)
+	pubDER, err := x509.MarshalPKIXPublicKey(rk.Public())
+	require.NoError(t, err)
+	pubJWK, err := json.Marshal(jose.JSONWebKey{Key: rk.Public()})
+	require.NoError(t, err)
+	x25519, err := ecdh.X25519().GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	xDER, err := x509.MarshalPKCS8PrivateKey(x25519)
+	require.NoError(t, err)
+	block, _ := pem.Decode(rsaPKCS8)
+	corrupt := bytes.Clone(block.Bytes)
+	corrupt[len(corrupt)/2] ^= 0xff
+	corrupt = corrupt[:len(corrupt)-40]
+	encrypted := []byte("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00000000000000000000000000000000\n\nAAAA\n-----END RSA PRIVATE KEY-----\n")
+
+	bad := []struct {
+		name string
+		data []byte
+		alg  string
+		want string
+	}{
+		{"empty", nil, "", "is empty"},
+		{"garbage", []byte("not a key"), "", "no PEM private key"},
+		{"RSA 1024", pemEncode("PRIVATE KEY", smallDER), "", "under 2048"},
+		{"public PEM", pemEncode("PUBLIC KEY", pubDER), "", "public key"},
+		{"certificate", pemEncode("CERTIFICATE", []byte{1}), "", "public key"},
+		{"public JWK", pubJWK, "", "public key"},
+		{"oct JWK", []byte(`{"kty":"oct","k":"c2VjcmV0"}`), "", "symmetric"},
+		{"bad JSON", []byte(`{"kty":`), "", "not valid JSON"},
+		{"encrypted PKCS#8", pemEncode("ENCRYPTED PRIVATE KEY", []byte{1}), "", "encrypted"},
+		{"encrypted PKCS#1", encrypted, "", "encrypted"},
+		{"corrupt PKCS#8", pemEncode("PRIVATE KEY", corrupt), "", "does not parse"},
+		{"X25519", pemEncode("PRIVATE KEY", xDER), "", "cannot sign"},
+		{"alg mismatch RSA", rsaPKCS8, apikeys.ES256, "needs a EC key"},
+		{"alg mismatch curve", ecSEC1, apikeys.ES384, "needs crv P-384"},
+		{"alg none", rsaPKCS8, "none", "not allowed"},
+		{"JWK alg differs", privJWK, apikeys.RS256, "differs"},
+		{"unknown PEM type", pemEncode("OPENSSH PRIVATE KEY", []byte{1}), "", "not a supported"},
+	}
+	for _, tc := range bad {
+		t.Run("refuses "+tc.name, func(t *testing.T) {
+			_, err := apikeys.ParseSigningKey(tc.data, tc.alg)
+			var ve *apikeys.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Contains(t, err.Error(), tc.want)
+			assertNoKeyMaterial(t, err.Error(), tc.data)
+		})
+	}
+}
+
+// assertNoKeyMaterial checks that s holds no run of 12 characters from the
+// base64 body of PEM or JSON key data.
+func assertNoKeyMaterial(t *testing.T, s string, data []byte) {
+	t.Helper()
+	var chunks []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "-----") || strings.Contains(line, ":") && !strings.HasPrefix(line, "{") {
+			continue
+		}
+		chunks = append(chunks, line)
+	}
+	var m map[string]any
+	if json.Unmarshal(data, &m) == nil {
+		chunks = chunks[:0]
+		for _, v := range m {
+			if s, ok := v.(string); ok && len(s) > 12 {
+				chunks = append(chunks, s)
+			}
+		}
+	}
+	for _, c := range chunks {
+		for i := 0; i+12 <= len(c); i += 6 {
+			if strings.Contains(s, c[i:i+12]) {
+				t.Errorf("%q contains key material %q", s, c[i:i+12])
+				return
+			}
+		}
+	}
+}
+
+func TestFetchJWKS(t *testing.T) {
+	jwksBody := fixture(t, "jwks.json")
+	big := `{"keys":[` + strings.Repeat(`{"kty":"XYZ","kid":"pad","x":"`+strings.Repeat("A", 1000)+`"},`, 1100) + `{"kty":"XYZ"}]}`
+	cases := []struct {
+		name   string
+		status int
+		ct     string
+		body   string
+		keys   int
+		check  func(t *testing.T, err error)
+	}{
+		{"jwk-set+json", 200, "application/jwk-set+json", string(jwksBody), 6, nil},
+		{"json with charset", 200, "application/json; charset=utf-8", string(jwksBody), 6, nil},
+		{"other +json", 200, "application/vnd.acme+json", `{"keys":[]}`, 0, nil},
+		{"html", 200, "text/html", "<html>login</html>", 0, func(t *testing.T, err error) {
+			var de *apikeys.DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, "text/html", de.ContentType)
+			assert.Contains(t, de.Excerpt, "login")
+		}},
+		{"no content type", 200, "", `{"keys":[]}`, 0, func(t *testing.T, err error) {
+			var de *apikeys.DecodeError
+			assert.ErrorAs(t, err, &de)
+		}},
+		{"bad JSON", 200, "application/json", `{"keys":[`, 0, func(t *testing.T, err error) {
+			var de *apikeys.DecodeError
+			assert.ErrorAs(t, err, &de)
+		}},
+		{"keys missing", 200, "application/json", `{"other":1}`, 0, func(t *testing.T, err error) {
+			var de *apikeys.DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, de.Error(), `"keys" member is missing`)
+		}},
+		{"key not an object", 200, "application/json", `{"keys":["x"]}`, 0, func(t *testing.T, err error) {
+			var de *apikeys.DecodeError
+			assert.ErrorAs(t, err, &de)
+		}},
+		{"over 1 MiB", 200, "application/json", big, 0, func(t *testing.T, err error) {
+			var de *apikeys.DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, de.Error(), "exceeds")
+		}},
+		{"404", 404, "application/json", `{"message":"no such set"}`, 0, func(t *testing.T, err error) {
+			var ae *apikeys.APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, 404, ae.StatusCode)
+			assert.Equal(t, "no such set", ae.Message)
+			assert.NotContains(t, ae.URL, "secret")
+			assert.ErrorIs(t, err, apikeys.ErrNotFound)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var gotAccept string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				gotAccept = r.Header.Get("Accept")
+				assert.Equal(t, "/tenant/.well-known/jwks.json", r.URL.Path)
+				if tc.ct != "" {
+					w.Header().Set("Content-Type", tc.ct)
+				} else {
+					w.Header()["Content-Type"] = nil
+				}
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			set, err := apikeys.FetchJWKS(context.Background(), nil, srv.URL+"/tenant/.well-known/jwks.json?secret=1")
+			if tc.check != nil {
+				require.Error(t, err)
+				tc.check(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, set.Keys, tc.keys)
+			assert.Contains(t, gotAccept, "application/jwk-set+json")
+		})
+	}
+}
+
+func TestFetchJWKSRefusals(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"http://example.com/jwks", "ftp://localhost/jwks", "jwks.json", "https://user:pw@example.com/jwks", "https://example.com/jwks#frag"} {
+		_, err := apikeys.FetchJWKS(ctx, nil, u)
+		var ve *apikeys.ValidationError
+		assert.ErrorAs(t, err, &ve, u)
+	}
+	_, err := apikeys.FetchJWKS(nil, nil, "https://example.com/jwks")
+	assert.Error(t, err)
+
+	// https -> http redirects are refused.
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the http server must not be reached")
+	}))
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/jwks", http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+	hc := tlsSrv.Client()
+	before := hc.CheckRedirect
+	_, err = apikeys.FetchJWKS(ctx, hc, tlsSrv.URL+"/jwks")
+	var te *apikeys.TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Contains(t, err.Error(), "https to http")
+	assert.Nil(t, before)
+	assert.Nil(t, hc.CheckRedirect, "the caller's client is not modified")
+
+	// https works with the caller's client (trusting the test CA).
+	h, err := apikeys.JWKSHandler(apikeys.NewJWKSet())
+	require.NoError(t, err)
+	tlsOK := httptest.NewTLSServer(h)
+	defer tlsOK.Close()
+	set, err := apikeys.FetchJWKS(ctx, tlsOK.Client(), tlsOK.URL)
+	require.NoError(t, err)
+	assert.Empty(t, set.Keys)
+
+	// A cancelled context ends the fetch with its error.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = apikeys.FetchJWKS(cctx, nil, tlsOK.URL)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestJWKSHandler(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES384)
+	ed := generatedKey(t, apikeys.EdDSA)
+	k1, err := ec.JWK()
+	require.NoError(t, err)
+	k2, err := ed.JWK()
+	require.NoError(t, err)
+	h, err := apikeys.JWKSHandler(apikeys.NewJWKSet(k1, k2))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/.well-known/jwks.json")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "application/jwk-set+json", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "public, max-age=300", resp.Header.Get("Cache-Control"))
+	var strict jose.JSONWebKeySet
+	require.NoError(t, json.Unmarshal(body, &strict))
+	require.Len(t, strict.Keys, 2)
+	for _, k := range strict.Keys {
+		assert.True(t, k.Valid())
+		assert.True(t, k.IsPublic())
+	}
+
+	// FetchJWKS reads what the handler serves.
+	set, err := apikeys.FetchJWKS(context.Background(), srv.Client(), srv.URL)
+	require.NoError(t, err)
+	got, ok := set.Key(ec.KeyID)
+	require.True(t, ok)
+	assert.Equal(t, apikeys.ES384, got.Algorithm())
+
+	req, err := http.NewRequest(http.MethodHead, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	headBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Empty(t, headBody)
+	assert.Equal(t, "application/jwk-set+json", resp.Header.Get("Content-Type"))
+
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		req, err := http.NewRequest(m, srv.URL, strings.NewReader("{}"))
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, m)
+		assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+	}
+
+	// A set with a private member is refused when the handler is made.
+	priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer, KeyID: "leak"})
+	require.NoError(t, err)
+	pk, err := apikeys.ParseJWK(priv)
+	require.NoError(t, err)
+	_, err = apikeys.JWKSHandler(apikeys.NewJWKSet(k1, pk))
+	var sErr *apikeys.JWKSetError
+	require.ErrorAs(t, err, &sErr)
+	assert.Contains(t, err.Error(), `keys[1] (kid "leak"): holds private key member "d"`)
+	_, err = apikeys.JWKSHandler(nil)
+	assert.Error(t, err)
+
+	// An empty set is served as {"keys":[]}.
+	h, err = apikeys.JWKSHandler(&apikeys.JWKSet{})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	assert.JSONEq(t, `{"keys":[]}`, rec.Body.String())
+}
+
+func TestJWKPublicKeyRefusesPrivate(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer, KeyID: "p"})
+	require.NoError(t, err)
+	k, err := apikeys.ParseJWK(priv)
+	require.NoError(t, err)
+	_, err = k.PublicKey()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "private key member")
+	_, err = k.Thumbprint()
+	assert.Error(t, err)
+
+	oct, err := apikeys.ParseJWK([]byte(`{"kty":"oct","k":"c2VjcmV0"}`))
+	require.NoError(t, err)
+	_, err = oct.PublicKey()
+	assert.Error(t, err)
+	_, err = apikeys.JWK{}.PublicKey()
+	assert.Error(t, err)
+	_, err = apikeys.ParseJWK([]byte(`[1]`))
+	assert.Error(t, err)
+
+	// The D of the private key is nowhere in what a JWK built from it prints.
+	d := base64.RawURLEncoding.EncodeToString(ec.Signer.(*ecdsa.PrivateKey).D.FillBytes(make([]byte, 32)))
+	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%+v", k), fmt.Sprintf("%#v", k)} {
+		assert.NotContains(t, s, d)
+	}
+}
