@@ -18,7 +18,13 @@ func TestAPIKeysCallsSendDocumentedRequests(t *testing.T) {
 	const envID = "497f6eca-6276-4993-bfeb-53cbbbba6f08"
 	name := "renamed"
 	jwksURL := "https://keys.example.com/v2.json"
-	set := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","kid":"k1","crv":"P-384","x":"AAAA","y":"BBBB"}`)}}
+	signingKey, err := apikeys.GenerateSigningKey(apikeys.ES384)
+	require.NoError(t, err)
+	jwk, err := signingKey.JWK()
+	require.NoError(t, err)
+	set := apikeys.NewJWKSet(jwk)
+	setJSON, err := json.Marshal(set)
+	require.NoError(t, err)
 
 	tests := []struct {
 		name       string
@@ -44,7 +50,7 @@ func TestAPIKeysCallsSendDocumentedRequests(t *testing.T) {
 				return c.APIKeys.Create(ctx, envID, apikeys.CreateAPIKeyRequest{Name: "billing", JWKSet: set})
 			},
 			method: http.MethodPost, path: basePath + "/v1/environments/" + envID + "/apikeys",
-			body:  `{"name":"billing","jwkSet":{"keys":[{"kty":"EC","kid":"k1","crv":"P-384","x":"AAAA","y":"BBBB"}]}}`,
+			body:  `{"name":"billing","jwkSet":` + string(setJSON) + `}`,
 			reply: envelope(`{"apikey":` + keyJSON + `}`),
 		},
 		{
@@ -88,7 +94,7 @@ func TestAPIKeysCallsSendDocumentedRequests(t *testing.T) {
 				return c.APIKeys.Update(ctx, "client-1", apikeys.UpdateAPIKeyRequest{JWKSURL: &jwksURL, JWKSet: set})
 			},
 			method: http.MethodPatch, path: basePath + "/v1/apikeys/client-1",
-			body:  `{"jwksURL":"https://keys.example.com/v2.json","jwkSet":{"keys":[{"kty":"EC","kid":"k1","crv":"P-384","x":"AAAA","y":"BBBB"}]}}`,
+			body:  `{"jwksURL":"https://keys.example.com/v2.json","jwkSet":` + string(setJSON) + `}`,
 			reply: envelope(`{"apikey":` + keyJSON + `}`),
 		},
 		{

@@ -595,6 +595,10 @@ func (c *Client) authorize(ctx context.Context, req *http.Request, st *attempt) 
 		if ctx.Err() != nil {
 			return &contextError{op: st.op.name, err: ctx.Err()}
 		}
+		var te *TokenError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%s: getting access token: %w", st.op.name, err)
+		}
 		return fmt.Errorf("apikeys: %s: getting access token: %w", st.op.name, err)
 	}
 	if tok == nil || tok.AccessToken == "" {

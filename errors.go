@@ -230,7 +230,10 @@ type TokenError struct {
 }
 
 func (e *TokenError) Error() string {
-	msg := fmt.Sprintf("apikeys: token endpoint: %d %s", e.StatusCode, e.Code)
+	msg := fmt.Sprintf("apikeys: token endpoint: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		msg += ": " + e.Code
+	}
 	if e.Description != "" {
 		msg += ": " + e.Description
 	}

@@ -68,16 +68,21 @@ func (s *server) requests() []seen {
 	return append([]seen(nil), s.reqs...)
 }
 
-// waits records the waits a client asked for instead of sleeping.
+// waits records the waits a client or token source asked for instead of
+// sleeping, advancing clock (if set) by each.
 type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
+	mu    sync.Mutex
+	d     []time.Duration
+	clock *fakeClock
 }
 
 func (w *waits) sleep(ctx context.Context, d time.Duration) error {
 	w.mu.Lock()
 	w.d = append(w.d, d)
 	w.mu.Unlock()
+	if w.clock != nil {
+		w.clock.Advance(d)
+	}
 	return ctx.Err()
 }
 

@@ -170,29 +170,6 @@ func tokenReply(n int, w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, 200, map[string]any{"access_token": fmt.Sprintf("tok-%d", n), "token_type": "Bearer", "expires_in": 300})
 }
 
-// waits records the backoff waits of a token source instead of sleeping.
-type waits struct {
-	mu    sync.Mutex
-	d     []time.Duration
-	clock *fakeClock
-}
-
-func (w *waits) wait(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.d = append(w.d, d)
-	w.mu.Unlock()
-	if w.clock != nil {
-		w.clock.Advance(d)
-	}
-	return ctx.Err()
-}
-
-func (w *waits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.d...)
-}
-
 // newSource makes a token source for e with its own transport, and
 // records its waits (advancing the clock by each).
 func newSource(t *testing.T, e *tokenEndpoint, mutate ...func(*apikeys.TokenConfig)) (*apikeys.AssertionTokenSource, *waits) {
@@ -213,7 +190,7 @@ func newSource(t *testing.T, e *tokenEndpoint, mutate ...func(*apikeys.TokenConf
 	ts, err := apikeys.NewTokenSource(cfg)
 	require.NoError(t, err)
 	w := &waits{clock: e.clock}
-	apikeys.SetTokenSourceWait(ts, w.wait)
+	apikeys.SetTokenSourceWait(ts, w.sleep)
 	return ts, w
 }
 
