@@ -503,6 +503,20 @@ type attempt struct {
 	wrote  atomic.Bool // request headers were written to a connection
 }
 
+// withoutTrace hides an httptrace.ClientTrace in ctx, so requests made
+// with it do not report to the hooks of the call that owns ctx.
+func withoutTrace(ctx context.Context) context.Context { return noTraceContext{ctx} }
+
+type noTraceContext struct{ context.Context }
+
+func (c noTraceContext) Value(key any) any {
+	v := c.Context.Value(key)
+	if _, ok := v.(*httptrace.ClientTrace); ok {
+		return nil
+	}
+	return v
+}
+
 // surelyNotSent reports whether a failed attempt cannot have reached the
 // server: the dial failed, or the transport got no further than that.
 func (st *attempt) surelyNotSent(err error) bool {
@@ -590,7 +604,9 @@ func (c *Client) authorize(ctx context.Context, req *http.Request, st *attempt) 
 	if c.tokens == nil {
 		return fmt.Errorf("%w: %s needs WithToken or WithTokenSource", ErrNotConfigured, st.op.name)
 	}
-	tok, err := c.tokens.Token(ctx)
+	// The token source may send requests of its own: keep them out of
+	// this call's httptrace hooks.
+	tok, err := c.tokens.Token(withoutTrace(ctx))
 	if err != nil {
 		if ctx.Err() != nil {
 			return &contextError{op: st.op.name, err: ctx.Err()}

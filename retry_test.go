@@ -330,3 +330,44 @@ func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
 	assert.True(t, apikeys.IsRetryable(err))
 	assert.Equal(t, 1, s.count())
 }
+
+// probingTokenSource makes an HTTP request of its own before returning a
+// token, as sources backed by another OAuth library do. Its dial fails.
+type probingTokenSource struct{ addr string }
+
+func (p probingTokenSource) Token(ctx context.Context) (*apikeys.Token, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.addr+"/probe", nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		_ = resp.Body.Close()
+	}
+	return &apikeys.Token{AccessToken: testToken}, nil
+}
+
+// TestTokenSourceRequestsDoNotMaskASentCreate: the token source's own
+// requests must not count as progress (or lack of it) of the create's
+// request. Here the create fails in a transport that reports no trace
+// events; the source's failed dial must not make it look "never sent".
+func TestTokenSourceRequestsDoNotMaskASentCreate(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	var sent int
+	transport := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent++
+		return nil, errors.New("connection reset by peer")
+	})
+	c, err := apikeys.NewClient(apikeys.WithBaseURL("http://127.0.0.1:1"+basePath),
+		apikeys.WithTokenSource(probingTokenSource{addr: closedAddr}),
+		apikeys.WithHTTPClient(&http.Client{Transport: transport}),
+		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3}))
+	require.NoError(t, err)
+
+	_, err = c.APIKeys.Create(context.Background(), "env", apikeys.CreateAPIKeyRequest{Name: "n"})
+	assert.True(t, apikeys.IsAmbiguous(err), "got %v", err)
+	assert.Equal(t, 1, sent, "a create that may have been sent is not repeated")
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -320,21 +319,9 @@ func (ts *AssertionTokenSource) Invalidate(t *Token) {
 }
 
 // detach returns a context with ctx's values but not its cancellation or
-// deadline, for a fetch shared by many callers. An httptrace.ClientTrace in
-// ctx is hidden: the token request's connection events do not belong to
-// the request of the caller that happened to start the fetch.
+// deadline, for a fetch shared by many callers.
 func detach(ctx context.Context) context.Context {
-	return noTraceContext{context.WithoutCancel(ctx)}
-}
-
-type noTraceContext struct{ context.Context }
-
-func (c noTraceContext) Value(key any) any {
-	v := c.Context.Value(key)
-	if _, ok := v.(*httptrace.ClientTrace); ok {
-		return nil
-	}
-	return v
+	return withoutTrace(context.WithoutCancel(ctx))
 }
 
 // run performs one fetch for call and every caller waiting on it.
