@@ -152,6 +152,9 @@ type Server struct {
 	faults  map[Route][]*fault
 	latency map[Route]time.Duration
 	waiters []waiter
+	// clientTransports are the transports of clients made by NewClient; Close closes their
+	// idle connections.
+	clientTransports []*http.Transport
 }
 
 type waiter struct {
@@ -217,7 +220,8 @@ const closeGrace = 5 * time.Second
 
 // Close shuts the fake down. Like httptest.Server.Close it waits for requests in flight. A request
 // held by [Server.SetLatency] ends as soon as its client gives up; one whose client still waits
-// after 5 s is answered 503 so Close never hangs on a long latency.
+// after 5 s is answered 503 so Close never hangs on a long latency. It also closes the idle
+// connections of the clients made by [Server.NewClient] and [Server.Client].
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		grace := time.AfterFunc(closeGrace, func() { close(s.closing) })
@@ -227,6 +231,12 @@ func (s *Server) Close() {
 		}
 		if s.ownJWKS != nil {
 			s.ownJWKS.CloseIdleConnections()
+		}
+		s.mu.Lock()
+		trs := s.clientTransports
+		s.mu.Unlock()
+		for _, tr := range trs {
+			tr.CloseIdleConnections()
 		}
 	})
 }

@@ -1,0 +1,117 @@
+package apikeystest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// ManagementKeyName is the name of the Platform key that [Server.NewClient] and [Server.Client]
+// store (in the Development environment) for the client they return to sign its client
+// assertions with. Each call stores a new one.
+const ManagementKeyName = "apikeystest-management"
+
+// NewClient returns an [apikeys.Client] wired to the fake, for programs (such as examples) that
+// have no [testing.TB]; tests should use [Server.Client]. The client goes through the real
+// Platform token flow:
+//
+//   - a new ES384 signing key is generated and its public JWK Set is stored as a key named
+//     [ManagementKeyName] in the Development environment ([Server.AddAPIKey]);
+//   - Platform calls (base URL [Server.PlatformURL]) are authenticated by an
+//     [apikeys.NewTokenSource] that signs client assertions with that key and trades them at
+//     [Server.TokenURL]; it uses the fake's clock ([WithClock]), so assertions and cached tokens
+//     agree with the fake on the time;
+//   - legacy calls go to [Server.URL] with [Server.LegacyDomain] and [Server.LegacyUserKey];
+//   - the retry policy is apikeys.RetryPolicy{MaxRetries: 3} with zero waits (a Retry-After is
+//     capped at MaxWait, 0), so fault tests never sleep.
+//
+// opts are applied after these, so a later option wins where the SDK lets one option replace
+// another (WithRetry, WithHTTPClient, WithLegacy, WithBaseURL, WithLogger, ...). WithToken and
+// WithTokenSource are refused by [apikeys.NewClient] because a token source is already set: for
+// a static bearer token, build a client with apikeys.WithToken(srv.BearerToken) instead.
+//
+// The API client and the token source each get their own HTTP transport; [Server.Close] closes
+// their idle connections.
+func (s *Server) NewClient(opts ...apikeys.Option) (*apikeys.Client, error) {
+	c, _, err := s.newClient(opts)
+	return c, err
+}
+
+// Client is like [Server.NewClient] for a test: it fails the test (t.Fatal) when the client
+// cannot be made, and closes the idle connections of the client's transports in t.Cleanup.
+// Call it from the test's goroutine.
+//
+//	srv := apikeystest.NewServer()
+//	t.Cleanup(srv.Close)
+//	c := srv.Client(t)
+//	key, err := c.APIKeys.Create(ctx, srv.EnvironmentID("Development"), apikeys.CreateAPIKeyRequest{Name: "svc"})
+func (s *Server) Client(t testing.TB, opts ...apikeys.Option) *apikeys.Client {
+	t.Helper()
+	c, trs, err := s.newClient(opts)
+	if err != nil {
+		t.Fatalf("apikeystest: Server.Client: %v", err)
+	}
+	t.Cleanup(func() {
+		for _, tr := range trs {
+			tr.CloseIdleConnections()
+		}
+	})
+	return c
+}
+
+// newClient makes the client and returns the transports it made for it.
+func (s *Server) newClient(opts []apikeys.Option) (*apikeys.Client, []*http.Transport, error) {
+	key, err := apikeys.GenerateSigningKey(apikeys.ES384)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generating the management signing key: %w", err)
+	}
+	jwk, err := key.JWK()
+	if err != nil {
+		return nil, nil, fmt.Errorf("building the management key's JWK: %w", err)
+	}
+	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding the management key's JWK Set: %w", err)
+	}
+	mk, err := s.AddAPIKey(s.EnvironmentID("Development"), ManagementKeyName, set, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("storing the management key: %w", err)
+	}
+
+	apiTr, tokenTr := newTransport(), newTransport()
+	trs := []*http.Transport{apiTr, tokenTr}
+	s.mu.Lock()
+	s.clientTransports = append(s.clientTransports, trs...)
+	s.mu.Unlock()
+
+	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
+		ClientID:   mk.ID,
+		Key:        key,
+		TokenURL:   s.TokenURL,
+		HTTPClient: &http.Client{Transport: tokenTr},
+		Clock:      s.now,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("making the token source: %w", err)
+	}
+	all := append([]apikeys.Option{
+		apikeys.WithBaseURL(s.PlatformURL),
+		apikeys.WithTokenSource(ts),
+		apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: s.URL, Domain: s.LegacyDomain, UserKey: s.LegacyUserKey}),
+		apikeys.WithHTTPClient(&http.Client{Transport: apiTr}),
+		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3}),
+	}, opts...)
+	c, err := apikeys.NewClient(all...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, trs, nil
+}
+
+// newTransport returns a pooled transport for loopback use: no proxy, HTTP/1.1.
+func newTransport() *http.Transport {
+	return &http.Transport{MaxIdleConnsPerHost: 16}
+}
