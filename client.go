@@ -707,11 +707,15 @@ func retryableTransportError(err error) bool {
 func (p RetryPolicy) backoff(n int, resp *http.Response, now time.Time, jitter float64) time.Duration {
 	if resp != nil {
 		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
-			return min(ra+time.Duration(jitter*float64(p.MinWait)), p.MaxWait)
+			j := time.Duration(jitter * float64(p.MinWait))
+			if ra > p.MaxWait-j { // a far-off date would overflow ra+j
+				return p.MaxWait
+			}
+			return ra + j
 		}
 	}
 	ceiling := p.MaxWait
-	if n < 62 && p.MinWait > 0 && p.MinWait<<n > 0 && p.MinWait<<n < ceiling {
+	if n < 62 && p.MinWait > 0 && p.MinWait <= ceiling>>n { // MinWait<<n neither overflows nor passes MaxWait
 		ceiling = p.MinWait << n
 	}
 	return p.MinWait + time.Duration(jitter*float64(ceiling-p.MinWait))
