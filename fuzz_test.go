@@ -7,8 +7,11 @@ package apikeys
 // commands that fuzz each target.
 
 import (
+	"bytes"
+	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,4 +63,98 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("backoff(%d, jitter %v) with %+v = %v: under MinWait", attempt, jitter, p, w)
 		}
 	})
+}
+
+// Credentials of the legacy fuzz target: 40 hex characters, like real
+// user keys, with letters so that no JSON number can spell them.
+const (
+	secFuzzUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"
+	secFuzzCookie  = "s3ss10n-c00kie-9f8e7d6c"
+	secFuzzKey     = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0" // the key value a call is about
+)
+
+// FuzzLegacyDecode: (*legacyConfig).decode never panics on any status,
+// content type and body; its errors are a *LegacyError or a
+// *DecodeError; a success has status "ok" and the member the call needs;
+// and no error text ever holds the user key, the session cookie or the
+// full key value the call was about, however the body spells them.
+func FuzzLegacyDecode(f *testing.F) {
+	for _, s := range []struct {
+		status int
+		ctype  string
+		body   string
+	}{
+		{200, "application/json", `{"status":"ok","list":[{"label":"ci","keyType":"user","key":"` + secFuzzKey + `","keyReference":"u1","secret":"s","revoked":1425990896789}]}`},
+		{200, "application/json", `{"status":"ok","apiKey":{"key":"` + secFuzzKey + `","revoked":"2015-03-10T12:34:56Z"}}`},
+		{200, "application/json", `{"status":"ok","valid":true}`},
+		{200, "application/json", `{"status":"error","message":"no key ` + secFuzzKey + ` for ` + secFuzzUserKey + `"}`},
+		{200, "application/json", `{"status":"error","msg":["not found","` + secFuzzCookie + `"]}`},
+		{200, "application/json", `{"status":"error","list":7}`},
+		{200, "application/json", `{"status":"ok","list":null}`},
+		{200, "application/json", `{"status":"maybe"}`},
+		{200, "application/json", `{"status":"ok","apiKey":{"key":"` + secFuzzKey[:20]},
+		{200, "text/html", `<html>` + secFuzzUserKey + `</html>`},
+		{200, "text/plain", ""},
+		{401, "application/json", `{"status":"error","message":"not logged in as ` + secFuzzUserKey + `"}`},
+		{404, "text/html", "<h1>Not Found</h1>"},
+		{502, "text/html", "<html>" + secFuzzCookie + " " + secFuzzKey + "</html>"},
+	} {
+		for m := range uint8(3) {
+			f.Add(s.status, s.ctype, []byte(s.body), m)
+		}
+	}
+	cfg, err := newLegacyConfig(LegacyConfig{BaseURL: "https://acme.example.com", Domain: "acme",
+		UserKey: secFuzzUserKey, SessionCookie: secFuzzCookie}, false)
+	if err != nil {
+		f.Fatal(err)
+	}
+	members := []string{memberList, memberAPIKey, memberValid}
+	f.Fuzz(func(t *testing.T, status int, ctype string, body []byte, m uint8) {
+		if status < 100 || status > 999 {
+			status = 200 + (status%100+100)%100
+		}
+		member := members[int(m)%len(members)]
+		resp := secFuzzResponse(status, ctype, body)
+		resp.Header.Set("X-FH-REQUEST-ID", "req-1")
+		rep, err := cfg.decode(resp, 1<<16, member, secFuzzKey)
+		if err == nil {
+			if rep == nil || rep.Status != "ok" || !rep.has(member) {
+				t.Fatalf("decode succeeded without status ok and %s: %+v", member, rep)
+			}
+			if status < 200 || status > 299 {
+				t.Fatalf("decode accepted HTTP %d", status)
+			}
+			return
+		}
+		var text string
+		switch e := err.(type) {
+		case *LegacyError:
+			text = e.Error() + e.Message + e.RequestID
+			if e.StatusCode != status || len([]rune(e.Message)) > 512 {
+				t.Fatalf("bad LegacyError %+v", e)
+			}
+		case *DecodeError:
+			text = e.Error() + e.Excerpt
+			if status < 200 || status > 299 || len([]rune(e.Excerpt)) > 64 {
+				t.Fatalf("bad DecodeError %+v for HTTP %d", e, status)
+			}
+		default:
+			t.Fatalf("decode error %T %v is neither *LegacyError nor *DecodeError", err, err)
+		}
+		for _, secret := range []string{secFuzzUserKey, secFuzzCookie, secFuzzKey} {
+			if strings.Contains(text, secret) {
+				t.Fatalf("error text holds a secret: %q", text)
+			}
+		}
+	})
+}
+
+// secFuzzResponse is an in-memory reply.
+func secFuzzResponse(status int, ctype string, body []byte) *http.Response {
+	h := http.Header{}
+	if ctype != "" {
+		h.Set("Content-Type", ctype)
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)), Request: &http.Request{Method: http.MethodPost, URL: &url.URL{Scheme: "https", Host: "acme.example.com", Path: "/x"}}}
 }

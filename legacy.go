@@ -571,7 +571,9 @@ func (cfg *legacyConfig) decode(resp *http.Response, limit int64, member, key st
 		var st legacyStatus
 		msg := ""
 		if json.Unmarshal(body, &st) == nil {
-			msg = st.text()
+			// Redact the decoded text too: JSON escapes (\u0061) can
+			// spell a credential that the raw body did not.
+			msg = string(cfg.redact([]byte(st.text()), key))
 		} else {
 			// The short, secret-free excerpt a DecodeError shows of a non-JSON body.
 			msg = newDecodeError(resp, body, nil).Excerpt
