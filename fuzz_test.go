@@ -8,10 +8,16 @@ package apikeys
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,4 +163,165 @@ func secFuzzResponse(status int, ctype string, body []byte) *http.Response {
 	}
 	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(bytes.NewReader(body)),
 		ContentLength: int64(len(body)), Request: &http.Request{Method: http.MethodPost, URL: &url.URL{Scheme: "https", Host: "acme.example.com", Path: "/x"}}}
+}
+
+// secFuzzJWKSeeds are the public keys of testdata/jwks/jwks.json, one JSON
+// object each, and hand-written odd keys.
+func secFuzzJWKSeeds(f *testing.F) [][]byte {
+	f.Helper()
+	data, err := os.ReadFile("testdata/jwks/jwks.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		f.Fatal(err)
+	}
+	seeds := [][]byte{data}
+	for _, k := range doc.Keys {
+		seeds = append(seeds, k)
+	}
+	for _, s := range []string{
+		`{}`, `[]`, `null`, `{"kty":"oct","kid":"k","k":"c2VjcmV0"}`,
+		`{"kty":"EC","kid":"k","crv":"P-256","x":"AA","y":"AA","d":"AA"}`,
+		`{"kty":"EC","kid":"k","crv":"secp256k1","x":"AA","y":"AA"}`,
+		`{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB","alg":"ES256","use":"enc"}`,
+		`{"kty":"OKP","kid":"k","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`,
+		`{"kty":"OKP","kid":"k","crv":"X25519","x":"AA"}`,
+		`{"kty":"AKP","kid":"k","alg":"ML-DSA-44","pub":"AA","priv":"AA"}`,
+		`{"kty":7,"kid":["k"]}`,
+	} {
+		seeds = append(seeds, []byte(s))
+	}
+	return seeds
+}
+
+// secIsPrivateMember reports whether a JWK member name is a private member
+// in any letter case: Go's encoding/json, and so go-jose, match member
+// names case-insensitively.
+func secIsPrivateMember(name string) bool {
+	for _, p := range privateMembers {
+		if strings.EqualFold(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzJWK: ParseJWK, the accessors, PublicKey, Thumbprint and Validate
+// never panic on any input; a parsed key round-trips byte for byte; a key
+// whose PublicKey parses holds no private member in any letter case; and
+// a key Validate accepts is a usable public signing key: its public key
+// parses, its thumbprint matches NewJWK's kid for the same key and alg,
+// and a set of it twice is refused for the duplicate kid.
+func FuzzJWK(f *testing.F) {
+	for _, s := range secFuzzJWKSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := ParseJWK(data)
+		trimmed := bytes.TrimSpace(data)
+		if wantOK := len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed); (err == nil) != wantOK {
+			t.Fatalf("ParseJWK error %v, want success %t", err, wantOK)
+		}
+		if err != nil {
+			return
+		}
+		if raw, _ := k.MarshalJSON(); !bytes.Equal(raw, trimmed) {
+			t.Fatalf("MarshalJSON = %s, want %s", raw, trimmed)
+		}
+		_, _, _, _, _ = k.KeyID(), k.KeyType(), k.Algorithm(), k.Use(), k.Curve()
+		_, _ = k.String(), k.LogValue()
+		members := k.members()
+
+		pub, perr := k.PublicKey()
+		tp, terr := k.Thumbprint()
+		if (perr == nil) != (terr == nil) {
+			t.Fatalf("PublicKey error %v but Thumbprint error %v", perr, terr)
+		}
+		if perr == nil {
+			for name := range members {
+				if secIsPrivateMember(name) {
+					t.Fatalf("PublicKey accepted a key with private member %q", name)
+				}
+			}
+			switch pub.(type) {
+			case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+			default:
+				t.Fatalf("PublicKey returned %T", pub)
+			}
+		}
+
+		verr := NewJWKSet(k).Validate()
+		if verr != nil {
+			var se *JWKSetError
+			if !errors.As(verr, &se) || len(se.Problems) == 0 {
+				t.Fatalf("Validate error %T %v is not a *JWKSetError with problems", verr, verr)
+			}
+			return
+		}
+		if perr != nil {
+			t.Fatalf("Validate accepted a key whose PublicKey fails: %v", perr)
+		}
+		if k.KeyID() == "" || (k.Use() != "" && k.Use() != "sig") {
+			t.Fatalf("Validate accepted kid %q use %q", k.KeyID(), k.Use())
+		}
+		nk, err := NewJWK(pub, k.Algorithm())
+		if err != nil {
+			t.Fatalf("Validate accepted a key NewJWK refuses: %v", err)
+		}
+		if nk.KeyID() != tp {
+			t.Fatalf("Thumbprint %q differs from NewJWK's kid %q", tp, nk.KeyID())
+		}
+		if NewJWKSet(k, k).Validate() == nil {
+			t.Fatalf("Validate accepted a duplicate kid")
+		}
+	})
+}
+
+// FuzzJWKSet: decoding any document into a JWKSet (as APIKey and FetchJWKS
+// do) and validating it never panics, and a set Validate accepts has
+// unique, non-empty kids and only keys whose public key parses, with no
+// private member in any letter case.
+func FuzzJWKSet(f *testing.F) {
+	for _, s := range secFuzzJWKSeeds(f) {
+		f.Add(s)
+		f.Add([]byte(`{"keys":[` + string(s) + `,` + string(s) + `]}`))
+	}
+	f.Add([]byte(`{"keys":null}`))
+	f.Add([]byte(`{"keys":[1,"a",null]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var set JWKSet
+		if json.Unmarshal(data, &set) != nil {
+			return
+		}
+		err := set.Validate()
+		if err != nil {
+			var se *JWKSetError
+			if !errors.As(err, &se) || len(se.Problems) == 0 {
+				t.Fatalf("Validate error %T %v is not a *JWKSetError with problems", err, err)
+			}
+			return
+		}
+		kids := map[string]bool{}
+		for i, k := range set.Keys {
+			if k.KeyID() == "" || kids[k.KeyID()] {
+				t.Fatalf("keys[%d]: kid %q missing or repeated", i, k.KeyID())
+			}
+			kids[k.KeyID()] = true
+			if _, err := k.PublicKey(); err != nil {
+				t.Fatalf("keys[%d]: accepted, but PublicKey fails: %v", i, err)
+			}
+			for name := range k.members() {
+				if secIsPrivateMember(name) {
+					t.Fatalf("keys[%d]: accepted with private member %q", i, name)
+				}
+			}
+		}
+		if _, err := JWKSHandler(&set); err != nil {
+			t.Fatalf("JWKSHandler refused a valid set: %v", err)
+		}
+	})
 }

@@ -313,9 +313,10 @@ func isJSONString(v json.RawMessage) bool {
 // rsaModulusBits reads the size of an RSA key's "n" member.
 func rsaModulusBits(m map[string]json.RawMessage) (int, bool) {
 	var n string
-	if json.Unmarshal(m["n"], &n) != nil || n == "" {
+	if json.Unmarshal(m["n"], &n) != nil {
 		return 0, false
 	}
+	// An empty "n" is a 0-bit modulus, which go-jose parses.
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n, "="))
 	if err != nil {
 		return 0, false
