@@ -325,3 +325,161 @@ func FuzzJWKSet(f *testing.F) {
 		}
 	})
 }
+
+// secCheckEnvelope decodes one reply as T and checks decodeEnvelope's
+// contract: a typed error, or a payload the call can use under a
+// supported meta.version.
+func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte, limit int64, usable func(T) bool) {
+	t.Helper()
+	resp := secFuzzResponse(status, ctype, body)
+	if status < 200 || status > 299 {
+		err := checkResponse(resp)
+		var ae *APIError
+		if !errors.As(err, &ae) {
+			t.Fatalf("checkResponse(%d) = %T %v, want *APIError", status, err, err)
+		}
+		if len(ae.Body) > maxErrorBodyBytes || len([]rune(ae.Message)) > 512 || ae.StatusCode != status {
+			t.Fatalf("APIError breaks its caps: status %d, body %d bytes, message %d runes", ae.StatusCode, len(ae.Body), len([]rune(ae.Message)))
+		}
+		if s := statusSentinel(status); s != nil && !errors.Is(err, s) {
+			t.Fatalf("APIError %d does not match %v", status, s)
+		}
+		_ = ae.Error()
+		return
+	}
+	payload, meta, err := decodeEnvelope[T](resp, limit)
+	if err != nil {
+		var de *DecodeError
+		switch {
+		case errors.As(err, &de):
+			if len([]rune(de.Excerpt)) > 64 || (de.Excerpt != "" && strings.Contains(ctype, "json")) {
+				t.Fatalf("DecodeError excerpt %q (content type %q)", de.Excerpt, ctype)
+			}
+		case errors.Is(err, ErrUnsupportedVersion):
+		default:
+			t.Fatalf("decodeEnvelope error %T %v is untyped", err, err)
+		}
+		_ = err.Error()
+		return
+	}
+	if int64(len(body)) > limit {
+		t.Fatalf("decoded a %d-byte body over the %d-byte cap", len(body), limit)
+	}
+	if major, _, _ := strings.Cut(strings.TrimPrefix(meta.Version, "v"), "."); meta.Version != "" && major != supportedMajorVersion {
+		t.Fatalf("accepted meta.version %q", meta.Version)
+	}
+	if !usable(payload) {
+		t.Fatalf("decoded an unusable payload %+v from %q", payload, body)
+	}
+}
+
+// FuzzDecodeEnvelope: the Platform reply decoder (decodeEnvelope for 2xx,
+// checkResponse otherwise) never panics on any status, content type,
+// body and size cap; its errors are typed (*DecodeError, a wrapped
+// ErrUnsupportedVersion, *APIError) and within their size caps; a
+// success never exceeds the cap, never has an unknown major version, and
+// for a single key always carries the key.
+func FuzzDecodeEnvelope(f *testing.F) {
+	key := `{"id":"client-1","name":"billing","jwksURL":"https://keys.example.com/jwks.json","jwkSet":{"keys":[{"kty":"EC","kid":"k"}]},"environment":{"id":"e1","environmentFlag":"Staging"}}`
+	for _, s := range []struct {
+		status int
+		ctype  string
+		body   string
+	}{
+		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":` + key + `}}`},
+		{200, "application/json", `{"meta":{"version":"1.4.2","totalRecords":1,"pageSize":20},"payload":{"apikeys":[` + key + `,null]}}`},
+		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"environments":[{"id":"e","environmentFlag":"Sandbox","organization":{"id":1}}]}}`},
+		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"message":"deleted"}}`},
+		{200, "application/json", `{"meta":{"version":"2.0.0"},"payload":{"apikey":` + key + `}}`},
+		{200, "application/json", `{"meta":{"version":"v1"},"payload":{}}`},
+		{200, "application/json", `{"meta":{"version":3},"payload":{"apikey":null}}`},
+		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":{"id":7}}}`},
+		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":` + key[:40]},
+		{200, "text/html", "<html><body>Bad gateway</body></html>"},
+		{204, "", ""},
+		{200, "application/json", " \n"},
+		{400, "application/json", `{"message":"name is required","error":"bad_request","error_description":"x"}`},
+		{401, "application/json", `{"error":{"code":1}}`},
+		{429, "text/plain", "slow down"},
+		{503, "application/json", `{"payload":{"message":"down"}}`},
+	} {
+		f.Add(s.status, s.ctype, []byte(s.body), uint16(0))
+	}
+	f.Add(200, "application/json", []byte(`{"meta":{"version":"1.0.0"},"payload":{"apikey":`+key+`}}`), uint16(64))
+	f.Fuzz(func(t *testing.T, status int, ctype string, body []byte, capKiB uint16) {
+		if status < 100 || status > 999 {
+			status = 200 + (status%100+100)%100
+		}
+		limit := int64(DefaultMaxResponseBytes)
+		if capKiB > 0 {
+			limit = int64(capKiB) // a small cap, to reach the oversize path
+		}
+		secCheckEnvelope(t, status, ctype, body, limit, func(p apiKeyPayload) bool { return p.APIKey != nil })
+		secCheckEnvelope(t, status, ctype, body, limit, func(p struct {
+			APIKeys []*APIKey `json:"apikeys"`
+		}) bool {
+			return true
+		})
+		secCheckEnvelope(t, status, ctype, body, limit, func(p struct {
+			Environments []*Environment `json:"environments"`
+		}) bool {
+			for _, e := range p.Environments {
+				if e != nil {
+					_ = e.Flag.Known()
+				}
+			}
+			return true
+		})
+		secCheckEnvelope(t, status, ctype, body, limit, func(struct {
+			Message string `json:"message"`
+		}) bool {
+			return true
+		})
+	})
+}
+
+// FuzzLegacyKeyRevoked: a legacy key whose "revoked" member holds any JSON
+// value always decodes (one odd timestamp never fails a whole list), and
+// Revoked follows parseRevoked: nil for an active key, the parsed time in
+// UTC, or the zero time for a value that cannot be read. (FuzzParseRevoked
+// in legacy_test.go fuzzes parseRevoked on its own.)
+func FuzzLegacyKeyRevoked(f *testing.F) {
+	for _, s := range []string{`1425990896789`, `"1425990896789"`, `1425990896789.5`, `"2015-03-10T12:34:56.789Z"`,
+		`"2015-03-10 12:34:56 +0000"`, `"Tue Mar 10 2015 12:34:56 GMT+0000 (Coordinated Universal Time)"`, `"Tue, 10 Mar 2015 12:34:56 GMT"`,
+		`null`, `""`, `false`, `true`, `0`, `-0`, `-1`, `1e400`, `253402300799999`, `253402300800000`, `"NaN"`, `{}`, `[1]`, `"\u0031\u0032"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		doc := []byte(`{"label":"ci","keyType":"app","key":"` + secFuzzKey + `","secret":"s3cr3t-value","revoked":` + string(raw) + `}`)
+		var k LegacyKey
+		if err := json.Unmarshal(doc, &k); err != nil {
+			t.Fatalf("a key with revoked %s does not decode: %v", raw, err)
+		}
+		want, perr := parseRevoked(raw)
+		switch {
+		case perr != nil:
+			if k.Revoked == nil || !k.Revoked.IsZero() {
+				t.Fatalf("unreadable revoked %s gave %v, want the zero time", raw, k.Revoked)
+			}
+		case want == nil:
+			if k.Revoked != nil {
+				t.Fatalf("revoked %s gave %v, want nil", raw, k.Revoked)
+			}
+		default:
+			if k.Revoked == nil || !k.Revoked.Equal(*want) || k.Revoked.Location() != time.UTC || k.Revoked.Year() > 9999 {
+				t.Fatalf("revoked %s gave %v, want %v in UTC", raw, k.Revoked, want)
+			}
+		}
+		if k.IsRevoked() != (k.Revoked != nil) {
+			t.Fatalf("IsRevoked disagrees with Revoked")
+		}
+		for _, s := range []string{k.String(), k.GoString(), k.LogValue().String()} {
+			if strings.Contains(s, secFuzzKey) || strings.Contains(s, "s3cr3t-value") {
+				t.Fatalf("formatted key shows its value or secret: %s", s)
+			}
+		}
+	})
+}
