@@ -45,6 +45,18 @@ func (c LegacyConfig) LogValue() slog.Value {
 		slog.String("user_key", maskSet(c.UserKey)), slog.String("session_cookie", maskSet(c.SessionCookie)))
 }
 
+// MarshalJSON writes the configuration with its credentials masked, like
+// LogValue, so a LegacyConfig inside a JSON-encoded or JSON-logged struct
+// shows no credential. The field names are those of the struct.
+func (c LegacyConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BaseURL       string
+		Domain        string
+		UserKey       string
+		SessionCookie string
+	}{c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie)})
+}
+
 func maskSet(s string) string {
 	if s == "" {
 		return `""`
