@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -297,4 +299,49 @@ func TestSecRedirectLoopEnds(t *testing.T) {
 		assert.Equal(t, http.StatusTemporaryRedirect, te.StatusCode)
 		assert.Equal(t, 1, s.count())
 	})
+}
+
+// TestSecUntrustedCertificateIsNotRetried: a TLS certificate the client
+// does not trust fails the call at once, without a retry (a repeat cannot
+// fix it) and without sending a request, for Platform and legacy calls,
+// the token endpoint and FetchJWKS.
+func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
+	var conns, requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		secAnswer(w, r)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	key, err := apikeys.GenerateSigningKey(apikeys.ES256)
+	require.NoError(t, err)
+	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: srv.URL + "/v2/auth/token"})
+	require.NoError(t, err)
+	apikeys.SetTokenSourceWait(ts, func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
+	calls := append(secRedirectCalls(),
+		secRedirectCall{"token endpoint", false, func(ctx context.Context, _ *apikeys.Client) error { _, err := ts.Token(ctx); return err }},
+		secRedirectCall{"FetchJWKS", false, func(ctx context.Context, _ *apikeys.Client) error {
+			_, err := apikeys.FetchJWKS(ctx, nil, srv.URL+"/jwks.json")
+			return err
+		}},
+	)
+	for _, call := range calls {
+		t.Run(call.name, func(t *testing.T) {
+			before := conns.Load()
+			err := call.call(context.Background(), secRedirectClient(t, srv.URL, nil))
+			var te *apikeys.TransportError
+			require.ErrorAs(t, err, &te)
+			assert.Contains(t, err.Error(), "certificate")
+			assert.False(t, apikeys.IsRetryable(err))
+			assert.Equal(t, before+1, conns.Load(), "one handshake, no retry")
+		})
+	}
+	assert.Zero(t, requests.Load())
 }
