@@ -483,3 +483,44 @@ func FuzzLegacyKeyRevoked(f *testing.F) {
 		}
 	})
 }
+
+// TestSecDefaultResponseCaps: without WithMaxResponseBytes a client reads
+// at most DefaultMaxResponseBytes (8 MiB) of a success reply, Platform or
+// legacy; one byte more is a *DecodeError, and an error reply keeps at
+// most 64 KiB.
+func TestSecDefaultResponseCaps(t *testing.T) {
+	c, err := NewClient(WithLegacy(LegacyConfig{BaseURL: "https://acme.example.com", Domain: "acme", UserKey: secFuzzUserKey}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.maxResponseBytes != 8<<20 || DefaultMaxResponseBytes != 8<<20 {
+		t.Fatalf("default cap %d, want 8 MiB", c.maxResponseBytes)
+	}
+	pad := func(prefix, suffix string, size int) []byte {
+		return []byte(prefix + strings.Repeat(" ", size-len(prefix)-len(suffix)) + suffix)
+	}
+	platform := pad(`{"meta":{"version":"1.0.0"},"payload":{"message":"ok"}`, `}`, 8<<20)
+	legacy := pad(`{"status":"ok","valid":true`, `}`, 8<<20)
+	type msg struct {
+		Message string `json:"message"`
+	}
+	if _, _, err := decodeEnvelope[msg](secFuzzResponse(200, "application/json", platform), c.maxResponseBytes); err != nil {
+		t.Fatalf("an 8 MiB Platform reply: %v", err)
+	}
+	if _, err := c.legacy.decode(secFuzzResponse(200, "application/json", legacy), c.maxResponseBytes, memberValid, ""); err != nil {
+		t.Fatalf("an 8 MiB legacy reply: %v", err)
+	}
+	var de *DecodeError
+	_, _, err = decodeEnvelope[msg](secFuzzResponse(200, "application/json", append(platform, ' ')), c.maxResponseBytes)
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
+		t.Fatalf("8 MiB + 1 Platform reply: %v", err)
+	}
+	_, err = c.legacy.decode(secFuzzResponse(200, "application/json", append(legacy, ' ')), c.maxResponseBytes, memberValid, "")
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
+		t.Fatalf("8 MiB + 1 legacy reply: %v", err)
+	}
+	var ae *APIError
+	if !errors.As(checkResponse(secFuzzResponse(500, "text/plain", platform)), &ae) || len(ae.Body) != 64<<10 {
+		t.Fatalf("error body kept: %d bytes, want 64 KiB", len(ae.Body))
+	}
+}
