@@ -237,6 +237,11 @@ func parseRevokedString(s string) (*time.Time, error) {
 	}
 	for _, layout := range revokedLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
+			if t.IsZero() {
+				// 0001-01-01 is no revocation time; the zero time stands
+				// for "revoked, when unknown" (see LegacyKey.Revoked).
+				return nil, fmt.Errorf("revoked: %q is the zero time", excerpt([]byte(s), 32))
+			}
 			t = t.UTC()
 			return &t, nil
 		}
