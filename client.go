@@ -723,11 +723,15 @@ func retryableTransportError(err error) bool {
 func (p RetryPolicy) backoff(n int, resp *http.Response, now time.Time, jitter float64) time.Duration {
 	if resp != nil {
 		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
-			return min(ra+time.Duration(jitter*float64(p.MinWait)), p.MaxWait)
+			j := time.Duration(jitter * float64(p.MinWait))
+			if ra > p.MaxWait-j { // a far-off date would overflow ra+j
+				return p.MaxWait
+			}
+			return ra + j
 		}
 	}
 	ceiling := p.MaxWait
-	if n < 62 && p.MinWait > 0 && p.MinWait<<n > 0 && p.MinWait<<n < ceiling {
+	if n < 62 && p.MinWait > 0 && p.MinWait <= ceiling>>n { // MinWait<<n neither overflows nor passes MaxWait
 		ceiling = p.MinWait << n
 	}
 	return p.MinWait + time.Duration(jitter*float64(ceiling-p.MinWait))
@@ -939,13 +943,30 @@ func doPlatform[T any](ctx context.Context, c *Client, r *request) (T, error) {
 		}
 		return zero, err
 	}
-	body, tooBig, err := readBody(resp, c.maxResponseBytes)
+	payload, meta, err := decodeEnvelope[T](resp, c.maxResponseBytes)
+	capture(ctx, resp, st, meta.Version)
+	if err != nil {
+		if r.op.class == nonIdempotent {
+			// The create was most likely applied but its reply is
+			// unreadable: reconcile rather than create again.
+			return zero, &AmbiguousError{Op: r.op.name, Err: err}
+		}
+		return zero, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
+	}
+	return payload, nil
+}
+
+// decodeEnvelope reads a 2xx Platform reply (at most limit bytes) and
+// decodes its envelope. It returns the meta it could read even when it
+// fails; the error is a *DecodeError, or wraps ErrUnsupportedVersion.
+func decodeEnvelope[T any](resp *http.Response, limit int64) (T, Meta, error) {
+	body, tooBig, err := readBody(resp, limit)
 	var env envelope[T]
 	switch {
 	case err != nil:
 		err = newDecodeError(resp, body, fmt.Errorf("reading body: %w", err))
 	case tooBig:
-		err = newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", c.maxResponseBytes))
+		err = newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", limit))
 	case len(bytes.TrimSpace(body)) == 0:
 		err = newDecodeError(resp, nil, errors.New("empty body"))
 	default:
@@ -962,16 +983,11 @@ func doPlatform[T any](ctx context.Context, c *Client, r *request) (T, error) {
 			err = verr
 		}
 	}
-	capture(ctx, resp, st, env.Meta.Version)
 	if err != nil {
-		if r.op.class == nonIdempotent {
-			// The create was most likely applied but its reply is
-			// unreadable: reconcile rather than create again.
-			return zero, &AmbiguousError{Op: r.op.name, Err: err}
-		}
-		return zero, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
+		var zero T
+		return zero, env.Meta, err
 	}
-	return env.Payload, nil
+	return env.Payload, env.Meta, nil
 }
 
 // checkVersion fails for a meta.version of an unknown major version. When

@@ -19,6 +19,7 @@ import (
 	"math/big"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,10 +144,8 @@ func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	if h.KeyType == "oct" {
 		return nil, errors.New("apikeys: JWK is a symmetric (oct) key")
 	}
-	for _, name := range privateMembers {
-		if _, ok := m[name]; ok {
-			return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, name)
-		}
+	if names := privateMembersIn(m); len(names) > 0 {
+		return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, names[0])
 	}
 	return parsePublicMembers(m)
 }
@@ -158,7 +157,7 @@ func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) 
 	for name, v := range m {
 		pub[name] = v
 	}
-	for _, name := range privateMembers {
+	for _, name := range privateMembersIn(m) {
 		delete(pub, name)
 	}
 	b, err := json.Marshal(pub)
@@ -204,6 +203,28 @@ func (s *JWKSet) Key(kid string) (JWK, bool) {
 // be uploaded or published.
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
 
+// privateMembersIn returns the members of m that are private members in
+// any letter case, in the order of privateMembers: Go's encoding/json, and
+// so go-jose, match member names case-insensitively, so "P" holds a prime
+// as surely as "p" does.
+func privateMembersIn(m map[string]json.RawMessage) []string {
+	var names []string
+	for _, p := range privateMembers {
+		if _, ok := m[p]; ok {
+			names = append(names, p)
+		}
+		var folded []string
+		for name := range m {
+			if name != p && strings.EqualFold(name, p) {
+				folded = append(folded, name)
+			}
+		}
+		slices.Sort(folded)
+		names = append(names, folded...)
+	}
+	return names
+}
+
 // stringMembers must be JSON strings when present.
 var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 
@@ -213,7 +234,8 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //   - has a kid, unique in the set, and a kty;
 //   - is an RSA, EC or OKP key (oct keys are symmetric and refused, other
 //     types are unknown);
-//   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k);
+//   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k,
+//     in any letter case);
 //   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
 //     Ed25519, and its public members parse;
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
@@ -253,10 +275,8 @@ func (s *JWKSet) Validate() error {
 		} else {
 			seen[h.KeyID] = i
 		}
-		for _, name := range privateMembers {
-			if _, ok := m[name]; ok {
-				add("holds private key member %q", name)
-			}
+		for _, name := range privateMembersIn(m) {
+			add("holds private key member %q", name)
 		}
 		typeOK := false
 		switch h.KeyType {
@@ -313,9 +333,10 @@ func isJSONString(v json.RawMessage) bool {
 // rsaModulusBits reads the size of an RSA key's "n" member.
 func rsaModulusBits(m map[string]json.RawMessage) (int, bool) {
 	var n string
-	if json.Unmarshal(m["n"], &n) != nil || n == "" {
+	if json.Unmarshal(m["n"], &n) != nil {
 		return 0, false
 	}
+	// An empty "n" is a 0-bit modulus, which go-jose parses.
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n, "="))
 	if err != nil {
 		return 0, false

@@ -45,6 +45,18 @@ func (c LegacyConfig) LogValue() slog.Value {
 		slog.String("user_key", maskSet(c.UserKey)), slog.String("session_cookie", maskSet(c.SessionCookie)))
 }
 
+// MarshalJSON writes the configuration with its credentials masked, like
+// LogValue, so a LegacyConfig inside a JSON-encoded or JSON-logged struct
+// shows no credential. The field names are those of the struct.
+func (c LegacyConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BaseURL       string
+		Domain        string
+		UserKey       string
+		SessionCookie string
+	}{c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie)})
+}
+
 func maskSet(s string) string {
 	if s == "" {
 		return `""`
@@ -225,6 +237,11 @@ func parseRevokedString(s string) (*time.Time, error) {
 	}
 	for _, layout := range revokedLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
+			if t.IsZero() {
+				// 0001-01-01 is no revocation time; the zero time stands
+				// for "revoked, when unknown" (see LegacyKey.Revoked).
+				return nil, fmt.Errorf("revoked: %q is the zero time", excerpt([]byte(s), 32))
+			}
 			t = t.UTC()
 			return &t, nil
 		}
@@ -571,7 +588,9 @@ func (cfg *legacyConfig) decode(resp *http.Response, limit int64, member, key st
 		var st legacyStatus
 		msg := ""
 		if json.Unmarshal(body, &st) == nil {
-			msg = st.text()
+			// Redact the decoded text too: JSON escapes (\u0061) can
+			// spell a credential that the raw body did not.
+			msg = string(cfg.redact([]byte(st.text()), key))
 		} else {
 			// The short, secret-free excerpt a DecodeError shows of a non-JSON body.
 			msg = newDecodeError(resp, body, nil).Excerpt

@@ -1,0 +1,347 @@
+package apikeys_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// The legacy credentials of the redirect tests.
+const (
+	secRedirectUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"
+	secRedirectCookie  = "c00kie-5f1c9a"
+	secRedirectDomain  = "acme"
+)
+
+// secAnswer answers any Platform or legacy call the redirect tests make.
+func secAnswer(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case strings.HasSuffix(path, "/api/list"):
+		reply(w, http.StatusOK, `{"status":"ok","list":[]}`)
+	case strings.HasSuffix(path, "/api/validate"):
+		reply(w, http.StatusOK, `{"status":"ok","valid":true}`)
+	case strings.HasSuffix(path, "/jwks.json"):
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_, _ = io.WriteString(w, `{"keys":[]}`)
+	case r.Method == http.MethodDelete:
+		reply(w, http.StatusOK, envelope(`{"message":"deleted"}`))
+	default:
+		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+	}
+}
+
+// secRedirectClient is a client for base (Platform under basePath, legacy
+// at base) with every credential set, sending through hc (nil: default).
+func secRedirectClient(t *testing.T, base string, hc *http.Client) *apikeys.Client {
+	t.Helper()
+	opts := []apikeys.Option{
+		apikeys.WithBaseURL(base + basePath),
+		apikeys.WithToken(testToken),
+		apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: base, Domain: secRedirectDomain, UserKey: secRedirectUserKey, SessionCookie: secRedirectCookie}),
+		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: time.Millisecond}),
+	}
+	if hc != nil {
+		opts = append(opts, apikeys.WithHTTPClient(hc))
+	}
+	c, err := apikeys.NewClient(opts...)
+	require.NoError(t, err)
+	w := &waits{}
+	apikeys.SetRetryClock(c, w.sleep, func() float64 { return 0 }, time.Now)
+	return c
+}
+
+// secRedirectCall is one call of the redirect tests.
+type secRedirectCall struct {
+	name   string
+	legacy bool
+	call   func(ctx context.Context, c *apikeys.Client) error
+}
+
+func secRedirectCalls() []secRedirectCall {
+	return []secRedirectCall{
+		{"Platform GET", false, func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Get(ctx, "client-1")
+			return err
+		}},
+		{"Platform DELETE", false, func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.APIKeys.Delete(ctx, "client-1")
+			return err
+		}},
+		{"legacy list (POST)", true, func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
+			return err
+		}},
+		{"legacy validate (POST)", true, func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, secRedirectUserKey)
+			return err
+		}},
+	}
+}
+
+// secCredentials returns the credential headers a request carried.
+func secCredentials(h http.Header) []string {
+	return []string{h.Get("Authorization"), h.Get("X-FH-AUTH-USER"), h.Get("Cookie")}
+}
+
+// TestSecRedirectToAnotherHostDropsCredentials: a Platform or legacy call
+// redirected to another host (another port, or another name for the same
+// address) reaches it without Authorization, X-FH-AUTH-USER or Cookie,
+// with 302, 307 and 308 alike. net/http itself keeps Authorization for
+// another port of the same host name, and never strips X-FH-AUTH-USER.
+func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
+	target := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { secAnswer(w, r) })
+	for _, dest := range []struct{ name, url string }{
+		{"another port", target.URL},
+		{"another host name", strings.Replace(target.URL, "127.0.0.1", "localhost", 1)},
+	} {
+		for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			for _, call := range secRedirectCalls() {
+				t.Run(dest.name+"/"+http.StatusText(code)+"/"+call.name, func(t *testing.T) {
+					origin := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+						http.Redirect(w, r, dest.url+r.URL.Path, code)
+					})
+					before := target.count()
+					require.NoError(t, call.call(context.Background(), secRedirectClient(t, origin.URL, nil)))
+
+					sent := origin.requests()
+					require.Len(t, sent, 1)
+					got := target.requests()
+					require.Len(t, got, before+1, "the redirect was followed")
+					hop := got[len(got)-1]
+					if call.legacy {
+						assert.Equal(t, []string{"", secRedirectUserKey, "feedhenry=" + secRedirectCookie}, secCredentials(sent[0].Header))
+					} else {
+						assert.Equal(t, []string{"Bearer " + testToken, "", ""}, secCredentials(sent[0].Header))
+					}
+					assert.Equal(t, []string{"", "", ""}, secCredentials(hop.Header), "credentials followed the redirect")
+					for _, v := range hop.Header {
+						for _, s := range v {
+							assert.NotContains(t, s, testToken)
+							assert.NotContains(t, s, secRedirectUserKey)
+							assert.NotContains(t, s, secRedirectCookie)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestSecSameHostRedirectKeepsCredentials: a redirect to the same host
+// and port keeps the credentials (the SDK strips them only for another
+// host), and a 307 re-sends the legacy POST body.
+func TestSecSameHostRedirectKeepsCredentials(t *testing.T) {
+	for _, call := range secRedirectCalls() {
+		t.Run(call.name, func(t *testing.T) {
+			origin := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				if r.URL.Query().Get("moved") == "" {
+					http.Redirect(w, r, r.URL.Path+"?moved=1", http.StatusTemporaryRedirect)
+					return
+				}
+				secAnswer(w, r)
+			})
+			require.NoError(t, call.call(context.Background(), secRedirectClient(t, origin.URL, nil)))
+			reqs := origin.requests()
+			require.Len(t, reqs, 2)
+			assert.Equal(t, secCredentials(reqs[0].Header), secCredentials(reqs[1].Header))
+			assert.NotEqual(t, []string{"", "", ""}, secCredentials(reqs[1].Header))
+			assert.Equal(t, reqs[0].Method, reqs[1].Method)
+			assert.Equal(t, string(reqs[0].Body), string(reqs[1].Body))
+		})
+	}
+}
+
+// TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack: in a chain
+// origin -> other host -> origin, the other host sees no credential.
+func TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
+	var originURL string
+	other := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		http.Redirect(w, r, originURL+r.URL.Path+"?back=1", http.StatusTemporaryRedirect)
+	})
+	origin := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.URL.Query().Get("back") == "" {
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+			return
+		}
+		secAnswer(w, r)
+	})
+	originURL = origin.URL
+	for _, call := range secRedirectCalls() {
+		require.NoError(t, call.call(context.Background(), secRedirectClient(t, origin.URL, nil)), call.name)
+	}
+	require.Len(t, other.requests(), len(secRedirectCalls()))
+	for _, r := range other.requests() {
+		assert.Equal(t, []string{"", "", ""}, secCredentials(r.Header), r.Path)
+	}
+}
+
+// secTLSRedirector is an https server that redirects every request to
+// the same path on an http server, which counts what reaches it.
+type secTLSRedirector struct {
+	tls   *httptest.Server
+	tlsN  atomic.Int64
+	plain *server
+}
+
+func secNewTLSRedirector(t *testing.T) *secTLSRedirector {
+	t.Helper()
+	s := &secTLSRedirector{}
+	s.plain = newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { secAnswer(w, r) })
+	s.tls = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.tlsN.Add(1)
+		http.Redirect(w, r, s.plain.URL+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(s.tls.Close)
+	return s
+}
+
+// TestSecHTTPSToHTTPRedirectIsRefused: an https -> http redirect is
+// refused, without retry and without reaching the http server, for
+// Platform and legacy calls, FetchJWKS and the token endpoint (which
+// follows no redirect at all).
+func TestSecHTTPSToHTTPRedirectIsRefused(t *testing.T) {
+	for _, call := range secRedirectCalls() {
+		t.Run(call.name, func(t *testing.T) {
+			s := secNewTLSRedirector(t)
+			var info apikeys.Response
+			err := call.call(apikeys.CaptureResponse(context.Background(), &info), secRedirectClient(t, s.tls.URL, s.tls.Client()))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "refusing redirect from https to http")
+			assert.False(t, apikeys.IsRetryable(err))
+			assert.Equal(t, 1, info.Attempts, "a refused redirect is not retried")
+			assert.Equal(t, int64(1), s.tlsN.Load())
+			assert.Zero(t, s.plain.count(), "the http server was reached")
+		})
+	}
+	t.Run("FetchJWKS", func(t *testing.T) {
+		s := secNewTLSRedirector(t)
+		_, err := apikeys.FetchJWKS(context.Background(), s.tls.Client(), s.tls.URL+"/jwks.json")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "refusing redirect from https to http")
+		assert.Zero(t, s.plain.count())
+	})
+	t.Run("token endpoint", func(t *testing.T) {
+		s := secNewTLSRedirector(t)
+		key, err := apikeys.GenerateSigningKey(apikeys.ES256)
+		require.NoError(t, err)
+		ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: s.tls.URL + "/v2/auth/token", HTTPClient: s.tls.Client()})
+		require.NoError(t, err)
+		_, err = ts.Token(context.Background())
+		var te *apikeys.TokenError
+		require.ErrorAs(t, err, &te)
+		assert.Equal(t, http.StatusFound, te.StatusCode, "the redirect is returned, not followed")
+		assert.Equal(t, int64(1), s.tlsN.Load(), "a redirect is not retried")
+		assert.Zero(t, s.plain.count())
+	})
+}
+
+// TestSecRedirectLoopEnds: a redirect loop ends after 10 redirects with
+// a clear error, and the call is not retried: the server sees the 10
+// requests of one attempt. The token source follows no redirect.
+func TestSecRedirectLoopEnds(t *testing.T) {
+	loop := func(t *testing.T) *server {
+		return newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)
+		})
+	}
+	for _, call := range secRedirectCalls() {
+		t.Run(call.name, func(t *testing.T) {
+			s := loop(t)
+			var info apikeys.Response
+			err := call.call(apikeys.CaptureResponse(context.Background(), &info), secRedirectClient(t, s.URL, nil))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "stopped after 10 redirects")
+			assert.False(t, apikeys.IsRetryable(err))
+			var te *apikeys.TransportError
+			assert.True(t, errors.As(err, &te), "%T", err)
+			assert.Equal(t, 1, info.Attempts)
+			assert.Equal(t, 10, s.count())
+		})
+	}
+	t.Run("legacy create is ambiguous, not retried", func(t *testing.T) {
+		s := loop(t)
+		_, err := secRedirectClient(t, s.URL, nil).Legacy.Create(context.Background(), apikeys.AppKeys("app-1"), "ci")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "stopped after 10 redirects")
+		assert.True(t, apikeys.IsAmbiguous(err), "the create was sent: its outcome is unknown")
+		assert.Equal(t, 10, s.count())
+	})
+	t.Run("FetchJWKS", func(t *testing.T) {
+		s := loop(t)
+		_, err := apikeys.FetchJWKS(context.Background(), nil, s.URL+"/jwks.json")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "stopped after 10 redirects")
+		assert.Equal(t, 10, s.count())
+	})
+	t.Run("token endpoint", func(t *testing.T) {
+		s := loop(t)
+		key, err := apikeys.GenerateSigningKey(apikeys.ES256)
+		require.NoError(t, err)
+		ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: s.URL + "/v2/auth/token"})
+		require.NoError(t, err)
+		_, err = ts.Token(context.Background())
+		var te *apikeys.TokenError
+		require.ErrorAs(t, err, &te)
+		assert.Equal(t, http.StatusTemporaryRedirect, te.StatusCode)
+		assert.Equal(t, 1, s.count())
+	})
+}
+
+// TestSecUntrustedCertificateIsNotRetried: a TLS certificate the client
+// does not trust fails the call at once, without a retry (a repeat cannot
+// fix it) and without sending a request, for Platform and legacy calls,
+// the token endpoint and FetchJWKS.
+func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
+	var conns, requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		secAnswer(w, r)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	key, err := apikeys.GenerateSigningKey(apikeys.ES256)
+	require.NoError(t, err)
+	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: srv.URL + "/v2/auth/token"})
+	require.NoError(t, err)
+	apikeys.SetTokenSourceWait(ts, func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
+	calls := append(secRedirectCalls(),
+		secRedirectCall{"token endpoint", false, func(ctx context.Context, _ *apikeys.Client) error { _, err := ts.Token(ctx); return err }},
+		secRedirectCall{"FetchJWKS", false, func(ctx context.Context, _ *apikeys.Client) error {
+			_, err := apikeys.FetchJWKS(ctx, nil, srv.URL+"/jwks.json")
+			return err
+		}},
+	)
+	for _, call := range calls {
+		t.Run(call.name, func(t *testing.T) {
+			before := conns.Load()
+			err := call.call(context.Background(), secRedirectClient(t, srv.URL, nil))
+			var te *apikeys.TransportError
+			require.ErrorAs(t, err, &te)
+			assert.Contains(t, err.Error(), "certificate")
+			assert.False(t, apikeys.IsRetryable(err))
+			assert.Equal(t, before+1, conns.Load(), "one handshake, no retry")
+		})
+	}
+	assert.Zero(t, requests.Load())
+}
