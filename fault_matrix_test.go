@@ -572,6 +572,10 @@ func relFaults() []relFault {
 		{name: "reset every time",
 			inject: func(e *relEnv, r apikeystest.Route) { e.srv.DropNext(r, 4) },
 			want:   repeatable(fail(4, relTransport(false)), ambiguous(relTransport(false)))},
+		{name: "reply cut mid-body then ok", cfg: relEnvConfig{cutBodies: 1},
+			// The server applied the request and its reply broke off: a
+			// transport failure, retried like any other.
+			want: repeatable(ok(2), relWant{attempts: 1, ambiguous: true, applied: true, err: relTransport(false)})},
 		{name: "timeout every time", cfg: relEnvConfig{headerTimeout: 50 * time.Millisecond},
 			// ResponseHeaderTimeout starts once the request is written, so
 			// every attempt reaches the fake, which holds it until the
@@ -837,4 +841,41 @@ func TestLegacyAppKeyCreateResetAfterApply(t *testing.T) {
 	valid, err = e.client.Legacy.Validate(context.Background(), apikeys.KeyTypeApp, e.appKey)
 	require.NoError(t, err)
 	assert.False(t, valid, "the earlier key no longer does")
+}
+
+// TestFaultReplyCutMidBody: a real connection closed halfway through a
+// 200 reply. A read is retried; a create that may have been applied is
+// not, and is ambiguous.
+func TestFaultReplyCutMidBody(t *testing.T) {
+	cut := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "500")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"meta":{"version":"1.0.0"},"payload":{"apikey":`)
+		_ = http.NewResponseController(w).Flush()
+		hangUp(w)
+	}
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 0 || r.Method == http.MethodPost {
+			cut(w)
+			return
+		}
+		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+	})
+	c, _ := newClient(t, s)
+
+	var info apikeys.Response
+	k, err := c.APIKeys.Get(apikeys.CaptureResponse(context.Background(), &info), "client-1")
+	require.NoError(t, err)
+	assert.Equal(t, "client-1", k.ID)
+	assert.Equal(t, 2, info.Attempts)
+	assert.Equal(t, 2, s.count())
+
+	_, err = c.APIKeys.Create(apikeys.CaptureResponse(context.Background(), &info), "env-1", apikeys.CreateAPIKeyRequest{Name: "n"})
+	assert.True(t, apikeys.IsAmbiguous(err), "got %v", err)
+	var te *apikeys.TransportError
+	assert.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, 1, info.Attempts)
+	assert.Equal(t, 3, s.count(), "the create was sent once")
 }
