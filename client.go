@@ -159,7 +159,8 @@ func WithTokenSource(ts TokenSource) Option {
 
 // WithHTTPClient sends requests with a copy of hc (its Transport, Jar and
 // Timeout). hc itself is never modified. Without it each Client gets its
-// own pooled transport.
+// own pooled transport, a clone of http.DefaultTransport that keeps up to
+// 100 idle connections per host for concurrent callers.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error {
 		if hc == nil {
@@ -304,7 +305,12 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 		cp = *hc
 	}
 	if cp.Transport == nil {
-		cp.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// The default keeps 2 idle connections per host: goroutines
+		// sharing the Client would open and close a connection for most
+		// calls. Keep as many per host as in all.
+		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		cp.Transport = t
 	}
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
