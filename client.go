@@ -159,7 +159,8 @@ func WithTokenSource(ts TokenSource) Option {
 
 // WithHTTPClient sends requests with a copy of hc (its Transport, Jar and
 // Timeout). hc itself is never modified. Without it each Client gets its
-// own pooled transport.
+// own pooled transport, a clone of http.DefaultTransport that keeps up to
+// 100 idle connections per host for concurrent callers.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error {
 		if hc == nil {
@@ -304,7 +305,12 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 		cp = *hc
 	}
 	if cp.Transport == nil {
-		cp.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// The default keeps 2 idle connections per host: goroutines
+		// sharing the Client would open and close a connection for most
+		// calls. Keep as many per host as in all.
+		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		cp.Transport = t
 	}
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -494,8 +500,9 @@ type attempt struct {
 	retries     int
 	authRetried bool
 	wait        time.Duration
-	unknown     bool  // an earlier attempt may have been applied by the server
-	authErr     error // why the token for a retry could not be had
+	unknown     bool           // an earlier attempt may have been applied by the server
+	authErr     error          // why the token for a retry could not be had
+	checked     *http.Response // the reply checkRetry last decided on
 
 	// Set from transport goroutines by the httptrace hooks of calls that
 	// are not idempotent; reset after each attempt.
@@ -564,6 +571,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attempt
 		return nil, nil, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
 	}
 	req.Header = r.header
+	req.SetResponseHandler(c.bufferBody)
 	if err := c.authorize(ctx, req.Request, st); err != nil {
 		return nil, st, err
 	}
@@ -631,7 +639,17 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if st == nil {
 		return false, err
 	}
-	st.attempts++
+	if resp != nil && resp == st.checked {
+		// retryablehttp asks again about the reply that ended the retries
+		// once bufferBody has read it: only a body that broke off (err)
+		// changes the answer.
+		if err == nil {
+			return false, nil
+		}
+	} else {
+		st.attempts++
+		st.checked = resp
+	}
 	retry := false
 	if err != nil {
 		notSent := st.surelyNotSent(err)
@@ -808,20 +826,65 @@ func redactURL(u *url.URL) string {
 	return cp.String()
 }
 
+// bufferBody is the retryablehttp response handler, called for the reply
+// that ends the retries: it reads a 2xx body (up to limit+1 bytes, for
+// readBody) while a reply that breaks off midway can still be retried, as
+// the transport failure it is, when the call is safe to repeat.
+func (c *Client) bufferBody(resp *http.Response) error {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil
+	}
+	b, err := readAtMost(resp, c.maxResponseBytes+1)
+	resp.Body.Close()
+	bb := &bufferedBody{b: b}
+	bb.Reset(b)
+	resp.Body = bb
+	if err != nil {
+		return &bodyReadError{err: err}
+	}
+	return nil
+}
+
+// bodyReadError is a reply body that broke off.
+type bodyReadError struct{ err error }
+
+func (e *bodyReadError) Error() string { return "reading reply body: " + e.err.Error() }
+
+func (e *bodyReadError) Unwrap() error { return e.err }
+
+// bufferedBody is a reply body read in full by bufferBody.
+type bufferedBody struct {
+	bytes.Reader
+	b []byte
+}
+
+func (*bufferedBody) Close() error { return nil }
+
 // readBody reads at most limit bytes of the reply body and closes it.
 func readBody(resp *http.Response, limit int64) ([]byte, bool, error) {
 	defer resp.Body.Close()
-	size := int64(512)
-	if resp.ContentLength > 0 {
-		size = min(resp.ContentLength+1, limit+1)
+	if bb, ok := resp.Body.(*bufferedBody); ok {
+		if int64(len(bb.b)) > limit {
+			return bb.b[:limit], true, nil
+		}
+		return bb.b, false, nil
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	b := buf.Bytes()
+	b, err := readAtMost(resp, limit+1)
 	if int64(len(b)) > limit {
 		return b[:limit], true, err
 	}
 	return b, false, err
+}
+
+// readAtMost reads up to n bytes of the reply body.
+func readAtMost(resp *http.Response, n int64) ([]byte, error) {
+	size := int64(512)
+	if resp.ContentLength > 0 {
+		size = min(resp.ContentLength+1, n)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, n))
+	return buf.Bytes(), err
 }
 
 // checkResponse turns a non-2xx Platform reply into an *APIError.

@@ -402,7 +402,9 @@ func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.T
 		if ctx.Err() != nil {
 			return nil, time.Time{}, nil, false, &contextError{op: "token request", err: ctx.Err()}
 		}
-		return nil, time.Time{}, nil, false, newDecodeError(resp, nil, fmt.Errorf("reading body: %w", rerr))
+		// The reply broke off: a transport failure, and a token request
+		// is safe to repeat.
+		return nil, time.Time{}, nil, true, &TransportError{Op: "token request", Err: fmt.Errorf("reading reply body: %w", rerr)}
 	case tooBig:
 		return nil, time.Time{}, nil, false, newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", maxTokenBodyBytes))
 	}
