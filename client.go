@@ -304,7 +304,13 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 		cp = *hc
 	}
 	if cp.Transport == nil {
-		cp.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// A Client talks to one or two hosts: let one host keep as many
+		// idle connections as the pool holds (100), not net/http's
+		// default 2, so more than 2 concurrent calls reuse connections
+		// instead of opening (and TLS-handshaking) new ones.
+		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		cp.Transport = t
 	}
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
