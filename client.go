@@ -466,16 +466,7 @@ type request struct {
 // newRequest builds a request to base joined with the path-escaped segments.
 func (c *Client) newRequest(op operation, method string, base *url.URL, body any, segments ...string) (*request, error) {
 	u := *base
-	var path, raw strings.Builder
-	path.WriteString(base.Path)
-	raw.WriteString(base.EscapedPath())
-	for _, s := range segments {
-		path.WriteByte('/')
-		path.WriteString(s)
-		raw.WriteByte('/')
-		raw.WriteString(url.PathEscape(s))
-	}
-	u.Path, u.RawPath = path.String(), raw.String()
+	u.Path, u.RawPath = joinPath(base, segments)
 	r := &request{op: op, method: method, url: &u, header: make(http.Header, 4)}
 	r.header.Set("Accept", "application/json")
 	r.header.Set("User-Agent", c.userAgent)
@@ -488,6 +479,40 @@ func (c *Client) newRequest(op operation, method string, base *url.URL, body any
 		r.header.Set("Content-Type", "application/json")
 	}
 	return r, nil
+}
+
+// joinPath returns base's path and escaped path, each followed by the
+// segments ("/" + segment, path-escaped in raw). It allocates one string
+// when no segment needs escaping, the usual case, as both are then equal.
+func joinPath(base *url.URL, segments []string) (path, raw string) {
+	baseRaw := base.EscapedPath()
+	same := baseRaw == base.Path
+	n, rawN := len(base.Path), len(baseRaw)
+	for _, s := range segments {
+		e := url.PathEscape(s) // s itself, without allocating, when nothing needs escaping
+		same = same && e == s
+		n += 1 + len(s)
+		rawN += 1 + len(e)
+	}
+	var b strings.Builder
+	b.Grow(rawN)
+	b.WriteString(baseRaw)
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	raw = b.String()
+	if same {
+		return raw, raw
+	}
+	var p strings.Builder
+	p.Grow(n)
+	p.WriteString(base.Path)
+	for _, s := range segments {
+		p.WriteByte('/')
+		p.WriteString(s)
+	}
+	return p.String(), raw
 }
 
 // attempt is the state of one call across its attempts. It rides in the
