@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -815,16 +816,33 @@ func redactURL(u *url.URL) string {
 	return cp.String()
 }
 
-// readBody reads at most limit bytes of the reply body and closes it.
+// readBody reads at most limit bytes of the reply body and closes it; the
+// bool reports that the body is longer. It reads up to limit+1 bytes into
+// one buffer sized from Content-Length (which bytes.Buffer.ReadFrom would
+// reallocate: it wants 512 free bytes before each read).
 func readBody(resp *http.Response, limit int64) ([]byte, bool, error) {
 	defer resp.Body.Close()
+	limit = min(limit, math.MaxInt64-1) // limit+1 must not overflow
 	size := int64(512)
 	if resp.ContentLength > 0 {
-		size = min(resp.ContentLength+1, limit+1)
+		size = resp.ContentLength + 1 // +1: room to see EOF without growing
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	b := buf.Bytes()
+	b := make([]byte, 0, min(size, limit+1))
+	var err error
+	for int64(len(b)) <= limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		var n int
+		n, err = resp.Body.Read(b[len(b):min(int64(cap(b)), limit+1)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			break
+		}
+	}
 	if int64(len(b)) > limit {
 		return b[:limit], true, err
 	}
