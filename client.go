@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -306,9 +307,10 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 	}
 	if cp.Transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		// The default keeps 2 idle connections per host: goroutines
-		// sharing the Client would open and close a connection for most
-		// calls. Keep as many per host as in all.
+		// A Client talks to one or two hosts: let one host keep as many
+		// idle connections as the pool holds (100), not net/http's
+		// default 2, so more than 2 concurrent calls reuse connections
+		// instead of opening (and TLS-handshaking) new ones.
 		t.MaxIdleConnsPerHost = t.MaxIdleConns
 		cp.Transport = t
 	}
@@ -466,16 +468,7 @@ type request struct {
 // newRequest builds a request to base joined with the path-escaped segments.
 func (c *Client) newRequest(op operation, method string, base *url.URL, body any, segments ...string) (*request, error) {
 	u := *base
-	var path, raw strings.Builder
-	path.WriteString(base.Path)
-	raw.WriteString(base.EscapedPath())
-	for _, s := range segments {
-		path.WriteByte('/')
-		path.WriteString(s)
-		raw.WriteByte('/')
-		raw.WriteString(url.PathEscape(s))
-	}
-	u.Path, u.RawPath = path.String(), raw.String()
+	u.Path, u.RawPath = joinPath(base, segments)
 	r := &request{op: op, method: method, url: &u, header: make(http.Header, 4)}
 	r.header.Set("Accept", "application/json")
 	r.header.Set("User-Agent", c.userAgent)
@@ -488,6 +481,40 @@ func (c *Client) newRequest(op operation, method string, base *url.URL, body any
 		r.header.Set("Content-Type", "application/json")
 	}
 	return r, nil
+}
+
+// joinPath returns base's path and escaped path, each followed by the
+// segments ("/" + segment, path-escaped in raw). It allocates one string
+// when no segment needs escaping, the usual case, as both are then equal.
+func joinPath(base *url.URL, segments []string) (path, raw string) {
+	baseRaw := base.EscapedPath()
+	same := baseRaw == base.Path
+	n, rawN := len(base.Path), len(baseRaw)
+	for _, s := range segments {
+		e := url.PathEscape(s) // s itself, without allocating, when nothing needs escaping
+		same = same && e == s
+		n += 1 + len(s)
+		rawN += 1 + len(e)
+	}
+	var b strings.Builder
+	b.Grow(rawN)
+	b.WriteString(baseRaw)
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	raw = b.String()
+	if same {
+		return raw, raw
+	}
+	var p strings.Builder
+	p.Grow(n)
+	p.WriteString(base.Path)
+	for _, s := range segments {
+		p.WriteByte('/')
+		p.WriteString(s)
+	}
+	return p.String(), raw
 }
 
 // attempt is the state of one call across its attempts. It rides in the
@@ -827,14 +854,14 @@ func redactURL(u *url.URL) string {
 }
 
 // bufferBody is the retryablehttp response handler, called for the reply
-// that ends the retries: it reads a 2xx body (up to limit+1 bytes, for
-// readBody) while a reply that breaks off midway can still be retried, as
+// that ends the retries: it reads a 2xx body (one byte past the cap, so
+// readBody can tell an over-long one) while a reply that breaks off midway can still be retried, as
 // the transport failure it is, when the call is safe to repeat.
 func (c *Client) bufferBody(resp *http.Response) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}
-	b, err := readAtMost(resp, c.maxResponseBytes+1)
+	b, err := readPastLimit(resp, c.maxResponseBytes)
 	resp.Body.Close()
 	bb := &bufferedBody{b: b}
 	bb.Reset(b)
@@ -869,22 +896,38 @@ func readBody(resp *http.Response, limit int64) ([]byte, bool, error) {
 		}
 		return bb.b, false, nil
 	}
-	b, err := readAtMost(resp, limit+1)
+	b, err := readPastLimit(resp, limit)
 	if int64(len(b)) > limit {
 		return b[:limit], true, err
 	}
 	return b, false, err
 }
 
-// readAtMost reads up to n bytes of the reply body.
-func readAtMost(resp *http.Response, n int64) ([]byte, error) {
+// readPastLimit reads up to limit+1 bytes of the reply body, one more than
+// the caller keeps, so that it can tell a body that is too long. It reads
+// into one buffer sized from Content-Length (bytes.Buffer.ReadFrom would
+// reallocate it: it wants 512 free bytes before each read).
+func readPastLimit(resp *http.Response, limit int64) ([]byte, error) {
+	n := min(limit, math.MaxInt64-1) + 1
 	size := int64(512)
 	if resp.ContentLength > 0 {
-		size = min(resp.ContentLength+1, n)
+		size = resp.ContentLength + 1 // +1: room to see EOF without growing
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, n))
-	return buf.Bytes(), err
+	b := make([]byte, 0, min(size, n))
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := resp.Body.Read(b[len(b):min(int64(cap(b)), n)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // checkResponse turns a non-2xx Platform reply into an *APIError.
