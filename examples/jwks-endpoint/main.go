@@ -33,7 +33,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Stdout, os.Getenv)
+	err := run(ctx, os.Stdout)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "jwks-endpoint:", err)
@@ -65,10 +65,8 @@ func (h *jwksHost) serve(set *apikeys.JWKSet) error {
 	return nil
 }
 
-// run hosts a JWKS URL and uses it with a fake server, writing its story to w. The example
-// reads no variables; getenv is there for the shape shared by all examples.
-func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
-	_ = getenv
+// run hosts a JWKS URL and uses it with a fake server, writing its story to w.
+func run(ctx context.Context, w io.Writer) error {
 	srv := startFake()
 	defer srv.Close()
 	// The jwksURL below is plain http on loopback: allowed by WithInsecureHTTP.

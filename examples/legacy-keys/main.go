@@ -29,7 +29,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Stdout, os.Getenv)
+	err := run(ctx, os.Stdout)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "legacy-keys:", err)
@@ -42,10 +42,8 @@ var startFake = func() *apikeystest.Server { return apikeystest.NewServer() }
 
 const appID = "billing-app"
 
-// run manages legacy keys on a fake server, writing its story to w. The example reads no
-// variables; getenv is there for the shape shared by all examples.
-func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
-	_ = getenv
+// run manages legacy keys on a fake server, writing its story to w.
+func run(ctx context.Context, w io.Writer) error {
 	srv := startFake()
 	defer srv.Close() // also closes the client's connections
 	c, err := srv.NewClient()

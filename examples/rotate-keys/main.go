@@ -32,7 +32,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Stdout, os.Getenv)
+	err := run(ctx, os.Stdout)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rotate-keys:", err)
@@ -43,10 +43,8 @@ func main() {
 // startFake starts the fake server; tests wrap it to see the fake's secrets.
 var startFake = func() *apikeystest.Server { return apikeystest.NewServer() }
 
-// run runs the rotation against a fake server, writing its story to w. The example reads no
-// variables; getenv is there for the shape shared by all examples.
-func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
-	_ = getenv
+// run runs the rotation against a fake server, writing its story to w.
+func run(ctx context.Context, w io.Writer) error {
 	srv := startFake()
 	defer srv.Close()
 	admin, err := srv.NewClient() // manages keys; its connections are closed by srv.Close

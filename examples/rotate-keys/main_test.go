@@ -22,7 +22,7 @@ func TestRun(t *testing.T) {
 	t.Cleanup(func() { startFake = orig })
 
 	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), &out, func(string) string { return "" }))
+	require.NoError(t, run(t.Context(), &out))
 	text := out.String()
 	t.Log(text)
 	for _, want := range []string{
