@@ -1,0 +1,287 @@
+package apikeys
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// RetryPolicy says how often and how patiently a failed call is retried.
+// Only failures that are safe to repeat for the call are retried (see the
+// README's retry table); waits grow exponentially with full jitter between
+// MinWait and MaxWait, and a Retry-After reply header is honoured up to MaxWait.
+type RetryPolicy struct {
+	// MaxRetries is the number of attempts after the first; 0 disables retries.
+	MaxRetries int
+	// MinWait is the shortest wait between attempts.
+	MinWait time.Duration
+	// MaxWait is the longest wait between attempts, Retry-After included.
+	MaxWait time.Duration
+}
+
+// DefaultRetryPolicy is used when WithRetry is not given.
+var DefaultRetryPolicy = RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 20 * time.Second}
+
+// retryClass says when a call may be sent again.
+type retryClass int
+
+const (
+	// idempotent calls (reads, PATCH) give the same result when repeated.
+	idempotent retryClass = iota
+	// idempotentDelete calls may be repeated; "not found" on a repeat that
+	// follows an unknown outcome means the first attempt worked.
+	idempotentDelete
+	// nonIdempotent calls (creates) are repeated only when the request
+	// surely never reached the server.
+	nonIdempotent
+)
+
+// attempt is the state of one call across its attempts. It rides in the
+// request context, which is how checkRetry and prepareRetry find it.
+type attempt struct {
+	op          operation
+	bearer      bool
+	token       *Token // the token sent on the latest attempt
+	attempts    int
+	retries     int
+	authRetried bool
+	wait        time.Duration
+	unknown     bool           // an earlier attempt may have been applied by the server
+	authErr     error          // why the token for a retry could not be had
+	checked     *http.Response // the reply checkRetry last decided on
+
+	// Set from transport goroutines by the httptrace hooks of calls that
+	// are not idempotent; reset after each attempt.
+	traced atomic.Bool // the transport reports its progress
+	wrote  atomic.Bool // request headers were written to a connection
+}
+
+// surelyNotSent reports whether a failed attempt cannot have reached the
+// server: the dial failed, or the transport got no further than that.
+func (st *attempt) surelyNotSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return st.traced.Load() && !st.wrote.Load()
+}
+
+type attemptKey struct{}
+
+func attemptFrom(ctx context.Context) *attempt {
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	return a
+}
+
+// checkRetry is the retryablehttp CheckRetry: it applies the retry table.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st := attemptFrom(ctx)
+	if st == nil {
+		return false, err
+	}
+	if resp != nil && resp == st.checked {
+		// retryablehttp asks again about the reply that ended the retries
+		// once bufferBody has read it: only a body that broke off (err)
+		// changes the answer.
+		if err == nil {
+			return false, nil
+		}
+	} else {
+		st.attempts++
+		st.checked = resp
+	}
+	retry := false
+	if err != nil {
+		notSent := st.surelyNotSent(err)
+		if !notSent {
+			st.unknown = true
+		}
+		if ctx.Err() != nil || !retryableTransportError(err) {
+			return false, nil
+		}
+		retry = st.op.class != nonIdempotent || notSent
+	} else {
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			// A rejected token: nothing was applied. Get a new one and
+			// try once more if the source can drop the old one.
+			if inv, ok := c.tokens.(tokenInvalidator); ok && st.bearer && !st.authRetried && st.token != nil {
+				inv.Invalidate(st.token)
+				st.authRetried = true
+				st.wait = 0
+				c.logRetry(ctx, st, resp, nil)
+				return true, nil
+			}
+		case http.StatusTooManyRequests:
+			retry = true // refused before processing: safe for every call
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			st.unknown = true
+			retry = st.op.class != nonIdempotent
+		}
+	}
+	st.traced.Store(false)
+	st.wrote.Store(false)
+	if !retry || st.retries >= c.retry.MaxRetries {
+		return false, nil
+	}
+	wait := c.retry.backoff(st.retries, resp, c.now(), c.jitter())
+	if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
+		// The wait would outlast the caller: return the last result now.
+		return false, nil
+	}
+	st.retries++
+	st.wait = wait
+	c.logRetry(ctx, st, resp, err)
+	return true, nil
+}
+
+// noBackoff stands in for retryablehttp's Backoff, which gets no context:
+// the SDK waits in prepareRetry instead, where the context is at hand, so
+// the wait ends with the context and tests can replace the clock.
+func noBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
+
+// prepareRetry waits the backoff chosen by checkRetry and refreshes the
+// access token before the next attempt.
+func (c *Client) prepareRetry(req *http.Request) error {
+	ctx := req.Context()
+	st := attemptFrom(ctx)
+	if st == nil {
+		return nil
+	}
+	if err := c.sleep(ctx, st.wait); err != nil {
+		return err
+	}
+	if err := c.authorize(ctx, req, st); err != nil {
+		st.authErr = err
+		return err
+	}
+	return nil
+}
+
+// retryableTransportError is false for failures a repeat cannot fix.
+func retryableTransportError(err error) bool {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects):
+		return false
+	case isCertificateError(err):
+		return false
+	case strings.Contains(err.Error(), "unsupported protocol scheme"):
+		return false
+	}
+	return true
+}
+
+// backoff returns the wait before retry number n+1: Retry-After when the
+// reply has one (capped at MaxWait, plus up to MinWait of jitter), else
+// exponential growth from MinWait with full jitter, capped at MaxWait.
+func (p RetryPolicy) backoff(n int, resp *http.Response, now time.Time, jitter float64) time.Duration {
+	if resp != nil {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+			j := time.Duration(jitter * float64(p.MinWait))
+			if ra > p.MaxWait-j { // a far-off date would overflow ra+j
+				return p.MaxWait
+			}
+			return ra + j
+		}
+	}
+	ceiling := p.MaxWait
+	if n < 62 && p.MinWait > 0 && p.MinWait <= ceiling>>n { // MinWait<<n neither overflows nor passes MaxWait
+		ceiling = p.MinWait << n
+	}
+	return p.MinWait + time.Duration(jitter*float64(ceiling-p.MinWait))
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		var secs int64
+		for _, ch := range v {
+			if ch < '0' || ch > '9' {
+				return 0, false
+			}
+			secs = secs*10 + int64(ch-'0')
+			if secs > 1<<31 {
+				return 0, false
+			}
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
+
+// sleepContext waits d or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
+	st := attemptFrom(req.Context())
+	if st == nil {
+		return
+	}
+	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "apikeys: sending request",
+		slog.String("op", st.op.name), slog.String("method", req.Method),
+		slog.String("url", redactURL(req.URL)), slog.Int("attempt", n+1))
+}
+
+func (c *Client) logRetry(ctx context.Context, st *attempt, resp *http.Response, err error) {
+	if c.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("op", st.op.name), slog.Int("attempt", st.attempts), slog.Duration("wait", st.wait)}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "apikeys: retrying", attrs...)
+}
+
+func isCertificateError(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknownAuthority) ||
+		errors.As(err, &hostname) || errors.As(err, &invalidCert)
+}
+
+func randFloat() float64 { return rand.Float64() }
