@@ -6,7 +6,12 @@
 //	srv := apikeystest.NewServer()
 //	t.Cleanup(srv.Close)
 //
-// The fake listens on a loopback port (net/http/httptest). Point a client at
+// [Server.Client] returns an *apikeys.Client wired to it, ready for both APIs: Platform calls
+// authenticate through the real token flow (a generated signing key, a stored management key,
+// [apikeys.NewTokenSource]) and legacy calls with the seeded user key; retries never wait. In
+// programs without a testing.TB, use [Server.NewClient].
+//
+// The fake listens on a loopback port (net/http/httptest). To wire a client by hand, point it at
 //
 //   - srv.PlatformURL for the Platform API (authenticate with srv.BearerToken, or with an access
 //     token from srv.TokenURL obtained with a client assertion signed by a stored key),
