@@ -284,11 +284,15 @@ func TestParseRetryAfter(t *testing.T) {
 // deadline the call returns the last reply at once, without waiting.
 func TestDeadlineBeforeWakeUp(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		w.Header().Set("Retry-After", "30")
+		w.Header().Set("Retry-After", "7200")
 		reply(w, http.StatusServiceUnavailable, `{"message":"busy"}`)
 	})
-	c, w := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MinWait: time.Second, MaxWait: time.Minute}))
-	ctx, cancel := context.WithDeadline(context.Background(), fixedNow.Add(10*time.Second))
+	c, w := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MinWait: time.Second, MaxWait: 3 * time.Hour}))
+	// The deadline is real (the transport dials with it), an hour away on
+	// the client's clock, which stands still: the 2 h wait outlasts it.
+	now := time.Now()
+	apikeys.SetRetryClock(c, w.sleep, func() float64 { return 0.5 }, func() time.Time { return now })
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(time.Hour))
 	defer cancel()
 
 	_, err := c.APIKeys.Get(ctx, "k")
@@ -316,7 +320,7 @@ func TestCancelDuringWait(t *testing.T) {
 	assert.False(t, apikeys.IsRetryable(err))
 	assert.Equal(t, 1, s.count())
 
-	// A create cancelled after an ambiguous attempt stays ambiguous.
+	// A call made with the ended context fails before any I/O.
 	_, err = c.APIKeys.Get(ctx, "k")
 	assert.ErrorIs(t, err, context.Canceled, "an ended context fails before I/O")
 	assert.Equal(t, 1, s.count())
