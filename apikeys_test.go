@@ -54,6 +54,15 @@ func TestAPIKeysCallsSendDocumentedRequests(t *testing.T) {
 			reply: envelope(`{"apikey":` + keyJSON + `}`),
 		},
 		{
+			name: "create with an empty jwkSet sends keys as an array",
+			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
+				return c.APIKeys.Create(ctx, envID, apikeys.CreateAPIKeyRequest{Name: "billing", JWKSet: apikeys.NewJWKSet()})
+			},
+			method: http.MethodPost, path: basePath + "/v1/environments/" + envID + "/apikeys",
+			body:  `{"name":"billing","jwkSet":{"keys":[]}}`,
+			reply: envelope(`{"apikey":` + keyJSON + `}`),
+		},
+		{
 			name: "get",
 			call: func(ctx context.Context, c *apikeys.Client) (any, error) {
 				return c.APIKeys.Get(ctx, "client-1")

@@ -180,6 +180,16 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
+// MarshalJSON writes the set as {"keys":[...]}, with [] when it has no
+// keys: "keys" is an array (RFC 7517 section 5), and servers refuse null.
+func (s JWKSet) MarshalJSON() ([]byte, error) {
+	type plain JWKSet // without the method, so no recursion
+	if s.Keys == nil {
+		s.Keys = []JWK{}
+	}
+	return json.Marshal(plain(s))
+}
+
 // NewJWKSet returns a set holding keys.
 func NewJWKSet(keys ...JWK) *JWKSet {
 	return &JWKSet{Keys: append([]JWK(nil), keys...)}
@@ -979,11 +989,7 @@ func JWKSHandler(set *JWKSet) (http.Handler, error) {
 	if err := set.Validate(); err != nil {
 		return nil, err
 	}
-	keys := set.Keys
-	if keys == nil {
-		keys = []JWK{}
-	}
-	body, err := json.Marshal(JWKSet{Keys: keys})
+	body, err := json.Marshal(set)
 	if err != nil {
 		return nil, fmt.Errorf("apikeys: encoding JWK set: %w", err)
 	}
