@@ -3,6 +3,7 @@ package apikeys
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -101,7 +102,8 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 	if err != nil {
 		return nil, err
 	}
-	return p.APIKeys, nil
+	// A null element would be a nil *APIKey for the caller to trip on.
+	return slices.DeleteFunc(p.APIKeys, isNil), nil
 }
 
 // Update changes the fields of req that are set and returns the updated key.

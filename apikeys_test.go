@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -191,6 +192,62 @@ func TestAPIKeyDecodesLeniently(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(out), `"x5c":["MIIB"]`)
 	assert.Contains(t, string(out), `"pub":"AAAA"`)
+}
+
+// TestListsDropNullElements: a null in a list never reaches the caller as
+// a nil element.
+func TestListsDropNullElements(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply string
+		call  func(context.Context, *apikeys.Client) ([]string, error)
+		want  []string
+	}{
+		{
+			name:  "keys",
+			reply: `{"apikeys":[null,{"id":"k1","name":"a"},null,{"id":"k2","name":"b"}]}`,
+			call: func(ctx context.Context, c *apikeys.Client) ([]string, error) {
+				keys, err := c.APIKeys.List(ctx, "env")
+				var ids []string
+				for _, k := range keys {
+					ids = append(ids, k.ID)
+				}
+				return ids, err
+			},
+			want: []string{"k1", "k2"},
+		},
+		{
+			name:  "environments",
+			reply: `{"environments":[null,{"id":"e1","name":"Prod","environmentFlag":"Production"}]}`,
+			call: func(ctx context.Context, c *apikeys.Client) ([]string, error) {
+				envs, err := c.Environments.List(ctx, 7)
+				var ids []string
+				for _, e := range envs {
+					ids = append(ids, e.ID)
+				}
+				return ids, err
+			},
+			want: []string{"e1"},
+		},
+		{
+			name:  "only nulls",
+			reply: `{"apikeys":[null,null]}`,
+			call: func(ctx context.Context, c *apikeys.Client) ([]string, error) {
+				keys, err := c.APIKeys.List(ctx, "env")
+				return []string{fmt.Sprint(len(keys))}, err
+			},
+			want: []string{"0"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, envelope(tt.reply)) })
+			c, _ := newClient(t, s)
+			got, err := tt.call(context.Background(), c)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }
 
 func TestEnvironmentFlags(t *testing.T) {

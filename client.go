@@ -856,3 +856,6 @@ func checkVersion(version string, body []byte, decodeFailed bool) error {
 	}
 	return nil
 }
+
+// isNil reports whether p is nil: lists drop their null elements with it.
+func isNil[T any](p *T) bool { return p == nil }

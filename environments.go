@@ -3,6 +3,7 @@ package apikeys
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -58,5 +59,5 @@ func (s *EnvironmentsService) List(ctx context.Context, organizationID int) ([]*
 	if err != nil {
 		return nil, err
 	}
-	return p.Environments, nil
+	return slices.DeleteFunc(p.Environments, isNil), nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -376,13 +377,7 @@ func (s *LegacyService) List(ctx context.Context, owner KeyOwner) ([]*LegacyKey,
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]*LegacyKey, 0, len(rep.List))
-	for _, k := range rep.List {
-		if k != nil {
-			keys = append(keys, k)
-		}
-	}
-	return keys, nil
+	return slices.DeleteFunc(rep.List, isNil), nil
 }
 
 // Create creates a key for owner. Creating an app key revokes the app's
