@@ -140,8 +140,8 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, nil
 	}
 	wait := c.retry.backoff(st.retries, resp, c.now(), c.jitter())
-	if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
-		// The wait would outlast the caller: return the last result now.
+	if outlasts(ctx, wait) {
+		// Return the last result now rather than fail later.
 		return false, nil
 	}
 	st.retries++
@@ -234,6 +234,14 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	return max(t.Sub(now), 0), true
+}
+
+// outlasts reports whether waiting d would take past ctx's deadline. The
+// deadline is wall-clock time, so this uses the real clock, never an
+// injected one (a test clock set ahead would otherwise disable retries).
+func outlasts(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && d > time.Until(deadline)
 }
 
 // sleepContext waits d or until ctx ends.

@@ -304,6 +304,27 @@ func TestDeadlineBeforeWakeUp(t *testing.T) {
 	assert.Empty(t, w.all(), "no wait may start")
 }
 
+// TestDeadlineIsWallClock: a deadline is compared with the real clock, not
+// the client's: a clock a day ahead still retries within an hour's deadline.
+func TestDeadlineIsWallClock(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 0 {
+			reply(w, http.StatusServiceUnavailable, `{}`)
+			return
+		}
+		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+	})
+	c, w := newClient(t, s)
+	apikeys.SetRetryClock(c, w.sleep, func() float64 { return 0.5 }, func() time.Time { return time.Now().Add(24 * time.Hour) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+
+	_, err := c.APIKeys.Get(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, 2, s.count())
+	assert.Len(t, w.all(), 1)
+}
+
 // TestCancelDuringWait: the wait between attempts ends with the context.
 func TestCancelDuringWait(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusBadGateway, `{}`) })

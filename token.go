@@ -352,7 +352,7 @@ func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
 			return nil, time.Time{}, err
 		}
 		wait := s.retry.backoff(n, resp, s.now(), s.jitter())
-		if deadline, ok := ctx.Deadline(); ok && s.now().Add(wait).After(deadline) {
+		if outlasts(ctx, wait) {
 			return nil, time.Time{}, err
 		}
 		if serr := s.sleep(ctx, wait); serr != nil {

@@ -544,6 +544,25 @@ func TestTokenSourceRetryResigns(t *testing.T) {
 		assert.Equal(t, e.iats[0]+2, e.iats[1])
 	})
 
+	// A fetch's deadline is wall-clock time: an injected clock a day ahead
+	// of it must not make every retry look like it would outlast it.
+	t.Run("a clock ahead of the wall clock still retries", func(t *testing.T) {
+		clock := &fakeClock{t: time.Now().Add(24 * time.Hour)}
+		e := newTokenEndpoint(t, key, clock, func(n int, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				writeJSON(w, 503, map[string]string{"error": "temporarily_unavailable"})
+				return
+			}
+			tokenReply(n, w, r)
+		})
+		ts, w := newSource(t, e)
+		tok, err := ts.Token(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "tok-2", tok.AccessToken)
+		assert.EqualValues(t, 2, e.requests.Load())
+		assert.Len(t, w.all(), 1)
+	})
+
 	t.Run("transport error", func(t *testing.T) {
 		e := newTokenEndpoint(t, key, newFakeClock(), func(n int, w http.ResponseWriter, r *http.Request) {
 			if n == 1 {
