@@ -56,9 +56,12 @@ func platformOps() []platformOp {
 // outcome is what a call should end with.
 type outcome struct {
 	attempts  int   // requests the server sees
-	err       error // sentinel the error must match; nil for success
+	err       error // sentinel the error must match (or errNoSentinel); nil for success
 	ambiguous bool
 }
+
+// errNoSentinel is the outcome of an *APIError that matches no sentinel.
+var errNoSentinel = errors.New("an *APIError matching no sentinel")
 
 // TestRetryTable checks every row of the retry table (DESIGN.md section 4)
 // for every Platform call: how many attempts the server sees, whether the
@@ -96,7 +99,7 @@ func TestRetryTable(t *testing.T) {
 		{"429 forever", []step{status(429)}, map[string]outcome{
 			"read": {4, apikeys.ErrRateLimited, false}, "delete": {4, apikeys.ErrRateLimited, false}, "create": {4, apikeys.ErrRateLimited, false}}},
 		{"400 is final", []step{status(400)}, map[string]outcome{
-			"read": {1, nil, false}, "delete": {1, nil, false}, "create": {1, nil, false}}},
+			"read": {1, errNoSentinel, false}, "delete": {1, errNoSentinel, false}, "create": {1, errNoSentinel, false}}},
 		{"404 is final", []step{status(404)}, map[string]outcome{
 			"read": {1, apikeys.ErrNotFound, false}, "delete": {1, apikeys.ErrNotFound, false}, "create": {1, apikeys.ErrNotFound, false}}},
 		{"401 with a static token is final", []step{status(401)}, map[string]outcome{
@@ -125,12 +128,20 @@ func TestRetryTable(t *testing.T) {
 				assert.Equal(t, want.attempts, s.count(), "attempts seen by the server")
 				assert.Equal(t, want.attempts, info.Attempts, "attempts reported by CaptureResponse")
 				assert.Equal(t, want.ambiguous, apikeys.IsAmbiguous(err), "IsAmbiguous(%v)", err)
-				if want.attempts > 0 && want.err == nil && !want.ambiguous && tt.name != "400 is final" {
+				if want.attempts > 0 && want.err == nil && !want.ambiguous {
 					assert.NoError(t, err)
 					return
 				}
 				require.Error(t, err)
-				if want.err != nil {
+				switch want.err {
+				case nil:
+				case errNoSentinel:
+					var apiErr *apikeys.APIError
+					require.ErrorAs(t, err, &apiErr)
+					for _, sentinel := range []error{apikeys.ErrNotFound, apikeys.ErrUnauthorized, apikeys.ErrForbidden, apikeys.ErrConflict, apikeys.ErrRateLimited, apikeys.ErrServer} {
+						assert.NotErrorIs(t, err, sentinel)
+					}
+				default:
 					assert.ErrorIs(t, err, want.err)
 				}
 				if want.ambiguous {

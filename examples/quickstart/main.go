@@ -21,7 +21,8 @@
 // required variables are set, and is skipped with a note otherwise:
 //
 //	APIKEYS_BASE_URL          Platform API base URL (default apikeys.DefaultBaseURL)
-//	APIKEYS_TOKEN_URL         token endpoint (default apikeys.DefaultTokenURL)
+//	APIKEYS_TOKEN_URL         token endpoint (default apikeys.DefaultTokenURL, or
+//	                          apikeys.CanadaTokenURL when the base URL is CanadaBaseURL)
 //	APIKEYS_CLIENT_ID         required for Platform: the ID of a management API key
 //	APIKEYS_PRIVATE_KEY_FILE  required for Platform: PEM file with that key's private key
 //	                          (read with apikeys.ParseSigningKey)
@@ -144,10 +145,22 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 	return nil
 }
 
+// tokenURL is APIKEYS_TOKEN_URL, or else the token endpoint of the region
+// APIKEYS_BASE_URL is in: a key only gets tokens in its own region.
+func tokenURL(getenv func(string) string) string {
+	if u := getenv("APIKEYS_TOKEN_URL"); u != "" {
+		return u
+	}
+	if strings.TrimSuffix(getenv("APIKEYS_BASE_URL"), "/") == apikeys.CanadaBaseURL {
+		return apikeys.CanadaTokenURL
+	}
+	return apikeys.DefaultTokenURL
+}
+
 // realSetup builds the clients for real servers from the environment.
 func realSetup(getenv func(string) string, hc *http.Client, w io.Writer) (*setup, error) {
 	fmt.Fprintln(w, "Running against real servers (configured by APIKEYS_* variables).")
-	s := &setup{hc: hc, tokenURL: or(getenv("APIKEYS_TOKEN_URL"), apikeys.DefaultTokenURL)}
+	s := &setup{hc: hc, tokenURL: tokenURL(getenv)}
 
 	clientID, keyFile, envID := getenv("APIKEYS_CLIENT_ID"), getenv("APIKEYS_PRIVATE_KEY_FILE"), getenv("APIKEYS_ENVIRONMENT_ID")
 	if clientID != "" && keyFile != "" && envID != "" {

@@ -165,6 +165,24 @@ func TestRunRealMode(t *testing.T) {
 	goleak.VerifyNone(t)
 }
 
+func TestTokenURL(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, apikeys.DefaultTokenURL},
+		{"US base URL", map[string]string{"APIKEYS_BASE_URL": apikeys.DefaultBaseURL}, apikeys.DefaultTokenURL},
+		{"Canada base URL", map[string]string{"APIKEYS_BASE_URL": apikeys.CanadaBaseURL + "/"}, apikeys.CanadaTokenURL},
+		{"explicit wins", map[string]string{"APIKEYS_BASE_URL": apikeys.CanadaBaseURL, "APIKEYS_TOKEN_URL": "https://t.example/token"}, "https://t.example/token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tokenURL(getenv(tt.env)))
+		})
+	}
+}
+
 func getenv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
