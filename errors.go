@@ -9,6 +9,43 @@ import (
 	"unicode/utf8"
 )
 
+// errPrefix starts every error message of the SDK, exactly once. The SDK's
+// error types add it themselves. One that shows the message of an error it
+// wraps drops that message's own prefix first (see detail), and no wrapper
+// adds the prefix in front of an SDK error's message.
+const errPrefix = "apikeys: "
+
+// detail returns err's message without its leading errPrefix, and without
+// a leading "op: " when op is the operation the caller names already.
+func detail(err error, op string) string {
+	if err == nil {
+		return "<nil>"
+	}
+	s := strings.TrimPrefix(err.Error(), errPrefix)
+	if op != "" {
+		s = strings.TrimPrefix(s, op+": ")
+	}
+	return s
+}
+
+// opError names the operation an error happened in: its message is
+// "apikeys: <op>: [<what>: ]<err's message without its prefix>".
+type opError struct {
+	op   string
+	what string // what the operation was doing, e.g. "getting access token"; may be empty
+	err  error
+}
+
+func (e *opError) Error() string {
+	msg := errPrefix + e.op + ": "
+	if e.what != "" {
+		msg += e.what + ": "
+	}
+	return msg + detail(e.err, e.op)
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
 // Sentinel errors. Match them with errors.Is; an *APIError or *LegacyError
 // matches the sentinel for its HTTP status.
 var (
@@ -112,7 +149,7 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %v", e.StatusCode, e.ContentType, e.Err)
+	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %s", e.StatusCode, e.ContentType, detail(e.Err, ""))
 	if e.Excerpt != "" {
 		msg += fmt.Sprintf(" (body starts %q)", e.Excerpt)
 	}
@@ -163,7 +200,7 @@ type AmbiguousError struct {
 }
 
 func (e *AmbiguousError) Error() string {
-	return "apikeys: " + e.Op + ": outcome unknown, the request may have been applied (not retried): " + e.Err.Error()
+	return errPrefix + e.Op + ": outcome unknown, the request may have been applied (not retried): " + detail(e.Err, e.Op)
 }
 
 func (e *AmbiguousError) Unwrap() error { return e.Err }
@@ -200,7 +237,7 @@ type TransportError struct {
 	Err error
 }
 
-func (e *TransportError) Error() string { return "apikeys: " + e.Op + ": " + e.Err.Error() }
+func (e *TransportError) Error() string { return errPrefix + e.Op + ": " + detail(e.Err, e.Op) }
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
@@ -213,7 +250,7 @@ type contextError struct {
 	err error
 }
 
-func (e *contextError) Error() string { return "apikeys: " + e.op + ": " + e.err.Error() }
+func (e *contextError) Error() string { return errPrefix + e.op + ": " + detail(e.err, e.op) }
 
 func (e *contextError) Unwrap() []error { return []error{e.err, errContextEnded} }
 

@@ -910,7 +910,7 @@ func FetchJWKS(ctx context.Context, hc *http.Client, rawURL string) (*JWKSet, er
 	hc = copyHTTPClient(hc)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+		return nil, &opError{op: op, err: err}
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	req.Header.Set("User-Agent", "apikeys-go/"+Version)

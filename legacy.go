@@ -545,7 +545,7 @@ func (r *legacyReply) has(member string) bool {
 // retry finds the key gone after an unknown outcome it returns (nil, nil).
 func (s *LegacyService) do(ctx context.Context, op operation, path string, body any, member, key string) (*legacyReply, error) {
 	if s == nil || s.client == nil || s.client.legacy == nil {
-		return nil, fmt.Errorf("%w: %s needs WithLegacy", ErrNotConfigured, op.name)
+		return nil, &opError{op: op.name, err: fmt.Errorf("%w (needs WithLegacy)", ErrNotConfigured)}
 	}
 	c, cfg := s.client, s.client.legacy
 	r, err := c.newRequest(op, http.MethodPost, cfg.apiURL, body, path)
@@ -575,7 +575,7 @@ func (s *LegacyService) do(ctx context.Context, op operation, path string, body 
 		// applied: reconcile rather than create again.
 		return nil, &AmbiguousError{Op: op.name, Err: err}
 	}
-	return nil, fmt.Errorf("apikeys: %s: %w", op.name, err)
+	return nil, &opError{op: op.name, err: err}
 }
 
 // decode reads a legacy reply. A non-2xx reply or a "status":"error" body
