@@ -921,16 +921,8 @@ func FetchJWKS(ctx context.Context, hc *http.Client, rawURL string) (*JWKSet, er
 		}
 		return nil, &TransportError{Op: op, Err: err}
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		body, _, _ := readBody(resp, maxErrorBodyBytes)
-		return nil, &APIError{
-			StatusCode: resp.StatusCode,
-			Method:     http.MethodGet,
-			URL:        redactURL(resp.Request.URL),
-			Message:    errorMessage(body),
-			Body:       body,
-			Header:     resp.Header,
-		}
+	if err := checkResponse(resp); err != nil {
+		return nil, err
 	}
 	body, tooBig, err := readBody(resp, maxJWKSBytes)
 	switch {

@@ -32,8 +32,8 @@ type LegacyConfig struct {
 
 // String describes the configuration without its credentials.
 func (c LegacyConfig) String() string {
-	return fmt.Sprintf("LegacyConfig{BaseURL: %s, Domain: %s, UserKey: %s, SessionCookie: %s}",
-		c.BaseURL, c.Domain, maskSet(c.UserKey), maskSet(c.SessionCookie))
+	return fmt.Sprintf("LegacyConfig{BaseURL: %s, Domain: %s, UserKey: %q, SessionCookie: %q}",
+		c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie))
 }
 
 // GoString is like String, so %#v shows no credential either.
@@ -42,7 +42,7 @@ func (c LegacyConfig) GoString() string { return "apikeys." + c.String() }
 // LogValue logs the configuration without its credentials.
 func (c LegacyConfig) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("domain", c.Domain),
-		slog.String("user_key", maskSet(c.UserKey)), slog.String("session_cookie", maskSet(c.SessionCookie)))
+		slog.String("user_key", maskSecret(c.UserKey)), slog.String("session_cookie", maskSecret(c.SessionCookie)))
 }
 
 // MarshalJSON writes the configuration with its credentials masked, like
@@ -55,13 +55,6 @@ func (c LegacyConfig) MarshalJSON() ([]byte, error) {
 		UserKey       string
 		SessionCookie string
 	}{c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie)})
-}
-
-func maskSet(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return "****"
 }
 
 // WithLegacy enables Client.Legacy with the given host, domain and credentials.
@@ -311,6 +304,8 @@ func maskKey(key string) string {
 	return string(r[:4]) + "…" + string(r[len(r)-4:])
 }
 
+// maskSecret hides a secret value: "****", or "" when there is none (so
+// an unset credential still shows as unset).
 func maskSecret(s string) string {
 	if s == "" {
 		return ""

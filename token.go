@@ -420,15 +420,6 @@ func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.T
 	return tok, tok.Expiry.Add(-margin), nil, false, nil
 }
 
-func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
 // tokenError reads an RFC 6749 error body. The description and URI are
 // cleaned of control characters and of the assertion, should the server
 // echo it.
