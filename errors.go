@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -307,16 +308,57 @@ func (e *LegacyError) Error() string {
 }
 
 // Is matches the status sentinels, like APIError.Is. A reply whose status
-// has no sentinel of its own (such as 200) and whose message says "not
-// found" also matches ErrNotFound: that is how the legacy API reports an
-// unknown key.
+// has no sentinel of its own (such as 200) also matches ErrNotFound when
+// its message says that the key is unknown ("API key not found", in any
+// case; see unknownKeyMessage): that is how the legacy API reports an
+// unknown key. Other "not found" messages ("user not found", "domain not
+// found") do not match.
 func (e *LegacyError) Is(target error) bool {
 	if target == nil {
 		return false
 	}
 	s := statusSentinel(e.StatusCode)
 	if s == nil && target == ErrNotFound {
-		return strings.Contains(strings.ToLower(e.Message), "not found")
+		return unknownKeyMessage(e.Message)
 	}
 	return s == target
+}
+
+// unknownKeyRE matches the legacy API's message for an unknown key, "API
+// key not found", and its close variants: "Key not found", "apiKey not
+// found", "API key was not found", optionally followed by detail
+// ("API key not found: 4a23…ec9e").
+var unknownKeyRE = regexp.MustCompile(`(?i)^(?:the\s+)?(?:api[\s_-]?)?key\s+(?:was\s+|is\s+)?not\s+found(?:$|[\s.:,!(])`)
+
+// unknownKeyMessage reports whether a legacy error message (or one of the
+// "; "-joined parts of a "msg" array) says that the key the call was about
+// does not exist.
+func unknownKeyMessage(msg string) bool {
+	for part := range strings.SplitSeq(msg, "; ") {
+		if unknownKeyRE.MatchString(strings.TrimSpace(part)) {
+			return true
+		}
+	}
+	return false
+}
+
+// legacyKeyGone reports whether err is the legacy API saying that the key
+// a revoke or delete was about does not exist, which after an attempt
+// with an unknown outcome means that attempt removed it. That is an
+// unknown-key message with a status that has no sentinel (the legacy API
+// answers it with HTTP 200), or a 404 whose message is the same or empty.
+// A 404 naming something else ("domain not found") is not: nothing says
+// the key is gone.
+func legacyKeyGone(err error) bool {
+	var le *LegacyError
+	if !errors.As(err, &le) {
+		return false
+	}
+	switch {
+	case le.StatusCode == http.StatusNotFound:
+		return le.Message == "" || unknownKeyMessage(le.Message)
+	case statusSentinel(le.StatusCode) == nil:
+		return unknownKeyMessage(le.Message)
+	}
+	return false
 }

@@ -563,7 +563,7 @@ func (s *LegacyService) do(ctx context.Context, op operation, path string, body 
 	switch {
 	case err == nil:
 		return rep, nil
-	case op.class == idempotentDelete && st.unknown && errors.Is(err, ErrNotFound):
+	case op.class == idempotentDelete && st.unknown && legacyKeyGone(err):
 		return nil, nil // an earlier attempt worked; its reply was lost
 	case op.class == nonIdempotent && (st.unknown || isDecodeError(err)):
 		// An unreadable 2xx reply to a create most likely means it was
