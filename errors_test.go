@@ -194,17 +194,17 @@ func TestErrorMessagesHaveOnePrefix(t *testing.T) {
 		}},
 		{"FetchJWKS: API error", new(*apikeys.APIError), "", func(t *testing.T) error {
 			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 404, `{"error":"gone"}`) })
-			_, err := apikeys.FetchJWKS(ctx, nil, s.URL+"/jwks.json")
+			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}},
 		{"FetchJWKS: a key that is not an object", new(*apikeys.DecodeError), "", func(t *testing.T) error {
 			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 200, `{"keys":[7]}`) })
-			_, err := apikeys.FetchJWKS(ctx, nil, s.URL+"/jwks.json")
+			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}},
 		{"FetchJWKS: transport error", new(*apikeys.TransportError), "FetchJWKS", func(t *testing.T) error {
 			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { hangUp(w) })
-			_, err := apikeys.FetchJWKS(ctx, nil, s.URL+"/jwks.json")
+			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}},
 	}

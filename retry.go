@@ -195,7 +195,7 @@ func retryableTransportError(err error) bool {
 		err = ue.Err
 	}
 	switch {
-	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects):
+	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects), errors.Is(err, errPlainHTTPRedirect):
 		return false
 	case isCertificateError(err):
 		return false
