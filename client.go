@@ -716,9 +716,12 @@ func errorMessage(body []byte) string {
 type Meta struct {
 	// Version is the payload format's version, e.g. "1.0.0".
 	Version string `json:"version"`
-	// TotalRecords and PageSize appear on paged lists.
+	// TotalRecords is the number of records in a paged list; 0 when the
+	// reply does not say (the key and environment lists are not paged).
 	TotalRecords int `json:"totalRecords,omitempty"`
-	PageSize     int `json:"pageSize,omitempty"`
+	// PageSize is the number of records per page of a paged list; 0 when
+	// the reply does not say.
+	PageSize int `json:"pageSize,omitempty"`
 }
 
 // supportedMajorVersion is the payload format this SDK decodes.
@@ -732,8 +735,13 @@ type envelope[T any] struct {
 // Response describes the reply to a call. Pass one to CaptureResponse to
 // have a call fill it in.
 type Response struct {
+	// StatusCode is the HTTP status of the last reply. It is left as it
+	// was (0 in a new Response) when no reply came: a transport failure,
+	// or a call that ended before sending.
 	StatusCode int
-	Header     http.Header
+	// Header is the header of the last reply; left as it was (nil) when
+	// no reply came.
+	Header http.Header
 	// Version is the Platform reply's meta.version ("" for legacy calls).
 	Version string
 	// Attempts counts the HTTP attempts the call made.

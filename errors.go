@@ -92,8 +92,10 @@ func statusSentinel(status int) error {
 
 // APIError is a non-2xx reply from the Platform API.
 type APIError struct {
+	// StatusCode is the reply's HTTP status, e.g. 404.
 	StatusCode int
-	Method     string
+	// Method is the request's HTTP method, e.g. "GET".
+	Method string
 	// URL is the request URL without query string or user info.
 	URL string
 	// Message is the server's explanation when the body carried one
@@ -105,6 +107,8 @@ type APIError struct {
 	Header http.Header
 }
 
+// Error returns "apikeys: <method> <url>: <status> <status text>", followed
+// by ": <message>" when the server gave one. The body is not included.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apikeys: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
@@ -129,6 +133,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error returns "apikeys: invalid <field>: <reason>".
 func (e *ValidationError) Error() string {
 	return "apikeys: invalid " + e.Field + ": " + e.Reason
 }
@@ -140,7 +145,9 @@ func invalid(field, format string, args ...any) *ValidationError {
 // DecodeError reports a 2xx reply whose body is not the JSON the call
 // expects: an HTML page from a proxy, truncated JSON, an empty or oversized body.
 type DecodeError struct {
-	StatusCode  int
+	// StatusCode is the reply's HTTP status (a 2xx).
+	StatusCode int
+	// ContentType is the reply's Content-Type header; empty when it had none.
 	ContentType string
 	// Excerpt is the start of a body that is not JSON (at most 64 printable
 	// characters). It is empty for JSON bodies, which may hold secrets.
@@ -149,6 +156,8 @@ type DecodeError struct {
 	Err error
 }
 
+// Error returns "apikeys: decoding <status> reply (<content type>): <cause>",
+// followed by the excerpt when there is one.
 func (e *DecodeError) Error() string {
 	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %s", e.StatusCode, e.ContentType, detail(e.Err, ""))
 	if e.Excerpt != "" {
@@ -157,6 +166,7 @@ func (e *DecodeError) Error() string {
 	return msg
 }
 
+// Unwrap returns Err, so errors.Is and errors.As see the cause.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 func isDecodeError(err error) bool {
@@ -200,10 +210,13 @@ type AmbiguousError struct {
 	Err error
 }
 
+// Error returns "apikeys: <op>: outcome unknown, ...: <the failure seen>".
 func (e *AmbiguousError) Error() string {
 	return errPrefix + e.Op + ": outcome unknown, the request may have been applied (not retried): " + detail(e.Err, e.Op)
 }
 
+// Unwrap returns Err, so errors.Is and errors.As see the failure (for
+// example ErrServer, or a *TransportError).
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
 // IsAmbiguous reports whether err says a non-repeatable call may or may not
@@ -234,12 +247,18 @@ func IsRetryable(err error) bool {
 // TransportError is a failure to get any HTTP reply: connection refused or
 // reset, timeout, TLS failure.
 type TransportError struct {
-	Op  string
+	// Op names the call, e.g. "APIKeys.Get", "token request" or "FetchJWKS".
+	Op string
+	// Err is the failure from net/http, usually a *url.Error (which names
+	// the method and URL, never the body or headers).
 	Err error
 }
 
+// Error returns "apikeys: <op>: <the failure>".
 func (e *TransportError) Error() string { return errPrefix + e.Op + ": " + detail(e.Err, e.Op) }
 
+// Unwrap returns Err, so errors.Is and errors.As see the cause (for
+// example a *net.OpError or context.DeadlineExceeded).
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // errContextEnded marks errors caused by the caller's context ending.
@@ -258,6 +277,7 @@ func (e *contextError) Unwrap() []error { return []error{e.err, errContextEnded}
 // TokenError is an error reply from the OAuth token endpoint (RFC 6749
 // section 5.2).
 type TokenError struct {
+	// StatusCode is the token endpoint's HTTP status, e.g. 400 or 401.
 	StatusCode int
 	// Code is the "error" member, e.g. "invalid_request" or "invalid_client".
 	Code string
@@ -267,6 +287,8 @@ type TokenError struct {
 	URI string
 }
 
+// Error returns "apikeys: token endpoint: <status> <status text>",
+// followed by the code and description when the reply had them.
 func (e *TokenError) Error() string {
 	msg := fmt.Sprintf("apikeys: token endpoint: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
@@ -296,6 +318,8 @@ type LegacyError struct {
 	RequestID string
 }
 
+// Error returns "apikeys: legacy API error (HTTP <status>)", followed by
+// the message and the request ID when there are any.
 func (e *LegacyError) Error() string {
 	msg := fmt.Sprintf("apikeys: legacy API error (HTTP %d)", e.StatusCode)
 	if e.Message != "" {

@@ -177,6 +177,8 @@ func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) 
 
 // JWKSet is a JSON Web Key Set: {"keys": [...]}.
 type JWKSet struct {
+	// Keys are the set's keys, in document order. A key of a type the SDK
+	// does not know is kept as it came.
 	Keys []JWK `json:"keys"`
 }
 
@@ -346,9 +348,12 @@ func rsaModulusBits(m map[string]json.RawMessage) (int, bool) {
 
 // JWKSetError lists every problem JWKSet.Validate found.
 type JWKSetError struct {
+	// Problems has one entry per problem, each naming the key by index and
+	// kid, e.g. `keys[1] (kid "k2"): RSA modulus is 1024 bits, under 2048`.
 	Problems []string
 }
 
+// Error returns "apikeys: invalid JWK set: " and the problems joined with "; ".
 func (e *JWKSetError) Error() string {
 	return "apikeys: invalid JWK set: " + strings.Join(e.Problems, "; ")
 }
@@ -554,8 +559,14 @@ func newJWK(key any, alg, kid string) (JWK, error) {
 // crypto.Signer (an HSM or KMS key) works. Printing, logging or
 // JSON-encoding a SigningKey shows its kid and alg only.
 type SigningKey struct {
-	Signer    crypto.Signer
-	KeyID     string
+	// Signer is the private key; its Public method gives the public key
+	// that is published.
+	Signer crypto.Signer
+	// KeyID is the kid of the public JWK, sent in the assertion's header.
+	// GenerateSigningKey sets it to the RFC 7638 SHA-256 thumbprint;
+	// ParseSigningKey keeps a JWK's own kid, else uses the thumbprint too.
+	KeyID string
+	// Algorithm is the JWS algorithm the key signs with, e.g. RS384 or ES384.
 	Algorithm string
 }
 
