@@ -200,6 +200,10 @@ func retryableTransportError(err error) bool {
 	case isCertificateError(err):
 		return false
 	case strings.Contains(err.Error(), "unsupported protocol scheme"):
+		// net/http has no typed error for this: Transport.RoundTrip
+		// returns fmt.Errorf("unsupported protocol scheme %q") (Go 1.26,
+		// net/http/request.go badStringError), and retryablehttp matches
+		// the same text. It is reached after a redirect to, say, ftp://.
 		return false
 	}
 	return true
