@@ -10,7 +10,9 @@ import (
 // APIKey is a Platform OAuth API key. Its ID is the OAuth client ID used as
 // iss and sub of the client assertions signed with the key's private keys.
 type APIKey struct {
-	ID   string `json:"id"`
+	// ID is the key's ID, which is also its OAuth client ID.
+	ID string `json:"id"`
+	// Name is the key's user-given name.
 	Name string `json:"name"`
 	// JWKSURL is where the key's public keys are hosted, if they are.
 	JWKSURL string `json:"jwksURL,omitempty"`
@@ -24,18 +26,26 @@ type APIKey struct {
 // (preferred: keys rotate without API calls) or JWKSet, or neither to start
 // with an empty set.
 type CreateAPIKeyRequest struct {
-	Name    string  `json:"name"`
-	JWKSURL string  `json:"jwksURL,omitempty"`
-	JWKSet  *JWKSet `json:"jwkSet,omitempty"`
+	// Name is the key's name; required.
+	Name string `json:"name"`
+	// JWKSURL is the absolute https URL where the key's public JWK Set is
+	// hosted; empty for none.
+	JWKSURL string `json:"jwksURL,omitempty"`
+	// JWKSet is the key's public keys given inline; nil for none. It must
+	// pass JWKSet.Validate (public keys only).
+	JWKSet *JWKSet `json:"jwkSet,omitempty"`
 }
 
 // UpdateAPIKeyRequest is the body of APIKeysService.Update. Only the fields
 // that are set are sent; a JWKSet replaces the key's whole set.
 type UpdateAPIKeyRequest struct {
+	// Name, when set, renames the key; nil leaves it as it is.
 	Name *string `json:"name,omitempty"`
 	// JWKSURL, when set to "", asks the server to clear the URL.
 	JWKSURL *string `json:"jwksURL,omitempty"`
-	JWKSet  *JWKSet `json:"jwkSet,omitempty"`
+	// JWKSet, when set, replaces the key's whole inline set; nil leaves it
+	// as it is. It must pass JWKSet.Validate (public keys only).
+	JWKSet *JWKSet `json:"jwkSet,omitempty"`
 }
 
 // APIKeysService manages Platform OAuth API keys. Get it from Client.APIKeys.

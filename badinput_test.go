@@ -249,7 +249,7 @@ func secBadInputs() []secBadInput {
 	}
 	fetch := func(u func(e *secBadEnv) string) func(context.Context, *secBadEnv, *testing.T) error {
 		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
-			_, err := apikeys.FetchJWKS(ctx, nil, u(e))
+			_, err := apikeys.FetchJWKS(ctx, u(e), apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}
 	}
@@ -461,13 +461,25 @@ func secBadInputs() []secBadInput {
 		}},
 
 		// FetchJWKS.
-		{"FetchJWKS: plain http to a remote host", "jwksURL", nil, "https", fetch(func(*secBadEnv) string { return "http://keys.example.com/jwks.json" })},
+		{"FetchJWKS: plain http to a remote host, even with FetchInsecureLoopbackHTTP", "jwksURL", nil, "https", fetch(func(*secBadEnv) string { return "http://keys.example.com/jwks.json" })},
 		{"FetchJWKS: loopback URL with a fragment", "jwksURL", nil, "fragment", fetch(func(e *secBadEnv) string { return e.url + "/jwks.json#k" })},
 		{"FetchJWKS: URL with user info", "jwksURL", nil, "user info", fetch(func(e *secBadEnv) string {
 			return strings.Replace(e.url, "http://", "http://u:"+secSecret+"@", 1) + "/jwks.json"
 		})},
+		{"FetchJWKS: plain http to loopback without FetchInsecureLoopbackHTTP", "jwksURL", nil, "FetchInsecureLoopbackHTTP", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json")
+			return err
+		}},
+		{"FetchJWKS: FetchHTTPClient(nil)", "FetchHTTPClient", nil, "nil", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json", apikeys.FetchHTTPClient(nil), apikeys.FetchInsecureLoopbackHTTP())
+			return err
+		}},
+		{"FetchJWKS: nil FetchOption", "FetchOption", nil, "nil", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP(), nil)
+			return err
+		}},
 		{"FetchJWKS: nil context", "ctx", nil, "nil", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
-			_, err := apikeys.FetchJWKS(nil, nil, e.url+"/jwks.json") //nolint:staticcheck // the nil context is the bad input
+			_, err := apikeys.FetchJWKS(nil, e.url+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP()) //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
 

@@ -311,8 +311,10 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 }
 
 var (
-	errInsecureRedirect = errors.New("apikeys: refusing redirect from https to http")
-	errTooManyRedirects = errors.New("apikeys: stopped after 10 redirects")
+	// These two reach callers inside a *url.Error inside a *TransportError,
+	// which adds the "apikeys: " prefix.
+	errInsecureRedirect = errors.New("refusing redirect from https to http")
+	errTooManyRedirects = errors.New("stopped after 10 redirects")
 )
 
 // checkRedirect refuses https -> http downgrades and strips credentials
@@ -441,7 +443,7 @@ func (c *Client) newRequest(op operation, method string, base *url.URL, body any
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, fmt.Errorf("apikeys: %s: encoding request: %w", op.name, err)
+			return nil, &opError{op: op.name, what: "encoding request", err: err}
 		}
 		r.body = b
 		r.header.Set("Content-Type", "application/json")
@@ -520,7 +522,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attempt
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
+		return nil, nil, &opError{op: r.op.name, err: err}
 	}
 	req.Header = r.header
 	req.SetResponseHandler(c.bufferBody)
@@ -562,7 +564,7 @@ func (c *Client) authorize(ctx context.Context, req *http.Request, st *attempt) 
 		return nil
 	}
 	if c.tokens == nil {
-		return fmt.Errorf("%w: %s needs WithToken or WithTokenSource", ErrNotConfigured, st.op.name)
+		return &opError{op: st.op.name, err: fmt.Errorf("%w (needs WithToken or WithTokenSource)", ErrNotConfigured)}
 	}
 	// The token source may send requests of its own: keep them out of
 	// this call's httptrace hooks.
@@ -571,14 +573,10 @@ func (c *Client) authorize(ctx context.Context, req *http.Request, st *attempt) 
 		if ctx.Err() != nil {
 			return &contextError{op: st.op.name, err: ctx.Err()}
 		}
-		var te *TokenError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%s: getting access token: %w", st.op.name, err)
-		}
-		return fmt.Errorf("apikeys: %s: getting access token: %w", st.op.name, err)
+		return &opError{op: st.op.name, what: "getting access token", err: err}
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return fmt.Errorf("apikeys: %s: token source returned an empty token", st.op.name)
+		return &opError{op: st.op.name, what: "getting access token", err: errors.New("token source returned an empty token")}
 	}
 	st.token = tok
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -718,9 +716,12 @@ func errorMessage(body []byte) string {
 type Meta struct {
 	// Version is the payload format's version, e.g. "1.0.0".
 	Version string `json:"version"`
-	// TotalRecords and PageSize appear on paged lists.
+	// TotalRecords is the number of records in a paged list; 0 when the
+	// reply does not say (the key and environment lists are not paged).
 	TotalRecords int `json:"totalRecords,omitempty"`
-	PageSize     int `json:"pageSize,omitempty"`
+	// PageSize is the number of records per page of a paged list; 0 when
+	// the reply does not say.
+	PageSize int `json:"pageSize,omitempty"`
 }
 
 // supportedMajorVersion is the payload format this SDK decodes.
@@ -734,8 +735,13 @@ type envelope[T any] struct {
 // Response describes the reply to a call. Pass one to CaptureResponse to
 // have a call fill it in.
 type Response struct {
+	// StatusCode is the HTTP status of the last reply. It is left as it
+	// was (0 in a new Response) when no reply came: a transport failure,
+	// or a call that ended before sending.
 	StatusCode int
-	Header     http.Header
+	// Header is the header of the last reply; left as it was (nil) when
+	// no reply came.
+	Header http.Header
 	// Version is the Platform reply's meta.version ("" for legacy calls).
 	Version string
 	// Attempts counts the HTTP attempts the call made.
@@ -796,7 +802,7 @@ func doPlatform[T any](ctx context.Context, c *Client, r *request) (T, error) {
 			// unreadable: reconcile rather than create again.
 			return zero, &AmbiguousError{Op: r.op.name, Err: err}
 		}
-		return zero, fmt.Errorf("apikeys: %s: %w", r.op.name, err)
+		return zero, &opError{op: r.op.name, err: err}
 	}
 	return payload, nil
 }

@@ -25,15 +25,22 @@ func (f EnvironmentFlag) Known() bool {
 
 // Organization is the Redox organization an environment belongs to.
 type Organization struct {
+	// ID is the organization's numeric ID, as Environments.List takes it.
 	ID int `json:"id"`
 }
 
 // Environment is a Platform environment. On an APIKey only ID and Flag are set.
 type Environment struct {
-	ID           string          `json:"id"`
-	Name         string          `json:"name,omitempty"`
-	Flag         EnvironmentFlag `json:"environmentFlag"`
-	Organization *Organization   `json:"organization,omitempty"`
+	// ID is the environment's ID, a UUID.
+	ID string `json:"id"`
+	// Name is the environment's name; empty on an APIKey.
+	Name string `json:"name,omitempty"`
+	// Flag says what the environment is used for (Production, Staging,
+	// Development, or a value the SDK does not know, kept as it came).
+	Flag EnvironmentFlag `json:"environmentFlag"`
+	// Organization is the organization the environment belongs to; nil
+	// on an APIKey.
+	Organization *Organization `json:"organization,omitempty"`
 }
 
 // EnvironmentsService lists Platform environments. Get it from Client.Environments.

@@ -4,10 +4,48 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
+
+// errPrefix starts every error message of the SDK, exactly once. The SDK's
+// error types add it themselves. One that shows the message of an error it
+// wraps drops that message's own prefix first (see detail), and no wrapper
+// adds the prefix in front of an SDK error's message.
+const errPrefix = "apikeys: "
+
+// detail returns err's message without its leading errPrefix, and without
+// a leading "op: " when op is the operation the caller names already.
+func detail(err error, op string) string {
+	if err == nil {
+		return "<nil>"
+	}
+	s := strings.TrimPrefix(err.Error(), errPrefix)
+	if op != "" {
+		s = strings.TrimPrefix(s, op+": ")
+	}
+	return s
+}
+
+// opError names the operation an error happened in: its message is
+// "apikeys: <op>: [<what>: ]<err's message without its prefix>".
+type opError struct {
+	op   string
+	what string // what the operation was doing, e.g. "getting access token"; may be empty
+	err  error
+}
+
+func (e *opError) Error() string {
+	msg := errPrefix + e.op + ": "
+	if e.what != "" {
+		msg += e.what + ": "
+	}
+	return msg + detail(e.err, e.op)
+}
+
+func (e *opError) Unwrap() error { return e.err }
 
 // Sentinel errors. Match them with errors.Is; an *APIError or *LegacyError
 // matches the sentinel for its HTTP status.
@@ -54,8 +92,10 @@ func statusSentinel(status int) error {
 
 // APIError is a non-2xx reply from the Platform API.
 type APIError struct {
+	// StatusCode is the reply's HTTP status, e.g. 404.
 	StatusCode int
-	Method     string
+	// Method is the request's HTTP method, e.g. "GET".
+	Method string
 	// URL is the request URL without query string or user info.
 	URL string
 	// Message is the server's explanation when the body carried one
@@ -67,6 +107,8 @@ type APIError struct {
 	Header http.Header
 }
 
+// Error returns "apikeys: <method> <url>: <status> <status text>", followed
+// by ": <message>" when the server gave one. The body is not included.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apikeys: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
@@ -91,6 +133,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error returns "apikeys: invalid <field>: <reason>".
 func (e *ValidationError) Error() string {
 	return "apikeys: invalid " + e.Field + ": " + e.Reason
 }
@@ -102,7 +145,9 @@ func invalid(field, format string, args ...any) *ValidationError {
 // DecodeError reports a 2xx reply whose body is not the JSON the call
 // expects: an HTML page from a proxy, truncated JSON, an empty or oversized body.
 type DecodeError struct {
-	StatusCode  int
+	// StatusCode is the reply's HTTP status (a 2xx).
+	StatusCode int
+	// ContentType is the reply's Content-Type header; empty when it had none.
 	ContentType string
 	// Excerpt is the start of a body that is not JSON (at most 64 printable
 	// characters). It is empty for JSON bodies, which may hold secrets.
@@ -111,14 +156,17 @@ type DecodeError struct {
 	Err error
 }
 
+// Error returns "apikeys: decoding <status> reply (<content type>): <cause>",
+// followed by the excerpt when there is one.
 func (e *DecodeError) Error() string {
-	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %v", e.StatusCode, e.ContentType, e.Err)
+	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %s", e.StatusCode, e.ContentType, detail(e.Err, ""))
 	if e.Excerpt != "" {
 		msg += fmt.Sprintf(" (body starts %q)", e.Excerpt)
 	}
 	return msg
 }
 
+// Unwrap returns Err, so errors.Is and errors.As see the cause.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 func isDecodeError(err error) bool {
@@ -162,10 +210,13 @@ type AmbiguousError struct {
 	Err error
 }
 
+// Error returns "apikeys: <op>: outcome unknown, ...: <the failure seen>".
 func (e *AmbiguousError) Error() string {
-	return "apikeys: " + e.Op + ": outcome unknown, the request may have been applied (not retried): " + e.Err.Error()
+	return errPrefix + e.Op + ": outcome unknown, the request may have been applied (not retried): " + detail(e.Err, e.Op)
 }
 
+// Unwrap returns Err, so errors.Is and errors.As see the failure (for
+// example ErrServer, or a *TransportError).
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
 // IsAmbiguous reports whether err says a non-repeatable call may or may not
@@ -196,12 +247,18 @@ func IsRetryable(err error) bool {
 // TransportError is a failure to get any HTTP reply: connection refused or
 // reset, timeout, TLS failure.
 type TransportError struct {
-	Op  string
+	// Op names the call, e.g. "APIKeys.Get", "token request" or "FetchJWKS".
+	Op string
+	// Err is the failure from net/http, usually a *url.Error (which names
+	// the method and URL, never the body or headers).
 	Err error
 }
 
-func (e *TransportError) Error() string { return "apikeys: " + e.Op + ": " + e.Err.Error() }
+// Error returns "apikeys: <op>: <the failure>".
+func (e *TransportError) Error() string { return errPrefix + e.Op + ": " + detail(e.Err, e.Op) }
 
+// Unwrap returns Err, so errors.Is and errors.As see the cause (for
+// example a *net.OpError or context.DeadlineExceeded).
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // errContextEnded marks errors caused by the caller's context ending.
@@ -213,13 +270,14 @@ type contextError struct {
 	err error
 }
 
-func (e *contextError) Error() string { return "apikeys: " + e.op + ": " + e.err.Error() }
+func (e *contextError) Error() string { return errPrefix + e.op + ": " + detail(e.err, e.op) }
 
 func (e *contextError) Unwrap() []error { return []error{e.err, errContextEnded} }
 
 // TokenError is an error reply from the OAuth token endpoint (RFC 6749
 // section 5.2).
 type TokenError struct {
+	// StatusCode is the token endpoint's HTTP status, e.g. 400 or 401.
 	StatusCode int
 	// Code is the "error" member, e.g. "invalid_request" or "invalid_client".
 	Code string
@@ -229,6 +287,8 @@ type TokenError struct {
 	URI string
 }
 
+// Error returns "apikeys: token endpoint: <status> <status text>",
+// followed by the code and description when the reply had them.
 func (e *TokenError) Error() string {
 	msg := fmt.Sprintf("apikeys: token endpoint: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
@@ -258,6 +318,8 @@ type LegacyError struct {
 	RequestID string
 }
 
+// Error returns "apikeys: legacy API error (HTTP <status>)", followed by
+// the message and the request ID when there are any.
 func (e *LegacyError) Error() string {
 	msg := fmt.Sprintf("apikeys: legacy API error (HTTP %d)", e.StatusCode)
 	if e.Message != "" {
@@ -270,16 +332,57 @@ func (e *LegacyError) Error() string {
 }
 
 // Is matches the status sentinels, like APIError.Is. A reply whose status
-// has no sentinel of its own (such as 200) and whose message says "not
-// found" also matches ErrNotFound: that is how the legacy API reports an
-// unknown key.
+// has no sentinel of its own (such as 200) also matches ErrNotFound when
+// its message says that the key is unknown ("API key not found", in any
+// case; see unknownKeyMessage): that is how the legacy API reports an
+// unknown key. Other "not found" messages ("user not found", "domain not
+// found") do not match.
 func (e *LegacyError) Is(target error) bool {
 	if target == nil {
 		return false
 	}
 	s := statusSentinel(e.StatusCode)
 	if s == nil && target == ErrNotFound {
-		return strings.Contains(strings.ToLower(e.Message), "not found")
+		return unknownKeyMessage(e.Message)
 	}
 	return s == target
+}
+
+// unknownKeyRE matches the legacy API's message for an unknown key, "API
+// key not found", and its close variants: "Key not found", "apiKey not
+// found", "API key was not found", optionally followed by detail
+// ("API key not found: 4a23…ec9e").
+var unknownKeyRE = regexp.MustCompile(`(?i)^(?:the\s+)?(?:api[\s_-]?)?key\s+(?:was\s+|is\s+)?not\s+found(?:$|[\s.:,!(])`)
+
+// unknownKeyMessage reports whether a legacy error message (or one of the
+// "; "-joined parts of a "msg" array) says that the key the call was about
+// does not exist.
+func unknownKeyMessage(msg string) bool {
+	for part := range strings.SplitSeq(msg, "; ") {
+		if unknownKeyRE.MatchString(strings.TrimSpace(part)) {
+			return true
+		}
+	}
+	return false
+}
+
+// legacyKeyGone reports whether err is the legacy API saying that the key
+// a revoke or delete was about does not exist, which after an attempt
+// with an unknown outcome means that attempt removed it. That is an
+// unknown-key message with a status that has no sentinel (the legacy API
+// answers it with HTTP 200), or a 404 whose message is the same or empty.
+// A 404 naming something else ("domain not found") is not: nothing says
+// the key is gone.
+func legacyKeyGone(err error) bool {
+	var le *LegacyError
+	if !errors.As(err, &le) {
+		return false
+	}
+	switch {
+	case le.StatusCode == http.StatusNotFound:
+		return le.Message == "" || unknownKeyMessage(le.Message)
+	case statusSentinel(le.StatusCode) == nil:
+		return unknownKeyMessage(le.Message)
+	}
+	return false
 }

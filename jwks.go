@@ -177,6 +177,8 @@ func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) 
 
 // JWKSet is a JSON Web Key Set: {"keys": [...]}.
 type JWKSet struct {
+	// Keys are the set's keys, in document order. A key of a type the SDK
+	// does not know is kept as it came.
 	Keys []JWK `json:"keys"`
 }
 
@@ -356,9 +358,12 @@ func rsaModulusBits(m map[string]json.RawMessage) (int, bool) {
 
 // JWKSetError lists every problem JWKSet.Validate found.
 type JWKSetError struct {
+	// Problems has one entry per problem, each naming the key by index and
+	// kid, e.g. `keys[1] (kid "k2"): RSA modulus is 1024 bits, under 2048`.
 	Problems []string
 }
 
+// Error returns "apikeys: invalid JWK set: " and the problems joined with "; ".
 func (e *JWKSetError) Error() string {
 	return "apikeys: invalid JWK set: " + strings.Join(e.Problems, "; ")
 }
@@ -564,8 +569,14 @@ func newJWK(key any, alg, kid string) (JWK, error) {
 // crypto.Signer (an HSM or KMS key) works. Printing, logging or
 // JSON-encoding a SigningKey shows its kid and alg only.
 type SigningKey struct {
-	Signer    crypto.Signer
-	KeyID     string
+	// Signer is the private key; its Public method gives the public key
+	// that is published.
+	Signer crypto.Signer
+	// KeyID is the kid of the public JWK, sent in the assertion's header.
+	// GenerateSigningKey sets it to the RFC 7638 SHA-256 thumbprint;
+	// ParseSigningKey keeps a JWK's own kid, else uses the thumbprint too.
+	KeyID string
+	// Algorithm is the JWS algorithm the key signs with, e.g. RS384 or ES384.
 	Algorithm string
 }
 
@@ -886,30 +897,89 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 // maxJWKSBytes caps a fetched JWKS document.
 const maxJWKSBytes = 1 << 20
 
+// FetchOption configures FetchJWKS. Options validate their arguments:
+// FetchJWKS returns the first error, a *ValidationError, before any I/O.
+type FetchOption func(*fetchOptions) error
+
+// fetchOptions collects what the FetchOption functions set.
+type fetchOptions struct {
+	httpClient       *http.Client
+	insecureLoopback bool
+}
+
+// FetchHTTPClient makes FetchJWKS send its request with a copy of hc (its
+// Transport, Jar and Timeout; the SDK's redirect checks are added to the
+// copy). hc itself is never modified; a nil hc is a *ValidationError.
+// Without this option FetchJWKS uses http.DefaultTransport.
+func FetchHTTPClient(hc *http.Client) FetchOption {
+	return func(o *fetchOptions) error {
+		if hc == nil {
+			return invalid("FetchHTTPClient", "client is nil")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// FetchInsecureLoopbackHTTP lets FetchJWKS use a plain http:// URL whose
+// host is a loopback address or "localhost", e.g. an httptest server in
+// tests. Plain http to any other host is always refused, as a URL or as a
+// redirect target.
+func FetchInsecureLoopbackHTTP() FetchOption {
+	return func(o *fetchOptions) error {
+		o.insecureLoopback = true
+		return nil
+	}
+}
+
+// errPlainHTTPRedirect refuses a FetchJWKS redirect to plain http on a
+// host that is not loopback. It reaches callers inside a *TransportError.
+var errPlainHTTPRedirect = errors.New("refusing redirect to plain http on a non-loopback host")
+
 // FetchJWKS downloads the JWK Set at rawURL, e.g. to check that a hosted
 // JWKS holds the kid a SigningKey signs with. rawURL must be https; plain
-// http is accepted for loopback hosts only (so tests can use httptest).
-// Redirects from https to http are refused. The reply must be 2xx with a
-// JSON content type (application/json, application/jwk-set+json or any
-// +json type) and at most 1 MiB. Keys of unknown types are kept as they
-// are; the set is not validated (call Validate for that).
+// http is accepted only for a loopback host and only with
+// FetchInsecureLoopbackHTTP (so tests can use httptest). Redirects from
+// https to http, and to plain http on a non-loopback host, are refused.
+// The reply must be 2xx with a JSON content type (application/json,
+// application/jwk-set+json or any +json type) and at most 1 MiB. Keys of
+// unknown types are kept as they are; the set is not validated (call
+// Validate for that).
 //
-// hc may be nil (http.DefaultTransport is used); it is copied, never
-// modified. Errors: *ValidationError for a bad URL, *TransportError,
-// *APIError for a non-2xx reply, *DecodeError for a body that is not a
-// JWK Set, and the context's error (errors.Is-able) when ctx ends.
-func FetchJWKS(ctx context.Context, hc *http.Client, rawURL string) (*JWKSet, error) {
+// Errors: *ValidationError for a bad URL or option (nothing is sent),
+// *TransportError, *APIError for a non-2xx reply, *DecodeError for a body
+// that is not a JWK Set, and the context's error (errors.Is-able) when
+// ctx ends.
+func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet, error) {
 	const op = "FetchJWKS"
 	if ctx == nil {
 		return nil, invalid("ctx", "is nil")
 	}
-	u, err := checkURL("jwksURL", rawURL, false)
+	var o fetchOptions
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, invalid("FetchOption", "is nil")
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	u, err := checkURL("jwksURL", rawURL, true) // the scheme is checked below
 	if err != nil {
 		return nil, err
+	}
+	if u.Scheme == "http" {
+		switch {
+		case !isLoopback(u.Hostname()):
+			return nil, invalid("jwksURL", "must use https (plain http only for loopback hosts, with FetchInsecureLoopbackHTTP)")
+		case !o.insecureLoopback:
+			return nil, invalid("jwksURL", "must use https (plain http to a loopback host needs FetchInsecureLoopbackHTTP)")
+		}
 	}
 	if u.Fragment != "" {
 		return nil, invalid("jwksURL", "must not have a fragment")
 	}
+	hc := o.httpClient
 	if hc == nil {
 		hc = &http.Client{Transport: http.DefaultTransport}
 	} else if hc.Transport == nil {
@@ -918,9 +988,19 @@ func FetchJWKS(ctx context.Context, hc *http.Client, rawURL string) (*JWKSet, er
 		hc = &cp
 	}
 	hc = copyHTTPClient(hc)
+	next := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := next(req, via); err != nil {
+			return err
+		}
+		if req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
+			return errPlainHTTPRedirect
+		}
+		return nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+		return nil, &opError{op: op, err: err}
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	req.Header.Set("User-Agent", "apikeys-go/"+Version)
@@ -931,16 +1011,8 @@ func FetchJWKS(ctx context.Context, hc *http.Client, rawURL string) (*JWKSet, er
 		}
 		return nil, &TransportError{Op: op, Err: err}
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		body, _, _ := readBody(resp, maxErrorBodyBytes)
-		return nil, &APIError{
-			StatusCode: resp.StatusCode,
-			Method:     http.MethodGet,
-			URL:        redactURL(resp.Request.URL),
-			Message:    errorMessage(body),
-			Body:       body,
-			Header:     resp.Header,
-		}
+	if err := checkResponse(resp); err != nil {
+		return nil, err
 	}
 	body, tooBig, err := readBody(resp, maxJWKSBytes)
 	switch {

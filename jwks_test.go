@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -855,7 +856,7 @@ func TestFetchJWKS(t *testing.T) {
 				_, _ = io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			set, err := apikeys.FetchJWKS(context.Background(), nil, srv.URL+"/tenant/.well-known/jwks.json?secret=1")
+			set, err := apikeys.FetchJWKS(context.Background(), srv.URL+"/tenant/.well-known/jwks.json?secret=1", apikeys.FetchInsecureLoopbackHTTP())
 			if tc.check != nil {
 				require.Error(t, err)
 				tc.check(t, err)
@@ -870,13 +871,60 @@ func TestFetchJWKS(t *testing.T) {
 
 func TestFetchJWKSRefusals(t *testing.T) {
 	ctx := context.Background()
-	for _, u := range []string{"http://example.com/jwks", "ftp://localhost/jwks", "jwks.json", "https://user:pw@example.com/jwks", "https://example.com/jwks#frag"} {
-		_, err := apikeys.FetchJWKS(ctx, nil, u)
-		var ve *apikeys.ValidationError
-		assert.ErrorAs(t, err, &ve, u)
+	// A server that must not be reached: every refusal comes before I/O.
+	var reached atomic.Int64
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"keys":[]}`)
+	}))
+	defer loop.Close()
+	for _, u := range []string{"http://example.com/jwks", "http://10.0.0.1/jwks", "ftp://localhost/jwks", "jwks.json",
+		"https://user:pw@example.com/jwks", "https://example.com/jwks#frag", loop.URL + "/jwks#frag"} {
+		for _, opts := range [][]apikeys.FetchOption{nil, {apikeys.FetchInsecureLoopbackHTTP()}} {
+			_, err := apikeys.FetchJWKS(ctx, u, opts...)
+			var ve *apikeys.ValidationError
+			require.ErrorAs(t, err, &ve, u)
+			assert.Equal(t, "jwksURL", ve.Field)
+			assert.NotContains(t, err.Error(), "WithInsecureHTTP", "a Client option does not apply to FetchJWKS")
+		}
 	}
-	_, err := apikeys.FetchJWKS(nil, nil, "https://example.com/jwks")
-	assert.Error(t, err)
+	// Plain http to loopback needs FetchInsecureLoopbackHTTP.
+	for _, u := range []string{loop.URL + "/jwks", strings.Replace(loop.URL, "127.0.0.1", "localhost", 1) + "/jwks"} {
+		_, err := apikeys.FetchJWKS(ctx, u)
+		var ve *apikeys.ValidationError
+		require.ErrorAs(t, err, &ve, u)
+		assert.Equal(t, "jwksURL", ve.Field)
+		assert.Contains(t, ve.Reason, "FetchInsecureLoopbackHTTP")
+		assert.NotContains(t, err.Error(), "WithInsecureHTTP")
+	}
+	// Bad options.
+	_, err := apikeys.FetchJWKS(ctx, loop.URL, apikeys.FetchHTTPClient(nil))
+	var ve *apikeys.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "FetchHTTPClient", ve.Field)
+	_, err = apikeys.FetchJWKS(ctx, loop.URL, apikeys.FetchInsecureLoopbackHTTP(), nil)
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "FetchOption", ve.Field)
+	_, err = apikeys.FetchJWKS(nil, "https://example.com/jwks")
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "ctx", ve.Field)
+	assert.Zero(t, reached.Load(), "a refused fetch sent a request")
+
+	// With the option, loopback http works; a redirect from it to plain
+	// http on another host is refused before any request leaves.
+	set, err := apikeys.FetchJWKS(ctx, loop.URL+"/jwks", apikeys.FetchInsecureLoopbackHTTP())
+	require.NoError(t, err)
+	assert.Empty(t, set.Keys)
+	away := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://keys.example.com/jwks.json", http.StatusFound)
+	}))
+	defer away.Close()
+	_, err = apikeys.FetchJWKS(ctx, away.URL+"/jwks", apikeys.FetchInsecureLoopbackHTTP())
+	var redirected *apikeys.TransportError
+	require.ErrorAs(t, err, &redirected)
+	assert.Contains(t, err.Error(), "refusing redirect to plain http on a non-loopback host")
+	assert.False(t, apikeys.IsRetryable(err))
 
 	// https -> http redirects are refused.
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -889,7 +937,7 @@ func TestFetchJWKSRefusals(t *testing.T) {
 	defer tlsSrv.Close()
 	hc := tlsSrv.Client()
 	before := hc.CheckRedirect
-	_, err = apikeys.FetchJWKS(ctx, hc, tlsSrv.URL+"/jwks")
+	_, err = apikeys.FetchJWKS(ctx, tlsSrv.URL+"/jwks", apikeys.FetchHTTPClient(hc))
 	var te *apikeys.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Contains(t, err.Error(), "https to http")
@@ -901,14 +949,14 @@ func TestFetchJWKSRefusals(t *testing.T) {
 	require.NoError(t, err)
 	tlsOK := httptest.NewTLSServer(h)
 	defer tlsOK.Close()
-	set, err := apikeys.FetchJWKS(ctx, tlsOK.Client(), tlsOK.URL)
+	set, err = apikeys.FetchJWKS(ctx, tlsOK.URL, apikeys.FetchHTTPClient(tlsOK.Client()))
 	require.NoError(t, err)
 	assert.Empty(t, set.Keys)
 
 	// A cancelled context ends the fetch with its error.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = apikeys.FetchJWKS(cctx, nil, tlsOK.URL)
+	_, err = apikeys.FetchJWKS(cctx, tlsOK.URL)
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
@@ -941,7 +989,7 @@ func TestJWKSHandler(t *testing.T) {
 	}
 
 	// FetchJWKS reads what the handler serves.
-	set, err := apikeys.FetchJWKS(context.Background(), srv.Client(), srv.URL)
+	set, err := apikeys.FetchJWKS(context.Background(), srv.URL, apikeys.FetchHTTPClient(srv.Client()), apikeys.FetchInsecureLoopbackHTTP())
 	require.NoError(t, err)
 	got, ok := set.Key(ec.KeyID)
 	require.True(t, ok)

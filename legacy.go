@@ -33,8 +33,8 @@ type LegacyConfig struct {
 
 // String describes the configuration without its credentials.
 func (c LegacyConfig) String() string {
-	return fmt.Sprintf("LegacyConfig{BaseURL: %s, Domain: %s, UserKey: %s, SessionCookie: %s}",
-		c.BaseURL, c.Domain, maskSet(c.UserKey), maskSet(c.SessionCookie))
+	return fmt.Sprintf("LegacyConfig{BaseURL: %s, Domain: %s, UserKey: %q, SessionCookie: %q}",
+		c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie))
 }
 
 // GoString is like String, so %#v shows no credential either.
@@ -43,7 +43,7 @@ func (c LegacyConfig) GoString() string { return "apikeys." + c.String() }
 // LogValue logs the configuration without its credentials.
 func (c LegacyConfig) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("domain", c.Domain),
-		slog.String("user_key", maskSet(c.UserKey)), slog.String("session_cookie", maskSet(c.SessionCookie)))
+		slog.String("user_key", maskSecret(c.UserKey)), slog.String("session_cookie", maskSecret(c.SessionCookie)))
 }
 
 // MarshalJSON writes the configuration with its credentials masked, like
@@ -56,13 +56,6 @@ func (c LegacyConfig) MarshalJSON() ([]byte, error) {
 		UserKey       string
 		SessionCookie string
 	}{c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie)})
-}
-
-func maskSet(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return "****"
 }
 
 // WithLegacy enables Client.Legacy with the given host, domain and credentials.
@@ -312,6 +305,8 @@ func maskKey(key string) string {
 	return string(r[:4]) + "…" + string(r[len(r)-4:])
 }
 
+// maskSecret hides a secret value: "****", or "" when there is none (so
+// an unset credential still shows as unset).
 func maskSecret(s string) string {
 	if s == "" {
 		return ""
@@ -540,7 +535,7 @@ func (r *legacyReply) has(member string) bool {
 // retry finds the key gone after an unknown outcome it returns (nil, nil).
 func (s *LegacyService) do(ctx context.Context, op operation, path string, body any, member, key string) (*legacyReply, error) {
 	if s == nil || s.client == nil || s.client.legacy == nil {
-		return nil, fmt.Errorf("%w: %s needs WithLegacy", ErrNotConfigured, op.name)
+		return nil, &opError{op: op.name, err: fmt.Errorf("%w (needs WithLegacy)", ErrNotConfigured)}
 	}
 	c, cfg := s.client, s.client.legacy
 	r, err := c.newRequest(op, http.MethodPost, cfg.apiURL, body, path)
@@ -563,14 +558,14 @@ func (s *LegacyService) do(ctx context.Context, op operation, path string, body 
 	switch {
 	case err == nil:
 		return rep, nil
-	case op.class == idempotentDelete && st.unknown && errors.Is(err, ErrNotFound):
+	case op.class == idempotentDelete && st.unknown && legacyKeyGone(err):
 		return nil, nil // an earlier attempt worked; its reply was lost
 	case op.class == nonIdempotent && (st.unknown || isDecodeError(err)):
 		// An unreadable 2xx reply to a create most likely means it was
 		// applied: reconcile rather than create again.
 		return nil, &AmbiguousError{Op: op.name, Err: err}
 	}
-	return nil, fmt.Errorf("apikeys: %s: %w", op.name, err)
+	return nil, &opError{op: op.name, err: err}
 }
 
 // decode reads a legacy reply. A non-2xx reply or a "status":"error" body

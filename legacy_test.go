@@ -374,10 +374,29 @@ func TestLegacyErrorIs(t *testing.T) {
 		target error
 		want   bool
 	}{
+		// The legacy API's wording for an unknown key, in any case and
+		// with detail after it, matches ErrNotFound whatever the status
+		// (200, 400) when the status has no sentinel of its own.
 		{200, "API key not found", apikeys.ErrNotFound, true},
-		{200, "NOT FOUND", apikeys.ErrNotFound, true},
+		{200, "API KEY NOT FOUND", apikeys.ErrNotFound, true},
+		{200, "api key was not found.", apikeys.ErrNotFound, true},
+		{200, "apiKey not found: 4a23…ec9e", apikeys.ErrNotFound, true},
+		{200, "The key is not found", apikeys.ErrNotFound, true},
 		{400, "key not found", apikeys.ErrNotFound, true},
+		{200, "invalid request; API key not found", apikeys.ErrNotFound, true}, // a "msg" array
 		{404, "", apikeys.ErrNotFound, true},
+		{404, "domain not found", apikeys.ErrNotFound, true}, // the status says so
+		// Any other "not found" is not an unknown key.
+		{200, "NOT FOUND", apikeys.ErrNotFound, false},
+		{200, "user not found", apikeys.ErrNotFound, false},
+		{200, "domain not found", apikeys.ErrNotFound, false},
+		{200, "app not found", apikeys.ErrNotFound, false},
+		{200, "user key not found", apikeys.ErrNotFound, false}, // the caller's credential
+		{400, "environment not found for key", apikeys.ErrNotFound, false},
+		{200, "key not foundation", apikeys.ErrNotFound, false},
+		{200, "keyring not found", apikeys.ErrNotFound, false},
+		{401, "API key not found", apikeys.ErrNotFound, false}, // 401 has its own sentinel
+		{401, "API key not found", apikeys.ErrUnauthorized, true},
 		{500, "template not found", apikeys.ErrNotFound, false},
 		{500, "template not found", apikeys.ErrServer, true},
 		{200, "found it", apikeys.ErrNotFound, false},
@@ -562,7 +581,11 @@ func TestLegacyRetryTable(t *testing.T) {
 			for _, second := range []struct {
 				status int
 				body   string
-			}{{200, notFound}, {404, notFound}, {404, ""}} {
+			}{
+				{200, notFound}, {404, notFound}, {404, ""},
+				{200, `{"status":"error","message":"Key not found: 4a23…ec9e"}`},
+				{400, `{"status":"error","msg":["invalid request","API KEY NOT FOUND"]}`},
+			} {
 				op := find(name)
 				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 					if n == 0 {
@@ -577,6 +600,45 @@ func TestLegacyRetryTable(t *testing.T) {
 				assert.Equal(t, &apikeys.LegacyKey{Key: legacyKeyValue}, got, name)
 				assert.Len(t, srv.seen(), 2, name)
 				assert.Equal(t, 2, resp.Attempts)
+			}
+		}
+	})
+
+	t.Run("revoke and delete: another not found after a lost reply is an error", func(t *testing.T) {
+		// Only the key being unknown says the lost attempt removed it.
+		for _, name := range []string{"revoke", "delete"} {
+			for _, second := range []struct {
+				status int
+				body   string
+				is     error
+			}{
+				{200, `{"status":"error","message":"user not found"}`, nil},
+				{200, `{"status":"error","message":"domain not found"}`, nil},
+				{200, `{"status":"error","msg":["not found"]}`, nil},
+				{404, `{"status":"error","message":"domain not found"}`, apikeys.ErrNotFound},
+				{404, `{"status":"error","message":"app not found"}`, apikeys.ErrNotFound},
+				{401, `{"status":"error","message":"API key not found"}`, apikeys.ErrUnauthorized},
+				{403, `{"status":"error","message":"key not found"}`, apikeys.ErrForbidden},
+			} {
+				op := find(name)
+				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+					if n == 0 {
+						legacyHangUp(w) // the reply is lost
+						return
+					}
+					writeLegacy(w, second.status, second.body)
+				})
+				got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
+				var le *apikeys.LegacyError
+				require.ErrorAs(t, err, &le, "%s %d %s", name, second.status, second.body)
+				assert.Equal(t, second.status, le.StatusCode)
+				if second.is != nil {
+					assert.ErrorIs(t, err, second.is)
+				} else {
+					assert.NotErrorIs(t, err, apikeys.ErrNotFound)
+				}
+				assert.Nil(t, got, name)
+				assert.Len(t, srv.seen(), 2, name)
 			}
 		}
 	})
@@ -850,7 +912,9 @@ func TestLegacySecretsNeverLeak(t *testing.T) {
 		}},
 		"delete": {
 			func(w http.ResponseWriter) { legacyHangUp(w) },
-			func(w http.ResponseWriter) { writeLegacy(w, 200, `{"status":"error","msg":["`+echo+`","not found"]}`) },
+			func(w http.ResponseWriter) {
+				writeLegacy(w, 200, `{"status":"error","msg":["`+echo+`","API key not found"]}`)
+			},
 		},
 		"validate": {func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "text/plain")

@@ -229,7 +229,7 @@ func TestSecHTTPSToHTTPRedirectIsRefused(t *testing.T) {
 	}
 	t.Run("FetchJWKS", func(t *testing.T) {
 		s := secNewTLSRedirector(t)
-		_, err := apikeys.FetchJWKS(context.Background(), s.tls.Client(), s.tls.URL+"/jwks.json")
+		_, err := apikeys.FetchJWKS(context.Background(), s.tls.URL+"/jwks.json", apikeys.FetchHTTPClient(s.tls.Client()))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "refusing redirect from https to http")
 		assert.Zero(t, s.plain.count())
@@ -282,7 +282,7 @@ func TestSecRedirectLoopEnds(t *testing.T) {
 	})
 	t.Run("FetchJWKS", func(t *testing.T) {
 		s := loop(t)
-		_, err := apikeys.FetchJWKS(context.Background(), nil, s.URL+"/jwks.json")
+		_, err := apikeys.FetchJWKS(context.Background(), s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "stopped after 10 redirects")
 		assert.Equal(t, 10, s.count())
@@ -328,7 +328,7 @@ func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
 	calls := append(secRedirectCalls(),
 		secRedirectCall{"token endpoint", false, func(ctx context.Context, _ *apikeys.Client) error { _, err := ts.Token(ctx); return err }},
 		secRedirectCall{"FetchJWKS", false, func(ctx context.Context, _ *apikeys.Client) error {
-			_, err := apikeys.FetchJWKS(ctx, nil, srv.URL+"/jwks.json")
+			_, err := apikeys.FetchJWKS(ctx, srv.URL+"/jwks.json")
 			return err
 		}},
 	)

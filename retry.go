@@ -129,9 +129,11 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			}
 		case http.StatusTooManyRequests:
 			retry = true // refused before processing: safe for every call
-		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			st.unknown = true
-			retry = st.op.class != nonIdempotent
+		default:
+			if retryableStatus(resp.StatusCode) { // a 5xx: the request may have been applied
+				st.unknown = true
+				retry = st.op.class != nonIdempotent
+			}
 		}
 	}
 	st.traced.Store(false)
@@ -148,6 +150,19 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	st.wait = wait
 	c.logRetry(ctx, st, resp, err)
 	return true, nil
+}
+
+// retryableStatus reports whether a reply with this status is worth
+// another attempt: 429 and the 5xx statuses of a busy or restarting server
+// (500, 502, 503, 504). The Client (checkRetry, which also applies the
+// per-operation rules) and the token source share it.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // noBackoff stands in for retryablehttp's Backoff, which gets no context:
@@ -180,11 +195,15 @@ func retryableTransportError(err error) bool {
 		err = ue.Err
 	}
 	switch {
-	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects):
+	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects), errors.Is(err, errPlainHTTPRedirect):
 		return false
 	case isCertificateError(err):
 		return false
 	case strings.Contains(err.Error(), "unsupported protocol scheme"):
+		// net/http has no typed error for this: Transport.RoundTrip
+		// returns fmt.Errorf("unsupported protocol scheme %q") (Go 1.26,
+		// net/http/request.go badStringError), and retryablehttp matches
+		// the same text. It is reached after a redirect to, say, ftp://.
 		return false
 	}
 	return true

@@ -52,6 +52,12 @@ func TestSecLegacyConfigJSONHidesCredentials(t *testing.T) {
 	}
 	assert.JSONEq(t, `{"BaseURL":"https://acme.feedhenry.com","Domain":"acme","UserKey":"****","SessionCookie":""}`,
 		secMarshal(t, apikeys.LegacyConfig{BaseURL: "https://acme.feedhenry.com", Domain: "acme", UserKey: userKey}))
+	// String, %#v and LogValue mask the same way as MarshalJSON: "****"
+	// for a set credential, "" for an unset one.
+	one := apikeys.LegacyConfig{BaseURL: "https://acme.feedhenry.com", Domain: "acme", UserKey: userKey}
+	assert.Equal(t, `LegacyConfig{BaseURL: https://acme.feedhenry.com, Domain: acme, UserKey: "****", SessionCookie: ""}`, one.String())
+	assert.Equal(t, "apikeys."+one.String(), fmt.Sprintf("%#v", one))
+	assert.Equal(t, "[base_url=https://acme.feedhenry.com domain=acme user_key=**** session_cookie=]", one.LogValue().String())
 }
 
 func secMarshal(t *testing.T, v any) string {

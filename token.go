@@ -23,9 +23,15 @@ import (
 // JSON-encoding a Token (or a *Token) never shows AccessToken: read the
 // field itself where the value is needed.
 type Token struct {
+	// AccessToken is the bearer token sent as "Authorization: Bearer ...".
+	// It is a secret.
 	AccessToken string
-	TokenType   string
-	Scope       string
+	// TokenType is the token's type: "Bearer", in the case the token
+	// endpoint wrote it ("Bearer" when its reply left it out).
+	TokenType string
+	// Scope is the scope the token endpoint granted; empty when its reply
+	// did not say.
+	Scope string
 	// Expiry is when the token stops working; zero means unknown.
 	Expiry time.Time
 }
@@ -418,15 +424,6 @@ func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.T
 	tok.Expiry = start.Add(lifetime)
 	margin := min(maxRefreshMargin, lifetime/10)
 	return tok, tok.Expiry.Add(-margin), nil, false, nil
-}
-
-func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
 }
 
 // tokenError reads an RFC 6749 error body. The description and URI are

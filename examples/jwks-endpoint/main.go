@@ -13,7 +13,8 @@
 //	go run ./examples/jwks-endpoint
 //
 // The hosted set is served over plain http on a loopback address, which the SDK accepts for a
-// jwksURL only with apikeys.WithInsecureHTTP(); real jwksURLs are https.
+// jwksURL only with apikeys.WithInsecureHTTP(), and FetchJWKS only with
+// apikeys.FetchInsecureLoopbackHTTP(); real jwksURLs are https.
 package main
 
 import (
@@ -157,7 +158,7 @@ func run(ctx context.Context, w io.Writer) error {
 
 // checkHosted fetches the set at jwksURL and checks that it is valid and holds kid.
 func checkHosted(ctx context.Context, w io.Writer, hc *http.Client, jwksURL, kid string) error {
-	set, err := apikeys.FetchJWKS(ctx, hc, jwksURL)
+	set, err := apikeys.FetchJWKS(ctx, jwksURL, apikeys.FetchHTTPClient(hc), apikeys.FetchInsecureLoopbackHTTP())
 	if err != nil {
 		return fmt.Errorf("fetching the hosted set: %w", err)
 	}

@@ -1,0 +1,235 @@
+package apikeys_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// prefixRE finds "apikeys:" anywhere but at the end of a URL path.
+var prefixRE = regexp.MustCompile(`(?:^|[^/])apikeys:`)
+
+// failingTokenSource is a caller's TokenSource that fails with err.
+type failingTokenSource struct{ err error }
+
+func (s failingTokenSource) Token(context.Context) (*apikeys.Token, error) { return nil, s.err }
+
+// TestErrorMessagesHaveOnePrefix checks the rule of errors.go: every error
+// message starts with "apikeys: " exactly once, however many SDK errors it
+// wraps, and names the operation that failed.
+func TestErrorMessagesHaveOnePrefix(t *testing.T) {
+	ctx := context.Background()
+	key, err := apikeys.GenerateSigningKey(apikeys.ES256)
+	require.NoError(t, err)
+
+	// platform returns a client whose server answers every request with h.
+	platform := func(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int), opts ...apikeys.Option) *apikeys.Client {
+		c, _ := newClient(t, newServer(t, h), opts...)
+		return c
+	}
+	// withTokens returns a client with a token source whose endpoint
+	// answers with respond, and a Platform server that must not be reached.
+	withTokens := func(t *testing.T, respond func(w http.ResponseWriter)) *apikeys.Client {
+		tokens := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { respond(w) })
+		ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: testClientID, Key: key, TokenURL: tokens.URL + "/v2/auth/token"})
+		require.NoError(t, err)
+		apikeys.SetTokenSourceWait(ts, func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
+		srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { t.Error("the Platform API was called") })
+		c, err := apikeys.NewClient(apikeys.WithBaseURL(srv.URL+basePath), apikeys.WithTokenSource(ts),
+			apikeys.WithRetry(apikeys.RetryPolicy{}))
+		require.NoError(t, err)
+		return c
+	}
+	legacy := func(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) *apikeys.Client {
+		return newLegacyClient(t, newLegacyServer(t, h), apikeys.WithRetry(apikeys.RetryPolicy{}))
+	}
+	create := func(c *apikeys.Client) error {
+		_, err := c.APIKeys.Create(ctx, "env-1", apikeys.CreateAPIKeyRequest{Name: "n"})
+		return err
+	}
+	get := func(c *apikeys.Client) error {
+		_, err := c.APIKeys.Get(ctx, "client-1")
+		return err
+	}
+
+	tests := []struct {
+		name string
+		want any    // pointer to the error type errors.As must find
+		op   string // operation the message must name ("" if none)
+		call func(t *testing.T) error
+	}{
+		{"decode error (HTML page)", new(*apikeys.DecodeError), "APIKeys.Get", func(t *testing.T) error {
+			return get(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				w.Header().Set("Content-Type", "text/html")
+				_, _ = w.Write([]byte("<html>proxy</html>"))
+			}))
+		}},
+		{"decode error (truncated JSON)", new(*apikeys.DecodeError), "APIKeys.List", func(t *testing.T) error {
+			c := platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				reply(w, 200, `{"meta":{"version":"1.0.0"},"payl`)
+			})
+			_, err := c.APIKeys.List(ctx, "env-1")
+			return err
+		}},
+		{"unsupported version", &apikeys.ErrUnsupportedVersion, "APIKeys.Get", func(t *testing.T) error {
+			return get(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				reply(w, 200, `{"meta":{"version":"2.0.0"},"payload":{}}`)
+			}))
+		}},
+		{"API error", new(*apikeys.APIError), "", func(t *testing.T) error {
+			return get(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				reply(w, 404, `{"message":"no such key"}`)
+			}))
+		}},
+		{"not configured (no token)", &apikeys.ErrNotConfigured, "APIKeys.Get", func(t *testing.T) error {
+			c, err := apikeys.NewClient()
+			require.NoError(t, err)
+			return get(c)
+		}},
+		{"token endpoint error", new(*apikeys.TokenError), "APIKeys.Get", func(t *testing.T) error {
+			return get(withTokens(t, func(w http.ResponseWriter) {
+				reply(w, 400, `{"error":"invalid_client","error_description":"Public key not found"}`)
+			}))
+		}},
+		{"token reply that is not a token", new(*apikeys.DecodeError), "APIKeys.Get", func(t *testing.T) error {
+			return get(withTokens(t, func(w http.ResponseWriter) { reply(w, 200, `{"token_type":"Bearer"}`) }))
+		}},
+		{"token endpoint unreachable", new(*apikeys.TransportError), "APIKeys.Get", func(t *testing.T) error {
+			return get(withTokens(t, func(w http.ResponseWriter) { hangUp(w) }))
+		}},
+		{"caller's token source fails with an SDK error", new(*apikeys.ValidationError), "APIKeys.Get", func(t *testing.T) error {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { t.Error("the Platform API was called") })
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(srv.URL+basePath),
+				apikeys.WithTokenSource(failingTokenSource{&apikeys.ValidationError{Field: "f", Reason: "is bad"}}))
+			require.NoError(t, err)
+			return get(c)
+		}},
+		{"caller's token source fails", nil, "APIKeys.Get", func(t *testing.T) error {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { t.Error("the Platform API was called") })
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(srv.URL+basePath), apikeys.WithTokenSource(failingTokenSource{errors.New("vault sealed")}))
+			require.NoError(t, err)
+			return get(c)
+		}},
+		{"token source on its own", new(*apikeys.TokenError), "", func(t *testing.T) error {
+			tokens := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 401, `{"error":"invalid_client"}`) })
+			ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: testClientID, Key: key, TokenURL: tokens.URL + "/token"})
+			require.NoError(t, err)
+			_, err = ts.Token(ctx)
+			return err
+		}},
+		{"transport error (connection refused)", new(*apikeys.TransportError), "APIKeys.Get", func(t *testing.T) error {
+			s := newServer(t, func(http.ResponseWriter, *http.Request, int) {})
+			c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}))
+			s.Close()
+			return get(c)
+		}},
+		{"transport error (redirect loop)", new(*apikeys.TransportError), "APIKeys.Get", func(t *testing.T) error {
+			return get(platform(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				http.Redirect(w, r, r.URL.Path, http.StatusFound)
+			}))
+		}},
+		{"context ended", &context.Canceled, "APIKeys.Get", func(t *testing.T) error {
+			c := platform(t, func(http.ResponseWriter, *http.Request, int) { t.Error("called") })
+			cctx, cancel := context.WithCancel(ctx)
+			cancel()
+			_, err := c.APIKeys.Get(cctx, "client-1")
+			return err
+		}},
+		{"validation error (call)", new(*apikeys.ValidationError), "", func(t *testing.T) error {
+			c := platform(t, func(http.ResponseWriter, *http.Request, int) { t.Error("called") })
+			_, err := c.APIKeys.Get(ctx, "a/b")
+			return err
+		}},
+		{"validation error (option)", new(*apikeys.ValidationError), "", func(t *testing.T) error {
+			_, err := apikeys.NewClient(apikeys.WithBaseURL("ftp://example.com"))
+			return err
+		}},
+		{"ambiguous create (500)", new(*apikeys.AmbiguousError), "APIKeys.Create", func(t *testing.T) error {
+			return create(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 500, `{"message":"oops"}`) }))
+		}},
+		{"ambiguous create (reset after send)", new(*apikeys.AmbiguousError), "APIKeys.Create", func(t *testing.T) error {
+			return create(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) { hangUp(w) }))
+		}},
+		{"ambiguous create (unreadable reply)", new(*apikeys.AmbiguousError), "APIKeys.Create", func(t *testing.T) error {
+			return create(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 201, `{"meta":`) }))
+		}},
+		{"legacy error (200 + status error)", new(*apikeys.LegacyError), "Legacy.List", func(t *testing.T) error {
+			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				writeLegacy(w, 200, `{"status":"error","message":"quota reached"}`)
+			})
+			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
+			return err
+		}},
+		{"legacy error (502)", new(*apikeys.LegacyError), "Legacy.Update", func(t *testing.T) error {
+			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 502, "") })
+			_, err := c.Legacy.Update(ctx, legacyKeyValue, "l")
+			return err
+		}},
+		{"legacy decode error", new(*apikeys.DecodeError), "Legacy.Validate", func(t *testing.T) error {
+			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, `{"status":"ok"}`) })
+			_, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, legacyKeyValue)
+			return err
+		}},
+		{"legacy ambiguous create", new(*apikeys.AmbiguousError), "Legacy.Create", func(t *testing.T) error {
+			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				writeLegacy(w, 503, `{"status":"error","message":"busy"}`)
+			})
+			_, err := c.Legacy.Create(ctx, apikeys.AppKeys("app-1"), "ci")
+			return err
+		}},
+		{"legacy not configured", &apikeys.ErrNotConfigured, "Legacy.List", func(t *testing.T) error {
+			c, err := apikeys.NewClient(apikeys.WithToken(testToken))
+			require.NoError(t, err)
+			_, err = c.Legacy.List(ctx, apikeys.UserKeys())
+			return err
+		}},
+		{"FetchJWKS: API error", new(*apikeys.APIError), "", func(t *testing.T) error {
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 404, `{"error":"gone"}`) })
+			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
+			return err
+		}},
+		{"FetchJWKS: a key that is not an object", new(*apikeys.DecodeError), "", func(t *testing.T) error {
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 200, `{"keys":[7]}`) })
+			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
+			return err
+		}},
+		{"FetchJWKS: transport error", new(*apikeys.TransportError), "FetchJWKS", func(t *testing.T) error {
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { hangUp(w) })
+			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call(t)
+			require.Error(t, err)
+			msg := err.Error()
+			assert.True(t, strings.HasPrefix(msg, "apikeys: "), "message does not start with the prefix: %s", msg)
+			// The Platform path /v1/environments/<id>/apikeys, followed by
+			// ": <status>", is no prefix: count "apikeys:" only where it
+			// does not end a URL path.
+			assert.Len(t, prefixRE.FindAllString(msg, -1), 1, "prefix repeated: %s", msg)
+			t.Log(msg)
+			if tt.op != "" {
+				assert.Contains(t, msg, tt.op, "the operation is named")
+				assert.Equal(t, 1, strings.Count(msg, tt.op+":"), "operation repeated: %s", msg)
+			}
+			switch want := tt.want.(type) {
+			case nil:
+			case *error:
+				assert.ErrorIs(t, err, *want)
+			default:
+				assert.ErrorAs(t, err, want)
+			}
+		})
+	}
+}
