@@ -67,7 +67,7 @@ const maxLoggedBody = 64 << 10
 // Request is one entry of the request log, with every secret masked: the Authorization header
 // reads "Bearer ****", X-FH-AUTH-USER and Cookie read "****", a client_assertion form value
 // reads "****", legacy "key" values are shortened to their first and last four characters, and
-// private JWK members read "****".
+// private JWK members (in any letter case) read "****".
 type Request struct {
 	Route  Route // "" when no route matched
 	Method string
