@@ -113,9 +113,11 @@ func WithLegacyAdmin(admin bool) Option {
 	return func(c *config) { c.legacyAdmin = admin }
 }
 
-// WithJWKSClient sets the HTTP client used to fetch a key's jwksURL (for example one that trusts
-// an httptest TLS server). Only loopback hosts are fetched in any case. The default client allows
-// plain http, follows no redirects and times out after 5 s.
+// WithJWKSClient sets the HTTP client used to fetch a key's jwksURL, http or https (for example
+// an httptest TLS server's Client, which trusts its certificate). Only loopback hosts are fetched
+// in any case. The default client allows plain http, verifies https certificates against the
+// system roots (so an httptest TLS server's fetch fails without this option), follows no
+// redirects and times out after 5 s.
 func WithJWKSClient(hc *http.Client) Option {
 	return func(c *config) { c.jwksClient = hc }
 }
