@@ -19,13 +19,14 @@ import (
 	"math/big"
 	"mime"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/apikeys-go/apikeys/internal/jwkmember"
 )
 
 // JWK is one JSON Web Key (RFC 7517) as it travels on the wire. It keeps
@@ -212,29 +213,16 @@ func (s *JWKSet) Key(kid string) (JWK, bool) {
 
 // privateMembers are the JWK members that hold private or symmetric key
 // material (RFC 7518 section 6, and "priv" of RFC 9964 AKP keys). None may
-// be uploaded or published.
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
+// be uploaded or published. The list lives in internal/jwkmember, shared
+// with the fake server in apikeystest.
+var privateMembers = jwkmember.Private()
 
 // privateMembersIn returns the members of m that are private members in
 // any letter case, in the order of privateMembers: Go's encoding/json, and
 // so go-jose, match member names case-insensitively, so "P" holds a prime
 // as surely as "p" does.
 func privateMembersIn(m map[string]json.RawMessage) []string {
-	var names []string
-	for _, p := range privateMembers {
-		if _, ok := m[p]; ok {
-			names = append(names, p)
-		}
-		var folded []string
-		for name := range m {
-			if name != p && strings.EqualFold(name, p) {
-				folded = append(folded, name)
-			}
-		}
-		slices.Sort(folded)
-		names = append(names, folded...)
-	}
-	return names
+	return jwkmember.In(m)
 }
 
 // stringMembers must be JSON strings when present.

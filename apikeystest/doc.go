@@ -30,9 +30,11 @@
 //
 // Platform: create answers 200; an unset jwksURL or jwkSet is omitted from key JSON; in a request
 // body an absent or null field is unset (create) or unchanged (PATCH), and jwksURL "" means none
-// (so a PATCH with "" removes it); refusals carry {"message": "..."}. Legacy: every business error
-// is HTTP 200 with {"status":"error","message":...}, except 401 "not logged in" and 404 for an
-// unknown domain or operation; every legacy reply carries a random X-FH-REQUEST-ID header.
+// (so a PATCH with "" removes it); a jwkSet key holding a private or symmetric member (d, p, q,
+// dp, dq, qi, oth, k or priv, in any letter case, the list the SDK's JWKSet.Validate refuses) is
+// refused with 400; refusals carry {"message": "..."}. Legacy: every business error is HTTP 200
+// with {"status":"error","message":...}, except 401 "not logged in" and 404 for an unknown domain
+// or operation; every legacy reply carries a random X-FH-REQUEST-ID header.
 //
 // # Token endpoint rules
 //

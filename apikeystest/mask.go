@@ -1,6 +1,7 @@
 package apikeystest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/apikeys-go/apikeys/internal/jwkmember"
 )
 
 // Masking for the request log: no secret is ever stored in a Request.
@@ -92,29 +95,77 @@ func maskLegacyBody(body []byte) string {
 	return string(b)
 }
 
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
-
-// maskJWKBody masks private JWK members in a Platform request body's jwkSet, if any.
+// maskJWKBody masks the private JWK members (in any letter case, as jwkmember.IsPrivate) of the
+// keys in a Platform request body's jwkSet; encoding/json matches member names case-insensitively,
+// so the jwkSet and keys members are found in any letter case too. A body with a JSON string that
+// reads as a private member name is written back from its parsed form, which also drops an earlier
+// duplicate of a masked member; if it does not parse as a JSON object it is replaced by a
+// placeholder. Any other body is kept as sent.
 func maskJWKBody(body []byte) string {
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+	if !mentionsPrivateMember(body) {
 		return string(body)
 	}
-	set, _ := m["jwkSet"].(map[string]any)
-	keys, _ := set["keys"].([]any)
-	changed := false
-	for _, k := range keys {
-		jwk, _ := k.(map[string]any)
-		for _, p := range privateMembers {
-			if _, ok := jwk[p]; ok {
-				jwk[p] = masked
-				changed = true
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return fmt.Sprintf("<unparsable JSON body naming a private JWK member: %d bytes>", len(body))
+	}
+	for name, v := range m {
+		set, _ := v.(map[string]any)
+		if !strings.EqualFold(name, "jwkSet") {
+			continue
+		}
+		for name, v := range set {
+			keys, _ := v.([]any)
+			if !strings.EqualFold(name, "keys") {
+				continue
+			}
+			for _, k := range keys {
+				jwk, _ := k.(map[string]any)
+				for member := range jwk {
+					if jwkmember.IsPrivate(member) {
+						jwk[member] = masked
+					}
+				}
 			}
 		}
 	}
-	if !changed {
-		return string(body)
-	}
-	b, _ := json.Marshal(m)
+	b, _ := json.Marshal(m) // values from json.Unmarshal always encode
 	return string(b)
+}
+
+// maxPrivateLiteral is the longest JSON string literal that can read as a private member name:
+// four characters, each escaped as \uXXXX, and the quotes.
+const maxPrivateLiteral = 4*6 + 2
+
+// mentionsPrivateMember reports whether a JSON string literal in body, escapes decoded, is a
+// private JWK member name in any letter case. It looks at member names and values alike, and
+// works on bodies that are not valid JSON. It runs in linear time, even on a 10 MB literal.
+func mentionsPrivateMember(body []byte) bool {
+	for {
+		start := bytes.IndexByte(body, '"')
+		if start < 0 {
+			return false
+		}
+		end := start + 1
+		for {
+			n := bytes.IndexAny(body[end:], `"\`)
+			if n < 0 {
+				return false // an unterminated literal
+			}
+			end += n
+			if body[end] == '"' {
+				break
+			}
+			end += 2 // a backslash and the character it escapes
+			if end >= len(body) {
+				return false
+			}
+		}
+		lit := body[start : end+1]
+		var s string
+		if len(lit) <= maxPrivateLiteral && json.Unmarshal(lit, &s) == nil && jwkmember.IsPrivate(s) {
+			return true
+		}
+		body = body[end+1:]
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/apikeys-go/apikeys/internal/jwkmember"
 )
 
 // organizationID is the id of the seeded organization.
@@ -425,10 +427,8 @@ func checkJWKSet(raw []byte) (json.RawMessage, error) {
 		if json.Unmarshal(members["kty"], &kty) != nil || kty == "" {
 			return nil, fmt.Errorf("jwkSet.keys[%d] (kid %q): kty is required", i, kid)
 		}
-		for _, p := range privateMembers {
-			if _, ok := members[p]; ok {
-				return nil, fmt.Errorf("jwkSet.keys[%d] (kid %q): private member %q is not allowed", i, kid, p)
-			}
+		if names := jwkmember.In(members); len(names) > 0 {
+			return nil, fmt.Errorf("jwkSet.keys[%d] (kid %q): private member %q is not allowed", i, kid, names[0])
 		}
 		if seen[kid] {
 			return nil, fmt.Errorf("jwkSet.keys[%d]: duplicate kid %q", i, kid)

@@ -67,7 +67,7 @@ const maxLoggedBody = 64 << 10
 // Request is one entry of the request log, with every secret masked: the Authorization header
 // reads "Bearer ****", X-FH-AUTH-USER and Cookie read "****", a client_assertion form value
 // reads "****", legacy "key" values are shortened to their first and last four characters, and
-// private JWK members read "****".
+// private JWK members (in any letter case) read "****".
 type Request struct {
 	Route  Route // "" when no route matched
 	Method string
@@ -113,9 +113,11 @@ func WithLegacyAdmin(admin bool) Option {
 	return func(c *config) { c.legacyAdmin = admin }
 }
 
-// WithJWKSClient sets the HTTP client used to fetch a key's jwksURL (for example one that trusts
-// an httptest TLS server). Only loopback hosts are fetched in any case. The default client allows
-// plain http, follows no redirects and times out after 5 s.
+// WithJWKSClient sets the HTTP client used to fetch a key's jwksURL, http or https (for example
+// an httptest TLS server's Client, which trusts its certificate). Only loopback hosts are fetched
+// in any case. The default client allows plain http, verifies https certificates against the
+// system roots (so an httptest TLS server's fetch fails without this option), follows no
+// redirects and times out after 5 s.
 func WithJWKSClient(hc *http.Client) Option {
 	return func(c *config) { c.jwksClient = hc }
 }

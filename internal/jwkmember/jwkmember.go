@@ -1,0 +1,57 @@
+// Package jwkmember tells which JSON Web Key members hold private or
+// symmetric key material. The SDK (which refuses such keys and parses
+// around those members) and the fake server in apikeystest (which refuses
+// uploads of them and masks them in its request log) both use it, so the
+// two cannot disagree on the list or on letter case.
+package jwkmember
+
+import (
+	"slices"
+	"strings"
+)
+
+// private lists the members of RFC 7518 section 6 that hold private or
+// symmetric key material, and "priv" of RFC 9964 AKP keys, in lower case
+// and in the order In reports them.
+var private = [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
+
+// Private returns the private member names in lower case, in the order In
+// reports them. The slice is new on every call.
+func Private() []string {
+	return slices.Clone(private[:])
+}
+
+// IsPrivate reports whether name is a private member name in any letter
+// case. Go's encoding/json (and so go-jose) matches member names
+// case-insensitively, with the folding strings.EqualFold uses, so "D"
+// holds a private exponent as surely as "d" does.
+func IsPrivate(name string) bool {
+	for _, p := range private {
+		if strings.EqualFold(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// In returns the names of the members of m that are private members in any
+// letter case, in the order of Private: for each private member, its
+// lower-case spelling first if present, then its other spellings sorted.
+// It returns nil when there are none.
+func In[V any](m map[string]V) []string {
+	var names []string
+	for _, p := range private {
+		if _, ok := m[p]; ok {
+			names = append(names, p)
+		}
+		var folded []string
+		for name := range m {
+			if name != p && strings.EqualFold(name, p) {
+				folded = append(folded, name)
+			}
+		}
+		slices.Sort(folded)
+		names = append(names, folded...)
+	}
+	return names
+}
