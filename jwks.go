@@ -235,7 +235,7 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //   - is an RSA, EC or OKP key (oct keys are symmetric and refused, other
 //     types are unknown);
 //   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k,
-//     in any letter case);
+//     priv, in any letter case);
 //   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
 //     Ed25519, and its public members parse;
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
