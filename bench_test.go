@@ -5,6 +5,8 @@ package apikeys_test
 // same run, as the sub-benchmarks .../sdk and .../nethttp. The server answers
 // from pre-built byte slices and counts the connections it accepts.
 // scripts/bench runs them and prints the ratios; BENCHMARKS.md has numbers.
+// The token source and JWKS benchmarks, which have no floor, are in
+// bench_token_test.go and bench_jwks_test.go.
 
 import (
 	"bytes"
@@ -23,7 +25,6 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,15 +45,20 @@ type benchRoute struct {
 	status int
 	body   []byte
 	length []string // Content-Length, so replies are never chunked
+	// authHeader must be authValue: the Platform routes' default is the
+	// bearer token; legacy routes check X-FH-AUTH-USER.
+	authHeader, authValue string
 }
 
 // benchServer is a loopback Platform fake that answers from pre-built
 // replies and counts the connections it accepts.
 type benchServer struct {
 	*httptest.Server
-	routes map[string]benchRoute // by escaped path
-	conns  atomic.Int64
-	gate   atomic.Pointer[benchGate] // holds warm-up requests
+	routes map[string]benchRoute     // by escaped path
+	conns  atomic.Int64              // connections accepted
+	closed atomic.Int64              // connections closed
+	reqs   atomic.Int64              // requests served
+	gate   atomic.Pointer[benchGate] // holds every request while set (warm-up)
 }
 
 var benchJSON = []string{"application/json"}
@@ -62,12 +68,18 @@ func newBenchServer(b *testing.B, routes map[string]benchRoute) *benchServer {
 	s := &benchServer{routes: routes}
 	for p, rt := range routes {
 		rt.length = []string{strconv.Itoa(len(rt.body))}
+		if rt.authHeader == "" {
+			rt.authHeader, rt.authValue = "Authorization", "Bearer "+benchToken
+		}
 		s.routes[p] = rt
 	}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
+		switch st {
+		case http.StateNew:
 			s.conns.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			s.closed.Add(1)
 		}
 	}
 	s.Start()
@@ -76,19 +88,20 @@ func newBenchServer(b *testing.B, routes map[string]benchRoute) *benchServer {
 }
 
 func (s *benchServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.reqs.Add(1)
 	rt, ok := s.routes[r.URL.EscapedPath()]
 	switch {
 	case !ok || r.Method != rt.method:
 		http.Error(w, `{"message":"no such route"}`, http.StatusNotFound)
 		return
-	case r.Header.Get("Authorization") != "Bearer "+benchToken:
-		http.Error(w, `{"message":"bad token"}`, http.StatusUnauthorized)
+	case r.Header.Get(rt.authHeader) != rt.authValue:
+		http.Error(w, `{"message":"bad credentials"}`, http.StatusUnauthorized)
 		return
 	}
 	if r.Body != nil {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}
-	if g := s.gate.Load(); g != nil && strings.HasSuffix(r.URL.Path, "/"+benchWarmID) {
+	if g := s.gate.Load(); g != nil {
 		g.wait()
 	}
 	h := w.Header()
@@ -191,17 +204,22 @@ type floorCreate struct {
 }
 
 type floorClient struct {
-	hc    *http.Client
-	base  string
-	token string
+	hc                    *http.Client
+	base                  string
+	authHeader, authValue string
 }
 
-func newFloor(s *benchServer) *floorClient {
-	return &floorClient{
-		hc:    &http.Client{Transport: floorTransport()},
-		base:  s.URL + benchBasePath,
-		token: "Bearer " + benchToken,
+// newFloor returns a floor client of s's Platform API. Its idle
+// connections are closed when b ends (the SDK's end when s closes).
+func newFloor(b *testing.B, s *benchServer) *floorClient {
+	f := &floorClient{
+		hc:         &http.Client{Transport: floorTransport()},
+		base:       s.URL + benchBasePath,
+		authHeader: "Authorization",
+		authValue:  "Bearer " + benchToken,
 	}
+	b.Cleanup(f.hc.CloseIdleConnections)
+	return f
 }
 
 // floorTransport is a clone of http.DefaultTransport that keeps as many
@@ -224,7 +242,7 @@ func (f *floorClient) do(ctx context.Context, method, u string, body []byte, wan
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", f.token)
+	req.Header.Set(f.authHeader, f.authValue)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -282,7 +300,7 @@ func BenchmarkAPIKeysGet(b *testing.B) {
 		}
 	})
 	b.Run("nethttp", func(b *testing.B) {
-		f := newFloor(s)
+		f := newFloor(b, s)
 		b.ReportAllocs()
 		for b.Loop() {
 			k, err := f.get(ctx, benchKeyID)
@@ -317,7 +335,7 @@ func BenchmarkAPIKeysList(b *testing.B) {
 				}
 			})
 			b.Run("nethttp", func(b *testing.B) {
-				f := newFloor(s)
+				f := newFloor(b, s)
 				b.ReportAllocs()
 				for b.Loop() {
 					keys, err := f.list(ctx, env)
@@ -352,7 +370,7 @@ func BenchmarkAPIKeysCreate(b *testing.B) {
 		}
 	})
 	b.Run("nethttp", func(b *testing.B) {
-		f := newFloor(s)
+		f := newFloor(b, s)
 		req := floorCreate{Name: "billing-svc", JWKSet: &floorJWKSet{Keys: []json.RawMessage{jwk}}}
 		b.ReportAllocs()
 		for b.Loop() {
@@ -368,72 +386,76 @@ func BenchmarkAPIKeysCreate(b *testing.B) {
 // RunParallel runs benchParallelism*GOMAXPROCS goroutines.
 const benchParallelism = 1
 
-// BenchmarkAPIKeysGetParallel runs Get from benchParallelism*GOMAXPROCS
-// goroutines with a fresh client per round and reports the connections the
-// server accepted in the round ("conns"). It fails when that is more than
-// the number of goroutines: the pool is then closing connections it should
-// keep, and every call beyond its size pays for a new connection.
+// benchParallel runs call from benchParallelism*GOMAXPROCS goroutines and
+// reports the connections the server accepted in the round ("conns"). It
+// fails when that is more than the number of goroutines: the pool is then
+// closing connections it should keep, or opening more than it needs, and
+// every call beyond its size pays for a new connection. The caller makes
+// a fresh client per round (the function b.Run gets runs once per round),
+// so conns counts this round only.
 //
 // A cold net/http pool may open up to 2g-1 connections for g concurrent
 // callers (a caller waiting on a dial takes a connection that frees up
 // first; the dial still completes and joins the pool), so each round first
-// fills the pool with g requests the server holds until all g arrived:
+// fills the pool with g calls the server holds until all g arrived:
 // exactly g connections. Any connection after that is churn.
+func benchParallel(b *testing.B, s *benchServer, call func() error) {
+	b.Helper()
+	b.SetParallelism(benchParallelism)
+	g := runtime.GOMAXPROCS(0) * benchParallelism
+	conns, closed := s.conns.Load(), s.closed.Load()
+	s.warmUp(b, g, call)
+	reqs := s.reqs.Load()
+	var calls atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		n := int64(0)
+		defer func() { calls.Add(n) }()
+		for pb.Next() {
+			n++
+			if err := call(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	conns, closed, reqs = s.conns.Load()-conns, s.closed.Load()-closed, s.reqs.Load()-reqs
+	b.ReportMetric(float64(conns), "conns")
+	if conns > int64(g) {
+		b.Fatalf("opened %d connections for %d goroutines (%d closed in the round; %d calls, %d requests)",
+			conns, g, closed, calls.Load(), reqs)
+	}
+}
+
+// BenchmarkAPIKeysGetParallel runs Get under benchParallel.
 func BenchmarkAPIKeysGetParallel(b *testing.B) {
 	s := newBenchServer(b, map[string]benchRoute{
-		benchBasePath + "/v1/apikeys/" + benchKeyID:  {method: http.MethodGet, status: http.StatusOK, body: benchKeyReply(b)},
-		benchBasePath + "/v1/apikeys/" + benchWarmID: {method: http.MethodGet, status: http.StatusOK, body: benchKeyReply(b)},
+		benchBasePath + "/v1/apikeys/" + benchKeyID: {method: http.MethodGet, status: http.StatusOK, body: benchKeyReply(b)},
 	})
 	ctx := context.Background()
-	run := func(b *testing.B, get func(id string) (string, error)) {
-		b.SetParallelism(benchParallelism)
-		g := runtime.GOMAXPROCS(0) * benchParallelism
-		before := s.conns.Load()
-		s.warmUp(b, g, func() error { _, err := get(benchWarmID); return err })
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				id, err := get(benchKeyID)
-				if err != nil || id != benchKeyID {
-					b.Errorf("get: %q, %v", id, err)
-					return
-				}
-			}
-		})
-		b.StopTimer()
-		conns := s.conns.Load() - before
-		b.ReportMetric(float64(conns), "conns")
-		if conns > int64(g) {
-			b.Fatalf("opened %d connections for %d goroutines", conns, g)
-		}
-	}
 	b.Run("sdk", func(b *testing.B) {
-		c := benchSDK(b, s) // fresh per round, so conns counts this round only
-		run(b, func(id string) (string, error) {
-			k, err := c.APIKeys.Get(ctx, id)
-			if err != nil {
-				return "", err
+		c := benchSDK(b, s)
+		benchParallel(b, s, func() error {
+			k, err := c.APIKeys.Get(ctx, benchKeyID)
+			if err == nil && k.ID != benchKeyID {
+				err = fmt.Errorf("Get: key %q", k.ID)
 			}
-			return k.ID, nil
+			return err
 		})
 	})
 	b.Run("nethttp", func(b *testing.B) {
-		f := newFloor(s)
-		defer f.hc.CloseIdleConnections()
-		run(b, func(id string) (string, error) {
-			k, err := f.get(ctx, id)
-			if err != nil {
-				return "", err
+		f := newFloor(b, s)
+		benchParallel(b, s, func() error {
+			k, err := f.get(ctx, benchKeyID)
+			if err == nil && k.ID != benchKeyID {
+				err = fmt.Errorf("get: key %q", k.ID)
 			}
-			return k.ID, nil
+			return err
 		})
 	})
 }
-
-// benchWarmID is the key the warm-up asks for; the server holds those
-// requests at its gate.
-const benchWarmID = "warm-up"
 
 // benchGate holds requests until n of them arrived.
 type benchGate struct {
@@ -452,19 +474,190 @@ func (g *benchGate) wait() {
 	}
 }
 
-// warmUp sends g requests at once and returns when all were answered. The
+// warmUp makes g calls at once and returns when all were answered. The
 // server answers none before all g arrived, so they need g connections.
-func (s *benchServer) warmUp(b *testing.B, g int, get func() error) {
+// Nothing else may call the server meanwhile.
+func (s *benchServer) warmUp(b *testing.B, g int, call func() error) {
 	b.Helper()
 	s.gate.Store(&benchGate{n: int64(g), open: make(chan struct{})})
 	defer s.gate.Store(nil)
 	errs := make(chan error, g)
 	for range g {
-		go func() { errs <- get() }()
+		go func() { errs <- call() }()
 	}
 	for range g {
 		if err := <-errs; err != nil {
 			b.Fatalf("warm-up: %v", err)
 		}
 	}
+}
+
+// The legacy (FeedHenry) key API: Legacy.List against its floor.
+
+const (
+	benchLegacyPrefix  = "/fh"
+	benchLegacyDomain  = "acme" // + "-<keys>": one domain per list size
+	benchLegacyUserKey = "f00dfeed0123456789abcdef0123456789f00d42"
+)
+
+// benchLegacyKey returns the JSON of one legacy user key as a server sends
+// it: members the SDK does not know, null revoked* members, and every
+// fourth key revoked at a millisecond epoch.
+func benchLegacyKey(i int) []byte {
+	revoked, by, email := "null", "null", "null"
+	if i%4 == 3 {
+		revoked, by, email = "1425990896789", `"5f1d0c0e8a9b7c6d5e4f3a2b"`, `"ops@example.com"`
+	}
+	return fmt.Appendf(nil, `{"_id":"%024x","label":"ci-deploy-%04d","keyType":"user","key":"%040x","keyReference":"5f1d0c0e8a9b7c6d5e4f3a2b",`+
+		`"secret":"api-secret-%04d-0123456789abcdef","revoked":%s,"revokedBy":%s,"revokedEmail":%s,`+
+		`"createdBy":{"id":"5f1d0c0e8a9b7c6d5e4f3a2b","email":"dev@example.com"},"sysCreated":"2015-03-10T12:34:56.789Z"}`,
+		i+1, i, 0xc0ffee0000+i, i, revoked, by, email)
+}
+
+func benchLegacyListReply(n int) []byte {
+	var keys bytes.Buffer
+	for i := range n {
+		if i > 0 {
+			keys.WriteByte(',')
+		}
+		keys.Write(benchLegacyKey(i))
+	}
+	return fmt.Appendf(nil, `{"status":"ok","list":[%s],"count":%d}`, keys.Bytes(), n)
+}
+
+// benchLegacyDomainFor is the domain, and so the path, of the n-key list.
+func benchLegacyDomainFor(n int) string { return benchLegacyDomain + "-" + strconv.Itoa(n) }
+
+func benchLegacyRoute(n int) (string, benchRoute) {
+	return benchLegacyPrefix + "/box/srv/1.1/ide/" + benchLegacyDomainFor(n) + "/api/list", benchRoute{
+		method: http.MethodPost, status: http.StatusOK, body: benchLegacyListReply(n),
+		authHeader: "X-FH-AUTH-USER", authValue: benchLegacyUserKey,
+	}
+}
+
+func benchLegacySDK(b *testing.B, s *benchServer, n int) *apikeys.Client {
+	b.Helper()
+	c, err := apikeys.NewClient(apikeys.WithLegacy(apikeys.LegacyConfig{
+		BaseURL: s.URL + benchLegacyPrefix, Domain: benchLegacyDomainFor(n), UserKey: benchLegacyUserKey,
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// The legacy floor decodes revoked as json.RawMessage: it arrives as a
+// number, a numeric string, a date string, false or null, and a
+// hand-written client that does not need it as a time leaves it raw. The
+// SDK reads it into a *time.Time (see LegacyKey.Revoked).
+type floorLegacyKey struct {
+	Label        string          `json:"label"`
+	KeyType      string          `json:"keyType"`
+	Key          string          `json:"key"`
+	KeyReference string          `json:"keyReference"`
+	Secret       string          `json:"secret"`
+	Revoked      json.RawMessage `json:"revoked"`
+	RevokedBy    string          `json:"revokedBy"`
+	RevokedEmail string          `json:"revokedEmail"`
+}
+
+type floorLegacyListReply struct {
+	Status  string            `json:"status"`
+	Message string            `json:"message"`
+	List    []*floorLegacyKey `json:"list"`
+}
+
+type floorLegacyListBody struct {
+	Type string `json:"type"`
+}
+
+func newLegacyFloor(b *testing.B, s *benchServer, n int) *floorClient {
+	f := &floorClient{
+		hc:         &http.Client{Transport: floorTransport()},
+		base:       s.URL + benchLegacyPrefix + "/box/srv/1.1/ide/" + url.PathEscape(benchLegacyDomainFor(n)) + "/api",
+		authHeader: "X-FH-AUTH-USER",
+		authValue:  benchLegacyUserKey,
+	}
+	b.Cleanup(f.hc.CloseIdleConnections)
+	return f
+}
+
+func (f *floorClient) legacyList(ctx context.Context) ([]*floorLegacyKey, error) {
+	body, err := json.Marshal(floorLegacyListBody{Type: "user"})
+	if err != nil {
+		return nil, err
+	}
+	var r floorLegacyListReply
+	if err := f.do(ctx, http.MethodPost, f.base+"/list", body, http.StatusOK, &r); err != nil {
+		return nil, err
+	}
+	if r.Status != "ok" {
+		return nil, fmt.Errorf("list: status %q: %s", r.Status, r.Message)
+	}
+	return r.List, nil
+}
+
+// BenchmarkLegacyList lists a user's legacy keys: 1 and 100 of them (a
+// legacy user rarely has more).
+func BenchmarkLegacyList(b *testing.B) {
+	sizes := []int{1, 100}
+	routes := map[string]benchRoute{}
+	for _, n := range sizes {
+		p, rt := benchLegacyRoute(n)
+		routes[p] = rt
+	}
+	s := newBenchServer(b, routes)
+	ctx := context.Background()
+	for _, n := range sizes {
+		b.Run("keys="+strconv.Itoa(n), func(b *testing.B) {
+			b.Run("sdk", func(b *testing.B) {
+				c := benchLegacySDK(b, s, n)
+				b.ReportAllocs()
+				for b.Loop() {
+					keys, err := c.Legacy.List(ctx, apikeys.UserKeys())
+					if err != nil || len(keys) != n {
+						b.Fatalf("Legacy.List: %d keys, %v", len(keys), err)
+					}
+				}
+			})
+			b.Run("nethttp", func(b *testing.B) {
+				f := newLegacyFloor(b, s, n)
+				b.ReportAllocs()
+				for b.Loop() {
+					keys, err := f.legacyList(ctx)
+					if err != nil || len(keys) != n {
+						b.Fatalf("legacy list: %d keys, %v", len(keys), err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkLegacyListParallel runs Legacy.List of one key (a POST with a
+// body) under benchParallel.
+func BenchmarkLegacyListParallel(b *testing.B) {
+	p, rt := benchLegacyRoute(1)
+	s := newBenchServer(b, map[string]benchRoute{p: rt})
+	ctx := context.Background()
+	b.Run("sdk", func(b *testing.B) {
+		c := benchLegacySDK(b, s, 1)
+		benchParallel(b, s, func() error {
+			keys, err := c.Legacy.List(ctx, apikeys.UserKeys())
+			if err == nil && len(keys) != 1 {
+				err = fmt.Errorf("Legacy.List: %d keys", len(keys))
+			}
+			return err
+		})
+	})
+	b.Run("nethttp", func(b *testing.B) {
+		f := newLegacyFloor(b, s, 1)
+		benchParallel(b, s, func() error {
+			keys, err := f.legacyList(ctx)
+			if err == nil && len(keys) != 1 {
+				err = fmt.Errorf("legacy list: %d keys", len(keys))
+			}
+			return err
+		})
+	})
 }

@@ -46,23 +46,38 @@ type jwkHeader struct {
 	Curve     string `json:"crv"`
 }
 
-// ParseJWK reads one JWK from its JSON object form.
+// ParseJWK reads one JWK from its JSON object form. It checks that data
+// is valid JSON: use it, not UnmarshalJSON, for bytes from elsewhere.
 func ParseJWK(data []byte) (JWK, error) {
-	var k JWK
-	err := k.UnmarshalJSON(data)
-	return k, err
+	data = bytes.TrimSpace(data)
+	if err := checkJWKObject(data); err != nil {
+		return JWK{}, err
+	}
+	if !json.Valid(data) {
+		return JWK{}, errors.New("apikeys: a JWK must be valid JSON")
+	}
+	return JWK{raw: bytes.Clone(data)}, nil
 }
 
 // UnmarshalJSON keeps data as given once it is known to be a JSON object.
+// It does not check the object's syntax again: encoding/json (Unmarshal,
+// Decoder.Decode) refuses malformed input before it calls UnmarshalJSON
+// and hands it one complete, valid value. Call ParseJWK, which checks,
+// for bytes from elsewhere.
 func (k *JWK) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
+	if err := checkJWKObject(data); err != nil {
+		return err
+	}
+	k.raw = append(k.raw[:0], data...)
+	return nil
+}
+
+// checkJWKObject refuses data that is not a JSON object by its first byte.
+func checkJWKObject(data []byte) error {
 	if len(data) == 0 || data[0] != '{' {
 		return errors.New("apikeys: a JWK must be a JSON object")
 	}
-	if !json.Valid(data) {
-		return errors.New("apikeys: a JWK must be valid JSON")
-	}
-	k.raw = append(k.raw[:0], data...)
 	return nil
 }
 

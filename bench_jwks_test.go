@@ -1,0 +1,124 @@
+package apikeys_test
+
+// Benchmarks of the JWKS helpers. They have no floor: scripts/bench prints
+// them in its second table.
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"testing"
+	"time"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// benchRSA2048 returns the process's RSA-2048 key named name
+// (GenerateSigningKey makes RSA-3072 only).
+func benchRSA2048(b *testing.B, name string) apikeys.SigningKey {
+	return benchSigningKey(b, name, func() (apikeys.SigningKey, error) {
+		priv, err := rsa.GenerateKey(rand.Reader, 2048)
+		return apikeys.SigningKey{Signer: priv, Algorithm: apikeys.RS256}, err
+	})
+}
+
+// benchJWKSet returns a set of 10 public keys: RSA-2048 (RS256) and
+// RSA-3072 (RS384), EC P-256 (ES256) and P-384 (ES384), and Ed25519
+// (EdDSA), two of each, kid the RFC 7638 thumbprint. The RS384 and ES384
+// signing keys of benchAlgKey are the last two, so VerifyJWT looks at
+// every kid before it finds theirs.
+func benchJWKSet(b *testing.B) *apikeys.JWKSet {
+	b.Helper()
+	alg := func(name, a string) apikeys.SigningKey {
+		return benchSigningKey(b, name, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(a) })
+	}
+	keys := []apikeys.SigningKey{
+		benchRSA2048(b, "RSA-2048-1"),
+		alg("ES256-1", apikeys.ES256),
+		alg("EdDSA-1", apikeys.EdDSA),
+		alg("RS384-2", apikeys.RS384),
+		alg("ES384-2", apikeys.ES384),
+		benchRSA2048(b, "RSA-2048-2"),
+		alg("ES256-2", apikeys.ES256),
+		alg("EdDSA-2", apikeys.EdDSA),
+		benchAlgKey(b, apikeys.RS384),
+		benchAlgKey(b, apikeys.ES384),
+	}
+	set := apikeys.NewJWKSet()
+	for _, k := range keys {
+		jwk, err := apikeys.NewJWK(k.Public(), k.Algorithm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		set.Keys = append(set.Keys, jwk)
+	}
+	if err := set.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	return set
+}
+
+// BenchmarkJWKS measures NewJWK and JWK.Thumbprint for the key types the
+// token endpoint documents (RSA-3072 as GenerateSigningKey makes it for
+// RS384, and EC P-384), JWKSet.Validate of the 10-key set of benchJWKSet,
+// and JWKSet.VerifyJWT of a client assertion (as the token source signs
+// it) against that set.
+func BenchmarkJWKS(b *testing.B) {
+	for _, kc := range []struct{ name, alg string }{{"RSA-3072", apikeys.RS384}, {"EC-P384", apikeys.ES384}} {
+		b.Run("NewJWK/key="+kc.name, func(b *testing.B) {
+			pub := benchAlgKey(b, kc.alg).Public()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := apikeys.NewJWK(pub, kc.alg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for _, kc := range []struct{ name, alg string }{{"RSA-3072", apikeys.RS384}, {"EC-P384", apikeys.ES384}} {
+		b.Run("Thumbprint/key="+kc.name, func(b *testing.B) {
+			key := benchAlgKey(b, kc.alg)
+			jwk, err := key.JWK()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if tp, err := jwk.Thumbprint(); err != nil || tp != key.KeyID {
+					b.Fatalf("Thumbprint: %q, %v; want %q", tp, err, key.KeyID)
+				}
+			}
+		})
+	}
+	b.Run("Validate/keys=10", func(b *testing.B) {
+		set := benchJWKSet(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := set.Validate(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
+		b.Run("VerifyJWT/alg="+alg, func(b *testing.B) {
+			set := benchJWKSet(b)
+			ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
+				ClientID: benchClientID, Key: benchAlgKey(b, alg), TokenURL: "http://127.0.0.1/token",
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			token, err := apikeys.BenchSign(ts, time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			algs := []string{apikeys.RS384, apikeys.ES384}
+			b.ReportAllocs()
+			for b.Loop() {
+				claims, err := set.VerifyJWT(token, algs)
+				if err != nil || claims.Issuer != benchClientID {
+					b.Fatalf("VerifyJWT: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,227 @@
+package apikeys_test
+
+// Benchmarks of the token source (AssertionTokenSource). They have no
+// floor: scripts/bench prints them in its second table.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// benchKeys holds the signing keys of the token and JWKS benchmarks, made
+// once per process: GenerateSigningKey makes RSA-3072 keys for RS*.
+var benchKeys struct {
+	sync.Mutex
+	byName map[string]apikeys.SigningKey
+}
+
+// benchSigningKey returns the process's key named name, made by gen on
+// first use.
+func benchSigningKey(b *testing.B, name string, gen func() (apikeys.SigningKey, error)) apikeys.SigningKey {
+	b.Helper()
+	benchKeys.Lock()
+	defer benchKeys.Unlock()
+	if k, ok := benchKeys.byName[name]; ok {
+		return k
+	}
+	k, err := gen()
+	if err != nil {
+		b.Fatalf("key %s: %v", name, err)
+	}
+	if benchKeys.byName == nil {
+		benchKeys.byName = map[string]apikeys.SigningKey{}
+	}
+	benchKeys.byName[name] = k
+	return k
+}
+
+// benchAlgKey returns the process's GenerateSigningKey(alg) key.
+func benchAlgKey(b *testing.B, alg string) apikeys.SigningKey {
+	return benchSigningKey(b, alg, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(alg) })
+}
+
+const benchClientID = "2c6a1f4e-8d3b-4b7a-9e0f-5a1d7c3e9b42"
+
+// benchTokenEndpoint is a loopback token endpoint that answers at once,
+// without checking the assertion, and counts the requests it gets. Path
+// /token gives 300-second tokens; /once gives tokens with expires_in 0,
+// which the source uses once and does not cache, so every Token call
+// fetches.
+type benchTokenEndpoint struct {
+	*httptest.Server
+	requests atomic.Int64
+	// hold, while set, is closed when the replies may go out.
+	hold atomic.Pointer[chan struct{}]
+	tr   *http.Transport // the sources' transport
+}
+
+func newBenchTokenEndpoint(b *testing.B) *benchTokenEndpoint {
+	b.Helper()
+	e := &benchTokenEndpoint{tr: floorTransport()}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := e.requests.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		if h := e.hold.Load(); h != nil {
+			select {
+			case <-*h:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		expires := "300"
+		if r.URL.Path == "/once" {
+			expires = "0"
+		}
+		body := `{"access_token":"tok-` + strconv.FormatInt(n, 10) + `","token_type":"Bearer","expires_in":` + expires + `}`
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = io.WriteString(w, body)
+	}))
+	// Cleanups run last-in first-out: the connections close, then the server.
+	b.Cleanup(e.Close)
+	b.Cleanup(e.tr.CloseIdleConnections)
+	return e
+}
+
+// source returns a new token source (with a cold cache) for path.
+func (e *benchTokenEndpoint) source(b *testing.B, key apikeys.SigningKey, path string) *apikeys.AssertionTokenSource {
+	b.Helper()
+	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
+		ClientID: benchClientID, Key: key, TokenURL: e.URL + path, HTTPClient: &http.Client{Transport: e.tr},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ts
+}
+
+// BenchmarkTokenSource measures the token source:
+//
+//   - cold/callers=1000: 1,000 goroutines call Token at once on a new
+//     source (a cold cache). The endpoint holds its reply until all 1,000
+//     have started, so they overlap the fetch. Each round must make exactly
+//     one token request (requests/op, which must be 1), and every caller
+//     must get that request's token. ns/op is one round: 1,000 goroutines,
+//     their Token calls, one ES384 signature and one round trip.
+//   - cached, cached-parallel: Token with a fresh token in the cache, from
+//     one goroutine and from GOMAXPROCS goroutines.
+//   - fetch/alg=...: Token when every call fetches (the endpoint says
+//     expires_in 0): a fresh assertion signed with a GenerateSigningKey
+//     key (RSA-3072 for RS384, P-384 for ES384), the POST to the loopback
+//     endpoint, which answers at once, and decoding the reply.
+//   - sign/alg=...: signing the assertion alone.
+func BenchmarkTokenSource(b *testing.B) {
+	e := newBenchTokenEndpoint(b)
+	ctx := context.Background()
+
+	b.Run("cold/callers=1000", func(b *testing.B) {
+		const callers = 1000
+		key := benchAlgKey(b, apikeys.ES384)
+		first := e.requests.Load()
+		b.ReportAllocs()
+		for b.Loop() {
+			ts := e.source(b, key, "/token")
+			before := e.requests.Load()
+			want := "tok-" + strconv.FormatInt(before+1, 10)
+			all := make(chan struct{})
+			e.hold.Store(&all)
+			var started, failed atomic.Int64
+			var firstErr atomic.Pointer[error]
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Go(func() {
+					if started.Add(1) == callers {
+						close(all)
+					}
+					tok, err := ts.Token(ctx)
+					if err == nil && tok.AccessToken != want {
+						err = fmt.Errorf("got token %q, want %q", tok.AccessToken, want)
+					}
+					if err != nil && failed.Add(1) == 1 {
+						firstErr.Store(&err)
+					}
+				})
+			}
+			wg.Wait()
+			e.hold.Store(nil)
+			if n := failed.Load(); n > 0 {
+				b.Fatalf("%d of %d callers failed; first: %v", n, callers, *firstErr.Load())
+			}
+			if n := e.requests.Load() - before; n != 1 {
+				b.Fatalf("%d concurrent Token calls on a cold cache made %d token requests, want 1", callers, n)
+			}
+		}
+		b.ReportMetric(float64(e.requests.Load()-first)/float64(b.N), "requests/op")
+	})
+
+	b.Run("cached", func(b *testing.B) {
+		ts := e.source(b, benchAlgKey(b, apikeys.ES384), "/token")
+		if _, err := ts.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+		before := e.requests.Load()
+		b.ReportAllocs()
+		for b.Loop() {
+			if tok, err := ts.Token(ctx); err != nil || tok.AccessToken == "" {
+				b.Fatalf("Token: %v", err)
+			}
+		}
+		b.ReportMetric(float64(e.requests.Load()-before)/float64(b.N), "requests/op")
+	})
+
+	b.Run("cached-parallel", func(b *testing.B) {
+		ts := e.source(b, benchAlgKey(b, apikeys.ES384), "/token")
+		if _, err := ts.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+		before := e.requests.Load()
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if tok, err := ts.Token(ctx); err != nil || tok.AccessToken == "" {
+					b.Errorf("Token: %v", err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(e.requests.Load()-before)/float64(b.N), "requests/op")
+	})
+
+	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
+		b.Run("fetch/alg="+alg, func(b *testing.B) {
+			ts := e.source(b, benchAlgKey(b, alg), "/once")
+			before := e.requests.Load()
+			b.ReportAllocs()
+			for b.Loop() {
+				if tok, err := ts.Token(ctx); err != nil || tok.AccessToken == "" {
+					b.Fatalf("Token: %v", err)
+				}
+			}
+			b.ReportMetric(float64(e.requests.Load()-before)/float64(b.N), "requests/op")
+		})
+	}
+
+	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
+		b.Run("sign/alg="+alg, func(b *testing.B) {
+			ts := e.source(b, benchAlgKey(b, alg), "/token")
+			now := time.Now()
+			b.ReportAllocs()
+			for b.Loop() {
+				if a, err := apikeys.BenchSign(ts, now); err != nil || a == "" {
+					b.Fatalf("sign: %v", err)
+				}
+			}
+		})
+	}
+}
