@@ -66,6 +66,8 @@ type Client struct {
 	// jitter returns a number in [0, 1) for backoff jitter.
 	jitter func() float64
 	now    func() time.Time
+	// responseHandler is c.bufferBody, bound once rather than per call.
+	responseHandler retryablehttp.ResponseHandlerFunc
 }
 
 // String describes the client without any credential.
@@ -270,6 +272,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.logger != nil {
 		c.http.RequestLogHook = c.logAttempt
 	}
+	c.responseHandler = c.bufferBody
 	c.APIKeys = &APIKeysService{client: c}
 	c.Environments = &EnvironmentsService{client: c}
 	c.Legacy = &LegacyService{client: c}
@@ -487,7 +490,12 @@ func joinPath(base *url.URL, segments []string) (path, raw string) {
 
 // withoutTrace hides an httptrace.ClientTrace in ctx, so requests made
 // with it do not report to the hooks of the call that owns ctx.
-func withoutTrace(ctx context.Context) context.Context { return noTraceContext{ctx} }
+func withoutTrace(ctx context.Context) context.Context {
+	if httptrace.ContextClientTrace(ctx) == nil {
+		return ctx // nothing to hide: save the allocation
+	}
+	return noTraceContext{ctx}
+}
 
 type noTraceContext struct{ context.Context }
 
@@ -525,7 +533,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attempt
 		return nil, nil, &opError{op: r.op.name, err: err}
 	}
 	req.Header = r.header
-	req.SetResponseHandler(c.bufferBody)
+	req.SetResponseHandler(c.responseHandler)
 	if err := c.authorize(ctx, req.Request, st); err != nil {
 		return nil, st, err
 	}

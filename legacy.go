@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,21 +160,37 @@ func (k LegacyKey) IsRevoked() bool { return k.Revoked != nil }
 // UnmarshalJSON decodes a key leniently: unknown fields are ignored, null
 // strings are read as "", and Revoked accepts the formats described on it.
 func (k *LegacyKey) UnmarshalJSON(b []byte) error {
-	type plain LegacyKey // the same fields without this method
-	var w struct {
-		plain
-		Revoked json.RawMessage `json:"revoked"` // hides plain.Revoked
-	}
+	var w legacyKeyJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*k = LegacyKey(w.plain)
+	*k = *w.key()
+	return nil
+}
+
+// legacyKeyJSON is a LegacyKey as the server sends it, "revoked" not yet
+// read. Lists decode into it directly: through LegacyKey.UnmarshalJSON
+// every key would be scanned and decoded twice.
+type legacyKeyJSON struct {
+	Label        string          `json:"label"`
+	KeyType      string          `json:"keyType"`
+	Key          string          `json:"key"`
+	KeyReference string          `json:"keyReference"`
+	Secret       string          `json:"secret"`
+	Revoked      json.RawMessage `json:"revoked"`
+	RevokedBy    string          `json:"revokedBy"`
+	RevokedEmail string          `json:"revokedEmail"`
+}
+
+func (w *legacyKeyJSON) key() *LegacyKey {
 	revoked, err := parseRevoked(w.Revoked)
 	if err != nil {
-		revoked = &time.Time{}
+		revoked = &time.Time{} // revoked, when unknown
 	}
-	k.Revoked = revoked
-	return nil
+	return &LegacyKey{
+		Label: w.Label, KeyType: w.KeyType, Key: w.Key, KeyReference: w.KeyReference, Secret: w.Secret,
+		Revoked: revoked, RevokedBy: w.RevokedBy, RevokedEmail: w.RevokedEmail,
+	}
 }
 
 // maxRevokedMillis is 9999-12-31T23:59:59.999Z.
@@ -372,7 +387,13 @@ func (s *LegacyService) List(ctx context.Context, owner KeyOwner) ([]*LegacyKey,
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(rep.List, isNil), nil
+	keys := make([]*LegacyKey, 0, len(rep.List))
+	for _, w := range rep.List {
+		if w != nil { // a null element
+			keys = append(keys, w.key())
+		}
+	}
+	return keys, nil
 }
 
 // Create creates a key for owner. Creating an app key revokes the app's
@@ -512,9 +533,9 @@ func (s *legacyStatus) text() string {
 // legacyReply is the legacy envelope with the members of every call.
 type legacyReply struct {
 	legacyStatus
-	List   []*LegacyKey `json:"list"`
-	APIKey *LegacyKey   `json:"apiKey"`
-	Valid  *bool        `json:"valid"`
+	List   []*legacyKeyJSON `json:"list"`
+	APIKey *LegacyKey       `json:"apiKey"`
+	Valid  *bool            `json:"valid"`
 }
 
 func (r *legacyReply) has(member string) bool {
