@@ -1,31 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/apikeys-go/apikeys/apikeystest"
+	"github.com/apikeys-go/apikeys/internal/exampletest"
 )
 
-// longHex matches the fake's secrets (user key, key values, key secrets, tokens): long hex strings.
-var longHex = regexp.MustCompile(`[0-9a-fA-F]{20,}`)
-
 func TestRun(t *testing.T) {
-	var srv *apikeystest.Server
-	orig := startFake
-	startFake = func() *apikeystest.Server { srv = orig(); return srv }
-	t.Cleanup(func() { startFake = orig })
-
-	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), &out))
-	text := out.String()
-	t.Log(text)
-	for _, want := range []string{
+	_, srv := exampletest.Run(t, &startFake, run,
 		`created user key: "laptop" (user key, active)`,
 		"listed 2 user keys",
 		`validate user key "laptop": valid=true`,
@@ -43,17 +28,9 @@ func TestRun(t *testing.T) {
 		`revoked: "deploy-4-prod" (app key, revoked at `,
 		"deleted 6 keys",
 		`update of a deleted key: *LegacyError (HTTP 200) "API key not found", not found=true`,
-	} {
-		assert.Contains(t, text, want)
-	}
-	require.NotNil(t, srv)
-	assert.NotContains(t, text, srv.LegacyUserKey)
-	assert.NotContains(t, text, srv.BearerToken)
-	assert.Empty(t, longHex.FindAllString(text, -1), "no key value, secret or token is printed")
+	)
 
 	// deploy-1, deploy-2, deploy-3 (once: reconciled), deploy-4 (dropped, then created again).
 	assert.Equal(t, 2+5, srv.Count(apikeystest.RouteLegacyCreate))
 	assert.Empty(t, srv.LegacyKeys())
-
-	goleak.VerifyNone(t)
 }

@@ -2,15 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,35 +22,14 @@ import (
 
 	"github.com/apikeys-go/apikeys"
 	"github.com/apikeys-go/apikeys/apikeystest"
+	"github.com/apikeys-go/apikeys/internal/exampletest"
 )
-
-// longHex matches what secrets of the fake look like: user and app key values, secrets, the
-// bearer token and access tokens are all long hex strings. IDs are UUIDs (at most 12 hex
-// digits in a row) and kids are base64url.
-var longHex = regexp.MustCompile(`[0-9a-fA-F]{20,}`)
-
-// captureFake makes run's fake server visible to the test.
-func captureFake(t *testing.T) **apikeystest.Server {
-	var srv *apikeystest.Server
-	orig := startFake
-	startFake = func() *apikeystest.Server {
-		srv = orig()
-		return srv
-	}
-	t.Cleanup(func() { startFake = orig })
-	return &srv
-}
 
 func noEnv(string) string { return "" }
 
 func TestRunAgainstFake(t *testing.T) {
-	srvp := captureFake(t)
-	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), &out, noEnv))
-	text := out.String()
-	t.Log(text)
-
-	for _, want := range []string{
+	runFake := func(ctx context.Context, w io.Writer) error { return run(ctx, w, noEnv) }
+	_, srv := exampletest.Run(t, &startFake, runFake,
 		"Running against an in-process fake server",
 		"environments of organization 1: Acme Production (Production), Acme Staging (Staging), Acme Development (Development)",
 		"generated signing key: kid ",
@@ -71,21 +51,10 @@ func TestRunAgainstFake(t *testing.T) {
 		"validate app key #2 after revoking: valid=false",
 		`deleted app key "apikeys-quickstart-app-renamed"`,
 		"Done.",
-	} {
-		assert.Contains(t, text, want)
-	}
-
-	srv := *srvp
-	require.NotNil(t, srv)
-	assert.NotContains(t, text, srv.LegacyUserKey)
-	assert.NotContains(t, text, srv.BearerToken)
-	assert.NotContains(t, text, srv.SessionCookie)
-	assert.Empty(t, longHex.FindAllString(text, -1), "no key value, secret or token is printed")
+	)
 	assert.Equal(t, 3, srv.IssuedTokens(), "the management client's token and one per signing key")
 	assert.Empty(t, srv.LegacyKeys(), "the legacy keys were deleted")
 	require.Len(t, srv.APIKeys(), 1, "only the management key is left")
-
-	goleak.VerifyNone(t)
 }
 
 // TestRunRealMode points the variables at a fake started here, as if it were the real servers.
@@ -134,7 +103,7 @@ func TestRunRealMode(t *testing.T) {
 		assert.Contains(t, text, "token obtained with the rotated key")
 		assert.Contains(t, text, "get after delete: not found, as expected")
 		assert.Contains(t, text, "== Legacy user and app API keys\nskipped: set APIKEYS_LEGACY_URL")
-		assert.Empty(t, longHex.FindAllString(text, -1))
+		exampletest.AssertNoSecret(t, text, srv)
 		assert.Len(t, srv.APIKeys(), 1, "the demo key was deleted")
 	})
 
@@ -146,7 +115,7 @@ func TestRunRealMode(t *testing.T) {
 		assert.Contains(t, text, "created app key #1 for app billing")
 		assert.Contains(t, text, "validate app key #2 after revoking: valid=false")
 		assert.NotContains(t, text, srv.LegacyUserKey)
-		assert.Empty(t, longHex.FindAllString(text, -1))
+		exampletest.AssertNoSecret(t, text, srv)
 		assert.Empty(t, srv.LegacyKeys())
 	})
 
