@@ -170,6 +170,21 @@ func tokenReply(n int, w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, 200, map[string]any{"access_token": fmt.Sprintf("tok-%d", n), "token_type": "Bearer", "expires_in": 300})
 }
 
+// failFirst answers the first token request with status, an OAuth error
+// code and, when set, Retry-After; later ones get tokens.
+func failFirst(status int, code, retryAfter string) func(int, http.ResponseWriter, *http.Request) {
+	return func(n int, w http.ResponseWriter, r *http.Request) {
+		if n > 1 {
+			tokenReply(n, w, r)
+			return
+		}
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		writeJSON(w, status, map[string]string{"error": code})
+	}
+}
+
 // newSource makes a token source for e with its own transport, and
 // records its waits (advancing the clock by each).
 func newSource(t *testing.T, e *tokenEndpoint, mutate ...func(*apikeys.TokenConfig)) (*apikeys.AssertionTokenSource, *waits) {
@@ -507,13 +522,7 @@ func TestTokenSourceRetryResigns(t *testing.T) {
 	key := generatedKey(t, apikeys.ES256)
 	for _, status := range []int{500, 502, 503, 504, 429} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			e := newTokenEndpoint(t, key, newFakeClock(), func(n int, w http.ResponseWriter, r *http.Request) {
-				if n == 1 {
-					writeJSON(w, status, map[string]string{"error": "temporarily_unavailable"})
-					return
-				}
-				tokenReply(n, w, r)
-			})
+			e := newTokenEndpoint(t, key, newFakeClock(), failFirst(status, "temporarily_unavailable", ""))
 			ts, w := newSource(t, e)
 			tok, err := ts.Token(context.Background())
 			require.NoError(t, err)
@@ -527,14 +536,7 @@ func TestTokenSourceRetryResigns(t *testing.T) {
 	}
 
 	t.Run("Retry-After gives a new iat", func(t *testing.T) {
-		e := newTokenEndpoint(t, key, newFakeClock(), func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				w.Header().Set("Retry-After", "2")
-				writeJSON(w, 503, map[string]string{"error": "temporarily_unavailable"})
-				return
-			}
-			tokenReply(n, w, r)
-		})
+		e := newTokenEndpoint(t, key, newFakeClock(), failFirst(503, "temporarily_unavailable", "2"))
 		ts, _ := newSource(t, e)
 		_, err := ts.Token(context.Background())
 		require.NoError(t, err)
@@ -548,13 +550,7 @@ func TestTokenSourceRetryResigns(t *testing.T) {
 	// of it must not make every retry look like it would outlast it.
 	t.Run("a clock ahead of the wall clock still retries", func(t *testing.T) {
 		clock := &fakeClock{t: time.Now().Add(24 * time.Hour)}
-		e := newTokenEndpoint(t, key, clock, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				writeJSON(w, 503, map[string]string{"error": "temporarily_unavailable"})
-				return
-			}
-			tokenReply(n, w, r)
-		})
+		e := newTokenEndpoint(t, key, clock, failFirst(503, "temporarily_unavailable", ""))
 		ts, w := newSource(t, e)
 		tok, err := ts.Token(context.Background())
 		require.NoError(t, err)
@@ -594,13 +590,7 @@ func TestTokenSourceRetryResigns(t *testing.T) {
 	})
 
 	t.Run("a failed fetch is not cached", func(t *testing.T) {
-		e := newTokenEndpoint(t, key, newFakeClock(), func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				writeJSON(w, 400, map[string]string{"error": "invalid_request"})
-				return
-			}
-			tokenReply(n, w, r)
-		})
+		e := newTokenEndpoint(t, key, newFakeClock(), failFirst(400, "invalid_request", ""))
 		ts, _ := newSource(t, e)
 		_, err := ts.Token(context.Background())
 		require.Error(t, err)
