@@ -648,6 +648,10 @@ func readBody(resp *http.Response, limit int64) ([]byte, bool, error) {
 	return b, false, err
 }
 
+// maxPrealloc is the most readPastLimit allocates before it has read
+// that much.
+const maxPrealloc = 1 << 20
+
 // readPastLimit reads up to limit+1 bytes of the reply body, one more than
 // the caller keeps, so that it can tell a body that is too long. It reads
 // into one buffer sized from Content-Length (bytes.Buffer.ReadFrom would
@@ -656,7 +660,9 @@ func readPastLimit(resp *http.Response, limit int64) ([]byte, error) {
 	n := min(limit, math.MaxInt64-1) + 1
 	size := int64(512)
 	if resp.ContentLength > 0 {
-		size = resp.ContentLength + 1 // +1: room to see EOF without growing
+		// +1: room to see EOF without growing. The server's claim sizes
+		// at most maxPrealloc up front: it may be huge, or a lie.
+		size = min(resp.ContentLength, maxPrealloc) + 1
 	}
 	b := make([]byte, 0, min(size, n))
 	for int64(len(b)) < n {

@@ -333,3 +333,38 @@ func TestRedirects(t *testing.T) {
 	assert.Equal(t, 1, info.Attempts, "a refused redirect is not retried")
 	assert.Nil(t, got, "the http server is never reached")
 }
+
+// TestHugeContentLengthIsNotTrusted: a reply that claims the largest
+// Content-Length there is, then breaks off, is an error, never a panic
+// or an allocation of that size.
+func TestHugeContentLengthIsNotTrusted(t *testing.T) {
+	tests := []struct {
+		status  string
+		wantErr func(t *testing.T, err error)
+	}{
+		{"200 OK", func(t *testing.T, err error) {
+			var te *apikeys.TransportError
+			assert.ErrorAs(t, err, &te, "a 2xx body that breaks off is a transport failure")
+		}},
+		{"500 Internal Server Error", func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, apikeys.ErrServer)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				conn, buf, err := http.NewResponseController(w).Hijack()
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer conn.Close()
+				_, _ = buf.WriteString("HTTP/1.1 " + tt.status + "\r\nContent-Type: application/json\r\nContent-Length: 9223372036854775807\r\n\r\n{\"message\":\"x\"}")
+				_ = buf.Flush()
+			})
+			c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}))
+			_, err := c.APIKeys.Get(context.Background(), "k")
+			require.Error(t, err)
+			tt.wantErr(t, err)
+		})
+	}
+}

@@ -43,7 +43,7 @@ func readBodyBuffer(resp *http.Response, limit int64) ([]byte, bool, error) {
 	defer resp.Body.Close()
 	size := int64(512)
 	if resp.ContentLength > 0 {
-		size = min(resp.ContentLength+1, limit+1)
+		size = min(resp.ContentLength, 1<<20, limit) + 1
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
@@ -58,7 +58,7 @@ func TestReadBodyMatchesBuffer(t *testing.T) {
 	broken := errors.New("connection reset")
 	for _, size := range []int{0, 1, 100, 511, 512, 513, 4096, 100_000} {
 		data := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
-		for _, cl := range []int64{-1, 0, int64(size), int64(size) + 10, int64(size) / 2} {
+		for _, cl := range []int64{-1, 0, int64(size), int64(size) + 10, int64(size) / 2, math.MaxInt64} {
 			for _, limit := range []int64{1, 100, 512, int64(size), int64(size) + 1, 8 << 20} {
 				for _, chunk := range []int{1, 7, 1000, 1 << 20} {
 					for _, eofWithData := range []bool{false, true} {
