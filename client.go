@@ -111,11 +111,8 @@ func WithBaseURL(rawURL string) Option {
 // WithToken authenticates Platform calls with a fixed bearer token.
 func WithToken(token string) Option {
 	return func(o *options) error {
-		if strings.TrimSpace(token) == "" {
-			return invalid("WithToken", "token is empty")
-		}
-		if strings.ContainsAny(token, "\r\n\x00 ") {
-			return invalid("WithToken", "token contains spaces or control characters")
+		if problem := accessTokenProblem(token); problem != "" {
+			return invalid("WithToken", "token %s", problem)
 		}
 		if o.tokens != nil {
 			return invalid("WithToken", "a token or token source is already set")
@@ -398,6 +395,18 @@ func hasControl(s string) bool {
 	return false
 }
 
+// accessTokenProblem says why tok cannot go in an Authorization header,
+// or returns "" when it can.
+func accessTokenProblem(tok string) string {
+	switch {
+	case strings.TrimSpace(tok) == "":
+		return "is empty"
+	case hasControl(tok) || strings.ContainsRune(tok, ' '):
+		return "has spaces or control characters"
+	}
+	return ""
+}
+
 // validateID checks a path parameter. IDs are path-escaped as well; this
 // catches mistakes (an empty ID would silently address the collection).
 func validateID(field, id string) error {
@@ -583,8 +592,12 @@ func (c *Client) authorize(ctx context.Context, req *http.Request, st *attempt) 
 		}
 		return &opError{op: st.op.name, what: "getting access token", err: err}
 	}
-	if tok == nil || tok.AccessToken == "" {
-		return &opError{op: st.op.name, what: "getting access token", err: errors.New("token source returned an empty token")}
+	if tok == nil {
+		tok = &Token{}
+	}
+	if problem := accessTokenProblem(tok.AccessToken); problem != "" {
+		// Sent, it would fail in the transport as if the server were down.
+		return &opError{op: st.op.name, what: "getting access token", err: invalid("token", "from the token source %s", problem)}
 	}
 	st.token = tok
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)

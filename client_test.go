@@ -33,6 +33,8 @@ func TestNewClientValidatesOptions(t *testing.T) {
 		{"base URL with newline", []apikeys.Option{apikeys.WithBaseURL("https://api.example.com/\n")}, "WithBaseURL"},
 		{"empty token", []apikeys.Option{apikeys.WithToken(" ")}, "WithToken"},
 		{"token with newline", []apikeys.Option{apikeys.WithToken("abc\r\nX-Evil: 1")}, "WithToken"},
+		{"token with a control character", []apikeys.Option{apikeys.WithToken("tok\x01en")}, "WithToken"},
+		{"token with a space", []apikeys.Option{apikeys.WithToken("tok en")}, "WithToken"},
 		{"two tokens", []apikeys.Option{apikeys.WithToken("a"), apikeys.WithToken("b")}, "WithToken"},
 		{"nil token source", []apikeys.Option{apikeys.WithTokenSource(nil)}, "WithTokenSource"},
 		{"nil HTTP client", []apikeys.Option{apikeys.WithHTTPClient(nil)}, "WithHTTPClient"},
@@ -365,6 +367,47 @@ func TestHugeContentLengthIsNotTrusted(t *testing.T) {
 			_, err := c.APIKeys.Get(context.Background(), "k")
 			require.Error(t, err)
 			tt.wantErr(t, err)
+		})
+	}
+}
+
+// fixedTokens is a TokenSource that always returns one token.
+type fixedTokens string
+
+func (f fixedTokens) Token(context.Context) (*apikeys.Token, error) {
+	return &apikeys.Token{AccessToken: string(f), TokenType: "Bearer"}, nil
+}
+
+// TestUnusableTokenFromSourceIsNotSent: a token no Authorization header can
+// carry fails the call with a *ValidationError before any I/O, for a
+// create too (nothing was sent: not ambiguous), and is never retried.
+func TestUnusableTokenFromSourceIsNotSent(t *testing.T) {
+	for _, tok := range []string{"", "  ", "tok\x01en", "tok en", "tok\r\nX-Evil: 1"} {
+		t.Run(fmt.Sprintf("%q", tok), func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, `{}`) })
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL+basePath), apikeys.WithTokenSource(fixedTokens(tok)))
+			require.NoError(t, err)
+			w := &waits{}
+			apikeys.SetRetryClock(c, w.sleep, func() float64 { return 0.5 }, time.Now)
+			for _, call := range []func() error{
+				func() error { _, err := c.APIKeys.Get(context.Background(), "k"); return err },
+				func() error {
+					_, err := c.APIKeys.Create(context.Background(), "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "https://keys.example.com/jwks.json"})
+					return err
+				},
+			} {
+				err := call()
+				var ve *apikeys.ValidationError
+				require.ErrorAs(t, err, &ve)
+				assert.Equal(t, "token", ve.Field)
+				assert.False(t, apikeys.IsAmbiguous(err))
+				assert.False(t, apikeys.IsRetryable(err))
+				if tok != "" && strings.TrimSpace(tok) != "" {
+					assert.NotContains(t, err.Error(), tok, "the token is not in the message")
+				}
+			}
+			assert.Equal(t, 0, s.count(), "no request was sent")
+			assert.Empty(t, w.all(), "nothing was retried")
 		})
 	}
 }

@@ -466,11 +466,8 @@ func decodeToken(body []byte) (*Token, time.Duration, error) {
 		}
 		return nil, 0, errors.New("invalid JSON")
 	}
-	if r.AccessToken == "" {
-		return nil, 0, errors.New("access_token is missing")
-	}
-	if hasControl(r.AccessToken) || strings.ContainsRune(r.AccessToken, ' ') {
-		return nil, 0, errors.New("access_token has spaces or control characters")
+	if problem := accessTokenProblem(r.AccessToken); problem != "" {
+		return nil, 0, errors.New("access_token " + problem)
 	}
 	switch {
 	case r.TokenType == "":

@@ -494,7 +494,7 @@ func TestTokenSourceEndpointErrors(t *testing.T) {
 	}{
 		{"HTML", "text/html", "<html>proxy login</html>", "invalid JSON"},
 		{"truncated JSON", "application/json", `{"access_token":"at-`, "invalid JSON"},
-		{"no access_token", "application/json", `{"token_type":"Bearer"}`, "access_token is missing"},
+		{"no access_token", "application/json", `{"token_type":"Bearer"}`, "access_token is empty"},
 		{"token_type mac", "application/json", `{"access_token":"x","token_type":"mac"}`, "not Bearer"},
 		{"expires_in not a number", "application/json", `{"access_token":"x","expires_in":"soon"}`, "expires_in"},
 		{"access_token wrong type", "application/json", `{"access_token":42}`, "wrong JSON type"},
