@@ -1,6 +1,7 @@
 package apikeys
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -149,7 +150,7 @@ type DecodeError struct {
 	StatusCode int
 	// ContentType is the reply's Content-Type header; empty when it had none.
 	ContentType string
-	// Excerpt is the start of a body that is not JSON (at most 64 printable
+	// Excerpt is the start of a body that is a markup page (at most 64 printable
 	// characters). It is empty for JSON bodies, which may hold secrets.
 	Excerpt string
 	// Err is the underlying cause.
@@ -174,10 +175,16 @@ func isDecodeError(err error) bool {
 	return errors.As(err, &de)
 }
 
+// newDecodeError describes a reply body that could not be decoded. It
+// quotes the start of the body only when that is a markup page (a proxy's
+// or login page's HTML), never when the body is or holds anything else:
+// replies to token and legacy calls carry secrets in any shape (JSON, a
+// form, text), and a JSON-like body may be one of them cut short.
 func newDecodeError(resp *http.Response, body []byte, err error) *DecodeError {
 	ct := resp.Header.Get("Content-Type")
 	de := &DecodeError{StatusCode: resp.StatusCode, ContentType: ct, Err: err}
-	if !strings.Contains(ct, "json") && len(body) > 0 && body[0] != '{' && body[0] != '[' {
+	body = bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimSpace(body), []byte("\uFEFF")), " \t\r\n")
+	if !strings.Contains(ct, "json") && len(body) > 0 && body[0] == '<' {
 		de.Excerpt = excerpt(body, 64)
 	}
 	return de

@@ -367,6 +367,37 @@ func TestLegacyOversizeReplyIsDecodeError(t *testing.T) {
 	assert.Contains(t, de.Error(), "exceeds 1024 bytes")
 }
 
+// TestLegacyUndecodableReplyQuotesNoSecret: a 2xx reply that cannot be
+// decoded is quoted in the DecodeError only when it is a markup page, never
+// when it holds (or may hold) a key and its secret.
+func TestLegacyUndecodableReplyQuotesNoSecret(t *testing.T) {
+	const secret = "TOPSECRET-0123456789"
+	tests := []struct {
+		name, ctype, body, excerpt string
+	}{
+		{"JSON after a newline, as text", "text/plain", "\n{\"status\":\"ok\",\"apiKey\":{\"secret\":\"" + secret + "\"},\"list\":5}", ""},
+		{"JSON after a byte-order mark", "text/plain", "\uFEFF{\"status\":\"ok\",\"apiKey\":{\"secret\":\"" + secret + "\"},\"list\":5}", ""},
+		{"text with JSON inside", "text/plain", "x{\"apiKey\":{\"secret\":\"" + secret + "\"}}", ""},
+		{"form-encoded", "application/x-www-form-urlencoded", "secret=" + secret, ""},
+		{"HTML page", "text/html", "  <html><title>502 Bad Gateway</title></html>", "<html><title>502 Bad Gateway</title></html>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				w.Header().Set("Content-Type", tt.ctype)
+				_, _ = io.WriteString(w, tt.body)
+			})
+			c := newLegacyClient(t, srv)
+			_, err := c.Legacy.Create(context.Background(), apikeys.UserKeys(), "ci")
+			var de *apikeys.DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, tt.excerpt, de.Excerpt)
+			assert.NotContains(t, err.Error(), secret)
+			assert.NotContains(t, fmt.Sprintf("%+v %#v", err, de), secret)
+		})
+	}
+}
+
 func TestLegacyErrorIs(t *testing.T) {
 	tests := []struct {
 		status int

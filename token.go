@@ -416,10 +416,8 @@ func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.T
 	}
 	tok, lifetime, derr := decodeToken(body)
 	if derr != nil {
-		// The excerpt is dropped: a token reply body holds a secret.
-		de := newDecodeError(resp, body, derr)
-		de.Excerpt = ""
-		return nil, time.Time{}, nil, false, de
+		// No excerpt, not even of a page: a token reply holds a secret.
+		return nil, time.Time{}, nil, false, newDecodeError(resp, nil, derr)
 	}
 	tok.Expiry = start.Add(lifetime)
 	margin := min(maxRefreshMargin, lifetime/10)
