@@ -62,7 +62,7 @@ type attempt struct {
 	checked     *http.Response // the reply checkRetry last decided on
 
 	// Set from transport goroutines by the httptrace hooks of calls that
-	// are not idempotent; reset after each attempt.
+	// are not idempotent; reset before each retry.
 	traced atomic.Bool // the transport reports its progress
 	wrote  atomic.Bool // request headers were written to a connection
 }
@@ -136,8 +136,6 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			}
 		}
 	}
-	st.traced.Store(false)
-	st.wrote.Store(false)
 	if !retry || st.retries >= c.retry.MaxRetries {
 		return false, nil
 	}
@@ -178,6 +176,9 @@ func (c *Client) prepareRetry(req *http.Request) error {
 	if st == nil {
 		return nil
 	}
+	// What the transport reports from here on is about the next attempt.
+	st.traced.Store(false)
+	st.wrote.Store(false)
 	if err := c.sleep(ctx, st.wait); err != nil {
 		return err
 	}
@@ -280,7 +281,7 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 
 func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
 	st := attemptFrom(req.Context())
-	if st == nil {
+	if st == nil || !c.logger.Enabled(req.Context(), slog.LevelDebug) {
 		return
 	}
 	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "apikeys: sending request",
@@ -289,7 +290,7 @@ func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
 }
 
 func (c *Client) logRetry(ctx context.Context, st *attempt, resp *http.Response, err error) {
-	if c.logger == nil {
+	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("op", st.op.name), slog.Int("attempt", st.attempts), slog.Duration("wait", st.wait)}
