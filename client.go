@@ -812,26 +812,33 @@ func doPlatform[T any](ctx context.Context, c *Client, r *request) (T, error) {
 	}
 	if err := checkResponse(resp); err != nil {
 		capture(ctx, resp, st, "")
-		if r.op.class == idempotentDelete && st.unknown && errors.Is(err, ErrNotFound) {
-			// An earlier attempt deleted it; its reply was lost.
-			return zero, nil
-		}
-		if r.op.class == nonIdempotent && st.unknown {
-			return zero, &AmbiguousError{Op: r.op.name, Err: err}
-		}
-		return zero, err
+		return zero, settle(st, err, false, isNotFound)
 	}
 	payload, meta, err := decodeEnvelope[T](resp, c.maxResponseBytes)
 	capture(ctx, resp, st, meta.Version)
 	if err != nil {
-		if r.op.class == nonIdempotent {
-			// The create was most likely applied but its reply is
-			// unreadable: reconcile rather than create again.
-			return zero, &AmbiguousError{Op: r.op.name, Err: err}
-		}
-		return zero, &opError{op: r.op.name, err: err}
+		return zero, settle(st, err, true, isNotFound)
 	}
 	return payload, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// settle turns the error a call ends with into what the caller gets, by
+// the last rules of the retry table. A delete whose earlier attempt had an
+// unknown outcome and that now finds the target gone (as gone reports)
+// worked: nil. A create is ambiguous when an earlier attempt had an
+// unknown outcome, or when its reply was a 2xx that could not be read
+// (replied2xx): it was most likely applied, so the caller must reconcile
+// rather than create again.
+func settle(st *attempt, err error, replied2xx bool, gone func(error) bool) error {
+	switch {
+	case st.op.class == idempotentDelete && st.unknown && gone(err):
+		return nil
+	case st.op.class == nonIdempotent && (st.unknown || replied2xx):
+		return &AmbiguousError{Op: st.op.name, Err: err}
+	}
+	return &opError{op: st.op.name, err: err}
 }
 
 // decodeEnvelope reads a 2xx Platform reply (at most limit bytes) and

@@ -576,17 +576,11 @@ func (s *LegacyService) do(ctx context.Context, op operation, path string, body 
 	}
 	capture(ctx, resp, st, "")
 	rep, err := cfg.decode(resp, c.maxResponseBytes, member, key)
-	switch {
-	case err == nil:
-		return rep, nil
-	case op.class == idempotentDelete && st.unknown && legacyKeyGone(err):
-		return nil, nil // an earlier attempt worked; its reply was lost
-	case op.class == nonIdempotent && (st.unknown || isDecodeError(err)):
-		// An unreadable 2xx reply to a create most likely means it was
-		// applied: reconcile rather than create again.
-		return nil, &AmbiguousError{Op: op.name, Err: err}
+	if err != nil {
+		// nil, nil: an earlier attempt removed the key; its reply was lost.
+		return nil, settle(st, err, isDecodeError(err), legacyKeyGone)
 	}
-	return nil, &opError{op: op.name, err: err}
+	return rep, nil
 }
 
 // decode reads a legacy reply. A non-2xx reply or a "status":"error" body
