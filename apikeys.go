@@ -2,6 +2,7 @@ package apikeys
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -180,7 +181,11 @@ func (s *APIKeysService) validateKeys(hasURL bool, jwksURL string, set *JWKSet) 
 	}
 	if set != nil {
 		if err := set.Validate(); err != nil {
-			return invalid("JWKSet", "%s", strings.TrimPrefix(err.Error(), "apikeys: invalid JWK set: "))
+			var se *JWKSetError
+			if errors.As(err, &se) {
+				return invalid("JWKSet", "%s", strings.Join(se.Problems, "; "))
+			}
+			return err
 		}
 	}
 	return nil

@@ -195,8 +195,10 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithInsecureHTTP allows plain http base URLs and jwksURL values for
-// non-loopback hosts. Use it only on trusted networks.
+// WithInsecureHTTP allows plain http base URLs for non-loopback hosts
+// (loopback hosts need no option), and plain http jwksURL values for any
+// host (the Platform fetches those, so loopback is no exception). Use it
+// only on trusted networks.
 func WithInsecureHTTP() Option {
 	return func(o *options) error {
 		o.insecureHTTP = true
