@@ -90,8 +90,7 @@ func newLegacyConfig(cfg LegacyConfig, insecureHTTP bool) (*legacyConfig, error)
 		return nil, invalid("LegacyConfig.SessionCookie", "contains spaces, separators or control characters")
 	}
 	api := *base
-	api.Path += "/box/srv/1.1/ide/" + cfg.Domain + "/api"
-	api.RawPath = base.EscapedPath() + "/box/srv/1.1/ide/" + url.PathEscape(cfg.Domain) + "/api"
+	api.Path, api.RawPath = joinPath(base, []string{"box", "srv", "1.1", "ide", cfg.Domain, "api"})
 	return &legacyConfig{apiURL: &api, userKey: cfg.UserKey, sessionCookie: cfg.SessionCookie}, nil
 }
 
@@ -169,7 +168,7 @@ func (k *LegacyKey) UnmarshalJSON(b []byte) error {
 }
 
 // legacyKeyJSON is a LegacyKey as the server sends it, "revoked" not yet
-// read. Lists decode into it directly: through LegacyKey.UnmarshalJSON
+// read. Replies decode into it directly: through LegacyKey.UnmarshalJSON
 // every key would be scanned and decoded twice.
 type legacyKeyJSON struct {
 	Label        string          `json:"label"`
@@ -414,7 +413,7 @@ func (s *LegacyService) Create(ctx context.Context, owner KeyOwner, label string
 	if err != nil {
 		return nil, err
 	}
-	return rep.APIKey, nil
+	return rep.APIKey.key(), nil
 }
 
 // Revoke revokes a key: it stays listed, with Revoked set, and no longer
@@ -443,7 +442,7 @@ func (s *LegacyService) removeKey(ctx context.Context, op operation, path, key s
 	if rep == nil {
 		return &LegacyKey{Key: key}, nil // an earlier attempt removed it
 	}
-	return rep.APIKey, nil
+	return rep.APIKey.key(), nil
 }
 
 // Update sets the label of a key and returns the updated key.
@@ -459,18 +458,15 @@ func (s *LegacyService) Update(ctx context.Context, key, label string) (*LegacyK
 	if err != nil {
 		return nil, err
 	}
-	return rep.APIKey, nil
+	return rep.APIKey.key(), nil
 }
 
 // Validate reports whether key is a valid key of type keyType (such as
 // KeyTypeUser or KeyTypeApp). A key the server rejects as unknown may come
 // back as a *LegacyError matching ErrNotFound rather than as false.
 func (s *LegacyService) Validate(ctx context.Context, keyType, key string) (bool, error) {
-	switch {
-	case strings.TrimSpace(keyType) == "":
-		return false, invalid("keyType", "is empty")
-	case hasControl(keyType):
-		return false, invalid("keyType", "contains control characters")
+	if err := validateName("keyType", keyType); err != nil {
+		return false, err
 	}
 	if err := validateKey("key", key); err != nil {
 		return false, err
@@ -534,7 +530,7 @@ func (s *legacyStatus) text() string {
 type legacyReply struct {
 	legacyStatus
 	List   []*legacyKeyJSON `json:"list"`
-	APIKey *LegacyKey       `json:"apiKey"`
+	APIKey *legacyKeyJSON   `json:"apiKey"`
 	Valid  *bool            `json:"valid"`
 }
 
