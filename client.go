@@ -849,6 +849,7 @@ func settle(st *attempt, err error, replied2xx bool, gone func(error) bool) erro
 func decodeEnvelope[T any](resp *http.Response, limit int64) (T, Meta, error) {
 	body, tooBig, err := readBody(resp, limit)
 	var env envelope[T]
+	decoded := false // env holds the whole reply, meta included
 	switch {
 	case err != nil:
 		err = newDecodeError(resp, body, fmt.Errorf("reading body: %w", err))
@@ -857,7 +858,9 @@ func decodeEnvelope[T any](resp *http.Response, limit int64) (T, Meta, error) {
 	case len(bytes.TrimSpace(body)) == 0:
 		err = newDecodeError(resp, nil, errors.New("empty body"))
 	default:
-		if jerr := json.Unmarshal(body, &env); jerr != nil {
+		jerr := json.Unmarshal(body, &env)
+		decoded = jerr == nil
+		if jerr != nil {
 			err = newDecodeError(resp, body, jerr)
 		} else if p, ok := any(&env.Payload).(interface{ missing() string }); ok && p.missing() != "" {
 			err = newDecodeError(resp, nil, fmt.Errorf("%s is missing", p.missing()))
@@ -866,7 +869,7 @@ func decodeEnvelope[T any](resp *http.Response, limit int64) (T, Meta, error) {
 	if err == nil || len(body) > 0 {
 		// A reply in an unknown format is reported as such, even when
 		// its payload also failed to decode.
-		if verr := checkVersion(env.Meta.Version, body, err != nil); verr != nil {
+		if verr := checkVersion(env.Meta.Version, body, !decoded); verr != nil {
 			err = verr
 		}
 	}
