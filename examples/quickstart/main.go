@@ -39,6 +39,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -179,7 +180,7 @@ func realSetup(getenv func(string) string, hc *http.Client, w io.Writer) (*setup
 			return nil, err
 		}
 		s.platform, err = apikeys.NewClient(
-			apikeys.WithBaseURL(or(getenv("APIKEYS_BASE_URL"), apikeys.DefaultBaseURL)),
+			apikeys.WithBaseURL(cmp.Or(getenv("APIKEYS_BASE_URL"), apikeys.DefaultBaseURL)),
 			apikeys.WithTokenSource(ts),
 			apikeys.WithHTTPClient(hc),
 			apikeys.WithUserAgent("apikeys-quickstart"),
@@ -210,13 +211,6 @@ func realSetup(getenv func(string) string, hc *http.Client, w io.Writer) (*setup
 		s.appID = appID
 	}
 	return s, nil
-}
-
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // platformLifecycle creates, uses, lists, rotates and deletes a Platform key.

@@ -83,10 +83,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	both := apikeys.NewJWKSet(oldJWK, newJWK)
-	if err := both.Validate(); err != nil {
-		return err
-	}
+	both := apikeys.NewJWKSet(oldJWK, newJWK) // Update validates it before sending
 	key, err = admin.APIKeys.Update(ctx, key.ID, apikeys.UpdateAPIKeyRequest{JWKSet: both})
 	if err != nil {
 		return fmt.Errorf("adding the new public key: %w", err)
