@@ -44,7 +44,7 @@ func TestRequestLogMasksSecrets(t *testing.T) {
 	r = f.send(http.MethodPost, f.legacyURL("revoke"), `{"key":"`+key+`"}`,
 		"Cookie", "feedhenry="+f.srv.SessionCookie, "Content-Type", "application/json")
 	require.Equal(t, http.StatusOK, r.status)
-	f.legacy("list", `{"type":`+key) // malformed JSON still masks the key
+	f.legacy("list", `{"type":`+key) // malformed JSON: the key, unnamed, is masked in full
 
 	reqs := f.srv.Requests()
 	require.Len(t, reqs, 9)
@@ -66,7 +66,7 @@ func TestRequestLogMasksSecrets(t *testing.T) {
 	assert.Equal(t, "****", reqs[4].Header.Get("X-FH-AUTH-USER"))
 	assert.Contains(t, reqs[5].Body, `"key":"`+key[:4]+"…"+key[36:]+`"`)
 	assert.Equal(t, "****", reqs[7].Header.Get("Cookie"))
-	assert.Contains(t, reqs[8].Body, key[:4]+"…"+key[36:])
+	assert.Equal(t, `{"type":****`, reqs[8].Body)
 	assert.Equal(t, "/box/srv/1.1/ide/acme/api/list", reqs[8].Path)
 	assert.Equal(t, http.MethodPost, reqs[8].Method)
 }

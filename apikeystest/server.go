@@ -64,10 +64,23 @@ const maxBody = 10 << 20
 // maxLoggedBody caps the body kept in one [Request] log entry.
 const maxLoggedBody = 64 << 10
 
-// Request is one entry of the request log, with every secret masked: the Authorization header
-// reads "Bearer ****", X-FH-AUTH-USER and Cookie read "****", a client_assertion form value
-// reads "****", legacy "key" values are shortened to their first and last four characters, and
-// private JWK members (in any letter case) read "****".
+// Request is one entry of the request log, with every secret masked by what the request holds,
+// whatever route it matched or failed to match:
+//
+//   - the credentials of an Authorization header read "****", after its scheme ("Bearer ****")
+//     when the value is a scheme of letters, whitespace and credentials; X-FH-AUTH-USER, Cookie
+//     and Proxy-Authorization read "****";
+//   - in a JSON body, at any depth and with member names in any letter case, private JWK members
+//     (d, p, q, dp, dq, qi, oth, k, priv), client_assertion, client_secret, assertion,
+//     access_token, refresh_token and password read "****", and so do "secret" strings, while
+//     legacy "key" and "apiKey" strings are shortened to their first and last four characters
+//     (such a body is written back with its members sorted);
+//   - in a form, those credential fields read "****", the rest kept as sent;
+//   - in any other body, runs of 32 or more hex digits and JWS- or JWE-shaped tokens read
+//     "****", and a body that does not parse but names one of those members is replaced by a
+//     placeholder.
+//
+// A body with nothing to mask is kept as sent.
 type Request struct {
 	Route  Route // "" when no route matched
 	Method string
@@ -439,7 +452,7 @@ func (s *Server) record(c *call) (*fault, time.Duration) {
 		Method: c.r.Method,
 		Path:   c.r.URL.EscapedPath(),
 		Header: maskHeader(c.r.Header),
-		Body:   maskBody(c.route, c.body),
+		Body:   maskBody(c.r.Header, c.body),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
