@@ -20,6 +20,9 @@ import (
 // Route names one operation of the fake, for counting requests and injecting faults.
 type Route string
 
+// legacy reports whether r is a route of the legacy API.
+func (r Route) legacy() bool { return strings.HasPrefix(string(r), "Legacy") }
+
 // The routes served by [Server].
 const (
 	RouteListAPIKeys      Route = "ListAPIKeys"      // GET /platform/v1/environments/{environmentId}/apikeys
@@ -161,7 +164,6 @@ type Server struct {
 	legacy  []*LegacyKey // legacy keys, in creation order
 	tokens  map[string]time.Time
 	jtis    map[string]bool
-	issued  int
 	log     []Request
 	counts  map[Route]int
 	faults  map[Route][]*fault
@@ -296,7 +298,7 @@ func (s *Server) Connections() int { return int(s.conns.Load()) }
 func (s *Server) IssuedTokens() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.issued
+	return len(s.tokens) // tokens are never removed
 }
 
 type faultKind int
@@ -438,7 +440,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "request body too large"})
 	case route == RouteToken:
 		s.token(c)
-	case strings.HasPrefix(string(route), "Legacy"):
+	case route.legacy():
 		s.legacyOp(c)
 	default:
 		s.platform(c)
@@ -496,7 +498,7 @@ func writeFault(w http.ResponseWriter, route Route, f *fault) {
 	switch {
 	case route == RouteToken:
 		writeJSON(w, f.status, tokenErrorBody("server_error", msg))
-	case strings.HasPrefix(string(route), "Legacy"):
+	case route.legacy():
 		writeJSON(w, f.status, legacyError(msg))
 	default:
 		writeJSON(w, f.status, map[string]string{"message": msg})

@@ -90,7 +90,6 @@ func (s *Server) token(c *call) {
 	if !replayed {
 		s.jtis[claims.ID] = true
 		s.tokens[tok] = now.Add(tokenLifetime)
-		s.issued++
 	}
 	s.mu.Unlock()
 	if replayed {
