@@ -59,7 +59,7 @@ func ParseJWK(data []byte) (JWK, error) {
 	return JWK{raw: bytes.Clone(data)}, nil
 }
 
-// UnmarshalJSON keeps data as given once it is known to be a JSON object.
+// UnmarshalJSON keeps a copy of data once it is known to be a JSON object.
 // It does not check the object's syntax again: encoding/json (Unmarshal,
 // Decoder.Decode) refuses malformed input before it calls UnmarshalJSON
 // and hands it one complete, valid value. Call ParseJWK, which checks,
@@ -69,7 +69,9 @@ func (k *JWK) UnmarshalJSON(data []byte) error {
 	if err := checkJWKObject(data); err != nil {
 		return err
 	}
-	k.raw = append(k.raw[:0], data...)
+	// A new buffer every time: copies of a JWK share its raw slice, so
+	// reusing k's old buffer would rewrite every copy made before.
+	k.raw = bytes.Clone(data)
 	return nil
 }
 

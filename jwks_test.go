@@ -1062,3 +1062,28 @@ func TestJWKPublicKeyRefusesPrivate(t *testing.T) {
 		assert.NotContains(t, s, d)
 	}
 }
+
+// TestJWKUnmarshalIntoReusedValue decodes several keys into one JWK
+// variable, as a loop over a stream does, and keeps a copy of each: every
+// copy must keep its own bytes, not share the variable's buffer.
+func TestJWKUnmarshalIntoReusedValue(t *testing.T) {
+	docs := []string{`{"kid":"aaaa"}`, `{"kid":"bbbb"}`, `{"kid":"cc"}`}
+	var (
+		k    apikeys.JWK
+		kept []apikeys.JWK
+	)
+	for _, doc := range docs {
+		require.NoError(t, json.Unmarshal([]byte(doc), &k))
+		kept = append(kept, k)
+	}
+	dec := json.NewDecoder(strings.NewReader(strings.Join(docs, "\n")))
+	for dec.More() {
+		require.NoError(t, dec.Decode(&k))
+		kept = append(kept, k)
+	}
+	for i, k := range kept {
+		assert.Equal(t, docs[i%len(docs)], string(k.Raw()), "key %d", i)
+	}
+	assert.Equal(t, "aaaa", kept[0].KeyID())
+	assert.Equal(t, "bbbb", kept[1].KeyID())
+}
