@@ -612,10 +612,20 @@ func (k SigningKey) MarshalJSON() ([]byte, error) {
 	}{k.KeyID, k.Algorithm})
 }
 
-// Public returns the key's public half, or nil without a Signer.
+// Public returns the key's public half, or nil without a Signer. It is
+// nil too for a Signer that cannot sign: a nil *rsa.PrivateKey or
+// *ecdsa.PrivateKey, or an ed25519.PrivateKey of the wrong size.
 func (k SigningKey) Public() crypto.PublicKey {
-	if k.Signer == nil {
+	switch s := k.Signer.(type) {
+	case nil:
 		return nil
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		// publicOf checks what their Public methods would panic on.
+		pub, err := publicOf(s)
+		if err != nil {
+			return nil
+		}
+		return pub
 	}
 	return k.Signer.Public()
 }

@@ -1087,3 +1087,28 @@ func TestJWKUnmarshalIntoReusedValue(t *testing.T) {
 	assert.Equal(t, "aaaa", kept[0].KeyID())
 	assert.Equal(t, "bbbb", kept[1].KeyID())
 }
+
+// TestSigningKeyPublicOfUnusableSigner: Public returns nil, and neither it
+// nor JWK panics, for a Signer that is a typed nil pointer or an Ed25519
+// key of the wrong size; other signers still answer for themselves.
+func TestSigningKeyPublicOfUnusableSigner(t *testing.T) {
+	for name, s := range map[string]crypto.Signer{
+		"nil *rsa.PrivateKey":   (*rsa.PrivateKey)(nil),
+		"nil *ecdsa.PrivateKey": (*ecdsa.PrivateKey)(nil),
+		"empty Ed25519":         ed25519.PrivateKey{},
+		"short Ed25519":         ed25519.PrivateKey(make([]byte, 40)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			k := apikeys.SigningKey{Signer: s, KeyID: "k", Algorithm: apikeys.RS256}
+			require.NotPanics(t, func() { assert.Nil(t, k.Public()) })
+			require.NotPanics(t, func() {
+				_, err := k.JWK()
+				assert.Error(t, err)
+			})
+		})
+	}
+	ec := generatedKey(t, apikeys.ES256)
+	want := ec.Signer.Public()
+	assert.Equal(t, want, ec.Public())
+	assert.Equal(t, want, apikeys.SigningKey{Signer: wrappedSigner{ec.Signer}}.Public())
+}
