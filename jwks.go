@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"mime"
 	"net/http"
 	"strconv"
@@ -151,8 +150,8 @@ func (k JWK) Thumbprint() (string, error) {
 
 // PublicKey parses the key's public members into an *rsa.PublicKey, an
 // *ecdsa.PublicKey or an ed25519.PublicKey. It fails for a key that holds
-// private or symmetric members, and for key types and curves this SDK does
-// not support.
+// private or symmetric members, names a member twice, or is of a key type
+// or curve this SDK does not support.
 func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	m := k.members()
 	if m == nil {
@@ -165,11 +164,30 @@ func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	if names := privateMembersIn(m); len(names) > 0 {
 		return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, names[0])
 	}
-	return parsePublicMembers(m)
+	return parsePublicKey(k.raw)
 }
 
-// parsePublicMembers parses a key's members, private ones left out, with
-// go-jose: one key at a time, so one odd key never fails a whole set.
+// parsePublicKey parses a JWK that holds no private member with go-jose,
+// exactly as it is written (and so as it is uploaded or published): a
+// member named twice, which go-jose and other strict parsers refuse, is
+// refused here too. It parses one key at a time, so one odd key never
+// fails a whole set.
+func parsePublicKey(raw []byte) (crypto.PublicKey, error) {
+	var jk jose.JSONWebKey
+	if err := jk.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %w", err)
+	}
+	switch key := jk.Key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return key, nil
+	}
+	return nil, fmt.Errorf("apikeys: JWK: unsupported key type %T", jk.Key)
+}
+
+// parsePublicMembers parses the members m of a key that holds private
+// members, those left out, so that Validate can also say whether the
+// public ones parse. Such a key is refused anyway; a key without private
+// members goes to parsePublicKey as it is written.
 func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) {
 	pub := make(map[string]json.RawMessage, len(m))
 	for name, v := range m {
@@ -182,15 +200,7 @@ func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) 
 	if err != nil {
 		return nil, fmt.Errorf("apikeys: JWK: %w", err)
 	}
-	var jk jose.JSONWebKey
-	if err := jk.UnmarshalJSON(b); err != nil {
-		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %w", err)
-	}
-	switch key := jk.Key.(type) {
-	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
-		return key, nil
-	}
-	return nil, fmt.Errorf("apikeys: JWK: unsupported key type %T", jk.Key)
+	return parsePublicKey(b)
 }
 
 // JWKSet is a JSON Web Key Set: {"keys": [...]}.
@@ -254,7 +264,8 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k,
 //     priv, in any letter case);
 //   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
-//     Ed25519, and its public members parse;
+//     Ed25519, and its public members parse as they are written (go-jose
+//     parses them; a member named twice is refused, as strict parsers do);
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
 //     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
 //     HS* are refused);
@@ -292,7 +303,8 @@ func (s *JWKSet) Validate() error {
 		} else {
 			seen[h.KeyID] = i
 		}
-		for _, name := range privateMembersIn(m) {
+		private := privateMembersIn(m)
+		for _, name := range private {
 			add("holds private key member %q", name)
 		}
 		typeOK := false
@@ -303,10 +315,6 @@ func (s *JWKSet) Validate() error {
 			add("kty \"oct\" is a symmetric key; only public keys are allowed")
 		case "RSA":
 			typeOK = true
-			if bits, ok := rsaModulusBits(m); ok && bits < minRSABits {
-				add("RSA modulus is %d bits, under %d", bits, minRSABits)
-				typeOK = false
-			}
 		case "EC":
 			if _, ok := ecCurves[h.Curve]; ok {
 				typeOK = true
@@ -323,8 +331,19 @@ func (s *JWKSet) Validate() error {
 			add("unknown kty %q (want RSA, EC or OKP)", h.KeyType)
 		}
 		if typeOK && !badMember {
-			if _, err := parsePublicMembers(m); err != nil {
+			// The key as it is written, unless it holds private members
+			// (already a problem): then whether the others parse.
+			var pub crypto.PublicKey
+			var err error
+			if len(private) == 0 {
+				pub, err = parsePublicKey(k.raw)
+			} else {
+				pub, err = parsePublicMembers(m)
+			}
+			if err != nil {
 				add("public key members do not parse")
+			} else if rk, ok := pub.(*rsa.PublicKey); ok && rk.N.BitLen() < minRSABits {
+				add("RSA modulus is %d bits, under %d", rk.N.BitLen(), minRSABits)
 			}
 		}
 		if h.Algorithm != "" {
@@ -345,20 +364,6 @@ func (s *JWKSet) Validate() error {
 func isJSONString(v json.RawMessage) bool {
 	v = bytes.TrimSpace(v)
 	return len(v) > 0 && v[0] == '"'
-}
-
-// rsaModulusBits reads the size of an RSA key's "n" member.
-func rsaModulusBits(m map[string]json.RawMessage) (int, bool) {
-	var n string
-	if json.Unmarshal(m["n"], &n) != nil {
-		return 0, false
-	}
-	// An empty "n" is a 0-bit modulus, which go-jose parses.
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n, "="))
-	if err != nil {
-		return 0, false
-	}
-	return new(big.Int).SetBytes(b).BitLen(), true
 }
 
 // JWKSetError lists every problem JWKSet.Validate found.

@@ -1112,3 +1112,42 @@ func TestSigningKeyPublicOfUnusableSigner(t *testing.T) {
 	assert.Equal(t, want, ec.Public())
 	assert.Equal(t, want, apikeys.SigningKey{Signer: wrappedSigner{ec.Signer}}.Public())
 }
+
+// TestValidateRefusesRepeatedMembers: a key that names a member twice is
+// refused by go-jose (and other strict parsers) as it is written, so
+// Validate, PublicKey and JWKSHandler, which publishes those very bytes,
+// refuse it too, whichever copy a lenient parser would keep.
+func TestValidateRefusesRepeatedMembers(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	n1024 := base64.RawURLEncoding.EncodeToString(small.N.Bytes())
+	edPub, _, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	x := base64.RawURLEncoding.EncodeToString(edPub)
+	for name, body := range map[string]string{
+		"n 1024 then 2048": `{"kid":"a","kty":"RSA","n":"` + n1024 + `","n":"` + rfc7638N + `","e":"AQAB"}`,
+		"n 2048 then 1024": `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","n":"` + n1024 + `","e":"AQAB"}`,
+		"e twice":          `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","e":"AQAB"}`,
+		"kty twice":        `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kty":"OKP"}`,
+		"x twice":          `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","x":"` + x + `"}`,
+		"kid twice":        `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kid":"a"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var strict jose.JSONWebKey
+			require.ErrorContains(t, strict.UnmarshalJSON([]byte(body)), "duplicate key", "go-jose must refuse the test input")
+
+			k, err := apikeys.ParseJWK([]byte(body))
+			require.NoError(t, err)
+			set := apikeys.NewJWKSet(k)
+			var sErr *apikeys.JWKSetError
+			require.ErrorAs(t, set.Validate(), &sErr)
+			assert.Equal(t, []string{`keys[0] (kid "a"): public key members do not parse`}, sErr.Problems)
+			_, err = k.PublicKey()
+			assert.Error(t, err)
+			_, err = k.Thumbprint()
+			assert.Error(t, err)
+			_, err = apikeys.JWKSHandler(set)
+			assert.ErrorAs(t, err, &sErr)
+		})
+	}
+}
