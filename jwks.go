@@ -266,6 +266,9 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
 //     Ed25519, and its public members parse as they are written (go-jose
 //     parses them; a member named twice is refused, as strict parsers do);
+//   - has the kty and crv its members hold when member names are matched
+//     in any letter case too (as encoding/json does), so "KTY" cannot
+//     claim another key type than "kty";
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
 //     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
 //     HS* are refused);
@@ -342,8 +345,8 @@ func (s *JWKSet) Validate() error {
 			}
 			if err != nil {
 				add("public key members do not parse")
-			} else if rk, ok := pub.(*rsa.PublicKey); ok && rk.N.BitLen() < minRSABits {
-				add("RSA modulus is %d bits, under %d", rk.N.BitLen(), minRSABits)
+			} else {
+				checkParsedKey(pub, h, add)
 			}
 		}
 		if h.Algorithm != "" {
@@ -359,6 +362,30 @@ func (s *JWKSet) Validate() error {
 		return &JWKSetError{Problems: problems}
 	}
 	return nil
+}
+
+// checkParsedKey checks the key go-jose parsed: an RSA key's size, and
+// that it is the key h describes. h is read by encoding/json, which
+// matches member names in any letter case (the last match wins), while
+// go-jose reads the names exactly as spelled: with "kty" and "KTY" both
+// present, the two disagree on the key, and an alg checked against h
+// would not fit the key a verifier uses.
+func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, args ...any)) {
+	kty, crv := "RSA", ""
+	switch key := pub.(type) {
+	case *rsa.PublicKey:
+		if bits := key.N.BitLen(); bits < minRSABits {
+			add("RSA modulus is %d bits, under %d", bits, minRSABits)
+		}
+	case *ecdsa.PublicKey:
+		kty, crv = "EC", key.Curve.Params().Name
+	case ed25519.PublicKey:
+		kty, crv = "OKP", "Ed25519"
+	}
+	// crv means nothing for RSA: an RSA key may carry any.
+	if kty != h.KeyType || (kty != "RSA" && crv != h.Curve) {
+		add("members disagree: kty %q, crv %q read case-insensitively, kty %q, crv %q read as spelled", h.KeyType, h.Curve, kty, crv)
+	}
 }
 
 func isJSONString(v json.RawMessage) bool {

@@ -1151,3 +1151,37 @@ func TestValidateRefusesRepeatedMembers(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRefusesMembersInTwoCases: kty and crv as the SDK reads them
+// (encoding/json: any letter case, the last one wins) must describe the
+// key go-jose parses (exact names), or an alg could pass Validate that
+// does not fit the key a verifier uses.
+func TestValidateRefusesMembersInTwoCases(t *testing.T) {
+	p256 := ecMembers(t, elliptic.P256(), "P-256")
+	cases := []struct{ body, want string }{
+		{`{"kid":"a",` + p256 + `,"KTY":"RSA","alg":"RS256"}`,
+			`keys[0] (kid "a"): members disagree: kty "RSA", crv "P-256" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
+		{`{"kid":"a",` + p256 + `,"CRV":"P-384","alg":"ES384"}`,
+			`keys[0] (kid "a"): members disagree: kty "EC", crv "P-384" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
+		{`{"kid":"a",` + p256 + `,"Kty":"OKP","Crv":"Ed25519","alg":"EdDSA"}`,
+			`keys[0] (kid "a"): members disagree: kty "OKP", crv "Ed25519" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
+	}
+	for _, tc := range cases {
+		k, err := apikeys.ParseJWK([]byte(tc.body))
+		require.NoError(t, err)
+		var sErr *apikeys.JWKSetError
+		if assert.ErrorAs(t, apikeys.NewJWKSet(k).Validate(), &sErr, tc.body) {
+			assert.Equal(t, []string{tc.want}, sErr.Problems)
+		}
+	}
+	// Other letter cases that agree, or that no parser reads as a
+	// member of an RSA key, change nothing.
+	for _, body := range []string{
+		`{"kid":"a",` + p256 + `,"KTY":"EC","alg":"ES256"}`,
+		`{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","crv":"P-256","CRV":"P-384"}`,
+	} {
+		k, err := apikeys.ParseJWK([]byte(body))
+		require.NoError(t, err)
+		assert.NoError(t, apikeys.NewJWKSet(k).Validate(), body)
+	}
+}
