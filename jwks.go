@@ -711,6 +711,20 @@ func (k SigningKey) joseKey() any {
 	return cryptosigner.Opaque(k.Signer)
 }
 
+// joseSigner returns the go-jose signer of a validated key: compact JWS
+// with header alg, kid and typ JWT. It is built once per token source and
+// signs every assertion. Its error (e.g. for a crypto.Signer whose Public
+// returns an rsa.PublicKey value, which go-jose's adapter does not know)
+// names no key material.
+func (k SigningKey) joseSigner() (jose.Signer, error) {
+	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), k.KeyID)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k.joseKey()}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("go-jose cannot sign %s with it: %s", k.Algorithm, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	return signer, nil
+}
+
 // GenerateSigningKey makes a new private key for alg: RSA-3072 for RS256,
 // RS384, RS512, PS256, PS384 and PS512; P-256 for ES256, P-384 for ES384,
 // P-521 for ES512; Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256
