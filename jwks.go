@@ -245,9 +245,13 @@ func (s *JWKSet) Key(kid string) (JWK, bool) {
 var privateMembers = jwkmember.Private()
 
 // privateMembersIn returns the members of m that are private members in
-// any letter case, in the order of privateMembers: Go's encoding/json, and
-// so go-jose, match member names case-insensitively, so "P" holds a prime
-// as surely as "p" does.
+// any letter case, in the order of privateMembers. go-jose itself reads
+// member names exactly as spelled (its own JSON decoder, which also
+// refuses a member named twice), so to it "P" is an unknown member. But
+// Go's encoding/json matches member names case-insensitively, so to a
+// consumer that decodes a JWK with it (a struct with a `json:"p"` field)
+// "P" holds a prime as surely as "p" does: a key that spells a private
+// member in any letter case is refused.
 func privateMembersIn(m map[string]json.RawMessage) []string {
 	return jwkmember.In(m)
 }

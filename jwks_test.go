@@ -1185,3 +1185,33 @@ func TestValidateRefusesMembersInTwoCases(t *testing.T) {
 		assert.NoError(t, apikeys.NewJWKSet(k).Validate(), body)
 	}
 }
+
+// TestJWKMemberNameCase pins what the comments on private members rely
+// on: go-jose reads member names as spelled (to it "D" is an unknown
+// member, and a member named twice is an error), while encoding/json,
+// which other Go consumers use, reads "D" as "d". The SDK refuses private
+// members in any letter case because of the latter.
+func TestJWKMemberNameCase(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer})
+	require.NoError(t, err)
+	upper := bytes.Replace(priv, []byte(`"d":`), []byte(`"D":`), 1)
+	require.NotEqual(t, priv, upper)
+
+	var jk jose.JSONWebKey
+	require.NoError(t, jk.UnmarshalJSON(upper))
+	assert.True(t, jk.IsPublic(), "go-jose ignores \"D\"")
+	var std struct {
+		D string `json:"d"`
+	}
+	require.NoError(t, json.Unmarshal(upper, &std))
+	assert.NotEmpty(t, std.D, "encoding/json reads \"D\" as \"d\"")
+
+	twice := bytes.Replace(priv, []byte(`"d":`), []byte(`"x":"AA","d":`), 1)
+	assert.ErrorContains(t, jk.UnmarshalJSON(twice), "duplicate key")
+
+	k, err := apikeys.ParseJWK(upper)
+	require.NoError(t, err)
+	_, err = k.PublicKey()
+	assert.ErrorContains(t, err, `private key member "D"`)
+}
