@@ -508,21 +508,22 @@ func defaultAlg(kty, crv string) string {
 }
 
 // checkAlg resolves alg for a key ("" infers it) and checks the fit. Its
-// error is a *ValidationError for field "key" (an unusable key) or "alg".
-func checkAlg(key any, alg string) (crypto.PublicKey, string, error) {
+// error is a *ValidationError for field keyField (an unusable key) or
+// algField (an alg that does not fit it).
+func checkAlg(key any, alg, keyField, algField string) (crypto.PublicKey, string, error) {
 	pub, err := publicOf(key)
 	if err != nil {
-		return nil, "", invalid("key", "%v", err)
+		return nil, "", invalid(keyField, "%v", err)
 	}
 	kty, crv, err := keyShape(pub)
 	if err != nil {
-		return nil, "", invalid("key", "%v", err)
+		return nil, "", invalid(keyField, "%v", err)
 	}
 	if alg == "" {
 		return pub, defaultAlg(kty, crv), nil
 	}
 	if reason := algFitsJWK(alg, kty, crv); reason != "" {
-		return nil, "", invalid("alg", "%s", reason)
+		return nil, "", invalid(algField, "%s", reason)
 	}
 	return pub, alg, nil
 }
@@ -587,7 +588,7 @@ func NewJWK(key crypto.PublicKey, alg string) (JWK, error) {
 }
 
 func newJWK(key any, alg, kid string) (JWK, error) {
-	pub, alg, err := checkAlg(key, alg)
+	pub, alg, err := checkAlg(key, alg, "key", "alg")
 	if err != nil {
 		return JWK{}, err
 	}
@@ -690,18 +691,8 @@ func (k SigningKey) validate(field string) error {
 	case k.Algorithm == "":
 		return invalid(field+".Algorithm", "is empty")
 	}
-	pub, err := publicOf(k.Signer)
-	if err != nil {
-		return invalid(field+".Signer", "%v", err)
-	}
-	kty, crv, err := keyShape(pub)
-	if err != nil {
-		return invalid(field+".Signer", "%v", err)
-	}
-	if reason := algFitsJWK(k.Algorithm, kty, crv); reason != "" {
-		return invalid(field+".Algorithm", "%s", reason)
-	}
-	return nil
+	_, _, err := checkAlg(k.Signer, k.Algorithm, field+".Signer", field+".Algorithm")
+	return err
 }
 
 // joseKey is the key go-jose signs with: the private key itself for the
@@ -758,7 +749,7 @@ func GenerateSigningKey(alg string) (SigningKey, error) {
 // newSigningKey checks alg against the key ("" infers it) and sets the kid
 // (the thumbprint when kid is "").
 func newSigningKey(signer crypto.Signer, alg, kid string) (SigningKey, error) {
-	pub, alg, err := checkAlg(signer, alg)
+	pub, alg, err := checkAlg(signer, alg, "key", "alg")
 	if err != nil {
 		return SigningKey{}, err
 	}
