@@ -1035,15 +1035,19 @@ func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet
 	if u.Fragment != "" {
 		return nil, invalid("jwksURL", "must not have a fragment")
 	}
-	hc := o.httpClient
-	if hc == nil {
-		hc = &http.Client{Transport: http.DefaultTransport}
-	} else if hc.Transport == nil {
-		cp := *hc
-		cp.Transport = http.DefaultTransport
-		hc = &cp
+	// copyHTTPClient would fill a nil Transport with a new clone of
+	// http.DefaultTransport, right for a Client made once but not for a
+	// call: each FetchJWKS would get its own connection pool. So a nil
+	// Transport is http.DefaultTransport itself here, as documented and
+	// as net/http does.
+	var base http.Client
+	if o.httpClient != nil {
+		base = *o.httpClient
 	}
-	hc = copyHTTPClient(hc)
+	if base.Transport == nil {
+		base.Transport = http.DefaultTransport
+	}
+	hc := copyHTTPClient(&base)
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := next(req, via); err != nil {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -1214,4 +1215,36 @@ func TestJWKMemberNameCase(t *testing.T) {
 	require.NoError(t, err)
 	_, err = k.PublicKey()
 	assert.ErrorContains(t, err, `private key member "D"`)
+}
+
+// TestFetchJWKSUsesDefaultTransport: without FetchHTTPClient, or with a
+// client whose Transport is nil, FetchJWKS sends with http.DefaultTransport
+// itself, as documented (and as net/http does for a nil Transport), not a
+// new transport per call: the calls share its connection pool, so four
+// calls in a row open one connection.
+func TestFetchJWKSUsesDefaultTransport(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"keys":[]}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	ctx := context.Background()
+	for _, opts := range [][]apikeys.FetchOption{
+		{apikeys.FetchInsecureLoopbackHTTP()},
+		{apikeys.FetchInsecureLoopbackHTTP()},
+		{apikeys.FetchInsecureLoopbackHTTP(), apikeys.FetchHTTPClient(&http.Client{})},
+		{apikeys.FetchInsecureLoopbackHTTP(), apikeys.FetchHTTPClient(&http.Client{Timeout: time.Minute})},
+	} {
+		set, err := apikeys.FetchJWKS(ctx, srv.URL, opts...)
+		require.NoError(t, err)
+		assert.Empty(t, set.Keys)
+	}
+	assert.Equal(t, int32(1), conns.Load(), "connections opened")
 }
