@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"mime"
 	"net/http"
 	"strconv"
@@ -59,7 +58,7 @@ func ParseJWK(data []byte) (JWK, error) {
 	return JWK{raw: bytes.Clone(data)}, nil
 }
 
-// UnmarshalJSON keeps data as given once it is known to be a JSON object.
+// UnmarshalJSON keeps a copy of data once it is known to be a JSON object.
 // It does not check the object's syntax again: encoding/json (Unmarshal,
 // Decoder.Decode) refuses malformed input before it calls UnmarshalJSON
 // and hands it one complete, valid value. Call ParseJWK, which checks,
@@ -69,7 +68,9 @@ func (k *JWK) UnmarshalJSON(data []byte) error {
 	if err := checkJWKObject(data); err != nil {
 		return err
 	}
-	k.raw = append(k.raw[:0], data...)
+	// A new buffer every time: copies of a JWK share its raw slice, so
+	// reusing k's old buffer would rewrite every copy made before.
+	k.raw = bytes.Clone(data)
 	return nil
 }
 
@@ -149,8 +150,8 @@ func (k JWK) Thumbprint() (string, error) {
 
 // PublicKey parses the key's public members into an *rsa.PublicKey, an
 // *ecdsa.PublicKey or an ed25519.PublicKey. It fails for a key that holds
-// private or symmetric members, and for key types and curves this SDK does
-// not support.
+// private or symmetric members, names a member twice, or is of a key type
+// or curve this SDK does not support.
 func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	m := k.members()
 	if m == nil {
@@ -163,11 +164,30 @@ func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	if names := privateMembersIn(m); len(names) > 0 {
 		return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, names[0])
 	}
-	return parsePublicMembers(m)
+	return parsePublicKey(k.raw)
 }
 
-// parsePublicMembers parses a key's members, private ones left out, with
-// go-jose: one key at a time, so one odd key never fails a whole set.
+// parsePublicKey parses a JWK that holds no private member with go-jose,
+// exactly as it is written (and so as it is uploaded or published): a
+// member named twice, which go-jose and other strict parsers refuse, is
+// refused here too. It parses one key at a time, so one odd key never
+// fails a whole set.
+func parsePublicKey(raw []byte) (crypto.PublicKey, error) {
+	var jk jose.JSONWebKey
+	if err := jk.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %w", err)
+	}
+	switch key := jk.Key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return key, nil
+	}
+	return nil, fmt.Errorf("apikeys: JWK: unsupported key type %T", jk.Key)
+}
+
+// parsePublicMembers parses the members m of a key that holds private
+// members, those left out, so that Validate can also say whether the
+// public ones parse. Such a key is refused anyway; a key without private
+// members goes to parsePublicKey as it is written.
 func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) {
 	pub := make(map[string]json.RawMessage, len(m))
 	for name, v := range m {
@@ -180,15 +200,7 @@ func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) 
 	if err != nil {
 		return nil, fmt.Errorf("apikeys: JWK: %w", err)
 	}
-	var jk jose.JSONWebKey
-	if err := jk.UnmarshalJSON(b); err != nil {
-		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %w", err)
-	}
-	switch key := jk.Key.(type) {
-	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
-		return key, nil
-	}
-	return nil, fmt.Errorf("apikeys: JWK: unsupported key type %T", jk.Key)
+	return parsePublicKey(b)
 }
 
 // JWKSet is a JSON Web Key Set: {"keys": [...]}.
@@ -233,9 +245,13 @@ func (s *JWKSet) Key(kid string) (JWK, bool) {
 var privateMembers = jwkmember.Private()
 
 // privateMembersIn returns the members of m that are private members in
-// any letter case, in the order of privateMembers: Go's encoding/json, and
-// so go-jose, match member names case-insensitively, so "P" holds a prime
-// as surely as "p" does.
+// any letter case, in the order of privateMembers. go-jose itself reads
+// member names exactly as spelled (its own JSON decoder, which also
+// refuses a member named twice), so to it "P" is an unknown member. But
+// Go's encoding/json matches member names case-insensitively, so to a
+// consumer that decodes a JWK with it (a struct with a `json:"p"` field)
+// "P" holds a prime as surely as "p" does: a key that spells a private
+// member in any letter case is refused.
 func privateMembersIn(m map[string]json.RawMessage) []string {
 	return jwkmember.In(m)
 }
@@ -252,7 +268,11 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k,
 //     priv, in any letter case);
 //   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
-//     Ed25519, and its public members parse;
+//     Ed25519, and its public members parse as they are written (go-jose
+//     parses them; a member named twice is refused, as strict parsers do);
+//   - has the kty and crv its members hold when member names are matched
+//     in any letter case too (as encoding/json does), so "KTY" cannot
+//     claim another key type than "kty";
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
 //     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
 //     HS* are refused);
@@ -290,7 +310,8 @@ func (s *JWKSet) Validate() error {
 		} else {
 			seen[h.KeyID] = i
 		}
-		for _, name := range privateMembersIn(m) {
+		private := privateMembersIn(m)
+		for _, name := range private {
 			add("holds private key member %q", name)
 		}
 		typeOK := false
@@ -301,10 +322,6 @@ func (s *JWKSet) Validate() error {
 			add("kty \"oct\" is a symmetric key; only public keys are allowed")
 		case "RSA":
 			typeOK = true
-			if bits, ok := rsaModulusBits(m); ok && bits < minRSABits {
-				add("RSA modulus is %d bits, under %d", bits, minRSABits)
-				typeOK = false
-			}
 		case "EC":
 			if _, ok := ecCurves[h.Curve]; ok {
 				typeOK = true
@@ -321,8 +338,19 @@ func (s *JWKSet) Validate() error {
 			add("unknown kty %q (want RSA, EC or OKP)", h.KeyType)
 		}
 		if typeOK && !badMember {
-			if _, err := parsePublicMembers(m); err != nil {
+			// The key as it is written, unless it holds private members
+			// (already a problem): then whether the others parse.
+			var pub crypto.PublicKey
+			var err error
+			if len(private) == 0 {
+				pub, err = parsePublicKey(k.raw)
+			} else {
+				pub, err = parsePublicMembers(m)
+			}
+			if err != nil {
 				add("public key members do not parse")
+			} else {
+				checkParsedKey(pub, h, add)
 			}
 		}
 		if h.Algorithm != "" {
@@ -340,23 +368,33 @@ func (s *JWKSet) Validate() error {
 	return nil
 }
 
+// checkParsedKey checks the key go-jose parsed: an RSA key's size, and
+// that it is the key h describes. h is read by encoding/json, which
+// matches member names in any letter case (the last match wins), while
+// go-jose reads the names exactly as spelled: with "kty" and "KTY" both
+// present, the two disagree on the key, and an alg checked against h
+// would not fit the key a verifier uses.
+func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, args ...any)) {
+	kty, crv := "RSA", ""
+	switch key := pub.(type) {
+	case *rsa.PublicKey:
+		if bits := key.N.BitLen(); bits < minRSABits {
+			add("RSA modulus is %d bits, under %d", bits, minRSABits)
+		}
+	case *ecdsa.PublicKey:
+		kty, crv = "EC", key.Curve.Params().Name
+	case ed25519.PublicKey:
+		kty, crv = "OKP", "Ed25519"
+	}
+	// crv means nothing for RSA: an RSA key may carry any.
+	if kty != h.KeyType || (kty != "RSA" && crv != h.Curve) {
+		add("members disagree: kty %q, crv %q read case-insensitively, kty %q, crv %q read as spelled", h.KeyType, h.Curve, kty, crv)
+	}
+}
+
 func isJSONString(v json.RawMessage) bool {
 	v = bytes.TrimSpace(v)
 	return len(v) > 0 && v[0] == '"'
-}
-
-// rsaModulusBits reads the size of an RSA key's "n" member.
-func rsaModulusBits(m map[string]json.RawMessage) (int, bool) {
-	var n string
-	if json.Unmarshal(m["n"], &n) != nil {
-		return 0, false
-	}
-	// An empty "n" is a 0-bit modulus, which go-jose parses.
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n, "="))
-	if err != nil {
-		return 0, false
-	}
-	return new(big.Int).SetBytes(b).BitLen(), true
 }
 
 // JWKSetError lists every problem JWKSet.Validate found.
@@ -470,21 +508,22 @@ func defaultAlg(kty, crv string) string {
 }
 
 // checkAlg resolves alg for a key ("" infers it) and checks the fit. Its
-// error is a *ValidationError for field "key" (an unusable key) or "alg".
-func checkAlg(key any, alg string) (crypto.PublicKey, string, error) {
+// error is a *ValidationError for field keyField (an unusable key) or
+// algField (an alg that does not fit it).
+func checkAlg(key any, alg, keyField, algField string) (crypto.PublicKey, string, error) {
 	pub, err := publicOf(key)
 	if err != nil {
-		return nil, "", invalid("key", "%v", err)
+		return nil, "", invalid(keyField, "%v", err)
 	}
 	kty, crv, err := keyShape(pub)
 	if err != nil {
-		return nil, "", invalid("key", "%v", err)
+		return nil, "", invalid(keyField, "%v", err)
 	}
 	if alg == "" {
 		return pub, defaultAlg(kty, crv), nil
 	}
 	if reason := algFitsJWK(alg, kty, crv); reason != "" {
-		return nil, "", invalid("alg", "%s", reason)
+		return nil, "", invalid(algField, "%s", reason)
 	}
 	return pub, alg, nil
 }
@@ -549,7 +588,7 @@ func NewJWK(key crypto.PublicKey, alg string) (JWK, error) {
 }
 
 func newJWK(key any, alg, kid string) (JWK, error) {
-	pub, alg, err := checkAlg(key, alg)
+	pub, alg, err := checkAlg(key, alg, "key", "alg")
 	if err != nil {
 		return JWK{}, err
 	}
@@ -610,10 +649,20 @@ func (k SigningKey) MarshalJSON() ([]byte, error) {
 	}{k.KeyID, k.Algorithm})
 }
 
-// Public returns the key's public half, or nil without a Signer.
+// Public returns the key's public half, or nil without a Signer. It is
+// nil too for a Signer that cannot sign: a nil *rsa.PrivateKey or
+// *ecdsa.PrivateKey, or an ed25519.PrivateKey of the wrong size.
 func (k SigningKey) Public() crypto.PublicKey {
-	if k.Signer == nil {
+	switch s := k.Signer.(type) {
+	case nil:
 		return nil
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		// publicOf checks what their Public methods would panic on.
+		pub, err := publicOf(s)
+		if err != nil {
+			return nil
+		}
+		return pub
 	}
 	return k.Signer.Public()
 }
@@ -642,18 +691,8 @@ func (k SigningKey) validate(field string) error {
 	case k.Algorithm == "":
 		return invalid(field+".Algorithm", "is empty")
 	}
-	pub, err := publicOf(k.Signer)
-	if err != nil {
-		return invalid(field+".Signer", "%v", err)
-	}
-	kty, crv, err := keyShape(pub)
-	if err != nil {
-		return invalid(field+".Signer", "%v", err)
-	}
-	if reason := algFitsJWK(k.Algorithm, kty, crv); reason != "" {
-		return invalid(field+".Algorithm", "%s", reason)
-	}
-	return nil
+	_, _, err := checkAlg(k.Signer, k.Algorithm, field+".Signer", field+".Algorithm")
+	return err
 }
 
 // joseKey is the key go-jose signs with: the private key itself for the
@@ -665,6 +704,20 @@ func (k SigningKey) joseKey() any {
 		return s
 	}
 	return cryptosigner.Opaque(k.Signer)
+}
+
+// joseSigner returns the go-jose signer of a validated key: compact JWS
+// with header alg, kid and typ JWT. It is built once per token source and
+// signs every assertion. Its error (e.g. for a crypto.Signer whose Public
+// returns an rsa.PublicKey value, which go-jose's adapter does not know)
+// names no key material.
+func (k SigningKey) joseSigner() (jose.Signer, error) {
+	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), k.KeyID)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k.joseKey()}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("go-jose cannot sign %s with it: %s", k.Algorithm, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	return signer, nil
 }
 
 // GenerateSigningKey makes a new private key for alg: RSA-3072 for RS256,
@@ -696,7 +749,7 @@ func GenerateSigningKey(alg string) (SigningKey, error) {
 // newSigningKey checks alg against the key ("" infers it) and sets the kid
 // (the thumbprint when kid is "").
 func newSigningKey(signer crypto.Signer, alg, kid string) (SigningKey, error) {
-	pub, alg, err := checkAlg(signer, alg)
+	pub, alg, err := checkAlg(signer, alg, "key", "alg")
 	if err != nil {
 		return SigningKey{}, err
 	}
@@ -982,15 +1035,19 @@ func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet
 	if u.Fragment != "" {
 		return nil, invalid("jwksURL", "must not have a fragment")
 	}
-	hc := o.httpClient
-	if hc == nil {
-		hc = &http.Client{Transport: http.DefaultTransport}
-	} else if hc.Transport == nil {
-		cp := *hc
-		cp.Transport = http.DefaultTransport
-		hc = &cp
+	// copyHTTPClient would fill a nil Transport with a new clone of
+	// http.DefaultTransport, right for a Client made once but not for a
+	// call: each FetchJWKS would get its own connection pool. So a nil
+	// Transport is http.DefaultTransport itself here, as documented and
+	// as net/http does.
+	var base http.Client
+	if o.httpClient != nil {
+		base = *o.httpClient
 	}
-	hc = copyHTTPClient(hc)
+	if base.Transport == nil {
+		base.Transport = http.DefaultTransport
+	}
+	hc := copyHTTPClient(&base)
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := next(req, via); err != nil {

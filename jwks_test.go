@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -1061,4 +1062,189 @@ func TestJWKPublicKeyRefusesPrivate(t *testing.T) {
 	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%+v", k), fmt.Sprintf("%#v", k)} {
 		assert.NotContains(t, s, d)
 	}
+}
+
+// TestJWKUnmarshalIntoReusedValue decodes several keys into one JWK
+// variable, as a loop over a stream does, and keeps a copy of each: every
+// copy must keep its own bytes, not share the variable's buffer.
+func TestJWKUnmarshalIntoReusedValue(t *testing.T) {
+	docs := []string{`{"kid":"aaaa"}`, `{"kid":"bbbb"}`, `{"kid":"cc"}`}
+	var (
+		k    apikeys.JWK
+		kept []apikeys.JWK
+	)
+	for _, doc := range docs {
+		require.NoError(t, json.Unmarshal([]byte(doc), &k))
+		kept = append(kept, k)
+	}
+	dec := json.NewDecoder(strings.NewReader(strings.Join(docs, "\n")))
+	for dec.More() {
+		require.NoError(t, dec.Decode(&k))
+		kept = append(kept, k)
+	}
+	for i, k := range kept {
+		assert.Equal(t, docs[i%len(docs)], string(k.Raw()), "key %d", i)
+	}
+	assert.Equal(t, "aaaa", kept[0].KeyID())
+	assert.Equal(t, "bbbb", kept[1].KeyID())
+}
+
+// TestSigningKeyPublicOfUnusableSigner: Public returns nil, and neither it
+// nor JWK panics, for a Signer that is a typed nil pointer or an Ed25519
+// key of the wrong size; other signers still answer for themselves.
+func TestSigningKeyPublicOfUnusableSigner(t *testing.T) {
+	for name, s := range map[string]crypto.Signer{
+		"nil *rsa.PrivateKey":   (*rsa.PrivateKey)(nil),
+		"nil *ecdsa.PrivateKey": (*ecdsa.PrivateKey)(nil),
+		"empty Ed25519":         ed25519.PrivateKey{},
+		"short Ed25519":         ed25519.PrivateKey(make([]byte, 40)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			k := apikeys.SigningKey{Signer: s, KeyID: "k", Algorithm: apikeys.RS256}
+			require.NotPanics(t, func() { assert.Nil(t, k.Public()) })
+			require.NotPanics(t, func() {
+				_, err := k.JWK()
+				assert.Error(t, err)
+			})
+		})
+	}
+	ec := generatedKey(t, apikeys.ES256)
+	want := ec.Signer.Public()
+	assert.Equal(t, want, ec.Public())
+	assert.Equal(t, want, apikeys.SigningKey{Signer: wrappedSigner{ec.Signer}}.Public())
+}
+
+// TestValidateRefusesRepeatedMembers: a key that names a member twice is
+// refused by go-jose (and other strict parsers) as it is written, so
+// Validate, PublicKey and JWKSHandler, which publishes those very bytes,
+// refuse it too, whichever copy a lenient parser would keep.
+func TestValidateRefusesRepeatedMembers(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	n1024 := base64.RawURLEncoding.EncodeToString(small.N.Bytes())
+	edPub, _, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	x := base64.RawURLEncoding.EncodeToString(edPub)
+	for name, body := range map[string]string{
+		"n 1024 then 2048": `{"kid":"a","kty":"RSA","n":"` + n1024 + `","n":"` + rfc7638N + `","e":"AQAB"}`,
+		"n 2048 then 1024": `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","n":"` + n1024 + `","e":"AQAB"}`,
+		"e twice":          `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","e":"AQAB"}`,
+		"kty twice":        `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kty":"OKP"}`,
+		"x twice":          `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","x":"` + x + `"}`,
+		"kid twice":        `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kid":"a"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var strict jose.JSONWebKey
+			require.ErrorContains(t, strict.UnmarshalJSON([]byte(body)), "duplicate key", "go-jose must refuse the test input")
+
+			k, err := apikeys.ParseJWK([]byte(body))
+			require.NoError(t, err)
+			set := apikeys.NewJWKSet(k)
+			var sErr *apikeys.JWKSetError
+			require.ErrorAs(t, set.Validate(), &sErr)
+			assert.Equal(t, []string{`keys[0] (kid "a"): public key members do not parse`}, sErr.Problems)
+			_, err = k.PublicKey()
+			assert.Error(t, err)
+			_, err = k.Thumbprint()
+			assert.Error(t, err)
+			_, err = apikeys.JWKSHandler(set)
+			assert.ErrorAs(t, err, &sErr)
+		})
+	}
+}
+
+// TestValidateRefusesMembersInTwoCases: kty and crv as the SDK reads them
+// (encoding/json: any letter case, the last one wins) must describe the
+// key go-jose parses (exact names), or an alg could pass Validate that
+// does not fit the key a verifier uses.
+func TestValidateRefusesMembersInTwoCases(t *testing.T) {
+	p256 := ecMembers(t, elliptic.P256(), "P-256")
+	cases := []struct{ body, want string }{
+		{`{"kid":"a",` + p256 + `,"KTY":"RSA","alg":"RS256"}`,
+			`keys[0] (kid "a"): members disagree: kty "RSA", crv "P-256" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
+		{`{"kid":"a",` + p256 + `,"CRV":"P-384","alg":"ES384"}`,
+			`keys[0] (kid "a"): members disagree: kty "EC", crv "P-384" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
+		{`{"kid":"a",` + p256 + `,"Kty":"OKP","Crv":"Ed25519","alg":"EdDSA"}`,
+			`keys[0] (kid "a"): members disagree: kty "OKP", crv "Ed25519" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
+	}
+	for _, tc := range cases {
+		k, err := apikeys.ParseJWK([]byte(tc.body))
+		require.NoError(t, err)
+		var sErr *apikeys.JWKSetError
+		if assert.ErrorAs(t, apikeys.NewJWKSet(k).Validate(), &sErr, tc.body) {
+			assert.Equal(t, []string{tc.want}, sErr.Problems)
+		}
+	}
+	// Other letter cases that agree, or that no parser reads as a
+	// member of an RSA key, change nothing.
+	for _, body := range []string{
+		`{"kid":"a",` + p256 + `,"KTY":"EC","alg":"ES256"}`,
+		`{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","crv":"P-256","CRV":"P-384"}`,
+	} {
+		k, err := apikeys.ParseJWK([]byte(body))
+		require.NoError(t, err)
+		assert.NoError(t, apikeys.NewJWKSet(k).Validate(), body)
+	}
+}
+
+// TestJWKMemberNameCase pins what the comments on private members rely
+// on: go-jose reads member names as spelled (to it "D" is an unknown
+// member, and a member named twice is an error), while encoding/json,
+// which other Go consumers use, reads "D" as "d". The SDK refuses private
+// members in any letter case because of the latter.
+func TestJWKMemberNameCase(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer})
+	require.NoError(t, err)
+	upper := bytes.Replace(priv, []byte(`"d":`), []byte(`"D":`), 1)
+	require.NotEqual(t, priv, upper)
+
+	var jk jose.JSONWebKey
+	require.NoError(t, jk.UnmarshalJSON(upper))
+	assert.True(t, jk.IsPublic(), "go-jose ignores \"D\"")
+	var std struct {
+		D string `json:"d"`
+	}
+	require.NoError(t, json.Unmarshal(upper, &std))
+	assert.NotEmpty(t, std.D, "encoding/json reads \"D\" as \"d\"")
+
+	twice := bytes.Replace(priv, []byte(`"d":`), []byte(`"x":"AA","d":`), 1)
+	assert.ErrorContains(t, jk.UnmarshalJSON(twice), "duplicate key")
+
+	k, err := apikeys.ParseJWK(upper)
+	require.NoError(t, err)
+	_, err = k.PublicKey()
+	assert.ErrorContains(t, err, `private key member "D"`)
+}
+
+// TestFetchJWKSUsesDefaultTransport: without FetchHTTPClient, or with a
+// client whose Transport is nil, FetchJWKS sends with http.DefaultTransport
+// itself, as documented (and as net/http does for a nil Transport), not a
+// new transport per call: the calls share its connection pool, so four
+// calls in a row open one connection.
+func TestFetchJWKSUsesDefaultTransport(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"keys":[]}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	ctx := context.Background()
+	for _, opts := range [][]apikeys.FetchOption{
+		{apikeys.FetchInsecureLoopbackHTTP()},
+		{apikeys.FetchInsecureLoopbackHTTP()},
+		{apikeys.FetchInsecureLoopbackHTTP(), apikeys.FetchHTTPClient(&http.Client{})},
+		{apikeys.FetchInsecureLoopbackHTTP(), apikeys.FetchHTTPClient(&http.Client{Timeout: time.Minute})},
+	} {
+		set, err := apikeys.FetchJWKS(ctx, srv.URL, opts...)
+		require.NoError(t, err)
+		assert.Empty(t, set.Keys)
+	}
+	assert.Equal(t, int32(1), conns.Load(), "connections opened")
 }

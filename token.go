@@ -155,6 +155,7 @@ type tokenSource struct {
 	tokenURL string
 	scope    string
 	key      SigningKey
+	signer   jose.Signer // signs every assertion with key
 	hc       *http.Client
 	now      func() time.Time
 	retry    RetryPolicy
@@ -196,6 +197,10 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	if err := cfg.Key.validate("TokenConfig.Key"); err != nil {
 		return nil, err
 	}
+	signer, err := cfg.Key.joseSigner()
+	if err != nil {
+		return nil, invalid("TokenConfig.Key", "%v", err)
+	}
 	tokenURL := cfg.TokenURL
 	if tokenURL == "" {
 		tokenURL = DefaultTokenURL
@@ -229,6 +234,7 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 		tokenURL:     tokenURL,
 		scope:        cfg.Scope,
 		key:          cfg.Key,
+		signer:       signer,
 		hc:           &hc,
 		now:          now,
 		retry:        tokenRetryPolicy,
@@ -484,18 +490,13 @@ func decodeToken(body []byte) (*Token, time.Duration, error) {
 	return &Token{AccessToken: r.AccessToken, TokenType: r.TokenType, Scope: r.Scope}, lifetime, nil
 }
 
-// sign makes a fresh client assertion: header alg, kid and typ JWT; claims
-// iss = sub = client ID, aud = the token URL (one string), iat = now,
-// exp = now + 5 minutes and a random 128-bit jti.
+// sign makes a fresh client assertion, signed with s.signer: header alg,
+// kid and typ JWT; claims iss = sub = client ID, aud = the token URL (one
+// string), iat = now, exp = now + 5 minutes and a random 128-bit jti.
 func (s *tokenSource) sign(now time.Time) (string, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", fmt.Errorf("apikeys: making assertion jti: %w", err)
-	}
-	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), s.key.KeyID)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(s.key.Algorithm), Key: s.key.joseKey()}, opts)
-	if err != nil {
-		return "", fmt.Errorf("apikeys: signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
 	}
 	claims := jwt.Claims{
 		Issuer:   s.clientID,
@@ -505,7 +506,7 @@ func (s *tokenSource) sign(now time.Time) (string, error) {
 		Expiry:   jwt.NewNumericDate(now.Add(assertionLifetime)),
 		ID:       base64.RawURLEncoding.EncodeToString(id[:]),
 	}
-	out, err := jwt.Signed(signer).Claims(claims).Serialize()
+	out, err := jwt.Signed(s.signer).Claims(claims).Serialize()
 	if err != nil {
 		return "", fmt.Errorf("apikeys: signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
 	}

@@ -896,3 +896,39 @@ func TestSecretsNeverShown(t *testing.T) {
 }
 
 var _ crypto.Signer = wrappedSigner{}
+
+// valuePublicSigner is a crypto.Signer whose Public returns a public key
+// by value (rsa.PublicKey, ecdsa.PublicKey), as some wrappers do.
+type valuePublicSigner struct{ s crypto.Signer }
+
+func (v valuePublicSigner) Public() crypto.PublicKey {
+	switch k := v.s.Public().(type) {
+	case *rsa.PublicKey:
+		return *k
+	case *ecdsa.PublicKey:
+		return *k
+	}
+	return v.s.Public()
+}
+
+func (v valuePublicSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	return v.s.Sign(r, d, o)
+}
+
+// TestNewTokenSourceRefusesKeyItCannotSignWith: NewTokenSource builds the
+// JWS signer, so a key go-jose cannot sign with is a *ValidationError on
+// TokenConfig.Key there, before any I/O, not an untyped error from the
+// first Token call.
+func TestNewTokenSourceRefusesKeyItCannotSignWith(t *testing.T) {
+	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
+		t.Run(alg, func(t *testing.T) {
+			k := generatedKey(t, alg)
+			k.Signer = valuePublicSigner{k.Signer}
+			ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: testClientID, Key: k, TokenURL: "https://auth.example/v2/auth/token"})
+			var ve *apikeys.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, "TokenConfig.Key", ve.Field)
+			assert.Nil(t, ts)
+		})
+	}
+}

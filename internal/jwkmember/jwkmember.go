@@ -22,9 +22,11 @@ func Private() []string {
 }
 
 // IsPrivate reports whether name is a private member name in any letter
-// case. Go's encoding/json (and so go-jose) matches member names
-// case-insensitively, with the folding strings.EqualFold uses, so "D"
-// holds a private exponent as surely as "d" does.
+// case. go-jose reads member names exactly as spelled (with its own JSON
+// decoder, which also refuses duplicate members), but Go's encoding/json
+// matches them case-insensitively, with the folding strings.EqualFold
+// uses, so to any consumer that decodes a JWK with it "D" holds a private
+// exponent as surely as "d" does.
 func IsPrivate(name string) bool {
 	for _, p := range private {
 		if strings.EqualFold(name, p) {
