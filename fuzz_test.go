@@ -199,8 +199,8 @@ func secFuzzJWKSeeds(f *testing.F) [][]byte {
 }
 
 // secIsPrivateMember reports whether a JWK member name is a private member
-// in any letter case: Go's encoding/json, and so go-jose, match member
-// names case-insensitively.
+// in any letter case: Go's encoding/json matches member names
+// case-insensitively (go-jose matches them exactly).
 func secIsPrivateMember(name string) bool {
 	for _, p := range privateMembers {
 		if strings.EqualFold(name, p) {
