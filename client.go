@@ -278,6 +278,20 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// copyWithDefaultTransport returns a copy of hc (a new client for nil)
+// whose nil Transport is http.DefaultTransport itself, as net/http uses
+// it: for calls that do not own a connection pool of their own.
+func copyWithDefaultTransport(hc *http.Client) *http.Client {
+	var cp http.Client
+	if hc != nil {
+		cp = *hc
+	}
+	if cp.Transport == nil {
+		cp.Transport = http.DefaultTransport
+	}
+	return &cp
+}
+
 // copyHTTPClient copies hc so the caller's client is never modified, gives
 // it a private pooled transport when it has none (retryablehttp closes the
 // transport's idle connections after a failed call), and adds the redirect

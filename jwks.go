@@ -1040,14 +1040,7 @@ func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet
 	// call: each FetchJWKS would get its own connection pool. So a nil
 	// Transport is http.DefaultTransport itself here, as documented and
 	// as net/http does.
-	var base http.Client
-	if o.httpClient != nil {
-		base = *o.httpClient
-	}
-	if base.Transport == nil {
-		base.Transport = http.DefaultTransport
-	}
-	hc := copyHTTPClient(&base)
+	hc := copyHTTPClient(copyWithDefaultTransport(o.httpClient))
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := next(req, via); err != nil {

@@ -215,13 +215,7 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	if hasControl(cfg.Scope) {
 		return nil, invalid("TokenConfig.Scope", "contains control characters")
 	}
-	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-	}
-	if hc.Transport == nil {
-		hc.Transport = http.DefaultTransport
-	}
+	hc := copyWithDefaultTransport(cfg.HTTPClient)
 	// The token endpoint has no business redirecting; following one could
 	// re-post the assertion elsewhere.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -235,7 +229,7 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 		scope:        cfg.Scope,
 		key:          cfg.Key,
 		signer:       signer,
-		hc:           &hc,
+		hc:           hc,
 		now:          now,
 		retry:        tokenRetryPolicy,
 		sleep:        sleepContext,
