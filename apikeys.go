@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // APIKey is a Platform OAuth API key. Its ID is the OAuth client ID used as
@@ -73,6 +74,32 @@ func (p *apiKeyPayload) missing() string {
 	return ""
 }
 
+// apiKeysPayload is a list reply. A missing or null list is not an empty
+// one: read as [], it would tell a caller reconciling an ambiguous create
+// that the create did not happen.
+type apiKeysPayload struct {
+	APIKeys []*APIKey `json:"apikeys"`
+}
+
+func (p *apiKeysPayload) missing() string {
+	if p.APIKeys == nil {
+		return "payload.apikeys"
+	}
+	return ""
+}
+
+// deletePayload is a delete reply: the API always sends a message.
+type deletePayload struct {
+	Message *string `json:"message"`
+}
+
+func (p *deletePayload) missing() string {
+	if p.Message == nil {
+		return "payload.message"
+	}
+	return ""
+}
+
 // Create creates a key in an environment. It is never sent twice once it
 // may have reached the server: if its outcome is unknown the error
 // satisfies IsAmbiguous, and the caller should look for the key with List
@@ -107,9 +134,7 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 	if err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[struct {
-		APIKeys []*APIKey `json:"apikeys"`
-	}](ctx, s.client, r)
+	p, err := doPlatform[apiKeysPayload](ctx, s.client, r)
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +172,11 @@ func (s *APIKeysService) Delete(ctx context.Context, apiKeyID string) (string, e
 	if err != nil {
 		return "", err
 	}
-	p, err := doPlatform[struct {
-		Message string `json:"message"`
-	}](ctx, s.client, r)
-	return p.Message, err
+	p, err := doPlatform[deletePayload](ctx, s.client, r)
+	if err != nil || p.Message == nil { // nil: an earlier attempt deleted it
+		return "", err
+	}
+	return *p.Message, nil
 }
 
 // do sends a call whose payload is {"apikey": {...}}.
@@ -191,9 +217,13 @@ func (s *APIKeysService) validateKeys(hasURL bool, jwksURL string, set *JWKSet) 
 	return nil
 }
 
-// validateName checks a key name or label.
+// validateName checks a key name or label. Invalid UTF-8 is refused: JSON
+// would carry U+FFFD in its place, and a caller reconciling an ambiguous
+// create by name would then find nothing and create again.
 func validateName(field, name string) error {
 	switch {
+	case !utf8.ValidString(name):
+		return invalid(field, "is not valid UTF-8")
 	case strings.TrimSpace(name) == "":
 		return invalid(field, "is empty")
 	case len(name) > 1024:

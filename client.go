@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -151,20 +152,12 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithRetry replaces DefaultRetryPolicy.
+// WithRetry replaces DefaultRetryPolicy(). The policy is checked: negative
+// values, more than 100 retries or MaxWait under MinWait are refused.
 func WithRetry(p RetryPolicy) Option {
 	return func(o *options) error {
-		switch {
-		case p.MaxRetries < 0:
-			return invalid("WithRetry", "MaxRetries is negative")
-		case p.MaxRetries > 100:
-			return invalid("WithRetry", "MaxRetries is over 100")
-		case p.MinWait < 0:
-			return invalid("WithRetry", "MinWait is negative")
-		case p.MaxWait < 0:
-			return invalid("WithRetry", "MaxWait is negative")
-		case p.MaxWait < p.MinWait:
-			return invalid("WithRetry", "MaxWait is shorter than MinWait")
+		if err := p.validate("WithRetry"); err != nil {
+			return err
 		}
 		o.retry = p
 		return nil
@@ -187,8 +180,8 @@ func WithLogger(l *slog.Logger) Option {
 // WithUserAgent appends ua to the User-Agent header "apikeys-go/<Version>".
 func WithUserAgent(ua string) Option {
 	return func(o *options) error {
-		if ua == "" || hasControl(ua) {
-			return invalid("WithUserAgent", "is empty or has control characters")
+		if ua == "" || hasControl(ua) || !utf8.ValidString(ua) {
+			return invalid("WithUserAgent", "is empty, has control characters or is not valid UTF-8")
 		}
 		o.userAgent = ua
 		return nil
@@ -222,7 +215,7 @@ func WithMaxResponseBytes(n int64) Option {
 func NewClient(opts ...Option) (*Client, error) {
 	o := options{
 		baseURL:          DefaultBaseURL,
-		retry:            DefaultRetryPolicy,
+		retry:            DefaultRetryPolicy(),
 		maxResponseBytes: DefaultMaxResponseBytes,
 	}
 	for _, opt := range opts {
@@ -327,14 +320,17 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 }
 
 var (
-	// These two reach callers inside a *url.Error inside a *TransportError,
+	// These reach callers inside a *url.Error inside a *TransportError,
 	// which adds the "apikeys: " prefix.
 	errInsecureRedirect = errors.New("refusing redirect from https to http")
 	errTooManyRedirects = errors.New("stopped after 10 redirects")
+	errBodyRedirect     = errors.New("refusing to send the request body to another host on redirect")
 )
 
-// checkRedirect refuses https -> http downgrades and strips credentials
-// before following a redirect to another host. net/http strips
+// checkRedirect refuses https -> http downgrades, and a redirect that would
+// take a request body to another host (a 307 or 308 re-sends it; a legacy
+// body holds a key value, itself a credential), and strips credentials
+// before following any other redirect to another host. net/http strips
 // Authorization and Cookie itself, but not X-FH-AUTH-USER.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	first := via[0]
@@ -342,6 +338,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return errInsecureRedirect
 	}
 	if req.URL.Host != first.URL.Host {
+		if req.Body != nil && req.Body != http.NoBody {
+			return errBodyRedirect
+		}
 		for _, h := range []string{"Authorization", legacyAuthHeader, "Cookie"} {
 			req.Header.Del(h)
 		}
@@ -429,6 +428,8 @@ func validateID(field, id string) error {
 	switch {
 	case id == "":
 		return invalid(field, "is empty")
+	case !utf8.ValidString(id):
+		return invalid(field, "is not valid UTF-8")
 	case len(id) > maxIDLength:
 		return invalid(field, "is longer than %d bytes", maxIDLength)
 	case strings.Contains(id, "/") || strings.Contains(id, `\`):
@@ -453,12 +454,13 @@ type operation struct {
 
 // request is one call's request before sending.
 type request struct {
-	op     operation
-	method string
-	url    *url.URL
-	body   []byte
-	header http.Header
-	bearer bool // add the Platform access token on every attempt
+	op      operation
+	method  string
+	url     *url.URL
+	body    []byte
+	header  http.Header
+	bearer  bool    // add the Platform access token on every attempt
+	secrets secrets // the credentials header and body carry, masked in errors
 }
 
 // newRequest builds a request to base joined with the path-escaped segments.
@@ -541,7 +543,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attempt
 	if err := ctx.Err(); err != nil {
 		return nil, nil, &contextError{op: r.op.name, err: err}
 	}
-	st := &attempt{op: r.op, bearer: r.bearer}
+	st := &attempt{op: r.op, bearer: r.bearer, secrets: r.secrets}
 	ctx = context.WithValue(ctx, attemptKey{}, st)
 	if r.op.class != idempotent {
 		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
@@ -558,6 +560,15 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attempt
 		return nil, nil, &opError{op: r.op.name, err: err}
 	}
 	req.Header = r.header
+	if r.op.class == nonIdempotent {
+		// net/http re-sends a request through GetBody, which retryablehttp
+		// sets: its HTTP/2 transport after a stream reset or GOAWAY that
+		// may follow a processed request, and its client on a 307 or 308.
+		// A create must never be sent twice by a layer below the SDK: a
+		// failure after sending is an unknown outcome, a 307 or 308 is
+		// returned as it is.
+		req.GetBody = nil
+	}
 	req.SetResponseHandler(c.responseHandler)
 	if err := c.authorize(ctx, req.Request, st); err != nil {
 		return nil, st, err
@@ -583,7 +594,7 @@ func (c *Client) transportError(ctx context.Context, st *attempt, err error) err
 	case st.authErr != nil:
 		out = st.authErr
 	default:
-		out = &TransportError{Op: st.op.name, Err: err}
+		out = newTransportError(st.op.name, err)
 	}
 	if st.op.class == nonIdempotent && st.unknown {
 		return &AmbiguousError{Op: st.op.name, Err: out}
@@ -616,6 +627,7 @@ func (c *Client) authorize(ctx context.Context, req *http.Request, st *attempt) 
 		return &opError{op: st.op.name, what: "getting access token", err: invalid("token", "from the token source %s", problem)}
 	}
 	st.token = tok
+	st.secrets = st.secrets.add(tok.AccessToken, "****")
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return nil
 }
@@ -710,17 +722,23 @@ func readPastLimit(resp *http.Response, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// checkResponse turns a non-2xx Platform reply into an *APIError.
-func checkResponse(resp *http.Response) error {
+// checkResponse turns a non-2xx Platform reply to req into an *APIError,
+// with the credentials the call sent masked. The request is the SDK's own:
+// a reply from a caller's RoundTripper may have no Request.
+func checkResponse(req *http.Request, resp *http.Response, sec secrets) error {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return nil
 	}
+	if resp.Request != nil && resp.Request.URL != nil {
+		req = resp.Request // the request that got this reply, after redirects
+	}
 	body, _, _ := readBody(resp, maxErrorBodyBytes)
+	body = sec.body(body)
 	return &APIError{
 		StatusCode: resp.StatusCode,
-		Method:     resp.Request.Method,
-		URL:        redactURL(resp.Request.URL),
-		Message:    errorMessage(body),
+		Method:     req.Method,
+		URL:        redactURL(req.URL),
+		Message:    sec.text(errorMessage(body)),
 		Body:       body,
 		Header:     resp.Header,
 	}
@@ -752,27 +770,41 @@ func errorMessage(body []byte) string {
 		}
 		msg += e.ErrorDescription
 	}
-	return excerpt([]byte(msg), 512)
-}
-
-// Meta is the "meta" member of every Platform reply.
-type Meta struct {
-	// Version is the payload format's version, e.g. "1.0.0".
-	Version string `json:"version"`
-	// TotalRecords is the number of records in a paged list; 0 when the
-	// reply does not say (the key and environment lists are not paged).
-	TotalRecords int `json:"totalRecords,omitempty"`
-	// PageSize is the number of records per page of a paged list; 0 when
-	// the reply does not say.
-	PageSize int `json:"pageSize,omitempty"`
+	return serverText(msg, maxServerText)
 }
 
 // supportedMajorVersion is the payload format this SDK decodes.
 const supportedMajorVersion = "1"
 
+// envelope is a Platform reply. Of "meta" only "version" is read (see
+// metaVersion); its other members (links, totalRecords, pageSize) are
+// informational and ignored, whatever their type.
 type envelope[T any] struct {
-	Meta    Meta `json:"meta"`
-	Payload T    `json:"payload"`
+	Meta    json.RawMessage `json:"meta"`
+	Payload T               `json:"payload"`
+}
+
+// metaVersion reads meta.version: a string, or a number's literal; ""
+// when it is missing, null or of another type.
+func metaVersion(meta json.RawMessage) string {
+	var m struct {
+		Version json.RawMessage `json:"version"`
+	}
+	if len(meta) == 0 || json.Unmarshal(meta, &m) != nil {
+		return ""
+	}
+	v := bytes.TrimSpace(m.Version)
+	if len(v) == 0 {
+		return ""
+	}
+	var s string
+	switch {
+	case v[0] == '"':
+		_ = json.Unmarshal(v, &s)
+	case v[0] == '-' || (v[0] >= '0' && v[0] <= '9'):
+		s = string(v)
+	}
+	return s
 }
 
 // Response describes the reply to a call. Pass one to CaptureResponse to
@@ -826,30 +858,31 @@ func doPlatform[T any](ctx context.Context, c *Client, r *request) (T, error) {
 		capture(ctx, nil, st, "")
 		return zero, err
 	}
-	if err := checkResponse(resp); err != nil {
+	if err := checkResponse(req(r), resp, st.secrets); err != nil {
 		capture(ctx, resp, st, "")
-		return zero, settle(st, err, false, isNotFound)
+		return zero, settle(st, err, false)
 	}
-	payload, meta, err := decodeEnvelope[T](resp, c.maxResponseBytes)
-	capture(ctx, resp, st, meta.Version)
+	payload, version, err := decodeEnvelope[T](resp, c.maxResponseBytes, st.secrets)
+	capture(ctx, resp, st, version)
 	if err != nil {
-		return zero, settle(st, err, true, isNotFound)
+		return zero, settle(st, err, true)
 	}
 	return payload, nil
 }
 
-func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+// req is the method and URL of r, for an error about its reply.
+func req(r *request) *http.Request { return &http.Request{Method: r.method, URL: r.url} }
 
 // settle turns the error a call ends with into what the caller gets, by
 // the last rules of the retry table. A delete whose earlier attempt had an
-// unknown outcome and that now finds the target gone (as gone reports)
-// worked: nil. A create is ambiguous when an earlier attempt had an
+// unknown outcome and that now finds the target gone (keyGone: the API's
+// own answer) worked: nil. A create is ambiguous when an attempt had an
 // unknown outcome, or when its reply was a 2xx that could not be read
 // (replied2xx): it was most likely applied, so the caller must reconcile
 // rather than create again.
-func settle(st *attempt, err error, replied2xx bool, gone func(error) bool) error {
+func settle(st *attempt, err error, replied2xx bool) error {
 	switch {
-	case st.op.class == idempotentDelete && st.unknown && gone(err):
+	case st.op.class == idempotentDelete && st.unknown && keyGone(err):
 		return nil
 	case st.op.class == nonIdempotent && (st.unknown || replied2xx):
 		return &AmbiguousError{Op: st.op.name, Err: err}
@@ -858,15 +891,17 @@ func settle(st *attempt, err error, replied2xx bool, gone func(error) bool) erro
 }
 
 // decodeEnvelope reads a 2xx Platform reply (at most limit bytes) and
-// decodes its envelope. It returns the meta it could read even when it
-// fails; the error is a *DecodeError, or wraps ErrUnsupportedVersion.
-func decodeEnvelope[T any](resp *http.Response, limit int64) (T, Meta, error) {
+// decodes its envelope. It returns the meta.version it could read even
+// when it fails; the error is a *DecodeError, or wraps
+// ErrUnsupportedVersion. The payload must hold the member the call reads
+// (see missing): a list member may be [], never absent or null.
+func decodeEnvelope[T any](resp *http.Response, limit int64, sec secrets) (T, string, error) {
 	body, tooBig, err := readBody(resp, limit)
 	var env envelope[T]
 	decoded := false // env holds the whole reply, meta included
 	switch {
 	case err != nil:
-		err = newDecodeError(resp, body, fmt.Errorf("reading body: %w", err))
+		err = newDecodeError(resp, sec.body(body), fmt.Errorf("reading body: %w", err))
 	case tooBig:
 		err = newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", limit))
 	case len(bytes.TrimSpace(body)) == 0:
@@ -875,43 +910,40 @@ func decodeEnvelope[T any](resp *http.Response, limit int64) (T, Meta, error) {
 		jerr := json.Unmarshal(body, &env)
 		decoded = jerr == nil
 		if jerr != nil {
-			err = newDecodeError(resp, body, jerr)
+			err = newDecodeError(resp, sec.body(body), jerr)
 		} else if p, ok := any(&env.Payload).(interface{ missing() string }); ok && p.missing() != "" {
 			err = newDecodeError(resp, nil, fmt.Errorf("%s is missing", p.missing()))
 		}
 	}
-	if err == nil || len(body) > 0 {
-		// A reply in an unknown format is reported as such, even when
-		// its payload also failed to decode.
-		if verr := checkVersion(env.Meta.Version, body, !decoded); verr != nil {
-			err = verr
+	version := metaVersion(env.Meta)
+	if !decoded && len(body) > 0 {
+		// Read on its own: a reply in an unknown format is reported as
+		// such, even when its payload also failed to decode.
+		var m struct {
+			Meta json.RawMessage `json:"meta"`
 		}
+		if json.Unmarshal(body, &m) == nil {
+			version = metaVersion(m.Meta)
+		}
+	}
+	if verr := checkVersion(version); verr != nil {
+		err = verr
 	}
 	if err != nil {
 		var zero T
-		return zero, env.Meta, err
+		return zero, version, err
 	}
-	return env.Payload, env.Meta, nil
+	return env.Payload, version, nil
 }
 
-// checkVersion fails for a meta.version of an unknown major version. When
-// the full decode failed, the version is read on its own.
-func checkVersion(version string, body []byte, decodeFailed bool) error {
-	if decodeFailed {
-		var m struct {
-			Meta Meta `json:"meta"`
-		}
-		if json.Unmarshal(body, &m) != nil {
-			return nil
-		}
-		version = m.Meta.Version
-	}
+// checkVersion fails for a meta.version of an unknown major version.
+func checkVersion(version string) error {
 	if version == "" {
 		return nil
 	}
 	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
 	if major != supportedMajorVersion {
-		return fmt.Errorf("%w: meta.version %q (this SDK reads %s.x)", ErrUnsupportedVersion, excerpt([]byte(version), 32), supportedMajorVersion)
+		return fmt.Errorf("%w: meta.version %q (this SDK reads %s.x)", ErrUnsupportedVersion, serverText(version, 32), supportedMajorVersion)
 	}
 	return nil
 }

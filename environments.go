@@ -50,6 +50,19 @@ type EnvironmentsService struct {
 
 var opListEnvironments = operation{"Environments.List", idempotent}
 
+// environmentsPayload is the list reply; a missing or null list is an
+// error, not an empty list (see apiKeysPayload).
+type environmentsPayload struct {
+	Environments []*Environment `json:"environments"`
+}
+
+func (p *environmentsPayload) missing() string {
+	if p.Environments == nil {
+		return "payload.environments"
+	}
+	return ""
+}
+
 // List returns the environments of an organization.
 func (s *EnvironmentsService) List(ctx context.Context, organizationID int) ([]*Environment, error) {
 	if organizationID <= 0 {
@@ -60,9 +73,7 @@ func (s *EnvironmentsService) List(ctx context.Context, organizationID int) ([]*
 	if err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[struct {
-		Environments []*Environment `json:"environments"`
-	}](ctx, s.client, r)
+	p, err := doPlatform[environmentsPayload](ctx, s.client, r)
 	if err != nil {
 		return nil, err
 	}

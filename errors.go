@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -158,9 +160,11 @@ type DecodeError struct {
 }
 
 // Error returns "apikeys: decoding <status> reply (<content type>): <cause>",
-// followed by the excerpt when there is one.
+// followed by the excerpt when there is one. Text that came from the server
+// is filtered and capped, as everywhere (see serverText).
 func (e *DecodeError) Error() string {
-	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %s", e.StatusCode, e.ContentType, detail(e.Err, ""))
+	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %s", e.StatusCode,
+		serverText(e.ContentType, maxContentTypeText), serverText(detail(e.Err, ""), maxServerText))
 	if e.Excerpt != "" {
 		msg += fmt.Sprintf(" (body starts %q)", e.Excerpt)
 	}
@@ -182,13 +186,26 @@ func isDecodeError(err error) bool {
 // form, text), and a JSON-like body may be one of them cut short.
 func newDecodeError(resp *http.Response, body []byte, err error) *DecodeError {
 	ct := resp.Header.Get("Content-Type")
-	de := &DecodeError{StatusCode: resp.StatusCode, ContentType: ct, Err: err}
+	de := &DecodeError{StatusCode: resp.StatusCode, ContentType: serverText(ct, maxContentTypeText), Err: err}
 	body = bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimSpace(body), []byte("\uFEFF")), " \t\r\n")
 	if !strings.Contains(ct, "json") && len(body) > 0 && body[0] == '<' {
 		de.Excerpt = excerpt(body, 64)
 	}
 	return de
 }
+
+// Caps, in runes, on text from outside the SDK that reaches an error string.
+const (
+	maxServerText      = 512 // messages, descriptions, transport failures
+	maxContentTypeText = 128
+	maxRequestIDText   = 128
+)
+
+// serverText is text from outside the SDK (a reply's message or header, a
+// transport failure quoting a status line) made fit for an error string:
+// runes that are not printable (controls, U+2028, U+202E, invalid UTF-8)
+// become spaces, and it is cut to n runes.
+func serverText(s string, n int) string { return excerpt([]byte(s), n) }
 
 // excerpt returns up to n printable runes of b, for error messages.
 func excerpt(b []byte, n int) string {
@@ -234,8 +251,9 @@ func IsAmbiguous(err error) bool {
 }
 
 // IsRetryable reports whether err is worth retrying later by the caller:
-// a rate limit, a 5xx reply or a transport failure. It is false for
-// ambiguous outcomes (reconcile those first), bad input and context ends.
+// a reply with status 408, 429 or 5xx, or a transport failure (a timeout
+// included). It is false for ambiguous outcomes (reconcile those first),
+// bad input and the caller's context ending.
 func IsRetryable(err error) bool {
 	if err == nil || IsAmbiguous(err) {
 		return false
@@ -244,11 +262,21 @@ func IsRetryable(err error) bool {
 	if errors.As(err, &ve) || errors.Is(err, errContextEnded) {
 		return false
 	}
-	if errors.Is(err, ErrRateLimited) || errors.Is(err, ErrServer) {
-		return true
-	}
+	var ae *APIError
+	var le *LegacyError
+	var tke *TokenError
 	var te *TransportError
-	return errors.As(err, &te) && retryableTransportError(te.Err)
+	switch {
+	case errors.As(err, &ae):
+		return retryableStatus(ae.StatusCode)
+	case errors.As(err, &le):
+		return retryableStatus(le.StatusCode)
+	case errors.As(err, &tke):
+		return retryableStatus(tke.StatusCode)
+	case errors.As(err, &te):
+		return retryableTransportError(te.Err)
+	}
+	return false
 }
 
 // TransportError is a failure to get any HTTP reply: connection refused or
@@ -261,8 +289,46 @@ type TransportError struct {
 	Err error
 }
 
-// Error returns "apikeys: <op>: <the failure>".
-func (e *TransportError) Error() string { return errPrefix + e.Op + ": " + detail(e.Err, e.Op) }
+// Error returns "apikeys: <op>: <the failure>". The failure's text is
+// filtered and capped (see serverText): net/http quotes what a server sent,
+// a malformed status line for one.
+func (e *TransportError) Error() string {
+	return errPrefix + e.Op + ": " + serverText(detail(e.Err, e.Op), maxServerText)
+}
+
+// newTransportError wraps a failure to get a reply. A *url.Error in it
+// quotes the request URL: its query and user info, which may hold secrets
+// (a pre-signed URL's signature), are dropped.
+func newTransportError(op string, err error) *TransportError {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			ue.URL = redactURL(u)
+		} else {
+			ue.URL = ""
+		}
+	}
+	return &TransportError{Op: op, Err: err}
+}
+
+// timeoutError is the SDK's own time limit on a call passing (the token
+// fetch's TokenConfig.Timeout, FetchJWKS's FetchTimeout): a transport
+// failure, retryable, and unlike the caller's deadline not
+// context.DeadlineExceeded. Timeout reports true, as for net.Error.
+type timeoutError struct {
+	what string // e.g. "the token endpoint"
+	d    time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%s did not answer within %s", e.what, e.d)
+}
+
+// Timeout reports true: the error is a timeout.
+func (e *timeoutError) Timeout() bool { return true }
+
+// Temporary reports true: another attempt may succeed.
+func (e *timeoutError) Temporary() bool { return true }
 
 // Unwrap returns Err, so errors.Is and errors.As see the cause (for
 // example a *net.OpError or context.DeadlineExceeded).
@@ -339,20 +405,25 @@ func (e *LegacyError) Error() string {
 }
 
 // Is matches the status sentinels, like APIError.Is. A reply whose status
-// has no sentinel of its own (such as 200) also matches ErrNotFound when
-// its message says that the key is unknown ("API key not found", in any
-// case; see unknownKeyMessage): that is how the legacy API reports an
-// unknown key. Other "not found" messages ("user not found", "domain not
-// found") do not match.
+// has no sentinel of its own (the legacy API answers errors with HTTP 200)
+// matches by what it says: ErrNotFound when its message says that the key
+// is unknown ("API key not found", in any case; other "not found" messages
+// such as "user not found" do not match), and ErrUnauthorized when it says
+// the caller is not logged in.
 func (e *LegacyError) Is(target error) bool {
 	if target == nil {
 		return false
 	}
-	s := statusSentinel(e.StatusCode)
-	if s == nil && target == ErrNotFound {
-		return unknownKeyMessage(e.Message)
+	if s := statusSentinel(e.StatusCode); s != nil {
+		return s == target
 	}
-	return s == target
+	switch target {
+	case ErrNotFound:
+		return unknownKeyMessage(e.Message)
+	case ErrUnauthorized:
+		return notLoggedInMessage(e.Message)
+	}
+	return false
 }
 
 // unknownKeyRE matches the legacy API's message for an unknown key, "API
@@ -373,23 +444,24 @@ func unknownKeyMessage(msg string) bool {
 	return false
 }
 
-// legacyKeyGone reports whether err is the legacy API saying that the key
-// a revoke or delete was about does not exist, which after an attempt
-// with an unknown outcome means that attempt removed it. That is an
-// unknown-key message with a status that has no sentinel (the legacy API
-// answers it with HTTP 200), or a 404 whose message is the same or empty.
-// A 404 naming something else ("domain not found") is not: nothing says
-// the key is gone.
-func legacyKeyGone(err error) bool {
+// keyGone reports whether err is the API's own answer that the key a
+// delete is about does not exist, which after an attempt with an unknown
+// outcome means that attempt deleted it. One rule for both APIs: a 404, or
+// a legacy error reply whose status has no sentinel of its own (the legacy
+// API answers errors with HTTP 200), whose JSON message says that the key
+// is not found (unknownKeyMessage). A reply
+// that says nothing (an empty body, Go's text/plain "404 page not found",
+// a proxy's HTML page, JSON with no message) or names something else
+// ("domain not found", "environment not found") proves nothing, and the
+// delete fails with it.
+func keyGone(err error) bool {
+	var ae *APIError
 	var le *LegacyError
-	if !errors.As(err, &le) {
-		return false
-	}
 	switch {
-	case le.StatusCode == http.StatusNotFound:
-		return le.Message == "" || unknownKeyMessage(le.Message)
-	case statusSentinel(le.StatusCode) == nil:
-		return unknownKeyMessage(le.Message)
+	case errors.As(err, &ae):
+		return ae.StatusCode == http.StatusNotFound && unknownKeyMessage(ae.Message)
+	case errors.As(err, &le):
+		return (le.StatusCode == http.StatusNotFound || statusSentinel(le.StatusCode) == nil) && unknownKeyMessage(le.Message)
 	}
 	return false
 }

@@ -47,8 +47,14 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("parseRetryAfter(%q) = %v: negative", v, d)
 		}
 		if s := strings.TrimSpace(v); s != "" && strings.Trim(s, "0123456789") == "" {
+			// Delay seconds are read exactly, and past what a Duration
+			// holds they saturate (never dropped: see backoff's cap).
+			const maxSecs = math.MaxInt64 / int64(time.Second)
 			secs, err := strconv.ParseInt(s, 10, 64)
-			if want := err == nil && secs <= 1<<31; ok != want || (ok && d != time.Duration(secs)*time.Second) {
+			if err != nil || secs > maxSecs {
+				secs = maxSecs
+			}
+			if !ok || d != time.Duration(secs)*time.Second {
 				t.Fatalf("parseRetryAfter(%q) = %v, %t", v, d, ok)
 			}
 		}
@@ -109,11 +115,7 @@ func FuzzLegacyDecode(f *testing.F) {
 			f.Add(s.status, s.ctype, []byte(s.body), m)
 		}
 	}
-	cfg, err := newLegacyConfig(LegacyConfig{BaseURL: "https://acme.example.com", Domain: "acme",
-		UserKey: secFuzzUserKey, SessionCookie: secFuzzCookie}, false)
-	if err != nil {
-		f.Fatal(err)
-	}
+	sec := secrets(nil).add(secFuzzUserKey, "****").add(secFuzzCookie, "****").add(secFuzzKey, maskKey(secFuzzKey))
 	members := []string{memberList, memberAPIKey, memberValid}
 	f.Fuzz(func(t *testing.T, status int, ctype string, body []byte, m uint8) {
 		if status < 100 || status > 999 {
@@ -122,7 +124,7 @@ func FuzzLegacyDecode(f *testing.F) {
 		member := members[int(m)%len(members)]
 		resp := secFuzzResponse(status, ctype, body)
 		resp.Header.Set("X-FH-REQUEST-ID", "req-1")
-		rep, err := cfg.decode(resp, 1<<16, member, secFuzzKey)
+		rep, err := decodeLegacy(resp, 1<<16, member, sec)
 		if err == nil {
 			if rep == nil || rep.Status != "ok" || !rep.has(member) {
 				t.Fatalf("decode succeeded without status ok and %s: %+v", member, rep)
@@ -333,7 +335,7 @@ func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte
 	t.Helper()
 	resp := secFuzzResponse(status, ctype, body)
 	if status < 200 || status > 299 {
-		err := checkResponse(resp)
+		err := checkResponse(resp.Request, resp, nil)
 		var ae *APIError
 		if !errors.As(err, &ae) {
 			t.Fatalf("checkResponse(%d) = %T %v, want *APIError", status, err, err)
@@ -347,7 +349,7 @@ func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte
 		_ = ae.Error()
 		return
 	}
-	payload, meta, err := decodeEnvelope[T](resp, limit)
+	payload, version, err := decodeEnvelope[T](resp, limit, nil)
 	if err != nil {
 		var de *DecodeError
 		switch {
@@ -365,12 +367,35 @@ func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte
 	if int64(len(body)) > limit {
 		t.Fatalf("decoded a %d-byte body over the %d-byte cap", len(body), limit)
 	}
-	if major, _, _ := strings.Cut(strings.TrimPrefix(meta.Version, "v"), "."); meta.Version != "" && major != supportedMajorVersion {
-		t.Fatalf("accepted meta.version %q", meta.Version)
+	if major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), "."); version != "" && major != supportedMajorVersion {
+		t.Fatalf("accepted meta.version %q", version)
 	}
 	if !usable(payload) {
 		t.Fatalf("decoded an unusable payload %+v from %q", payload, body)
 	}
+}
+
+// secListHas reports, independently of the decoder, whether body's
+// payload has member as a JSON array: what a list reply must carry.
+func secListHas(body []byte, member string) bool {
+	var env map[string]json.RawMessage
+	if json.Unmarshal(body, &env) != nil {
+		return false
+	}
+	var payload map[string]json.RawMessage
+	if json.Unmarshal(env["payload"], &payload) != nil {
+		return false
+	}
+	// encoding/json matches member names in any letter case, the last
+	// match winning, as the decoder does.
+	var list json.RawMessage
+	for name, v := range payload {
+		if strings.EqualFold(name, member) {
+			list = v
+		}
+	}
+	var elems []json.RawMessage
+	return json.Unmarshal(list, &elems) == nil && elems != nil
 }
 
 // FuzzDecodeEnvelope: the Platform reply decoder (decodeEnvelope for 2xx,
@@ -390,6 +415,11 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		{200, "application/json", `{"meta":{"version":"1.4.2","totalRecords":1,"pageSize":20},"payload":{"apikeys":[` + key + `,null]}}`},
 		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"environments":[{"id":"e","environmentFlag":"Sandbox","organization":{"id":1}}]}}`},
 		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"message":"deleted"}}`},
+		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{}}`},
+		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":null}`},
+		{200, "application/json", `null`},
+		{200, "application/json", `{"error":"not found"}`},
+		{200, "application/json", `{"meta":{"version":"1.0.0","totalRecords":"7","pageSize":1.5},"payload":{"apikeys":[]}}`},
 		{200, "application/json", `{"meta":{"version":"2.0.0"},"payload":{"apikey":` + key + `}}`},
 		{200, "application/json", `{"meta":{"version":"v1"},"payload":{}}`},
 		{200, "application/json", `{"meta":{"version":3},"payload":{"apikey":null}}`},
@@ -415,25 +445,21 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			limit = int64(capKiB) // a small cap, to reach the oversize path
 		}
 		secCheckEnvelope(t, status, ctype, body, limit, func(p apiKeyPayload) bool { return p.APIKey != nil })
-		secCheckEnvelope(t, status, ctype, body, limit, func(p struct {
-			APIKeys []*APIKey `json:"apikeys"`
-		}) bool {
-			return true
+		// A list or delete reply is usable only when it carries its member:
+		// a missing or null list read as [] would look like "no keys".
+		secCheckEnvelope(t, status, ctype, body, limit, func(p apiKeysPayload) bool {
+			return p.APIKeys != nil && secListHas(body, "apikeys")
 		})
-		secCheckEnvelope(t, status, ctype, body, limit, func(p struct {
-			Environments []*Environment `json:"environments"`
-		}) bool {
+		secCheckEnvelope(t, status, ctype, body, limit, func(p environmentsPayload) bool {
 			for _, e := range p.Environments {
 				if e != nil {
 					_ = e.Flag.Known()
 				}
 			}
-			return true
+			return p.Environments != nil && secListHas(body, "environments")
 		})
-		secCheckEnvelope(t, status, ctype, body, limit, func(struct {
-			Message string `json:"message"`
-		}) bool {
-			return true
+		secCheckEnvelope(t, status, ctype, body, limit, func(p deletePayload) bool {
+			return p.Message != nil
 		})
 	})
 }
@@ -504,23 +530,23 @@ func TestSecDefaultResponseCaps(t *testing.T) {
 	type msg struct {
 		Message string `json:"message"`
 	}
-	if _, _, err := decodeEnvelope[msg](secFuzzResponse(200, "application/json", platform), c.maxResponseBytes); err != nil {
+	if _, _, err := decodeEnvelope[msg](secFuzzResponse(200, "application/json", platform), c.maxResponseBytes, nil); err != nil {
 		t.Fatalf("an 8 MiB Platform reply: %v", err)
 	}
-	if _, err := c.legacy.decode(secFuzzResponse(200, "application/json", legacy), c.maxResponseBytes, memberValid, ""); err != nil {
+	if _, err := decodeLegacy(secFuzzResponse(200, "application/json", legacy), c.maxResponseBytes, memberValid, nil); err != nil {
 		t.Fatalf("an 8 MiB legacy reply: %v", err)
 	}
 	var de *DecodeError
-	_, _, err = decodeEnvelope[msg](secFuzzResponse(200, "application/json", append(platform, ' ')), c.maxResponseBytes)
+	_, _, err = decodeEnvelope[msg](secFuzzResponse(200, "application/json", append(platform, ' ')), c.maxResponseBytes, nil)
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("8 MiB + 1 Platform reply: %v", err)
 	}
-	_, err = c.legacy.decode(secFuzzResponse(200, "application/json", append(legacy, ' ')), c.maxResponseBytes, memberValid, "")
+	_, err = decodeLegacy(secFuzzResponse(200, "application/json", append(legacy, ' ')), c.maxResponseBytes, memberValid, nil)
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("8 MiB + 1 legacy reply: %v", err)
 	}
 	var ae *APIError
-	if !errors.As(checkResponse(secFuzzResponse(500, "text/plain", platform)), &ae) || len(ae.Body) != 64<<10 {
+	if !errors.As(checkResponse(&http.Request{}, secFuzzResponse(500, "text/plain", platform), nil), &ae) || len(ae.Body) != 64<<10 {
 		t.Fatalf("error body kept: %d bytes, want 64 KiB", len(ae.Body))
 	}
 }

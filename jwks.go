@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
@@ -961,6 +962,25 @@ type FetchOption func(*fetchOptions) error
 type fetchOptions struct {
 	httpClient       *http.Client
 	insecureLoopback bool
+	timeout          time.Duration
+}
+
+// DefaultFetchTimeout bounds a FetchJWKS call, the reply's body included,
+// unless FetchTimeout says otherwise.
+const DefaultFetchTimeout = 30 * time.Second
+
+// FetchTimeout bounds FetchJWKS (default DefaultFetchTimeout): when d
+// passes, it fails with a retryable *TransportError saying the JWKS host
+// timed out. The caller's context still ends the call sooner, with the
+// context's error. d must be positive.
+func FetchTimeout(d time.Duration) FetchOption {
+	return func(o *fetchOptions) error {
+		if d <= 0 {
+			return invalid("FetchTimeout", "must be positive")
+		}
+		o.timeout = d
+		return nil
+	}
 }
 
 // FetchHTTPClient makes FetchJWKS send its request with a copy of hc (its
@@ -1002,16 +1022,20 @@ var errPlainHTTPRedirect = errors.New("refusing redirect to plain http on a non-
 // unknown types are kept as they are; the set is not validated (call
 // Validate for that).
 //
+// The call is bounded by DefaultFetchTimeout (30 s) even when ctx has no
+// deadline; FetchTimeout changes the bound.
+//
 // Errors: *ValidationError for a bad URL or option (nothing is sent),
-// *TransportError, *APIError for a non-2xx reply, *DecodeError for a body
-// that is not a JWK Set, and the context's error (errors.Is-able) when
-// ctx ends.
+// *TransportError (its URL without query or user info, which may hold
+// secrets; a timeout when the bound passes), *APIError for a non-2xx
+// reply, *DecodeError for a body that is not a JWK Set, and the context's
+// error (errors.Is-able) when ctx ends.
 func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet, error) {
 	const op = "FetchJWKS"
 	if ctx == nil {
 		return nil, invalid("ctx", "is nil")
 	}
-	var o fetchOptions
+	o := fetchOptions{timeout: DefaultFetchTimeout}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, invalid("FetchOption", "is nil")
@@ -1051,6 +1075,17 @@ func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet
 		}
 		return nil
 	}
+	callerCtx := ctx
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	// ended says why the call's context ended: the caller's own context,
+	// or FetchJWKS's bound, a retryable timeout.
+	ended := func() error {
+		if err := callerCtx.Err(); err != nil {
+			return &contextError{op: op, err: err}
+		}
+		return &TransportError{Op: op, Err: &timeoutError{what: "the JWKS host", d: o.timeout}}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, &opError{op: op, err: err}
@@ -1060,18 +1095,18 @@ func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, &contextError{op: op, err: ctx.Err()}
+			return nil, ended()
 		}
-		return nil, &TransportError{Op: op, Err: err}
+		return nil, newTransportError(op, err)
 	}
-	if err := checkResponse(resp); err != nil {
+	if err := checkResponse(req, resp, nil); err != nil {
 		return nil, err
 	}
 	body, tooBig, err := readBody(resp, maxJWKSBytes)
 	switch {
 	case err != nil:
 		if ctx.Err() != nil {
-			return nil, &contextError{op: op, err: ctx.Err()}
+			return nil, ended()
 		}
 		return nil, newDecodeError(resp, body, fmt.Errorf("reading body: %w", err))
 	case tooBig:

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // legacyAuthHeader carries the legacy user API key.
@@ -83,10 +85,10 @@ func newLegacyConfig(cfg LegacyConfig, insecureHTTP bool) (*legacyConfig, error)
 	if cfg.UserKey == "" && cfg.SessionCookie == "" {
 		return nil, invalid("LegacyConfig.UserKey", "is empty (set UserKey or SessionCookie)")
 	}
-	if hasControl(cfg.UserKey) || strings.ContainsAny(cfg.UserKey, " ;,") {
+	if hasControl(cfg.UserKey) || strings.ContainsAny(cfg.UserKey, " ;,") || !utf8.ValidString(cfg.UserKey) {
 		return nil, invalid("LegacyConfig.UserKey", "contains spaces, separators or control characters")
 	}
-	if hasControl(cfg.SessionCookie) || strings.ContainsAny(cfg.SessionCookie, " ;,\"") {
+	if hasControl(cfg.SessionCookie) || strings.ContainsAny(cfg.SessionCookie, " ;,\"") || !utf8.ValidString(cfg.SessionCookie) {
 		return nil, invalid("LegacyConfig.SessionCookie", "contains spaces, separators or control characters")
 	}
 	api := *base
@@ -340,9 +342,12 @@ type LegacyService struct {
 }
 
 var (
-	opLegacyList     = operation{"Legacy.List", idempotent}
-	opLegacyCreate   = operation{"Legacy.Create", nonIdempotent}
-	opLegacyRevoke   = operation{"Legacy.Revoke", idempotentDelete}
+	opLegacyList   = operation{"Legacy.List", idempotent}
+	opLegacyCreate = operation{"Legacy.Create", nonIdempotent}
+	// Revoke is idempotent on its own: revoking twice leaves the key
+	// revoked, and revoked keys stay listed, so "not found" never means
+	// that an earlier attempt worked.
+	opLegacyRevoke   = operation{"Legacy.Revoke", idempotent}
 	opLegacyDelete   = operation{"Legacy.Delete", idempotentDelete}
 	opLegacyUpdate   = operation{"Legacy.Update", idempotent}
 	opLegacyValidate = operation{"Legacy.Validate", idempotent}
@@ -417,16 +422,20 @@ func (s *LegacyService) Create(ctx context.Context, owner KeyOwner, label string
 }
 
 // Revoke revokes a key: it stays listed, with Revoked set, and no longer
-// authenticates. If an attempt's reply was lost and the retry finds no
-// such key, the revoke is reported as done and the returned LegacyKey has
-// only Key set.
+// authenticates. Revoking a revoked key leaves it revoked, so Revoke is
+// retried like a read. An unknown key is an error matching ErrNotFound,
+// also on a retry: revoked keys stay listed, so "not found" never means
+// that an earlier attempt worked.
 func (s *LegacyService) Revoke(ctx context.Context, key string) (*LegacyKey, error) {
 	return s.removeKey(ctx, opLegacyRevoke, "revoke", key)
 }
 
 // Delete deletes a key for good. If an attempt's reply was lost and the
-// retry finds no such key, the delete is reported as done and the returned
-// LegacyKey has only Key set.
+// retry gets the legacy API's own answer that the key does not exist
+// ("API key not found"), the delete is reported as done and the returned
+// LegacyKey has only Key set. A reply that says nothing (an empty or
+// plain-text 404, a proxy's page) proves nothing: see the README's retry
+// table.
 func (s *LegacyService) Delete(ctx context.Context, key string) (*LegacyKey, error) {
 	return s.removeKey(ctx, opLegacyDelete, "delete", key)
 }
@@ -483,6 +492,8 @@ func validateKey(field, key string) error {
 	switch {
 	case key == "":
 		return invalid(field, "is empty")
+	case !utf8.ValidString(key):
+		return invalid(field, "is not valid UTF-8")
 	case hasControl(key) || strings.IndexFunc(key, unicode.IsSpace) >= 0:
 		return invalid(field, "contains spaces or control characters")
 	}
@@ -501,6 +512,18 @@ type legacyStatus struct {
 	Status  string          `json:"status"`
 	Message json.RawMessage `json:"message"`
 	Msg     json.RawMessage `json:"msg"`
+	// Address is sent, with no status, when the caller is not logged in:
+	// {"msg":"...","address":{"login-status":"none"}}.
+	Address json.RawMessage `json:"address"`
+}
+
+// loggedOut reports whether the reply is the not-logged-in shape without a
+// status, which legacy servers send with HTTP 200.
+func (s *legacyStatus) loggedOut() bool {
+	var a struct {
+		LoginStatus string `json:"login-status"`
+	}
+	return len(s.Address) > 0 && json.Unmarshal(s.Address, &a) == nil && a.LoginStatus == "none"
 }
 
 // text returns "message", or else "msg" (a string or strings joined with "; ").
@@ -565,43 +588,43 @@ func (s *LegacyService) do(ctx context.Context, op operation, path string, body 
 	if cfg.sessionCookie != "" {
 		r.header.Set("Cookie", "feedhenry="+cfg.sessionCookie)
 	}
+	r.secrets = r.secrets.add(cfg.userKey, "****").add(cfg.sessionCookie, "****").add(key, maskKey(key))
 	resp, st, err := c.send(ctx, r)
 	if err != nil {
 		capture(ctx, nil, st, "")
 		return nil, err
 	}
 	capture(ctx, resp, st, "")
-	rep, err := cfg.decode(resp, c.maxResponseBytes, member, key)
+	rep, err := decodeLegacy(resp, c.maxResponseBytes, member, st.secrets)
 	if err != nil {
 		// nil, nil: an earlier attempt removed the key; its reply was lost.
-		return nil, settle(st, err, isDecodeError(err), legacyKeyGone)
+		return nil, settle(st, err, isDecodeError(err))
 	}
 	return rep, nil
 }
 
-// decode reads a legacy reply. A non-2xx reply or a "status":"error" body
-// gives a *LegacyError; a 2xx body that is not the expected JSON gives a
-// *DecodeError.
-func (cfg *legacyConfig) decode(resp *http.Response, limit int64, member, key string) (*legacyReply, error) {
+// decodeLegacy reads a legacy reply. A non-2xx reply, a "status":"error"
+// body or a not-logged-in reply gives a *LegacyError; a 2xx body that is
+// not the expected JSON gives a *DecodeError. Every body, message and
+// excerpt kept has the call's credentials masked (sec).
+func decodeLegacy(resp *http.Response, limit int64, member string, sec secrets) (*legacyReply, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _, _ := readBody(resp, maxErrorBodyBytes)
-		body = cfg.redact(body, key)
+		body = sec.body(body)
 		var st legacyStatus
 		msg := ""
 		if json.Unmarshal(body, &st) == nil {
-			// Redact the decoded text too: JSON escapes (\u0061) can
-			// spell a credential that the raw body did not.
-			msg = string(cfg.redact([]byte(st.text()), key))
+			msg = st.text()
 		} else {
 			// The short, secret-free excerpt a DecodeError shows of a non-JSON body.
 			msg = newDecodeError(resp, body, nil).Excerpt
 		}
-		return nil, cfg.legacyError(resp, msg)
+		return nil, newLegacyError(resp, sec.text(msg))
 	}
 	body, tooBig, err := readBody(resp, limit)
 	switch {
 	case err != nil:
-		return nil, newDecodeError(resp, cfg.redact(body, key), fmt.Errorf("reading body: %w", err))
+		return nil, newDecodeError(resp, sec.body(body), fmt.Errorf("reading body: %w", err))
 	case tooBig:
 		return nil, newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", limit))
 	case len(bytes.TrimSpace(body)) == 0:
@@ -610,18 +633,26 @@ func (cfg *legacyConfig) decode(resp *http.Response, limit int64, member, key st
 	var rep legacyReply
 	if jerr := json.Unmarshal(body, &rep); jerr != nil {
 		// A malformed payload member does not hide an error reply.
-		if json.Unmarshal(body, &rep.legacyStatus) != nil || rep.Status != "error" {
-			return nil, newDecodeError(resp, cfg.redact(body, key), jerr)
+		if json.Unmarshal(body, &rep.legacyStatus) != nil || (rep.Status != "error" && !rep.loggedOut()) {
+			return nil, newDecodeError(resp, sec.body(body), jerr)
 		}
 	}
-	switch rep.Status {
-	case "ok":
-	case "error":
-		return nil, cfg.legacyError(resp, string(cfg.redact([]byte(rep.text()), key)))
-	case "":
+	switch {
+	case rep.Status == "ok":
+	case rep.Status == "error":
+		return nil, newLegacyError(resp, sec.text(rep.text()))
+	case rep.Status == "" && rep.loggedOut():
+		// Whatever its msg says, this shape means the user key or session
+		// was not accepted: say so, so that it matches ErrUnauthorized.
+		msg := sec.text(rep.text())
+		if !notLoggedInMessage(msg) {
+			msg = strings.TrimSuffix("not logged in: "+msg, ": ")
+		}
+		return nil, newLegacyError(resp, msg)
+	case rep.Status == "":
 		return nil, newDecodeError(resp, nil, errors.New("status is missing"))
 	default:
-		return nil, newDecodeError(resp, nil, fmt.Errorf("unknown status %q", excerpt([]byte(rep.Status), 32)))
+		return nil, newDecodeError(resp, nil, fmt.Errorf("unknown status %q", serverText(rep.Status, 32)))
 	}
 	if !rep.has(member) {
 		return nil, newDecodeError(resp, nil, fmt.Errorf("%s is missing", member))
@@ -629,24 +660,20 @@ func (cfg *legacyConfig) decode(resp *http.Response, limit int64, member, key st
 	return &rep, nil
 }
 
-func (cfg *legacyConfig) legacyError(resp *http.Response, msg string) *LegacyError {
+// newLegacyError describes a legacy error reply.
+func newLegacyError(resp *http.Response, msg string) *LegacyError {
 	return &LegacyError{
 		StatusCode: resp.StatusCode,
-		Message:    excerpt([]byte(msg), 512),
-		RequestID:  excerpt([]byte(resp.Header.Get("X-FH-REQUEST-ID")), 128),
+		Message:    serverText(msg, maxServerText),
+		RequestID:  serverText(resp.Header.Get("X-FH-REQUEST-ID"), maxRequestIDText),
 	}
 }
 
-// redact masks the credentials and the call's key value in a reply body
-// that may end up in an error message.
-func (cfg *legacyConfig) redact(b []byte, key string) []byte {
-	for _, secret := range []string{cfg.userKey, cfg.sessionCookie} {
-		if secret != "" {
-			b = bytes.ReplaceAll(b, []byte(secret), []byte("****"))
-		}
-	}
-	if key != "" {
-		b = bytes.ReplaceAll(b, []byte(key), []byte(maskKey(key)))
-	}
-	return b
-}
+// notLoggedInRE matches what legacy servers and their clients say when the
+// user key or session is not accepted: "not logged in", fh-fhc's "check
+// your login details", "login required", "session expired", "unauthorized".
+var notLoggedInRE = regexp.MustCompile(`(?i)\bnot\s+logged\s+in\b|\bcheck\s+your\s+login\b|\blog\s*in\s+(?:is\s+)?required\b|\bsession\s+(?:has\s+)?expired\b|\bnot\s+authenticated\b|\bunauthori[sz]ed\b`)
+
+// notLoggedInMessage reports whether a legacy error message says that the
+// caller is not logged in.
+func notLoggedInMessage(msg string) bool { return notLoggedInRE.MatchString(msg) }

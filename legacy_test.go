@@ -432,7 +432,12 @@ func TestLegacyErrorIs(t *testing.T) {
 		{500, "template not found", apikeys.ErrServer, true},
 		{200, "found it", apikeys.ErrNotFound, false},
 		{401, "", apikeys.ErrUnauthorized, true},
-		{200, "not logged in", apikeys.ErrUnauthorized, false},
+		// The legacy API also says "not logged in" with HTTP 200: the user
+		// key or session was not accepted, as with a 401.
+		{200, "not logged in", apikeys.ErrUnauthorized, true},
+		{200, "Error, check your login details", apikeys.ErrUnauthorized, true},
+		{200, "login required", apikeys.ErrUnauthorized, true},
+		{200, "logged in as admin", apikeys.ErrUnauthorized, false},
 		{403, "", apikeys.ErrForbidden, true},
 		{429, "", apikeys.ErrRateLimited, true},
 		{200, "not found", nil, false},
@@ -607,30 +612,57 @@ func TestLegacyRetryTable(t *testing.T) {
 		}
 	})
 
-	t.Run("revoke and delete: not found after a lost reply is success", func(t *testing.T) {
-		for _, name := range []string{"revoke", "delete"} {
+	t.Run("delete: not found after a lost reply is success", func(t *testing.T) {
+		for _, second := range []struct {
+			status int
+			body   string
+		}{
+			{200, notFound}, {404, notFound},
+			{200, `{"status":"error","message":"Key not found: 4a23…ec9e"}`},
+			{400, `{"status":"error","msg":["invalid request","API KEY NOT FOUND"]}`},
+		} {
+			op := find("delete")
+			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+				if n == 0 {
+					legacyHangUp(w) // applied, but the reply is lost
+					return
+				}
+				writeLegacy(w, second.status, second.body)
+			})
+			var resp apikeys.Response
+			got, err := op.call(apikeys.CaptureResponse(ctx, &resp), newLegacyClient(t, srv).Legacy)
+			require.NoError(t, err, second.body)
+			assert.Equal(t, &apikeys.LegacyKey{Key: legacyKeyValue}, got)
+			assert.Len(t, srv.seen(), 2)
+			assert.Equal(t, 2, resp.Attempts)
+		}
+	})
+
+	t.Run("revoke: not found after a transient fault is an error", func(t *testing.T) {
+		// Revoked keys stay listed, so "not found" never means that the
+		// earlier attempt revoked the key: the key never existed.
+		for _, first := range []func(http.ResponseWriter){
+			legacyHangUp,
+			func(w http.ResponseWriter) {
+				writeLegacy(w, http.StatusServiceUnavailable, `{"status":"error","message":"busy"}`)
+			},
+		} {
 			for _, second := range []struct {
 				status int
 				body   string
-			}{
-				{200, notFound}, {404, notFound}, {404, ""},
-				{200, `{"status":"error","message":"Key not found: 4a23…ec9e"}`},
-				{400, `{"status":"error","msg":["invalid request","API KEY NOT FOUND"]}`},
-			} {
-				op := find(name)
+			}{{200, notFound}, {404, notFound}, {404, ""}} {
 				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 					if n == 0 {
-						legacyHangUp(w) // applied, but the reply is lost
+						first(w)
 						return
 					}
 					writeLegacy(w, second.status, second.body)
 				})
-				var resp apikeys.Response
-				got, err := op.call(apikeys.CaptureResponse(ctx, &resp), newLegacyClient(t, srv).Legacy)
-				require.NoError(t, err, name)
-				assert.Equal(t, &apikeys.LegacyKey{Key: legacyKeyValue}, got, name)
-				assert.Len(t, srv.seen(), 2, name)
-				assert.Equal(t, 2, resp.Attempts)
+				got, err := find("revoke").call(ctx, newLegacyClient(t, srv).Legacy)
+				assert.ErrorIs(t, err, apikeys.ErrNotFound, second.body)
+				assert.False(t, apikeys.IsAmbiguous(err))
+				assert.Nil(t, got, "no key, revoked or not, is returned")
+				assert.Len(t, srv.seen(), 2)
 			}
 		}
 	})

@@ -101,7 +101,10 @@ func secCredentials(h http.Header) []string {
 // redirected to another host (another port, or another name for the same
 // address) reaches it without Authorization, X-FH-AUTH-USER or Cookie,
 // with 302, 307 and 308 alike. net/http itself keeps Authorization for
-// another port of the same host name, and never strips X-FH-AUTH-USER.
+// another port of the same host name, and never strips X-FH-AUTH-USER. A
+// 307 or 308 would re-send the request body, and a legacy body holds a key
+// value, itself a credential: such a redirect to another host is refused
+// and nothing reaches it.
 func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
 	target := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { secAnswer(w, r) })
 	for _, dest := range []struct{ name, url string }{
@@ -115,18 +118,36 @@ func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
 						http.Redirect(w, r, dest.url+r.URL.Path, code)
 					})
 					before := target.count()
-					require.NoError(t, call.call(context.Background(), secRedirectClient(t, origin.URL, nil)))
+					var info apikeys.Response
+					err := call.call(apikeys.CaptureResponse(context.Background(), &info), secRedirectClient(t, origin.URL, nil))
 
 					sent := origin.requests()
 					require.Len(t, sent, 1)
-					got := target.requests()
-					require.Len(t, got, before+1, "the redirect was followed")
-					hop := got[len(got)-1]
 					if call.legacy {
 						assert.Equal(t, []string{"", secRedirectUserKey, "feedhenry=" + secRedirectCookie}, secCredentials(sent[0].Header))
 					} else {
 						assert.Equal(t, []string{"Bearer " + testToken, "", ""}, secCredentials(sent[0].Header))
 					}
+					got := target.requests()
+					switch {
+					case call.legacy && code != http.StatusFound:
+						// A 307 or 308 would carry the body: refused, not retried.
+						require.Error(t, err)
+						assert.Contains(t, err.Error(), "refusing to send the request body to another host")
+						assert.False(t, apikeys.IsRetryable(err))
+						assert.Equal(t, 1, info.Attempts)
+						assert.Len(t, got, before, "nothing reached the other host")
+						return
+					case call.name == "Platform DELETE" && code == http.StatusFound:
+						// net/http turns the DELETE into a GET: its reply
+						// (a key) is not a delete's, and no false success.
+						assert.Error(t, err)
+					default:
+						require.NoError(t, err)
+					}
+					require.Len(t, got, before+1, "the redirect was followed")
+					hop := got[len(got)-1]
+					assert.Empty(t, hop.Body, "no body followed the redirect")
 					assert.Equal(t, []string{"", "", ""}, secCredentials(hop.Header), "credentials followed the redirect")
 					for _, v := range hop.Header {
 						for _, s := range v {
@@ -166,7 +187,8 @@ func TestSecSameHostRedirectKeepsCredentials(t *testing.T) {
 }
 
 // TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack: in a chain
-// origin -> other host -> origin, the other host sees no credential.
+// origin -> other host -> origin, the other host sees no credential, and
+// a legacy call (whose body a 307 would re-send) does not reach it at all.
 func TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
 	var originURL string
 	other := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
@@ -180,12 +202,20 @@ func TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
 		secAnswer(w, r)
 	})
 	originURL = origin.URL
+	platform := 0
 	for _, call := range secRedirectCalls() {
-		require.NoError(t, call.call(context.Background(), secRedirectClient(t, origin.URL, nil)), call.name)
+		err := call.call(context.Background(), secRedirectClient(t, origin.URL, nil))
+		if call.legacy {
+			assert.ErrorContains(t, err, "refusing to send the request body to another host", call.name)
+			continue
+		}
+		platform++
+		require.NoError(t, err, call.name)
 	}
-	require.Len(t, other.requests(), len(secRedirectCalls()))
+	require.Len(t, other.requests(), platform)
 	for _, r := range other.requests() {
 		assert.Equal(t, []string{"", "", ""}, secCredentials(r.Header), r.Path)
+		assert.Empty(t, r.Body)
 	}
 }
 
@@ -272,13 +302,17 @@ func TestSecRedirectLoopEnds(t *testing.T) {
 			assert.Equal(t, 10, s.count())
 		})
 	}
-	t.Run("legacy create is ambiguous, not retried", func(t *testing.T) {
+	t.Run("legacy create is not re-sent, and ambiguous", func(t *testing.T) {
+		// No layer below the SDK re-sends a create: net/http returns the
+		// 307 instead of following it with the body again.
 		s := loop(t)
 		_, err := secRedirectClient(t, s.URL, nil).Legacy.Create(context.Background(), apikeys.AppKeys("app-1"), "ci")
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "stopped after 10 redirects")
-		assert.True(t, apikeys.IsAmbiguous(err), "the create was sent: its outcome is unknown")
-		assert.Equal(t, 10, s.count())
+		var le *apikeys.LegacyError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, http.StatusTemporaryRedirect, le.StatusCode)
+		assert.True(t, apikeys.IsAmbiguous(err), "a create answered with a status that is no refusal: outcome unknown")
+		assert.False(t, apikeys.IsRetryable(err))
+		assert.Equal(t, 1, s.count())
 	})
 	t.Run("FetchJWKS", func(t *testing.T) {
 		s := loop(t)

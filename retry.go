@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -30,8 +31,29 @@ type RetryPolicy struct {
 	MaxWait time.Duration
 }
 
-// DefaultRetryPolicy is used when WithRetry is not given.
-var DefaultRetryPolicy = RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 20 * time.Second}
+// DefaultRetryPolicy returns the policy used when WithRetry is not given:
+// 3 retries, waits between 500 ms and 20 s. It is a function so that no
+// caller can change the default of every client in the process.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 20 * time.Second}
+}
+
+// validate checks a policy before it is used; field names the option.
+func (p RetryPolicy) validate(field string) error {
+	switch {
+	case p.MaxRetries < 0:
+		return invalid(field, "MaxRetries is negative")
+	case p.MaxRetries > 100:
+		return invalid(field, "MaxRetries is over 100")
+	case p.MinWait < 0:
+		return invalid(field, "MinWait is negative")
+	case p.MaxWait < 0:
+		return invalid(field, "MaxWait is negative")
+	case p.MaxWait < p.MinWait:
+		return invalid(field, "MaxWait is shorter than MinWait")
+	}
+	return nil
+}
 
 // retryClass says when a call may be sent again.
 type retryClass int
@@ -60,6 +82,7 @@ type attempt struct {
 	unknown     bool           // an earlier attempt may have been applied by the server
 	authErr     error          // why the token for a retry could not be had
 	checked     *http.Response // the reply checkRetry last decided on
+	secrets     secrets        // the credentials sent so far, masked in errors
 
 	// Set from transport goroutines by the httptrace hooks of calls that
 	// are not idempotent; reset before each retry.
@@ -116,8 +139,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 		retry = st.op.class != nonIdempotent || notSent
 	} else {
-		switch resp.StatusCode {
-		case http.StatusUnauthorized:
+		code := resp.StatusCode
+		switch {
+		case code >= 200 && code <= 299:
+		case code == http.StatusUnauthorized:
 			// A rejected token: nothing was applied. Get a new one and
 			// try once more if the source can drop the old one.
 			if inv, ok := c.tokens.(tokenInvalidator); ok && st.bearer && !st.authRetried && st.token != nil {
@@ -127,13 +152,13 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 				c.logRetry(ctx, st, resp, nil)
 				return true, nil
 			}
-		case http.StatusTooManyRequests:
+		case code == http.StatusTooManyRequests:
 			retry = true // refused before processing: safe for every call
 		default:
-			if retryableStatus(resp.StatusCode) { // a 5xx: the request may have been applied
-				st.unknown = true
-				retry = st.op.class != nonIdempotent
+			if !refused(code) {
+				st.unknown = true // the request may have been applied
 			}
+			retry = st.op.class != nonIdempotent && retryableStatus(code)
 		}
 	}
 	if !retry || st.retries >= c.retry.MaxRetries {
@@ -151,16 +176,22 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 }
 
 // retryableStatus reports whether a reply with this status is worth
-// another attempt: 429 and the 5xx statuses of a busy or restarting server
-// (500, 502, 503, 504). The Client (checkRetry, which also applies the
-// per-operation rules) and the token source share it.
+// another attempt of a call that is safe to repeat: 408, 429 and every 5xx
+// (HTTP semantics: the server or a proxy failed or timed out, and a
+// CDN's 520-527 or 599 are no different from a 502). The Client
+// (checkRetry, which also applies the per-operation rules), the token
+// source and IsRetryable share it.
 func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || (code >= 500 && code <= 599)
+}
+
+// refused reports whether a reply with this status proves that the server
+// did not apply the request: a definite refusal, any 4xx but 408 (a proxy
+// may send 408 after the origin applied the request). Any other status a
+// request can end with (a 5xx, 408, a 3xx, a status outside 100-599) leaves
+// the outcome unknown.
+func refused(code int) bool {
+	return code >= 400 && code <= 499 && code != http.StatusRequestTimeout
 }
 
 // noBackoff stands in for retryablehttp's Backoff, which gets no context:
@@ -196,7 +227,8 @@ func retryableTransportError(err error) bool {
 		err = ue.Err
 	}
 	switch {
-	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects), errors.Is(err, errPlainHTTPRedirect):
+	case errors.Is(err, errInsecureRedirect), errors.Is(err, errTooManyRedirects), errors.Is(err, errPlainHTTPRedirect),
+		errors.Is(err, errBodyRedirect):
 		return false
 	case isCertificateError(err):
 		return false
@@ -237,15 +269,15 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if v[0] >= '0' && v[0] <= '9' {
+		// Delay seconds. Past what a Duration holds the value saturates:
+		// the caller caps it at MaxWait, as it does any long wait.
+		const maxSecs = int64(math.MaxInt64 / time.Second)
 		var secs int64
 		for _, ch := range v {
 			if ch < '0' || ch > '9' {
 				return 0, false
 			}
-			secs = secs*10 + int64(ch-'0')
-			if secs > 1<<31 {
-				return 0, false
-			}
+			secs = min(secs*10+int64(ch-'0'), maxSecs)
 		}
 		return time.Duration(secs) * time.Second, true
 	}

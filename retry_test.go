@@ -3,6 +3,7 @@ package apikeys_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -73,6 +74,10 @@ func TestRetryTable(t *testing.T) {
 	}
 	ok := func(w http.ResponseWriter, body string) { reply(w, http.StatusOK, body) }
 	reset := func(w http.ResponseWriter, _ string) { hangUp(w) }
+	// keyNotFound is the API's own answer for an unknown key.
+	keyNotFound := func(w http.ResponseWriter, _ string) {
+		reply(w, http.StatusNotFound, `{"message":"API key not found (status 404)"}`)
+	}
 
 	success := func(n int) outcome { return outcome{attempts: n} }
 	tests := []struct {
@@ -106,10 +111,12 @@ func TestRetryTable(t *testing.T) {
 			"read": {1, apikeys.ErrUnauthorized, false}, "delete": {1, apikeys.ErrUnauthorized, false}, "create": {1, apikeys.ErrUnauthorized, false}}},
 		{"403 is final", []step{status(403)}, map[string]outcome{
 			"read": {1, apikeys.ErrForbidden, false}, "delete": {1, apikeys.ErrForbidden, false}, "create": {1, apikeys.ErrForbidden, false}}},
-		{"reset then 404: the lost reply was a delete", []step{reset, status(404)}, map[string]outcome{
+		{"reset then key not found: the lost reply was a delete", []step{reset, keyNotFound}, map[string]outcome{
 			"read": {2, apikeys.ErrNotFound, false}, "delete": success(2), "create": {1, nil, true}}},
-		{"500 then 404: the lost reply was a delete", []step{status(500), status(404)}, map[string]outcome{
+		{"500 then key not found: the lost reply was a delete", []step{status(500), keyNotFound}, map[string]outcome{
 			"read": {2, apikeys.ErrNotFound, false}, "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
+		{"reset then a 404 that does not name the key", []step{reset, status(404)}, map[string]outcome{
+			"read": {2, apikeys.ErrNotFound, false}, "delete": {2, apikeys.ErrNotFound, false}, "create": {1, nil, true}}},
 		{"429 then 404 is not found", []step{status(429), status(404)}, map[string]outcome{
 			"read": {2, apikeys.ErrNotFound, false}, "delete": {2, apikeys.ErrNotFound, false}, "create": {2, apikeys.ErrNotFound, false}}},
 	}
@@ -153,7 +160,7 @@ func TestRetryTable(t *testing.T) {
 				if errors.As(err, &apiErr) {
 					// The final error is the last reply, with its body.
 					assert.Contains(t, string(apiErr.Body), "status "+strconv.Itoa(apiErr.StatusCode))
-					assert.Equal(t, "status "+strconv.Itoa(apiErr.StatusCode), apiErr.Message)
+					assert.Contains(t, apiErr.Message, "status "+strconv.Itoa(apiErr.StatusCode))
 				}
 			})
 		}
@@ -281,7 +288,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{"", 0, false},
 		{"1.5", 0, false},
 		{"-1", 0, false},
-		{"99999999999999999999", 0, false},
+		// Delay seconds too large for a Duration saturate (the backoff
+		// caps them at MaxWait); they are never dropped.
+		{"2147483649", 2147483649 * time.Second, true},
+		{"99999999999999999999", time.Duration(math.MaxInt64 / int64(time.Second) * int64(time.Second)), true},
 		{"tomorrow", 0, false},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -133,6 +134,13 @@ type TokenConfig struct {
 	Clock func() time.Time
 	// InsecureHTTP allows an http TokenURL for non-loopback hosts.
 	InsecureHTTP bool
+	// Timeout bounds one token fetch, retries and waits included (default
+	// 1 minute; negative is refused). A fetch runs detached from its
+	// callers (see Token), so it needs a bound of its own. When it passes,
+	// the fetch fails with a retryable *TransportError saying the token
+	// endpoint timed out; context.DeadlineExceeded is only ever the
+	// caller's own deadline.
+	Timeout time.Duration
 }
 
 // AssertionTokenSource gets access tokens from the token endpoint with
@@ -185,6 +193,8 @@ type tokenCall struct {
 // fetched until the first Token call.
 func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	switch id := cfg.ClientID; {
+	case !utf8.ValidString(id):
+		return nil, invalid("TokenConfig.ClientID", "is not valid UTF-8")
 	case strings.TrimSpace(id) == "":
 		return nil, invalid("TokenConfig.ClientID", "is empty")
 	case id != strings.TrimSpace(id):
@@ -212,8 +222,14 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(tokenURL, "?") {
 		return nil, invalid("TokenConfig.TokenURL", "must not have a query or fragment")
 	}
-	if hasControl(cfg.Scope) {
-		return nil, invalid("TokenConfig.Scope", "contains control characters")
+	if hasControl(cfg.Scope) || !utf8.ValidString(cfg.Scope) {
+		return nil, invalid("TokenConfig.Scope", "contains control characters or is not valid UTF-8")
+	}
+	switch {
+	case cfg.Timeout < 0:
+		return nil, invalid("TokenConfig.Timeout", "is negative")
+	case cfg.Timeout == 0:
+		cfg.Timeout = defaultFetchTimeout
 	}
 	hc := copyWithDefaultTransport(cfg.HTTPClient)
 	// The token endpoint has no business redirecting; following one could
@@ -234,7 +250,7 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 		retry:        tokenRetryPolicy,
 		sleep:        sleepContext,
 		jitter:       randFloat,
-		fetchTimeout: defaultFetchTimeout,
+		fetchTimeout: cfg.Timeout,
 	}}, nil
 }
 
@@ -393,10 +409,10 @@ func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.T
 	resp, err = s.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, time.Time{}, nil, false, &contextError{op: "token request", err: ctx.Err()}
+			return nil, time.Time{}, nil, false, s.timedOut()
 		}
 		// *url.Error names the method and URL only, never the body.
-		return nil, time.Time{}, nil, retryableTransportError(err), &TransportError{Op: "token request", Err: err}
+		return nil, time.Time{}, nil, retryableTransportError(err), newTransportError("token request", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _, _ := readBody(resp, maxTokenBodyBytes)
@@ -404,10 +420,9 @@ func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.T
 	}
 	body, tooBig, rerr := readBody(resp, maxTokenBodyBytes)
 	switch {
+	case rerr != nil && ctx.Err() != nil:
+		return nil, time.Time{}, nil, false, s.timedOut()
 	case rerr != nil:
-		if ctx.Err() != nil {
-			return nil, time.Time{}, nil, false, &contextError{op: "token request", err: ctx.Err()}
-		}
 		// The reply broke off: a transport failure, and a token request
 		// is safe to repeat.
 		return nil, time.Time{}, nil, true, &TransportError{Op: "token request", Err: fmt.Errorf("reading reply body: %w", rerr)}
@@ -422,6 +437,13 @@ func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.T
 	tok.Expiry = start.Add(lifetime)
 	margin := min(maxRefreshMargin, lifetime/10)
 	return tok, tok.Expiry.Add(-margin), nil, false, nil
+}
+
+// timedOut is the error of a fetch that outlasted its Timeout. The fetch's
+// context is detached from every caller, so only that bound ends it: the
+// token endpoint is slow, a retryable failure, not a caller's deadline.
+func (s *tokenSource) timedOut() error {
+	return &TransportError{Op: "token request", Err: &timeoutError{what: "the token endpoint", d: s.fetchTimeout}}
 }
 
 // tokenError reads an RFC 6749 error body. The description and URI are
@@ -444,8 +466,9 @@ func tokenError(status int, body []byte, assertion string) *TokenError {
 }
 
 // decodeToken reads a token reply. expires_in may be a number or a numeric
-// string; absent, the token lives defaultTokenLifetime. An expires_in of 0
-// or less yields a token that is used once and not cached.
+// string; absent (or null), the token lives defaultTokenLifetime. Any
+// other expires_in that is not a positive number of seconds ("NaN", 0, -1,
+// "soon") is an error: the reply is not a usable token.
 func decodeToken(body []byte) (*Token, time.Duration, error) {
 	var r struct {
 		AccessToken string          `json:"access_token"`
@@ -476,10 +499,10 @@ func decodeToken(body []byte) (*Token, time.Duration, error) {
 	lifetime := defaultTokenLifetime
 	if raw := strings.TrimSpace(string(r.ExpiresIn)); raw != "" && raw != "null" {
 		secs, err := strconv.ParseFloat(strings.Trim(raw, `"`), 64)
-		if err != nil || secs > 1e9 {
-			return nil, 0, errors.New("expires_in is not a number of seconds")
+		if err != nil || !(secs > 0 && secs <= 1e9) { // NaN too
+			return nil, 0, errors.New("expires_in is not a positive number of seconds")
 		}
-		lifetime = max(time.Duration(secs*float64(time.Second)), 0)
+		lifetime = time.Duration(secs * float64(time.Second))
 	}
 	return &Token{AccessToken: r.AccessToken, TokenType: r.TokenType, Scope: r.Scope}, lifetime, nil
 }

@@ -297,19 +297,6 @@ func TestTokenSourceCaching(t *testing.T) {
 		})
 	}
 
-	t.Run("expires_in 0 is not cached", func(t *testing.T) {
-		e := newTokenEndpoint(t, key, newFakeClock(), func(n int, w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, 200, map[string]any{"access_token": fmt.Sprintf("tok-%d", n), "expires_in": 0})
-		})
-		ts, _ := newSource(t, e)
-		for i := 1; i <= 2; i++ {
-			tok, err := ts.Token(context.Background())
-			require.NoError(t, err)
-			assert.Equal(t, fmt.Sprintf("tok-%d", i), tok.AccessToken)
-			assert.Equal(t, "Bearer", tok.TokenType, "token_type defaults to Bearer")
-		}
-	})
-
 	t.Run("returned tokens are copies", func(t *testing.T) {
 		e := newTokenEndpoint(t, key, newFakeClock(), tokenReply)
 		ts, _ := newSource(t, e)
@@ -497,6 +484,14 @@ func TestTokenSourceEndpointErrors(t *testing.T) {
 		{"no access_token", "application/json", `{"token_type":"Bearer"}`, "access_token is empty"},
 		{"token_type mac", "application/json", `{"access_token":"x","token_type":"mac"}`, "not Bearer"},
 		{"expires_in not a number", "application/json", `{"access_token":"x","expires_in":"soon"}`, "expires_in"},
+		// A lifetime that is not a positive number of seconds is no token.
+		{"expires_in 0", "application/json", `{"access_token":"x","expires_in":0}`, "expires_in"},
+		{"expires_in negative", "application/json", `{"access_token":"x","expires_in":-300}`, "expires_in"},
+		{"expires_in NaN", "application/json", `{"access_token":"x","expires_in":"NaN"}`, "expires_in"},
+		{"expires_in Infinity", "application/json", `{"access_token":"x","expires_in":"Infinity"}`, "expires_in"},
+		{"expires_in huge", "application/json", `{"access_token":"x","expires_in":1e400}`, "expires_in"},
+		{"expires_in true", "application/json", `{"access_token":"x","expires_in":true}`, "expires_in"},
+		{"expires_in object", "application/json", `{"access_token":"x","expires_in":{}}`, "expires_in"},
 		{"access_token wrong type", "application/json", `{"access_token":42}`, "wrong JSON type"},
 		{"over 64 KiB", "application/json", `{"access_token":"` + strings.Repeat("a", 70<<10) + `"}`, "exceeds"},
 	}
@@ -810,7 +805,7 @@ func TestSecretsNeverShown(t *testing.T) {
 					writeJSON(w, 400, map[string]string{"error": "invalid_request",
 						"error_description": "bad assertion " + a, "error_uri": "https://x.example/?a=" + a})
 				case n == 1:
-					writeJSON(w, 200, map[string]any{"access_token": accessToken, "expires_in": 0})
+					writeJSON(w, 200, map[string]any{"access_token": accessToken, "expires_in": 1})
 				case n == 2:
 					// A body that is not a token, holding the token anyway.
 					w.Header().Set("Content-Type", "text/plain")
@@ -825,6 +820,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, accessToken, tok.AccessToken)
 
+			clock.Advance(2 * time.Second) // the token expired: fetch again
 			var errs []error
 			_, err = ts.Token(ctx) // text/plain body
 			errs = append(errs, err)
