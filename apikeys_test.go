@@ -379,3 +379,88 @@ func mustJWK(t *testing.T, s string) apikeys.JWK {
 	require.NoError(t, err)
 	return k
 }
+
+// TestListRepliesMustCarryTheirList: a list reply without its list (an
+// empty payload, a null payload or list, a bare null, an error object) is
+// a *DecodeError naming the member. Read as [], it would tell a caller
+// reconciling an ambiguous create that the create did not happen. An
+// empty array is a real empty list.
+func TestListRepliesMustCarryTheirList(t *testing.T) {
+	lists := []struct {
+		name   string
+		member string
+		call   func(context.Context, *apikeys.Client) (int, error)
+	}{
+		{name: "APIKeys.List", member: "payload.apikeys", call: func(ctx context.Context, c *apikeys.Client) (int, error) {
+			keys, err := c.APIKeys.List(ctx, "env-1")
+			return len(keys), err
+		}},
+		{name: "Environments.List", member: "payload.environments", call: func(ctx context.Context, c *apikeys.Client) (int, error) {
+			envs, err := c.Environments.List(ctx, 1)
+			return len(envs), err
+		}},
+	}
+	replies := []struct {
+		name string
+		body string
+		ok   bool
+	}{
+		{name: "empty payload", body: `{"meta":{"version":"1.0.0"},"payload":{}}`},
+		{name: "null payload", body: `{"meta":{"version":"1.0.0"},"payload":null}`},
+		{name: "no payload", body: `{"meta":{"version":"1.0.0"}}`},
+		{name: "bare null", body: `null`},
+		{name: "error object", body: `{"error":"internal"}`},
+		{name: "null lists", body: `{"meta":{"version":"1.0.0"},"payload":{"apikeys":null,"environments":null}}`},
+		{name: "empty lists", body: `{"meta":{"version":"1.0.0"},"payload":{"apikeys":[],"environments":[]}}`, ok: true},
+	}
+	for _, list := range lists {
+		for _, r := range replies {
+			t.Run(list.name+"/"+r.name, func(t *testing.T) {
+				s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, http.StatusOK, r.body) })
+				c, _ := newClient(t, s)
+				n, err := list.call(t.Context(), c)
+				if r.ok {
+					require.NoError(t, err)
+					assert.Zero(t, n)
+					return
+				}
+				var de *apikeys.DecodeError
+				require.ErrorAs(t, err, &de)
+				assert.Contains(t, err.Error(), list.member)
+			})
+		}
+	}
+}
+
+// TestMetaIsReadForItsVersionOnly: of "meta" only "version" is read. The
+// informational members (totalRecords, pageSize, links) decode whatever
+// their type, and a create with odd ones is not ambiguous.
+func TestMetaIsReadForItsVersionOnly(t *testing.T) {
+	for _, meta := range []string{
+		`{"version":"1.0.0","totalRecords":"7","pageSize":1.5}`,
+		`{"version":"1.0.0","totalRecords":null,"pageSize":{"n":1},"links":"self"}`,
+		`{"version":"1.0.0","totalRecords":1e400,"pageSize":-1,"links":[1,2]}`,
+		`{"version":1}`,
+		`"1.0.0"`,
+		`null`,
+		`[]`,
+	} {
+		t.Run(meta, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				reply(w, http.StatusOK, `{"meta":`+meta+`,"payload":{"apikey":`+keyJSON+`}}`)
+			})
+			c, _ := newClient(t, s)
+			k, err := c.APIKeys.Create(t.Context(), "env-1", apikeys.CreateAPIKeyRequest{Name: "billing"})
+			require.NoError(t, err)
+			assert.Equal(t, "client-1", k.ID)
+		})
+	}
+	t.Run("an unknown major version is still refused", func(t *testing.T) {
+		s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			reply(w, http.StatusOK, `{"meta":{"version":2,"pageSize":"x"},"payload":{"apikey":`+keyJSON+`}}`)
+		})
+		c, _ := newClient(t, s)
+		_, err := c.APIKeys.Get(t.Context(), "client-1")
+		assert.ErrorIs(t, err, apikeys.ErrUnsupportedVersion)
+	})
+}

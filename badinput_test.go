@@ -337,6 +337,20 @@ func secBadInputs() []secBadInput {
 		{"Legacy.List: app ID ..", "appID", nil, `".."`, legacyList(apikeys.AppKeys(".."))},
 		{"Legacy.Create: app ID with leading space", "appID", nil, "spaces", legacyCreate(apikeys.AppKeys(" app"), "ci")},
 		{"Legacy.Create: empty label", "label", nil, "empty", legacyCreate(apikeys.UserKeys(), "")},
+		// Invalid UTF-8 would reach the server as U+FFFD: a label cut
+		// mid-character could then never be found again by a caller
+		// reconciling an ambiguous create.
+		{"Legacy.Create: label cut mid-character", "label", nil, "UTF-8", legacyCreate(apikeys.AppKeys("app-1"), "déploiement"[:2])},
+		{"Legacy.Update: label with a lone continuation byte", "label", nil, "UTF-8", legacyKeyCall("update", goodKey, "ci\x80")},
+		{"Legacy.Revoke: key value not UTF-8", "key", nil, "UTF-8", legacyKeyCall("revoke", "\xff"+goodKey, "")},
+		{"Legacy.Validate: key type not UTF-8", "keyType", nil, "UTF-8", legacyKeyCall("validate", goodKey, "app\xc3")},
+		{"Legacy.List: app ID not UTF-8", "appID", nil, "UTF-8", legacyList(apikeys.AppKeys("app-\xe2\x82"))},
+		{"Create: name cut mid-character", "Name", nil, "UTF-8", create("env", named("déploiement"[:2]))},
+		{"Update: name with an overlong encoding", "Name", nil, "UTF-8", update("id", apikeys.UpdateAPIKeyRequest{Name: str("n\xc0\xaf")})},
+		{"Get: key ID not UTF-8", "apiKeyID", nil, "UTF-8", get("client-\xff")},
+		{"Create: environment ID with a surrogate half", "environmentID", nil, "UTF-8", create("env-\xed\xa0\x80", named("n"))},
+		{"TokenConfig: client ID not UTF-8", "TokenConfig.ClientID", nil, "UTF-8", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "client-\xff" })},
+		{"LegacyConfig: domain not UTF-8", "LegacyConfig.Domain", nil, "UTF-8", legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme\xff" })},
 		{"Legacy.Create: label with CR LF", "label", nil, "control", legacyCreate(apikeys.UserKeys(), "ci\r\nX-Evil: 1")},
 		{"Legacy.Create: label over 1024 bytes", "label", nil, "longer", legacyCreate(apikeys.AppKeys("app-1"), long)},
 		{"Legacy.Update: blank label", "label", nil, "empty", legacyKeyCall("update", goodKey, "  ")},

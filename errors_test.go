@@ -2,7 +2,10 @@ package apikeys_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -229,6 +232,148 @@ func TestErrorMessagesHaveOnePrefix(t *testing.T) {
 				assert.ErrorIs(t, err, *want)
 			default:
 				assert.ErrorAs(t, err, want)
+			}
+		})
+	}
+}
+
+// TestServerTextIsFilteredAndCapped: text a server sends that reaches an
+// error string (a content type, a message, a request ID, a status line
+// quoted by net/http) is cut to a few hundred runes, with controls, line
+// and paragraph separators and bidi overrides made spaces. Go accepts
+// reply headers up to 10 MiB.
+func TestServerTextIsFilteredAndCapped(t *testing.T) {
+	hostile := strings.Repeat("a\u2028b\u202ec\x1b[31m", 20_000) // 200 KB and more
+	tests := []struct {
+		name  string
+		write func(w http.ResponseWriter)
+		call  func(context.Context, *apikeys.Client) error
+	}{
+		{name: "Content-Type of an undecodable 2xx", write: func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html; x="+hostile)
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, "<html>proxy</html>")
+		}, call: getKey},
+		{name: "Platform message", write: func(w http.ResponseWriter) {
+			b, _ := json.Marshal(map[string]string{"message": hostile})
+			reply(w, http.StatusBadRequest, string(b))
+		}, call: getKey},
+		{name: "legacy message and request ID", write: func(w http.ResponseWriter) {
+			w.Header().Set("X-FH-REQUEST-ID", hostile)
+			b, _ := json.Marshal(map[string]string{"status": "error", "message": hostile})
+			reply(w, http.StatusOK, string(b))
+		}, call: func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
+			return err
+		}},
+		{name: "legacy unknown status", write: func(w http.ResponseWriter) {
+			b, _ := json.Marshal(map[string]string{"status": hostile})
+			reply(w, http.StatusOK, string(b))
+		}, call: func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
+			return err
+		}},
+		{name: "meta.version", write: func(w http.ResponseWriter) {
+			b, _ := json.Marshal(map[string]any{"meta": map[string]string{"version": "9." + hostile}, "payload": map[string]any{}})
+			reply(w, http.StatusOK, string(b))
+		}, call: getKey},
+		{name: "malformed status line", write: func(w http.ResponseWriter) {
+			conn, buf, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			_, _ = buf.WriteString("HTTP/1.1 2x0 " + hostile + "\r\n\r\n")
+			_ = buf.Flush()
+		}, call: getKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { tt.write(w) })
+			c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}),
+				apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: s.URL, Domain: "acme", UserKey: "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"}))
+			err := tt.call(t.Context(), c)
+			require.Error(t, err)
+			for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err)} {
+				assert.Less(t, len(text), 2048, "an error string stays short")
+				assert.NotContains(t, text, "\u2028")
+				assert.NotContains(t, text, "\u202e")
+				assert.NotContains(t, text, "\x1b")
+			}
+		})
+	}
+}
+
+func getKey(ctx context.Context, c *apikeys.Client) error {
+	_, err := c.APIKeys.Get(ctx, "client-1")
+	return err
+}
+
+// TestEchoedCredentialsAreMasked: a reply that echoes a credential the
+// call sent (a gateway page quoting the bearer token, a JSON message
+// quoting it, in plain text or spelt with JSON escapes) keeps no trace of
+// it in the error: not in Error(), %+v, Message, Body or Excerpt. One rule
+// for both APIs.
+func TestEchoedCredentialsAreMasked(t *testing.T) {
+	const userKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"
+	escaped := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name   string
+		status int
+		ctype  string
+		body   string
+		legacy bool
+	}{
+		{name: "HTML 200 quoting the bearer token", status: 200, ctype: "text/html", body: "<html><body>Bearer " + testToken + " refused by gateway</body></html>"},
+		{name: "JSON 401 quoting the token", status: 401, ctype: "application/json", body: `{"message":"token ` + testToken + ` expired"}`},
+		{name: "JSON 403 spelling the token with escapes", status: 403, ctype: "application/json", body: `{"message":"token ` + escaped(testToken) + ` refused","error":"` + escaped(testToken) + `"}`},
+		{name: "text 502 quoting the token", status: 502, ctype: "text/plain", body: "upstream refused Authorization: Bearer " + testToken},
+		{name: "legacy HTML 200 quoting the user key", status: 200, ctype: "text/html", body: "<html>user " + userKey + "</html>", legacy: true},
+		{name: "legacy JSON error spelling the user key with escapes", status: 200, ctype: "application/json", body: `{"status":"error","message":"bad key ` + escaped(userKey) + `"}`, legacy: true},
+		{name: "legacy 500 quoting the user key", status: 500, ctype: "application/json", body: `{"status":"error","msg":["no user ` + userKey + `"]}`, legacy: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				w.Header().Set("Content-Type", tt.ctype)
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			})
+			c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}),
+				apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: s.URL, Domain: "acme", UserKey: userKey}))
+			var err error
+			if tt.legacy {
+				_, err = c.Legacy.List(t.Context(), apikeys.UserKeys())
+			} else {
+				err = getKey(t.Context(), c)
+			}
+			require.Error(t, err)
+			kept := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)}
+			var ae *apikeys.APIError
+			if errors.As(err, &ae) {
+				kept = append(kept, ae.Message, string(ae.Body))
+				var decoded any
+				if json.Unmarshal(ae.Body, &decoded) == nil {
+					kept = append(kept, fmt.Sprint(decoded))
+				}
+			}
+			var le *apikeys.LegacyError
+			if errors.As(err, &le) {
+				kept = append(kept, le.Message)
+			}
+			var de *apikeys.DecodeError
+			if errors.As(err, &de) {
+				kept = append(kept, de.Excerpt)
+			}
+			for _, text := range kept {
+				assert.NotContains(t, text, testToken)
+				assert.NotContains(t, text, userKey)
 			}
 		})
 	}

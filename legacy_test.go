@@ -1072,3 +1072,35 @@ func FuzzParseRevoked(f *testing.F) {
 		}
 	})
 }
+
+// TestLegacyNotLoggedInIsUnauthorized: legacy servers also say "not
+// logged in" with HTTP 200, in two shapes (API-NOTES): a body with no
+// status and "address":{"login-status":"none"}, and a "status":"error"
+// body whose text says so. Both mean the user key or session was not
+// accepted, as a 401 does: they match ErrUnauthorized, are not retried
+// and leave a create not ambiguous.
+func TestLegacyNotLoggedInIsUnauthorized(t *testing.T) {
+	for _, body := range []string{
+		`{"msg":"Error, check your login details","address":{"login-status":"none"}}`,
+		`{"address":{"login-status":"none"}}`,
+		`{"msg":["x"],"address":{"login-status":"none","ip":"10.0.0.1"}}`,
+		`{"status":"error","msg":"not logged in"}`,
+		`{"status":"error","message":"Not logged in"}`,
+		`{"status":"error","msg":["Login required"]}`,
+	} {
+		for _, op := range legacyOps() {
+			t.Run(op.name+"/"+body, func(t *testing.T) {
+				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
+				_, err := op.call(t.Context(), newLegacyClient(t, srv).Legacy)
+				assert.ErrorIs(t, err, apikeys.ErrUnauthorized)
+				var le *apikeys.LegacyError
+				require.ErrorAs(t, err, &le)
+				assert.Equal(t, http.StatusOK, le.StatusCode)
+				assert.Contains(t, strings.ToLower(le.Message), "log")
+				assert.False(t, apikeys.IsAmbiguous(err))
+				assert.False(t, apikeys.IsRetryable(err))
+				assert.Len(t, srv.seen(), 1)
+			})
+		}
+	}
+}

@@ -227,6 +227,10 @@ func TestRetryWaits(t *testing.T) {
 		{"exponential with jitter", "", []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},
 		{"Retry-After seconds", "1", []time.Duration{1050 * time.Millisecond, 1050 * time.Millisecond, 1050 * time.Millisecond}},
 		{"Retry-After over the cap", "3600", []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		// Delay seconds past 2^31 (and past what a Duration holds) are a
+		// long wait like any other: capped, never ignored.
+		{"Retry-After over 2^31 seconds", "2147483649", []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{"Retry-After of 30 digits", "999999999999999999999999999999", []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
 		{"Retry-After HTTP date over the cap", httpDate, []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
 		{"Retry-After date in the past", fixedNow.Add(-time.Hour).Format(http.TimeFormat), []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}},
 		{"Retry-After garbage falls back", "soon", []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -220,12 +223,29 @@ type secScan struct {
 	flows  []string
 }
 
-// show prints v every way a caller might: each fmt verb, and through
-// the logger (both handlers). Slices of legacy keys are logged as their
+// secVerbs is every fmt verb (and the flags that change what a verb
+// prints), not only the ones a type is meant to be printed with: %d, %x
+// or %q of a struct print its fields unless the type formats itself.
+var secVerbs = []string{
+	"%v", "%+v", "%#v", "%s", "%q", "%#q", "%+q", "%x", "%X", "% x", "% X", "%#x", "%d", "%+d",
+	"%o", "%O", "%b", "%t", "%e", "%E", "%f", "%F", "%g", "%G", "%c", "%U", "%#U", "%10.4s", "%-12v", "%T",
+	"%z", "%!",
+}
+
+// show prints v every way a caller might: every fmt verb, and through
+// the logger (both handlers). %p prints a pointer's address; of a value
+// that is not a pointer it prints the fields as they are, before any
+// method of the type can run (fmt's design; see SECURITY.md), so it is
+// shown for pointers only. Slices of legacy keys are logged as their
 // elements: slog's JSON handler encodes a slice with encoding/json, which
 // does not call LogValue on the elements (see SECURITY.md).
 func (s *secScan) show(v any) {
-	fmt.Fprintf(&s.out, "%v\n%+v\n%#v\n%s\n", v, v, v, v)
+	for _, verb := range secVerbs {
+		fmt.Fprintf(&s.out, verb+"\n", v)
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		fmt.Fprintf(&s.out, "%p\n", v)
+	}
 	if keys, ok := v.([]*apikeys.LegacyKey); ok {
 		for _, k := range keys {
 			s.show(k)
@@ -266,6 +286,24 @@ func (s *secScan) flow(name string, f func() (any, error)) (v any, err error) {
 	return v, err
 }
 
+// secRenderings returns the ways fmt can print a secret string or byte
+// slice: as is, in hex (%x, %X, % x) and as decimal bytes (%d of a []byte).
+func secRenderings(secret string) []string {
+	b := []byte(secret)
+	spaced := func(format string) string {
+		parts := make([]string, len(b))
+		for i, c := range b {
+			parts[i] = fmt.Sprintf(format, c)
+		}
+		return strings.Join(parts, " ")
+	}
+	out := []string{secret, hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)), spaced("%02x"), spaced("%02X")}
+	if len(b) >= 12 {
+		out = append(out, "["+spaced("%d")[:len(spaced("%d"))*2/3]) // a prefix of %d of the bytes
+	}
+	return out
+}
+
 // secPrivateMaterial returns the encodings of a signing key's private
 // half: the base64 lines of its PKCS #8 PEM, its private JWK members, and
 // the private scalars in base64url and decimal.
@@ -295,6 +333,8 @@ func secPrivateMaterial(t *testing.T, signer crypto.Signer) []string {
 		out = append(out, base64.RawURLEncoding.EncodeToString(b), k.D.String())
 	case *rsa.PrivateKey:
 		out = append(out, base64.RawURLEncoding.EncodeToString(k.D.Bytes()), k.D.String(), k.Primes[0].String())
+	case ed25519.PrivateKey:
+		out = append(out, base64.RawURLEncoding.EncodeToString(k.Seed()), string(k.Seed()))
 	}
 	return out
 }
@@ -339,6 +379,8 @@ func TestSecSecretsNeverLeak(t *testing.T) {
 	rsaPEM, err := os.ReadFile("testdata/jwks/rsa2048.pkcs8.pem")
 	require.NoError(t, err)
 	rsaKey, err := apikeys.ParseSigningKey(rsaPEM, "")
+	require.NoError(t, err)
+	edKey, err := apikeys.GenerateSigningKey(apikeys.EdDSA) // its Signer is the private key's bytes
 	require.NoError(t, err)
 
 	legacyCfg := apikeys.LegacyConfig{BaseURL: srv.URL, Domain: srv.LegacyDomain, UserKey: srv.LegacyUserKey, SessionCookie: srv.SessionCookie}
@@ -568,7 +610,7 @@ func TestSecSecretsNeverLeak(t *testing.T) {
 	fails(err)
 
 	// The configuration values themselves.
-	for _, v := range []any{c, static, ts, *ts, sk, &sk, rsaKey, pub, tokenCfg, &tokenCfg, legacyCfg, &legacyCfg} {
+	for _, v := range []any{c, static, ts, *ts, sk, &sk, rsaKey, edKey, &edKey, pub, tokenCfg, &tokenCfg, legacyCfg, &legacyCfg, *tok} {
 		scan.show(v)
 	}
 	for _, v := range []any{sk, &sk, rsaKey, legacyCfg, &legacyCfg} {
@@ -596,6 +638,9 @@ func TestSecSecretsNeverLeak(t *testing.T) {
 	for _, m := range secPrivateMaterial(t, rsaKey.Signer) {
 		secrets[m] = "RSA private key material"
 	}
+	for _, m := range secPrivateMaterial(t, edKey.Signer) {
+		secrets[m] = "Ed25519 private key material"
+	}
 
 	all := scan.out.String() + jsonLogs.String() + textLogs.String()
 	require.Contains(t, jsonLogs.String(), `"msg":"apikeys: retrying"`, "the SDK logged its retries")
@@ -607,9 +652,11 @@ func TestSecSecretsNeverLeak(t *testing.T) {
 		if secret == "" {
 			continue
 		}
-		if strings.Contains(all, secret) {
-			i := strings.Index(all, secret)
-			t.Errorf("%s leaked: ...%s...", kind, all[max(0, i-120):min(len(all), i+len(secret)+40)])
+		for _, form := range secRenderings(secret) {
+			if i := strings.Index(all, form); i >= 0 {
+				t.Errorf("%s leaked (as %q...): ...%s...", kind, form[:min(len(form), 16)], all[max(0, i-120):min(len(all), i+len(form)+40)])
+				break
+			}
 		}
 	}
 	t.Logf("%d flows, %d secrets checked, %d bytes of output scanned", len(scan.flows), len(secrets), len(all))

@@ -10,9 +10,11 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -927,4 +929,52 @@ func TestNewTokenSourceRefusesKeyItCannotSignWith(t *testing.T) {
 			assert.Nil(t, ts)
 		})
 	}
+}
+
+// TestTokenSourceTimeoutIsRetryable: a token endpoint that never answers
+// ends the fetch at TokenConfig.Timeout with a retryable *TransportError
+// that says the token endpoint timed out. The caller's context had no
+// deadline, so the error is not context.DeadlineExceeded, directly or
+// through a Platform call. With a caller deadline that passes first, the
+// caller gets its own context's error.
+func TestTokenSourceTimeoutIsRetryable(t *testing.T) {
+	key := generatedKey(t, apikeys.ES256)
+	release := make(chan struct{})
+	e := newTokenEndpoint(t, key, newFakeClock(), func(_ int, _ http.ResponseWriter, r *http.Request) {
+		select { // hung: it answers nothing until the test ends
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	t.Cleanup(func() { close(release) })
+	ts, _ := newSource(t, e, func(c *apikeys.TokenConfig) { c.Timeout = 50 * time.Millisecond })
+
+	_, err := ts.Token(context.Background())
+	require.Error(t, err)
+	var te *apikeys.TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "token request", te.Op)
+	assert.Contains(t, err.Error(), "token endpoint did not answer within 50ms")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded, "the caller's context did not end")
+	assert.True(t, apikeys.IsRetryable(err))
+	var ne net.Error
+	assert.True(t, errors.As(err, &ne) && ne.Timeout(), "a timeout")
+
+	c, err := apikeys.NewClient(apikeys.WithBaseURL(e.srv.URL+basePath), apikeys.WithTokenSource(ts), apikeys.WithRetry(apikeys.RetryPolicy{}))
+	require.NoError(t, err)
+	_, err = c.APIKeys.Get(context.Background(), "client-1")
+	require.ErrorAs(t, err, &te)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, apikeys.IsRetryable(err))
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err = ts.Token(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the caller's own deadline")
+	assert.False(t, apikeys.IsRetryable(err))
+
+	_, err = apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "c", Key: key, Timeout: -time.Second})
+	var ve *apikeys.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "TokenConfig.Timeout", ve.Field)
 }
