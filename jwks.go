@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
@@ -150,8 +151,9 @@ func (k JWK) Thumbprint() (string, error) {
 
 // PublicKey parses the key's public members into an *rsa.PublicKey, an
 // *ecdsa.PublicKey or an ed25519.PublicKey. It fails for a key that holds
-// private or symmetric members, names a member twice, or is of a key type
-// or curve this SDK does not support.
+// private or symmetric members, names a member twice (exactly or in two
+// letter cases, see Validate), or is of a key type or curve this SDK does
+// not support.
 func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	m := k.members()
 	if m == nil {
@@ -164,7 +166,74 @@ func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	if names := privateMembersIn(m); len(names) > 0 {
 		return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, names[0])
 	}
+	if repeats := repeatedMembers(k.raw); len(repeats) > 0 {
+		return nil, fmt.Errorf("apikeys: JWK (kid %q): %s", h.KeyID, repeats[0])
+	}
 	return parsePublicKey(k.raw)
+}
+
+// repeatedMembers returns one problem for each member of the JSON object
+// raw whose name repeats the name of an earlier member, exactly (after
+// JSON escapes are decoded) or under case folding. Go's encoding/json
+// matches member names to struct fields with the folding of
+// strings.EqualFold, in which KELVIN SIGN (U+212A) is "k" and LONG S
+// (U+017F) is "s", and the last match wins; go-jose matches them exactly
+// and refuses exact repeats. A key that names a member twice is thus read
+// differently by different consumers, or not at all. The object is read
+// member by member (a map would lose exact repeats), in time linear in
+// its size. It returns nil for valid JSON that is not an object.
+func repeatedMembers(raw []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var problems []string
+	first := make(map[string]string) // folded name -> first spelling
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return problems
+		}
+		name, _ := tok.(string)
+		var value json.RawMessage // skipped
+		if err := dec.Decode(&value); err != nil {
+			return problems
+		}
+		folded := strings.Map(foldRune, name)
+		prev, seen := first[folded]
+		switch {
+		case !seen:
+			first[folded] = name
+		case prev == name:
+			problems = append(problems, fmt.Sprintf("member %s appears twice", quoted(name)))
+		default:
+			problems = append(problems, fmt.Sprintf("member %s repeats %s in another letter case", quoted(name), quoted(prev)))
+		}
+	}
+	return problems
+}
+
+// foldRune maps r to the smallest rune of its unicode.SimpleFold orbit,
+// so that two names are equal under strings.EqualFold exactly when their
+// runes map to the same runes (encoding/json folds names the same way).
+func foldRune(r rune) rune {
+	for {
+		next := unicode.SimpleFold(r)
+		if next <= r {
+			return next
+		}
+		r = next
+	}
+}
+
+// maxQuotedRunes caps the text from outside (a kid, an alg, a member
+// name) that an error message quotes.
+const maxQuotedRunes = 64
+
+// quoted returns s for an error message: at most maxQuotedRunes printable
+// runes of it (excerpt), in double quotes.
+func quoted(s string) string {
+	return strconv.Quote(excerpt([]byte(s), maxQuotedRunes))
 }
 
 // parsePublicKey parses a JWK that holds no private member with go-jose,
@@ -267,12 +336,15 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //     types are unknown);
 //   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k,
 //     priv, in any letter case);
+//   - names no member twice, exactly or in two letter cases: Go's
+//     encoding/json matches member names with the case folding of
+//     strings.EqualFold ("KID", "Kid" and "\u212aid" with KELVIN SIGN are
+//     all "kid"), while go-jose reads them as spelled, so a key with
+//     "kty" and "KTY", or "kid" and "KID", means different keys to
+//     different consumers;
 //   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
 //     Ed25519, and its public members parse as they are written (go-jose
-//     parses them; a member named twice is refused, as strict parsers do);
-//   - has the kty and crv its members hold when member names are matched
-//     in any letter case too (as encoding/json does), so "KTY" cannot
-//     claim another key type than "kty";
+//     parses them);
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
 //     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
 //     HS* are refused);
@@ -302,6 +374,12 @@ func (s *JWKSet) Validate() error {
 				add("%s is not a string", name)
 				badMember = true
 			}
+		}
+		// With a member named twice, which one counts depends on the
+		// parser: go-jose refuses the key, encoding/json takes the last.
+		for _, p := range repeatedMembers(k.raw) {
+			add("%s", p)
+			badMember = true
 		}
 		if h.KeyID == "" {
 			add("missing kid")
@@ -372,8 +450,10 @@ func (s *JWKSet) Validate() error {
 // that it is the key h describes. h is read by encoding/json, which
 // matches member names in any letter case (the last match wins), while
 // go-jose reads the names exactly as spelled: with "kty" and "KTY" both
-// present, the two disagree on the key, and an alg checked against h
-// would not fit the key a verifier uses.
+// present, the two would disagree on the key, and an alg checked against
+// h would not fit the key a verifier uses. Validate refuses such a key
+// for its repeated member before it gets here; this check stays as a
+// second line.
 func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, args ...any)) {
 	kty, crv := "RSA", ""
 	switch key := pub.(type) {
