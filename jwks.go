@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"mime"
 	"net/http"
 	"strconv"
@@ -342,9 +343,9 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //     all "kid"), while go-jose reads them as spelled, so a key with
 //     "kty" and "KTY", or "kid" and "KID", means different keys to
 //     different consumers;
-//   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
-//     Ed25519, and its public members parse as they are written (go-jose
-//     parses them);
+//   - is RSA of 2048 to 4096 bits (go-jose, and so VerifyJWT, refuses
+//     larger keys), EC on P-256, P-384 or P-521, or OKP on Ed25519, and its
+//     public members parse as they are written (go-jose parses them);
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
 //     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
 //     HS* are refused);
@@ -415,6 +416,13 @@ func (s *JWKSet) Validate() error {
 		default:
 			add("unknown kty %q (want RSA, EC or OKP)", h.KeyType)
 		}
+		if typeOK && !badMember && h.KeyType == "RSA" {
+			// go-jose refuses to parse a modulus over maxRSABits: say so.
+			if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
+				add("RSA modulus %s", rsaSizeProblem(bits))
+				typeOK = false
+			}
+		}
 		if typeOK && !badMember {
 			// The key as it is written, unless it holds private members
 			// (already a problem): then whether the others parse.
@@ -458,8 +466,8 @@ func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, a
 	kty, crv := "RSA", ""
 	switch key := pub.(type) {
 	case *rsa.PublicKey:
-		if bits := key.N.BitLen(); bits < minRSABits {
-			add("RSA modulus is %d bits, under %d", bits, minRSABits)
+		if problem := rsaSizeProblem(key.N.BitLen()); problem != "" {
+			add("RSA modulus %s", problem)
 		}
 	case *ecdsa.PublicKey:
 		kty, crv = "EC", key.Curve.Params().Name
@@ -503,8 +511,45 @@ const (
 	EdDSA = "EdDSA"
 )
 
-// minRSABits is the smallest RSA key accepted anywhere in the SDK.
-const minRSABits = 2048
+// minRSABits and maxRSABits bound the RSA keys accepted anywhere in the
+// SDK: by NewJWK, SigningKey.JWK, ParseSigningKey and NewTokenSource (all
+// through keyShape), by Validate and by VerifyJWT. The upper bound is
+// go-jose's: it refuses to parse a JWK whose modulus has more than
+// jose.MaxRSAModulusBits bits (4096 in v4.1.8, rsaPublicKey in jwk.go),
+// so VerifyJWT, and a verifier built on go-jose, could never use a larger
+// key that the SDK had let a caller publish or sign with.
+const (
+	minRSABits = 2048
+	maxRSABits = 4096
+)
+
+// rsaSizeProblem says why an RSA modulus of bits bits is refused, e.g.
+// "is 8192 bits, over 4096", or returns "" when it is accepted.
+func rsaSizeProblem(bits int) string {
+	switch {
+	case bits < minRSABits:
+		return fmt.Sprintf("is %d bits, under %d", bits, minRSABits)
+	case bits > maxRSABits:
+		return fmt.Sprintf("is %d bits, over %d", bits, maxRSABits)
+	}
+	return ""
+}
+
+// jwkModulusBits returns the size of the RSA modulus in a JWK's "n"
+// member, decoded as go-jose decodes it, or false when n is not a
+// base64url string. It lets Validate and ParseSigningKey name the size of
+// a modulus go-jose refuses to parse for being too large.
+func jwkModulusBits(n json.RawMessage) (int, bool) {
+	var s string
+	if json.Unmarshal(n, &s) != nil {
+		return 0, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, false
+	}
+	return new(big.Int).SetBytes(b).BitLen(), true
+}
 
 // generatedRSABits is the size of RSA keys made by GenerateSigningKey.
 const generatedRSABits = 3072
@@ -554,8 +599,8 @@ func keyShape(pub crypto.PublicKey) (kty, crv string, err error) {
 		if key == nil || key.N == nil {
 			return "", "", errors.New("RSA public key is empty")
 		}
-		if bits := key.N.BitLen(); bits < minRSABits {
-			return "", "", fmt.Errorf("RSA key is %d bits, under %d", bits, minRSABits)
+		if problem := rsaSizeProblem(key.N.BitLen()); problem != "" {
+			return "", "", errors.New("RSA key " + problem)
 		}
 		return "RSA", "", nil
 	case *ecdsa.PublicKey:
@@ -660,7 +705,8 @@ func thumbprint(pub crypto.PublicKey) (string, error) {
 // key may be an *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey, or a
 // private key or crypto.Signer, of which only the public half is used.
 // alg "" picks RS384 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521 and
-// EdDSA for Ed25519. RSA keys under 2048 bits, other curves and key types
+// EdDSA for Ed25519. RSA keys under 2048 or over 4096 bits (go-jose, and
+// so VerifyJWT, cannot parse larger ones), other curves and key types
 // (Field "key"), and an alg that does not fit the key (Field "alg") are
 // refused with a *ValidationError.
 func NewJWK(key crypto.PublicKey, alg string) (JWK, error) {
@@ -748,7 +794,8 @@ func (k SigningKey) Public() crypto.PublicKey {
 }
 
 // JWK returns the key's public JWK under its KeyID and Algorithm, ready for
-// a JWKSet (NewJWKSet) to upload or publish.
+// a JWKSet (NewJWKSet) to upload or publish. The key must be one NewJWK
+// accepts (an RSA key has 2048 to 4096 bits): a *ValidationError otherwise.
 func (k SigningKey) JWK() (JWK, error) {
 	if k.Signer == nil {
 		return JWK{}, invalid("SigningKey.Signer", "is nil")
@@ -801,10 +848,11 @@ func (k SigningKey) joseSigner() (jose.Signer, error) {
 }
 
 // GenerateSigningKey makes a new private key for alg: RSA-3072 for RS256,
-// RS384, RS512, PS256, PS384 and PS512; P-256 for ES256, P-384 for ES384,
-// P-521 for ES512; Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256
-// thumbprint of the public key. An unknown alg is a *ValidationError.
-// The token endpoint documents RS384 and ES384.
+// RS384, RS512, PS256, PS384 and PS512 (within the 2048 to 4096 bits every
+// RSA key must have); P-256 for ES256, P-384 for ES384, P-521 for ES512;
+// Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256 thumbprint of the
+// public key. An unknown alg is a *ValidationError. The token endpoint
+// documents RS384 and ES384.
 func GenerateSigningKey(alg string) (SigningKey, error) {
 	want, ok := algKeys[alg]
 	if !ok {
@@ -845,11 +893,11 @@ func newSigningKey(signer crypto.Signer, alg, kid string) (SigningKey, error) {
 // PKCS #1 "RSA PRIVATE KEY" or SEC 1 "EC PRIVATE KEY") or from a private
 // JWK in JSON. alg "" infers the algorithm: RS384 for RSA, ES256, ES384 or
 // ES512 for P-256, P-384 or P-521, EdDSA for Ed25519; a given alg must fit
-// the key (and a JWK's own alg, if it has one). RSA keys must have at least
-// 2048 bits. The KeyID is the JWK's kid when it has one, else the RFC 7638
-// SHA-256 thumbprint. Public keys, certificates, encrypted PEM and
-// symmetric keys are refused. Errors are *ValidationErrors and never
-// contain key bytes.
+// the key (and a JWK's own alg, if it has one). RSA keys must have 2048 to
+// 4096 bits ("RSA key is 8192 bits, over 4096"). The KeyID is the JWK's
+// kid when it has one, else the RFC 7638 SHA-256 thumbprint. Public keys,
+// certificates, encrypted PEM and symmetric keys are refused. Errors are
+// *ValidationErrors and never contain key bytes.
 func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -869,6 +917,15 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 	_ = json.Unmarshal(data, &h)
 	if h.KeyType == "oct" {
 		return SigningKey{}, invalid("key", "is a symmetric (oct) JWK; a private RSA, EC or Ed25519 key is needed")
+	}
+	if h.KeyType == "RSA" {
+		// go-jose refuses a modulus over maxRSABits as "too large": name
+		// its size, as keyShape does for the other encodings.
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal(data, &m)
+		if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
+			return SigningKey{}, invalid("key", "RSA key %s", rsaSizeProblem(bits))
+		}
 	}
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(data); err != nil {
@@ -959,8 +1016,10 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // []string{RS384, ES384}); it must not be empty and may not hold "none" or
 // HS* algorithms. The header alg must fit the key's type and curve, and
 // equal the key's own "alg" member when it has one. Keys that do not parse
-// (unknown types or curves, private members) are skipped, not fatal; a
-// token whose kid matches no usable key fails with ErrUnknownKeyID.
+// or that Validate would refuse for their type or size (unknown types or
+// curves, RSA under 2048 or over 4096 bits, private members, a member named
+// twice) are skipped, not fatal; a token whose kid matches no usable key
+// fails with ErrUnknownKeyID.
 //
 // VerifyJWT checks the signature only. Check the claims with
 // claims.ValidateWithLeeway(jwt.Expected{Issuer, AnyAudience, Time}, leeway)
