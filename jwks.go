@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
@@ -48,7 +49,8 @@ type jwkHeader struct {
 }
 
 // ParseJWK reads one JWK from its JSON object form. It checks that data
-// is valid JSON: use it, not UnmarshalJSON, for bytes from elsewhere.
+// is valid JSON and valid UTF-8: use it, not UnmarshalJSON, for bytes from
+// elsewhere.
 func ParseJWK(data []byte) (JWK, error) {
 	data = bytes.TrimSpace(data)
 	if err := checkJWKObject(data); err != nil {
@@ -57,14 +59,26 @@ func ParseJWK(data []byte) (JWK, error) {
 	if !json.Valid(data) {
 		return JWK{}, errors.New("apikeys: a JWK must be valid JSON")
 	}
+	if !utf8.Valid(data) {
+		return JWK{}, errNotUTF8
+	}
 	return JWK{raw: bytes.Clone(data)}, nil
 }
+
+// errNotUTF8 refuses a JWK whose JSON is not valid UTF-8. JSON text is
+// UTF-8 (RFC 8259 section 8.1), and json.Valid does not check it: Go's
+// encoding/json, go-jose and most servers decode the invalid bytes of a
+// string as U+FFFD, and json.Marshal writes a string holding them that
+// way, so the key (its kid, say) that the Platform API or a verifier
+// reads would not be the key held here.
+var errNotUTF8 = errors.New("apikeys: a JWK must be valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)")
 
 // UnmarshalJSON keeps a copy of data once it is known to be a JSON object.
 // It does not check the object's syntax again: encoding/json (Unmarshal,
 // Decoder.Decode) refuses malformed input before it calls UnmarshalJSON
-// and hands it one complete, valid value. Call ParseJWK, which checks,
-// for bytes from elsewhere.
+// and hands it one complete, valid value (though not necessarily valid
+// UTF-8, which Validate reports). Call ParseJWK, which checks, for bytes
+// from elsewhere.
 func (k *JWK) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if err := checkJWKObject(data); err != nil {
@@ -332,6 +346,8 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 // Validate checks that the set is fit to upload as a key's public keys (or
 // to publish at a JWKS URL) and reports every problem found, each with the
 // key's index and kid, in a *JWKSetError. It checks that each key:
+//   - is valid UTF-8 (JSON text is; a key decoded with UnmarshalJSON may
+//     not be, and its invalid bytes would be read as U+FFFD);
 //   - has a kid, unique in the set, and a kty;
 //   - is an RSA, EC or OKP key (oct keys are symmetric and refused, other
 //     types are unknown);
@@ -368,6 +384,9 @@ func (s *JWKSet) Validate() error {
 		}
 		add := func(format string, args ...any) {
 			problems = append(problems, where+": "+fmt.Sprintf(format, args...))
+		}
+		if !utf8.Valid(k.raw) {
+			add("not valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)")
 		}
 		badMember := false
 		for _, name := range stringMembers {
@@ -741,6 +760,7 @@ type SigningKey struct {
 	// that is published.
 	Signer crypto.Signer
 	// KeyID is the kid of the public JWK, sent in the assertion's header.
+	// It must be valid UTF-8, without control characters.
 	// GenerateSigningKey sets it to the RFC 7638 SHA-256 thumbprint;
 	// ParseSigningKey keeps a JWK's own kid, else uses the thumbprint too.
 	KeyID string
@@ -795,10 +815,14 @@ func (k SigningKey) Public() crypto.PublicKey {
 
 // JWK returns the key's public JWK under its KeyID and Algorithm, ready for
 // a JWKSet (NewJWKSet) to upload or publish. The key must be one NewJWK
-// accepts (an RSA key has 2048 to 4096 bits): a *ValidationError otherwise.
+// accepts (an RSA key has 2048 to 4096 bits) and the KeyID valid UTF-8: a
+// *ValidationError otherwise.
 func (k SigningKey) JWK() (JWK, error) {
 	if k.Signer == nil {
 		return JWK{}, invalid("SigningKey.Signer", "is nil")
+	}
+	if !utf8.ValidString(k.KeyID) {
+		return JWK{}, invalid("SigningKey.KeyID", "is not valid UTF-8")
 	}
 	if k.Algorithm == "" {
 		return JWK{}, invalid("SigningKey.Algorithm", "is empty")
@@ -815,6 +839,10 @@ func (k SigningKey) validate(field string) error {
 		return invalid(field+".KeyID", "is empty")
 	case hasControl(k.KeyID):
 		return invalid(field+".KeyID", "contains control characters")
+	case !utf8.ValidString(k.KeyID):
+		// json.Marshal would send U+FFFD for the invalid bytes: a kid
+		// that is in no JWK Set.
+		return invalid(field+".KeyID", "is not valid UTF-8")
 	case k.Algorithm == "":
 		return invalid(field+".Algorithm", "is empty")
 	}
@@ -895,8 +923,9 @@ func newSigningKey(signer crypto.Signer, alg, kid string) (SigningKey, error) {
 // ES512 for P-256, P-384 or P-521, EdDSA for Ed25519; a given alg must fit
 // the key (and a JWK's own alg, if it has one). RSA keys must have 2048 to
 // 4096 bits ("RSA key is 8192 bits, over 4096"). The KeyID is the JWK's
-// kid when it has one, else the RFC 7638 SHA-256 thumbprint. Public keys,
-// certificates, encrypted PEM and symmetric keys are refused. Errors are
+// kid when it has one, else the RFC 7638 SHA-256 thumbprint. A JWK must be
+// valid UTF-8. Public keys, certificates, encrypted PEM and symmetric keys
+// are refused. Errors are
 // *ValidationErrors and never contain key bytes.
 func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
 	data = bytes.TrimSpace(data)
@@ -912,6 +941,9 @@ func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
 func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 	if !json.Valid(data) {
 		return SigningKey{}, invalid("key", "is not valid JSON")
+	}
+	if !utf8.Valid(data) {
+		return SigningKey{}, invalid("key", "JWK is not valid UTF-8")
 	}
 	var h jwkHeader
 	_ = json.Unmarshal(data, &h)

@@ -1,6 +1,7 @@
 package apikeys_test
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -9,8 +10,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -139,4 +142,108 @@ func TestRSAKeySizeLimits(t *testing.T) {
 			assert.ErrorIs(t, verr, apikeys.ErrUnknownKeyID)
 		})
 	}
+}
+
+// invalidUTF8 are byte sequences that are not UTF-8, from Markus Kuhn's
+// "UTF-8 decoder capability and stress test" and RFC 3629 section 10.
+var invalidUTF8 = []struct{ name, bytes string }{
+	{"lone continuation byte", "\x80"},
+	{"0xFF", "\xff"},
+	{"truncated 3-byte sequence", "\xe2\x82"},
+	{"overlong slash", "\xc0\xaf"},
+	{"UTF-16 surrogate U+D800", "\xed\xa0\x80"},
+	{"over U+10FFFF", "\xf4\x90\x80\x80"},
+}
+
+// TestJWKInvalidUTF8: JSON text is UTF-8 and decoders read invalid bytes
+// as U+FFFD, so a key holding them is not the key a server or verifier
+// reads. ParseJWK, Validate and ParseSigningKey refuse such a JWK, and
+// NewTokenSource and SigningKey.JWK such a KeyID.
+func TestJWKInvalidUTF8(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	pub, err := ec.JWK()
+	require.NoError(t, err)
+	require.Contains(t, string(pub.Raw()), `"kid":"`+ec.KeyID+`"`)
+	privJWK, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer, KeyID: "kid-INVALID"})
+	require.NoError(t, err)
+
+	for _, bad := range invalidUTF8 {
+		require.False(t, utf8.ValidString(bad.bytes), bad.name)
+		for _, where := range []struct {
+			name string
+			raw  string // a valid public JWK with bad.bytes somewhere
+		}{
+			{"in kid", strings.Replace(string(pub.Raw()), `"kid":"`+ec.KeyID+`"`, `"kid":"k`+bad.bytes+`"`, 1)},
+			{"in an unknown member", `{"note":"` + bad.bytes + `",` + string(pub.Raw()[1:])},
+			{"in a member name", `{"x-` + bad.bytes + `":1,` + string(pub.Raw()[1:])},
+		} {
+			t.Run(bad.name+" "+where.name, func(t *testing.T) {
+				raw := []byte(where.raw)
+				require.True(t, json.Valid(raw), "json.Valid does not check UTF-8")
+				// What a consumer reads is not what the key holds.
+				var read map[string]any
+				require.NoError(t, json.Unmarshal(raw, &read))
+				reencoded, err := json.Marshal(read)
+				require.NoError(t, err)
+				require.NotContains(t, string(reencoded), bad.bytes)
+
+				_, err = apikeys.ParseJWK(raw)
+				if assert.Error(t, err) {
+					assert.Contains(t, err.Error(), "UTF-8")
+				}
+
+				// A set decoded by encoding/json (an APIKey, FetchJWKS)
+				// keeps the bytes as sent; Validate refuses them.
+				var set apikeys.JWKSet
+				require.NoError(t, json.Unmarshal([]byte(`{"keys":[`+where.raw+`]}`), &set))
+				require.Len(t, set.Keys, 1)
+				require.False(t, utf8.Valid(set.Keys[0].Raw()))
+				var sErr *apikeys.JWKSetError
+				if assert.ErrorAs(t, set.Validate(), &sErr) {
+					require.Len(t, sErr.Problems, 1)
+					assert.Contains(t, sErr.Problems[0], "keys[0] (kid ")
+					assert.True(t, strings.HasSuffix(sErr.Problems[0], ": not valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)"), sErr.Problems[0])
+				}
+			})
+		}
+
+		t.Run(bad.name+" private JWK", func(t *testing.T) {
+			raw := bytes.Replace(privJWK, []byte("INVALID"), []byte(bad.bytes), 1)
+			require.True(t, json.Valid(raw))
+			_, err := apikeys.ParseSigningKey(raw, "")
+			var ve *apikeys.ValidationError
+			if assert.ErrorAs(t, err, &ve) {
+				assert.Equal(t, "key", ve.Field)
+				assert.Equal(t, "JWK is not valid UTF-8", ve.Reason)
+			}
+		})
+
+		t.Run(bad.name+" SigningKey.KeyID", func(t *testing.T) {
+			key := apikeys.SigningKey{Signer: ec.Signer, KeyID: "kid-" + bad.bytes, Algorithm: apikeys.ES256}
+			_, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: "https://auth.example/v2/auth/token"})
+			var ve *apikeys.ValidationError
+			if assert.ErrorAs(t, err, &ve) {
+				assert.Equal(t, "TokenConfig.Key.KeyID", ve.Field)
+				assert.Equal(t, "is not valid UTF-8", ve.Reason)
+			}
+			_, err = key.JWK()
+			if assert.ErrorAs(t, err, &ve) {
+				assert.Equal(t, "SigningKey.KeyID", ve.Field)
+				assert.Equal(t, "is not valid UTF-8", ve.Reason)
+			}
+		})
+	}
+
+	// Valid UTF-8 beyond ASCII is accepted everywhere.
+	key := apikeys.SigningKey{Signer: ec.Signer, KeyID: "clé-2026-ключ", Algorithm: apikeys.ES256}
+	_, err = apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: "https://auth.example/v2/auth/token"})
+	require.NoError(t, err)
+	jwk, err := key.JWK()
+	require.NoError(t, err)
+	assert.Equal(t, "clé-2026-ключ", jwk.KeyID())
+	parsed, err := apikeys.ParseJWK(jwk.Raw())
+	require.NoError(t, err)
+	assert.NoError(t, apikeys.NewJWKSet(parsed).Validate())
+	_, err = apikeys.ParseSigningKey(bytes.Replace(privJWK, []byte("INVALID"), []byte("clé"), 1), "")
+	assert.NoError(t, err)
 }
