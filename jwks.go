@@ -179,10 +179,10 @@ func (k JWK) PublicKey() (crypto.PublicKey, error) {
 		return nil, errors.New("apikeys: JWK is a symmetric (oct) key")
 	}
 	if names := privateMembersIn(m); len(names) > 0 {
-		return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, names[0])
+		return nil, fmt.Errorf("apikeys: JWK (kid %s) holds private key member %s", quoted(h.KeyID), quoted(names[0]))
 	}
 	if repeats := repeatedMembers(k.raw); len(repeats) > 0 {
-		return nil, fmt.Errorf("apikeys: JWK (kid %q): %s", h.KeyID, repeats[0])
+		return nil, fmt.Errorf("apikeys: JWK (kid %s): %s", quoted(h.KeyID), repeats[0])
 	}
 	return parsePublicKey(k.raw)
 }
@@ -241,14 +241,28 @@ func foldRune(r rune) rune {
 	}
 }
 
-// maxQuotedRunes caps the text from outside (a kid, an alg, a member
-// name) that an error message quotes.
-const maxQuotedRunes = 64
+// maxQuotedRunes caps the text from outside (a kid, an alg, a kty, crv or
+// use, a member name) that an error message quotes, and
+// maxLibraryErrorRunes the message of a go-jose error, which may quote
+// such text too (e.g. "json: duplicate key '...' in object").
+const (
+	maxQuotedRunes       = 64
+	maxLibraryErrorRunes = 128
+)
 
 // quoted returns s for an error message: at most maxQuotedRunes printable
-// runes of it (excerpt), in double quotes.
+// runes of it (excerpt turns the others, such as U+2028 or U+202E, into
+// spaces), in double quotes. Every piece of text from a JWK, a token or a
+// server that an error of this file shows goes through it.
 func quoted(s string) string {
 	return strconv.Quote(excerpt([]byte(s), maxQuotedRunes))
+}
+
+// libraryError returns the message of a go-jose error for an error
+// message of the SDK: without go-jose's prefix, at most
+// maxLibraryErrorRunes printable runes.
+func libraryError(err error) string {
+	return excerpt([]byte(strings.TrimPrefix(err.Error(), "go-jose/go-jose: ")), maxLibraryErrorRunes)
 }
 
 // parsePublicKey parses a JWK that holds no private member with go-jose,
@@ -259,7 +273,7 @@ func quoted(s string) string {
 func parsePublicKey(raw []byte) (crypto.PublicKey, error) {
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(raw); err != nil {
-		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %w", err)
+		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %s", libraryError(err))
 	}
 	switch key := jk.Key.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
@@ -367,7 +381,9 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //     HS* are refused);
 //   - has a use, if any, of "sig".
 //
-// An empty set is valid.
+// Problems quote text from the keys (kid, kty, crv, alg, use, member
+// names) as at most 64 printable runes: other runes, such as controls,
+// U+2028 or U+202E, become spaces. An empty set is valid.
 func (s *JWKSet) Validate() error {
 	if s == nil {
 		return errors.New("apikeys: JWK set is nil")
@@ -376,7 +392,7 @@ func (s *JWKSet) Validate() error {
 	seen := make(map[string]int, len(s.Keys))
 	for i, k := range s.Keys {
 		h := k.header()
-		where := fmt.Sprintf("keys[%d] (kid %q)", i, h.KeyID)
+		where := fmt.Sprintf("keys[%d] (kid %s)", i, quoted(h.KeyID))
 		m := k.members()
 		if m == nil {
 			problems = append(problems, where+": not a JSON object")
@@ -410,7 +426,7 @@ func (s *JWKSet) Validate() error {
 		}
 		private := privateMembersIn(m)
 		for _, name := range private {
-			add("holds private key member %q", name)
+			add("holds private key member %s", quoted(name))
 		}
 		typeOK := false
 		switch h.KeyType {
@@ -424,16 +440,16 @@ func (s *JWKSet) Validate() error {
 			if _, ok := ecCurves[h.Curve]; ok {
 				typeOK = true
 			} else {
-				add("EC crv %q is not P-256, P-384 or P-521", h.Curve)
+				add("EC crv %s is not P-256, P-384 or P-521", quoted(h.Curve))
 			}
 		case "OKP":
 			if h.Curve == "Ed25519" {
 				typeOK = true
 			} else {
-				add("OKP crv %q is not Ed25519", h.Curve)
+				add("OKP crv %s is not Ed25519", quoted(h.Curve))
 			}
 		default:
-			add("unknown kty %q (want RSA, EC or OKP)", h.KeyType)
+			add("unknown kty %s (want RSA, EC or OKP)", quoted(h.KeyType))
 		}
 		if typeOK && !badMember && h.KeyType == "RSA" {
 			// go-jose refuses to parse a modulus over maxRSABits: say so.
@@ -464,7 +480,7 @@ func (s *JWKSet) Validate() error {
 			}
 		}
 		if h.Use != "" && h.Use != "sig" {
-			add("use %q is not \"sig\"", h.Use)
+			add("use %s is not \"sig\"", quoted(h.Use))
 		}
 	}
 	if len(problems) > 0 {
@@ -495,7 +511,7 @@ func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, a
 	}
 	// crv means nothing for RSA: an RSA key may carry any.
 	if kty != h.KeyType || (kty != "RSA" && crv != h.Curve) {
-		add("members disagree: kty %q, crv %q read case-insensitively, kty %q, crv %q read as spelled", h.KeyType, h.Curve, kty, crv)
+		add("members disagree: kty %s, crv %s read case-insensitively, kty %q, crv %q read as spelled", quoted(h.KeyType), quoted(h.Curve), kty, crv)
 	}
 }
 
@@ -592,20 +608,21 @@ var (
 )
 
 // algFitsJWK returns why alg does not fit a key of type kty and curve crv,
-// or "" when it fits.
+// or "" when it fits. alg, kty and crv may come from a JWK or a token, so
+// the reason quotes them capped and filtered (quoted).
 func algFitsJWK(alg, kty, crv string) string {
 	want, ok := algKeys[alg]
 	switch {
 	case alg == "none":
 		return `alg "none" is not allowed`
 	case strings.HasPrefix(alg, "HS"):
-		return fmt.Sprintf("alg %q is symmetric; only public-key signature algorithms are allowed", alg)
+		return fmt.Sprintf("alg %s is symmetric; only public-key signature algorithms are allowed", quoted(alg))
 	case !ok:
-		return fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
+		return fmt.Sprintf("alg %s is not a supported signature algorithm", quoted(alg))
 	case want.kty != kty:
-		return fmt.Sprintf("alg %q needs a %s key, not kty %q", alg, want.kty, kty)
+		return fmt.Sprintf("alg %s needs a %s key, not kty %s", quoted(alg), want.kty, quoted(kty))
 	case want.crv != "" && want.crv != crv:
-		return fmt.Sprintf("alg %q needs crv %s, not %q", alg, want.crv, crv)
+		return fmt.Sprintf("alg %s needs crv %s, not %s", quoted(alg), want.crv, quoted(crv))
 	}
 	return ""
 }
@@ -884,7 +901,7 @@ func (k SigningKey) joseSigner() (jose.Signer, error) {
 func GenerateSigningKey(alg string) (SigningKey, error) {
 	want, ok := algKeys[alg]
 	if !ok {
-		return SigningKey{}, invalid("alg", "%q is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", alg)
+		return SigningKey{}, invalid("alg", "%s is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", quoted(alg))
 	}
 	var signer crypto.Signer
 	var err error
@@ -961,8 +978,9 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 	}
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(data); err != nil {
-		// go-jose's messages name members and types, never values.
-		return SigningKey{}, invalid("key", "JWK does not parse: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		// go-jose's messages name members and types, never values, but
+		// may quote a member name or kty from data: libraryError caps them.
+		return SigningKey{}, invalid("key", "JWK does not parse: %s", libraryError(err))
 	}
 	var signer crypto.Signer
 	switch key := jk.Key.(type) {
@@ -975,13 +993,13 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 		return SigningKey{}, invalid("key", "JWK is a public key; a private key is needed")
 	default:
-		return SigningKey{}, invalid("key", "JWK of kty %q is not supported", h.KeyType)
+		return SigningKey{}, invalid("key", "JWK of kty %s is not supported", quoted(h.KeyType))
 	}
 	if jk.Algorithm != "" {
 		if alg == "" {
 			alg = jk.Algorithm
 		} else if alg != jk.Algorithm {
-			return SigningKey{}, invalid("alg", "%q differs from the JWK's alg %q", alg, jk.Algorithm)
+			return SigningKey{}, invalid("alg", "%s differs from the JWK's alg %s", quoted(alg), quoted(jk.Algorithm))
 		}
 	}
 	return newSigningKey(signer, alg, jk.KeyID)
@@ -1057,6 +1075,11 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // claims.ValidateWithLeeway(jwt.Expected{Issuer, AnyAudience, Time}, leeway)
 // (iss, sub, aud, exp, nbf, iat). Each extra destination (a map or a struct
 // with JSON tags) receives the verified payload too, for private claims.
+//
+// Errors quote the token's kid and alg, and a key's alg, as at most 64
+// printable runes (other runes, such as controls, U+2028 or U+202E,
+// become spaces), and go-jose's messages cut to 128 runes the same way,
+// so a hostile token cannot make a long or misleading error.
 func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*jwt.Claims, error) {
 	if s == nil {
 		return nil, errors.New("apikeys: VerifyJWT: JWK set is nil")
@@ -1067,13 +1090,18 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	algs := make([]jose.SignatureAlgorithm, 0, len(allowedAlgs))
 	for _, a := range allowedAlgs {
 		if _, ok := algKeys[a]; !ok {
-			return nil, invalid("allowedAlgs", "%q is not an accepted signature algorithm", a)
+			return nil, invalid("allowedAlgs", "%s is not an accepted signature algorithm", quoted(a))
 		}
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
 	tok, err := jwt.ParseSigned(token, algs)
 	if err != nil {
-		return nil, fmt.Errorf("apikeys: VerifyJWT: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		var unexpected *jose.ErrUnexpectedSignatureAlgorithm
+		if errors.As(err, &unexpected) {
+			// go-jose's message quotes the token's alg whole.
+			return nil, fmt.Errorf("apikeys: VerifyJWT: token alg %s is not in allowedAlgs", quoted(string(unexpected.Got)))
+		}
+		return nil, fmt.Errorf("apikeys: VerifyJWT: %s", libraryError(err))
 	}
 	if len(tok.Headers) != 1 {
 		return nil, errors.New("apikeys: VerifyJWT: token must have exactly one signature")
@@ -1100,17 +1128,17 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 			continue
 		}
 		if reason := algFitsJWK(hdr.Algorithm, kty, crv); reason != "" {
-			lastErr = fmt.Errorf("apikeys: VerifyJWT: key %q: %s", hdr.KeyID, reason)
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: key %s: %s", quoted(hdr.KeyID), reason)
 			continue
 		}
 		if h.Algorithm != "" && h.Algorithm != hdr.Algorithm {
-			lastErr = fmt.Errorf("apikeys: VerifyJWT: token alg %q differs from key %q's alg %q", hdr.Algorithm, hdr.KeyID, h.Algorithm)
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: token alg %s differs from key %s's alg %s", quoted(hdr.Algorithm), quoted(hdr.KeyID), quoted(h.Algorithm))
 			continue
 		}
 		claims := new(jwt.Claims)
 		dest := append([]any{claims}, extra...)
 		if err := tok.Claims(pub, dest...); err != nil {
-			lastErr = fmt.Errorf("apikeys: VerifyJWT: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: %s", libraryError(err))
 			continue
 		}
 		return claims, nil
@@ -1118,7 +1146,7 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	if lastErr != nil {
 		return nil, lastErr
 	}
-	return nil, fmt.Errorf("%w (kid %q)", ErrUnknownKeyID, hdr.KeyID)
+	return nil, fmt.Errorf("%w (kid %s)", ErrUnknownKeyID, quoted(hdr.KeyID))
 }
 
 // maxJWKSBytes caps a fetched JWKS document.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -246,4 +248,151 @@ func TestJWKInvalidUTF8(t *testing.T) {
 	assert.NoError(t, apikeys.NewJWKSet(parsed).Validate())
 	_, err = apikeys.ParseSigningKey(bytes.Replace(privJWK, []byte("INVALID"), []byte("clé"), 1), "")
 	assert.NoError(t, err)
+}
+
+// hostileText is text a server, a JWK Set or a token may hold where an
+// error message quotes it: huge, or with runes that break a log line or
+// reorder what a reader sees.
+var hostileText = []struct{ name, text string }{
+	{"100 KB", strings.Repeat("A", 100<<10)},
+	{"LINE SEPARATOR", "kid\u2028apikeys: forged log line"},
+	{"PARAGRAPH SEPARATOR", "kid\u2029apikeys: forged log line"},
+	{"RIGHT-TO-LEFT OVERRIDE", "\u202egnp.exe"}, // Trojan Source, CVE-2021-42574
+	{"C0 controls", "a\x00b\x1b[31mred\x1b[0m\r\nX-Injected: 1\x7f"},
+	{"C1 control and format runes", "a\u0085b\u200bc\ufeffd\u2066e"},
+	{"100 KB of separators", strings.Repeat("\u2028\u202e\u0000", 100<<10/8)},
+}
+
+// assertShortAndPrintable checks an error message that quotes hostile text:
+// at most 512 bytes, no run of 65 'A', and neither the hostile runes nor
+// their escapes in it.
+func assertShortAndPrintable(t *testing.T, msg string) {
+	t.Helper()
+	assert.LessOrEqual(t, len(msg), 512, "error is %d bytes", len(msg))
+	assert.NotContains(t, msg, strings.Repeat("A", 65))
+	for _, r := range msg {
+		if !unicode.IsPrint(r) {
+			assert.Failf(t, "unprintable rune in error", "%U in %.200q", r, msg)
+			return
+		}
+	}
+	for _, esc := range []string{`\u2028`, `\u2029`, `\u202e`, `\x00`, `\u0000`, `\x1b`, `\r`, `\n`, `\x7f`, `\u0085`, `\u200b`, `\ufeff`, `\u2066`} {
+		assert.NotContains(t, msg, esc)
+	}
+}
+
+// TestOutsideTextInErrorsIsCapped: every error of VerifyJWT, Validate,
+// PublicKey and ParseSigningKey that quotes a kid, an alg, a kty, crv or
+// use, a member name or a go-jose message quotes at most 64 printable
+// runes of it (128 for go-jose's messages): a 100 KB kid makes a short
+// error, and U+2028, U+202E or control characters never reach it.
+func TestOutsideTextInErrorsIsCapped(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	ed := generatedKey(t, apikeys.EdDSA)
+	ecJWK, err := ec.JWK()
+	require.NoError(t, err)
+	ecPub := string(ecJWK.Raw()[1 : len(ecJWK.Raw())-1]) // members, with kid and alg
+	require.Contains(t, ecPub, `"kid":"`+ec.KeyID+`",`)
+	ecMembersOnly := strings.Replace(strings.Replace(ecPub, `"kid":"`+ec.KeyID+`",`, "", 1), `"alg":"ES256",`, "", 1)
+	require.NotContains(t, ecMembersOnly, `"kid"`)
+	require.NotContains(t, ecMembersOnly, `"alg"`)
+	privJWK, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer})
+	require.NoError(t, err)
+	b64 := base64.RawURLEncoding.EncodeToString
+
+	for _, h := range hostileText {
+		q, err := json.Marshal(h.text) // as a JSON string
+		require.NoError(t, err)
+		hs := string(q)
+		withKid := apikeys.SigningKey{Signer: ec.Signer, KeyID: h.text, Algorithm: apikeys.ES256}
+		jwkWithKid, err := withKid.JWK()
+		require.NoError(t, err)
+		parse := func(raw string) apikeys.JWK {
+			k, err := apikeys.ParseJWK([]byte(raw))
+			require.NoError(t, err, raw)
+			return k
+		}
+		cases := []struct {
+			name string
+			err  func() error
+		}{
+			{"VerifyJWT, unknown kid", func() error {
+				tok := signWithJose(t, ec.Signer, apikeys.ES256, h.text, jwt.Claims{})
+				_, err := apikeys.NewJWKSet(ecJWK).VerifyJWT(tok, []string{apikeys.ES256})
+				assert.ErrorIs(t, err, apikeys.ErrUnknownKeyID)
+				return err
+			}},
+			{"VerifyJWT, alg does not fit the key", func() error {
+				tok := signWithJose(t, ed.Signer, apikeys.EdDSA, h.text, jwt.Claims{})
+				_, err := apikeys.NewJWKSet(jwkWithKid).VerifyJWT(tok, []string{apikeys.EdDSA})
+				return err
+			}},
+			{"VerifyJWT, key's alg differs", func() error {
+				k := parse(`{"kid":"k","alg":` + hs + `,` + ecMembersOnly + `}`)
+				tok := signWithJose(t, ec.Signer, apikeys.ES256, "k", jwt.Claims{})
+				_, err := apikeys.NewJWKSet(k).VerifyJWT(tok, []string{apikeys.ES256})
+				return err
+			}},
+			{"VerifyJWT, token alg", func() error {
+				tok := b64([]byte(`{"alg":`+hs+`,"kid":"k"}`)) + "." + b64([]byte(`{}`)) + ".AAAA"
+				_, err := apikeys.NewJWKSet(ecJWK).VerifyJWT(tok, []string{apikeys.ES256})
+				return err
+			}},
+			{"VerifyJWT, header member named twice", func() error {
+				tok := b64([]byte(`{"alg":"ES256","kid":"k",`+hs+`:1,`+hs+`:1}`)) + "." + b64([]byte(`{}`)) + ".AAAA"
+				_, err := apikeys.NewJWKSet(ecJWK).VerifyJWT(tok, []string{apikeys.ES256})
+				return err
+			}},
+			{"Validate, kid and use", func() error {
+				return apikeys.NewJWKSet(parse(`{"kid":` + hs + `,"use":` + hs + `,` + ecMembersOnly + `}`)).Validate()
+			}},
+			{"Validate, kty", func() error {
+				return apikeys.NewJWKSet(parse(`{"kid":"k","kty":` + hs + `}`)).Validate()
+			}},
+			{"Validate, crv", func() error {
+				return apikeys.NewJWKSet(parse(`{"kid":"k","kty":"EC","crv":` + hs + `,"x":"AA","y":"AA"}`)).Validate()
+			}},
+			{"Validate, alg", func() error {
+				return apikeys.NewJWKSet(parse(`{"kid":"k","alg":` + hs + `,` + ecMembersOnly + `}`)).Validate()
+			}},
+			{"Validate, member named twice", func() error {
+				return apikeys.NewJWKSet(parse(`{"kid":"k",` + hs + `:1,` + hs + `:1,` + ecMembersOnly + `}`)).Validate()
+			}},
+			{"PublicKey, private member", func() error {
+				_, err := parse(`{"kid":` + hs + `,"d":"AA",` + ecMembersOnly + `}`).PublicKey()
+				return err
+			}},
+			{"PublicKey, member named twice", func() error {
+				_, err := parse(`{"kid":` + hs + `,` + hs + `:1,` + hs + `:2,` + ecMembersOnly + `}`).PublicKey()
+				return err
+			}},
+			{"ParseSigningKey, kty", func() error {
+				_, err := apikeys.ParseSigningKey([]byte(`{"kty":`+hs+`,"d":"AA"}`), "")
+				return err
+			}},
+			{"ParseSigningKey, alg", func() error {
+				raw := `{"alg":` + hs + `,` + string(privJWK[1:])
+				_, err := apikeys.ParseSigningKey([]byte(raw), "")
+				return err
+			}},
+			{"ParseSigningKey, alg differs", func() error {
+				raw := `{"alg":` + hs + `,` + string(privJWK[1:])
+				_, err := apikeys.ParseSigningKey([]byte(raw), apikeys.ES256)
+				return err
+			}},
+		}
+		for _, tc := range cases {
+			t.Run(h.name+"/"+tc.name, func(t *testing.T) {
+				err := tc.err()
+				require.Error(t, err)
+				assertShortAndPrintable(t, err.Error())
+				var sErr *apikeys.JWKSetError
+				if errors.As(err, &sErr) {
+					for _, p := range sErr.Problems {
+						assertShortAndPrintable(t, p)
+					}
+				}
+			})
+		}
+	}
 }
