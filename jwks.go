@@ -1065,11 +1065,14 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // claims. allowedAlgs is the explicit list of accepted header algs (e.g.
 // []string{RS384, ES384}); it must not be empty and may not hold "none" or
 // HS* algorithms. The header alg must fit the key's type and curve, and
-// equal the key's own "alg" member when it has one. Keys that do not parse
-// or that Validate would refuse for their type or size (unknown types or
-// curves, RSA under 2048 or over 4096 bits, private members, a member named
-// twice) are skipped, not fatal; a token whose kid matches no usable key
-// fails with ErrUnknownKeyID.
+// equal the key's own "alg" member when it has one. A token whose
+// protected header has a "b64" member (RFC 7797 unencoded payload: a JWT's
+// payload is always base64url-encoded) or a "crit" member, with any value,
+// is refused before any key is tried. Keys that do not parse or that
+// Validate would refuse for their type or size (unknown types or curves,
+// RSA under 2048 or over 4096 bits, private members, a member named twice)
+// are skipped, not fatal; a token whose kid matches no usable key fails
+// with ErrUnknownKeyID.
 //
 // VerifyJWT checks the signature only. Check the claims with
 // claims.ValidateWithLeeway(jwt.Expected{Issuer, AnyAudience, Time}, leeway)
@@ -1093,6 +1096,9 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 			return nil, invalid("allowedAlgs", "%s is not an accepted signature algorithm", quoted(a))
 		}
 		algs = append(algs, jose.SignatureAlgorithm(a))
+	}
+	if err := checkJWTHeader(token); err != nil {
+		return nil, err
 	}
 	tok, err := jwt.ParseSigned(token, algs)
 	if err != nil {
@@ -1147,6 +1153,38 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 		return nil, lastErr
 	}
 	return nil, fmt.Errorf("%w (kid %s)", ErrUnknownKeyID, quoted(hdr.KeyID))
+}
+
+// checkJWTHeader decodes the protected header of a compact JWS itself and
+// refuses what a JWT must not have, before go-jose parses or verifies:
+//   - "b64" (RFC 7797), with any value: a JWT's claims are always the
+//     base64url-encoded payload (RFC 7519 section 7.2), but go-jose
+//     honours "b64": false and then verifies a signature over the raw
+//     payload bytes, so the same claims would verify under two different
+//     signing inputs;
+//   - "crit" (RFC 7515 section 4.1.11), with any value: VerifyJWT
+//     understands no extension, and go-jose accepts an empty or null
+//     "crit", or one that lists only "b64".
+func checkJWTHeader(token string) error {
+	protected, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return errors.New("apikeys: VerifyJWT: token is not a compact JWS (header.payload.signature)")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(protected)
+	if err != nil {
+		return errors.New("apikeys: VerifyJWT: token header is not base64url")
+	}
+	var hdr map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &hdr); err != nil || hdr == nil {
+		return errors.New("apikeys: VerifyJWT: token header is not a JSON object")
+	}
+	if _, ok := hdr["b64"]; ok {
+		return errors.New(`apikeys: VerifyJWT: token header has "b64" (RFC 7797 unencoded payload); a JWT's payload is always base64url-encoded`)
+	}
+	if _, ok := hdr["crit"]; ok {
+		return errors.New(`apikeys: VerifyJWT: token header has "crit"; VerifyJWT supports no critical header parameter`)
+	}
+	return nil
 }
 
 // maxJWKSBytes caps a fetched JWKS document.

@@ -2,7 +2,11 @@ package apikeys_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -394,5 +398,107 @@ func TestOutsideTextInErrorsIsCapped(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestVerifyJWTRefusesCritAndB64: a JWT's payload is always base64url
+// (RFC 7519), and VerifyJWT understands no critical extension, so a token
+// whose protected header has "b64" (RFC 7797) or "crit", with any value, is
+// refused before verifying, although its signature is valid: go-jose alone
+// accepts most of them, honouring "b64": false by verifying a signature
+// over the raw payload bytes.
+func TestVerifyJWTRefusesCritAndB64(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	ed := generatedKey(t, apikeys.EdDSA)
+	ecJWK, err := ec.JWK()
+	require.NoError(t, err)
+	edJWK, err := ed.JWK()
+	require.NoError(t, err)
+	set := apikeys.NewJWKSet(ecJWK, edJWK)
+	b64 := base64.RawURLEncoding.EncodeToString
+	payload := []byte(`{"iss":"client-1","sub":"admin"}`)
+
+	// sign makes a compact token of header (alg and kid are added) and
+	// payload that go-jose verifies: the signing input holds the raw
+	// payload when the header has "b64": false.
+	sign := func(t *testing.T, key apikeys.SigningKey, header string) string {
+		t.Helper()
+		h := `{"alg":"` + key.Algorithm + `","kid":"` + key.KeyID + `"` + header + `}`
+		var parsed struct {
+			B64 any `json:"b64"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(h), &parsed))
+		input := b64([]byte(h)) + "." + b64(payload)
+		if parsed.B64 == false {
+			input = b64([]byte(h)) + "." + string(payload)
+		}
+		var sig []byte
+		switch s := key.Signer.(type) {
+		case ed25519.PrivateKey:
+			sig = ed25519.Sign(s, []byte(input))
+		case *ecdsa.PrivateKey:
+			digest := sha256.Sum256([]byte(input))
+			r, v, err := ecdsa.Sign(rand.Reader, s, digest[:])
+			require.NoError(t, err)
+			sig = append(r.FillBytes(make([]byte, 32)), v.FillBytes(make([]byte, 32))...)
+		default:
+			t.Fatalf("signer %T", key.Signer)
+		}
+		return b64([]byte(h)) + "." + b64(payload) + "." + b64(sig)
+	}
+	// goJoseAccepts reports whether go-jose alone verifies tok with key.
+	goJoseAccepts := func(key apikeys.SigningKey, tok string) bool {
+		parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(key.Algorithm)})
+		if err != nil {
+			return false
+		}
+		var c jwt.Claims
+		return parsed.Claims(key.Public(), &c) == nil && c.Subject == "admin"
+	}
+
+	cases := []struct {
+		name     string
+		header   string // members after alg and kid
+		member   string // the member named in the error
+		goJoseOK bool   // go-jose alone verifies the token
+	}{
+		// RFC 7797 section 4: the unencoded payload as specified.
+		{"b64 false, crit b64", `,"b64":false,"crit":["b64"]`, `"b64"`, true},
+		{"b64 false without crit", `,"b64":false`, `"b64"`, true},
+		{"b64 true, crit b64", `,"b64":true,"crit":["b64"]`, `"b64"`, true},
+		{"b64 true", `,"b64":true`, `"b64"`, true},
+		{"b64 a string", `,"b64":"false"`, `"b64"`, true},
+		{"crit empty", `,"crit":[]`, `"crit"`, true},
+		{"crit null", `,"crit":null`, `"crit"`, true},
+		// RFC 7515 section 4.1.11: an extension go-jose does not know.
+		{"crit exp", `,"crit":["exp"],"exp":1363284000`, `"crit"`, false},
+	}
+	for _, key := range []apikeys.SigningKey{ec, ed} {
+		t.Run(key.Algorithm, func(t *testing.T) {
+			good := sign(t, key, `,"typ":"JWT"`)
+			require.True(t, goJoseAccepts(key, good))
+			claims, err := set.VerifyJWT(good, []string{key.Algorithm})
+			require.NoError(t, err, "the same construction without b64 or crit verifies")
+			require.Equal(t, "admin", claims.Subject)
+
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					tok := sign(t, key, tc.header)
+					assert.Equal(t, tc.goJoseOK, goJoseAccepts(key, tok), "go-jose alone")
+					claims, err := set.VerifyJWT(tok, []string{key.Algorithm})
+					assert.Nil(t, claims)
+					if assert.Error(t, err) {
+						assert.Contains(t, err.Error(), "token header has "+tc.member)
+						assert.NotErrorIs(t, err, apikeys.ErrUnknownKeyID)
+					}
+				})
+			}
+		})
+	}
+
+	// A header that is not base64url or not a JSON object is refused too.
+	for _, tok := range []string{"!!!." + b64(payload) + ".AA", b64([]byte(`[1]`)) + "." + b64(payload) + ".AA", b64([]byte(`null`)) + ".e30.AA", "no-dots"} {
+		_, err := set.VerifyJWT(tok, []string{apikeys.ES256})
+		assert.Error(t, err, tok)
 	}
 }
