@@ -22,6 +22,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // secFuzzNow is the clock of the fuzz targets.
@@ -194,6 +195,7 @@ func secFuzzJWKSeeds(f *testing.F) [][]byte {
 		`{"kty":"OKP","kid":"k","crv":"X25519","x":"AA"}`,
 		`{"kty":"AKP","kid":"k","alg":"ML-DSA-44","pub":"AA","priv":"AA"}`,
 		`{"kty":7,"kid":["k"]}`,
+		"{\"kty\":\"OKP\",\"kid\":\"k\xff\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}",
 	} {
 		seeds = append(seeds, []byte(s))
 	}
@@ -225,7 +227,7 @@ func FuzzJWK(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, err := ParseJWK(data)
 		trimmed := bytes.TrimSpace(data)
-		if wantOK := len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed); (err == nil) != wantOK {
+		if wantOK := len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) && utf8.Valid(trimmed); (err == nil) != wantOK {
 			t.Fatalf("ParseJWK error %v, want success %t", err, wantOK)
 		}
 		if err != nil {
@@ -286,7 +288,7 @@ func FuzzJWK(f *testing.F) {
 // FuzzJWKSet: decoding any document into a JWKSet (as APIKey and FetchJWKS
 // do) and validating it never panics, and a set Validate accepts has
 // unique, non-empty kids and only keys whose public key parses, with no
-// private member in any letter case.
+// private member in any letter case, in valid UTF-8.
 func FuzzJWKSet(f *testing.F) {
 	for _, s := range secFuzzJWKSeeds(f) {
 		f.Add(s)
@@ -313,6 +315,9 @@ func FuzzJWKSet(f *testing.F) {
 				t.Fatalf("keys[%d]: kid %q missing or repeated", i, k.KeyID())
 			}
 			kids[k.KeyID()] = true
+			if !utf8.Valid(k.Raw()) {
+				t.Fatalf("keys[%d]: accepted, but not valid UTF-8", i)
+			}
 			if _, err := k.PublicKey(); err != nil {
 				t.Fatalf("keys[%d]: accepted, but PublicKey fails: %v", i, err)
 			}

@@ -16,11 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
@@ -47,7 +50,8 @@ type jwkHeader struct {
 }
 
 // ParseJWK reads one JWK from its JSON object form. It checks that data
-// is valid JSON: use it, not UnmarshalJSON, for bytes from elsewhere.
+// is valid JSON and valid UTF-8: use it, not UnmarshalJSON, for bytes from
+// elsewhere.
 func ParseJWK(data []byte) (JWK, error) {
 	data = bytes.TrimSpace(data)
 	if err := checkJWKObject(data); err != nil {
@@ -56,14 +60,26 @@ func ParseJWK(data []byte) (JWK, error) {
 	if !json.Valid(data) {
 		return JWK{}, errors.New("apikeys: a JWK must be valid JSON")
 	}
+	if !utf8.Valid(data) {
+		return JWK{}, errNotUTF8
+	}
 	return JWK{raw: bytes.Clone(data)}, nil
 }
+
+// errNotUTF8 refuses a JWK whose JSON is not valid UTF-8. JSON text is
+// UTF-8 (RFC 8259 section 8.1), and json.Valid does not check it: Go's
+// encoding/json, go-jose and most servers decode the invalid bytes of a
+// string as U+FFFD, and json.Marshal writes a string holding them that
+// way, so the key (its kid, say) that the Platform API or a verifier
+// reads would not be the key held here.
+var errNotUTF8 = errors.New("apikeys: a JWK must be valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)")
 
 // UnmarshalJSON keeps a copy of data once it is known to be a JSON object.
 // It does not check the object's syntax again: encoding/json (Unmarshal,
 // Decoder.Decode) refuses malformed input before it calls UnmarshalJSON
-// and hands it one complete, valid value. Call ParseJWK, which checks,
-// for bytes from elsewhere.
+// and hands it one complete, valid value (though not necessarily valid
+// UTF-8, which Validate reports). Call ParseJWK, which checks, for bytes
+// from elsewhere.
 func (k *JWK) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if err := checkJWKObject(data); err != nil {
@@ -151,8 +167,9 @@ func (k JWK) Thumbprint() (string, error) {
 
 // PublicKey parses the key's public members into an *rsa.PublicKey, an
 // *ecdsa.PublicKey or an ed25519.PublicKey. It fails for a key that holds
-// private or symmetric members, names a member twice, or is of a key type
-// or curve this SDK does not support.
+// private or symmetric members, names a member twice (exactly or in two
+// letter cases, see Validate), or is of a key type or curve this SDK does
+// not support.
 func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	m := k.members()
 	if m == nil {
@@ -163,9 +180,90 @@ func (k JWK) PublicKey() (crypto.PublicKey, error) {
 		return nil, errors.New("apikeys: JWK is a symmetric (oct) key")
 	}
 	if names := privateMembersIn(m); len(names) > 0 {
-		return nil, fmt.Errorf("apikeys: JWK (kid %q) holds private key member %q", h.KeyID, names[0])
+		return nil, fmt.Errorf("apikeys: JWK (kid %s) holds private key member %s", quoted(h.KeyID), quoted(names[0]))
+	}
+	if repeats := repeatedMembers(k.raw); len(repeats) > 0 {
+		return nil, fmt.Errorf("apikeys: JWK (kid %s): %s", quoted(h.KeyID), repeats[0])
 	}
 	return parsePublicKey(k.raw)
+}
+
+// repeatedMembers returns one problem for each member of the JSON object
+// raw whose name repeats the name of an earlier member, exactly (after
+// JSON escapes are decoded) or under case folding. Go's encoding/json
+// matches member names to struct fields with the folding of
+// strings.EqualFold, in which KELVIN SIGN (U+212A) is "k" and LONG S
+// (U+017F) is "s", and the last match wins; go-jose matches them exactly
+// and refuses exact repeats. A key that names a member twice is thus read
+// differently by different consumers, or not at all. The object is read
+// member by member (a map would lose exact repeats), in time linear in
+// its size. It returns nil for valid JSON that is not an object.
+func repeatedMembers(raw []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var problems []string
+	first := make(map[string]string) // folded name -> first spelling
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return problems
+		}
+		name, _ := tok.(string)
+		var value json.RawMessage // skipped
+		if err := dec.Decode(&value); err != nil {
+			return problems
+		}
+		folded := strings.Map(foldRune, name)
+		prev, seen := first[folded]
+		switch {
+		case !seen:
+			first[folded] = name
+		case prev == name:
+			problems = append(problems, fmt.Sprintf("member %s appears twice", quoted(name)))
+		default:
+			problems = append(problems, fmt.Sprintf("member %s repeats %s in another letter case", quoted(name), quoted(prev)))
+		}
+	}
+	return problems
+}
+
+// foldRune maps r to the smallest rune of its unicode.SimpleFold orbit,
+// so that two names are equal under strings.EqualFold exactly when their
+// runes map to the same runes (encoding/json folds names the same way).
+func foldRune(r rune) rune {
+	for {
+		next := unicode.SimpleFold(r)
+		if next <= r {
+			return next
+		}
+		r = next
+	}
+}
+
+// maxQuotedRunes caps the text from outside (a kid, an alg, a kty, crv or
+// use, a member name) that an error message quotes, and
+// maxLibraryErrorRunes the message of a go-jose error, which may quote
+// such text too (e.g. "json: duplicate key '...' in object").
+const (
+	maxQuotedRunes       = 64
+	maxLibraryErrorRunes = 128
+)
+
+// quoted returns s for an error message: at most maxQuotedRunes printable
+// runes of it (excerpt turns the others, such as U+2028 or U+202E, into
+// spaces), in double quotes. Every piece of text from a JWK, a token or a
+// server that an error of this file shows goes through it.
+func quoted(s string) string {
+	return strconv.Quote(excerpt([]byte(s), maxQuotedRunes))
+}
+
+// libraryError returns the message of a go-jose error for an error
+// message of the SDK: without go-jose's prefix, at most
+// maxLibraryErrorRunes printable runes.
+func libraryError(err error) string {
+	return excerpt([]byte(strings.TrimPrefix(err.Error(), "go-jose/go-jose: ")), maxLibraryErrorRunes)
 }
 
 // parsePublicKey parses a JWK that holds no private member with go-jose,
@@ -176,7 +274,7 @@ func (k JWK) PublicKey() (crypto.PublicKey, error) {
 func parsePublicKey(raw []byte) (crypto.PublicKey, error) {
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(raw); err != nil {
-		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %w", err)
+		return nil, fmt.Errorf("apikeys: JWK public members do not parse: %s", libraryError(err))
 	}
 	switch key := jk.Key.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
@@ -263,23 +361,30 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 // Validate checks that the set is fit to upload as a key's public keys (or
 // to publish at a JWKS URL) and reports every problem found, each with the
 // key's index and kid, in a *JWKSetError. It checks that each key:
+//   - is valid UTF-8 (JSON text is; a key decoded with UnmarshalJSON may
+//     not be, and its invalid bytes would be read as U+FFFD);
 //   - has a kid, unique in the set, and a kty;
 //   - is an RSA, EC or OKP key (oct keys are symmetric and refused, other
 //     types are unknown);
 //   - holds no private or symmetric members (d, p, q, dp, dq, qi, oth, k,
 //     priv, in any letter case);
-//   - is RSA of at least 2048 bits, EC on P-256, P-384 or P-521, or OKP on
-//     Ed25519, and its public members parse as they are written (go-jose
-//     parses them; a member named twice is refused, as strict parsers do);
-//   - has the kty and crv its members hold when member names are matched
-//     in any letter case too (as encoding/json does), so "KTY" cannot
-//     claim another key type than "kty";
+//   - names no member twice, exactly or in two letter cases: Go's
+//     encoding/json matches member names with the case folding of
+//     strings.EqualFold ("KID", "Kid" and "\u212aid" with KELVIN SIGN are
+//     all "kid"), while go-jose reads them as spelled, so a key with
+//     "kty" and "KTY", or "kid" and "KID", means different keys to
+//     different consumers;
+//   - is RSA of 2048 to 4096 bits (go-jose, and so VerifyJWT, refuses
+//     larger keys), EC on P-256, P-384 or P-521, or OKP on Ed25519, and its
+//     public members parse as they are written (go-jose parses them);
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
 //     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
 //     HS* are refused);
 //   - has a use, if any, of "sig".
 //
-// An empty set is valid.
+// Problems quote text from the keys (kid, kty, crv, alg, use, member
+// names) as at most 64 printable runes: other runes, such as controls,
+// U+2028 or U+202E, become spaces. An empty set is valid.
 func (s *JWKSet) Validate() error {
 	if s == nil {
 		return errors.New("apikeys: JWK set is nil")
@@ -288,7 +393,7 @@ func (s *JWKSet) Validate() error {
 	seen := make(map[string]int, len(s.Keys))
 	for i, k := range s.Keys {
 		h := k.header()
-		where := fmt.Sprintf("keys[%d] (kid %q)", i, h.KeyID)
+		where := fmt.Sprintf("keys[%d] (kid %s)", i, quoted(h.KeyID))
 		m := k.members()
 		if m == nil {
 			problems = append(problems, where+": not a JSON object")
@@ -297,12 +402,21 @@ func (s *JWKSet) Validate() error {
 		add := func(format string, args ...any) {
 			problems = append(problems, where+": "+fmt.Sprintf(format, args...))
 		}
+		if !utf8.Valid(k.raw) {
+			add("not valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)")
+		}
 		badMember := false
 		for _, name := range stringMembers {
 			if v, ok := m[name]; ok && !isJSONString(v) {
 				add("%s is not a string", name)
 				badMember = true
 			}
+		}
+		// With a member named twice, which one counts depends on the
+		// parser: go-jose refuses the key, encoding/json takes the last.
+		for _, p := range repeatedMembers(k.raw) {
+			add("%s", p)
+			badMember = true
 		}
 		if h.KeyID == "" {
 			add("missing kid")
@@ -313,7 +427,7 @@ func (s *JWKSet) Validate() error {
 		}
 		private := privateMembersIn(m)
 		for _, name := range private {
-			add("holds private key member %q", name)
+			add("holds private key member %s", quoted(name))
 		}
 		typeOK := false
 		switch h.KeyType {
@@ -327,16 +441,23 @@ func (s *JWKSet) Validate() error {
 			if _, ok := ecCurves[h.Curve]; ok {
 				typeOK = true
 			} else {
-				add("EC crv %q is not P-256, P-384 or P-521", h.Curve)
+				add("EC crv %s is not P-256, P-384 or P-521", quoted(h.Curve))
 			}
 		case "OKP":
 			if h.Curve == "Ed25519" {
 				typeOK = true
 			} else {
-				add("OKP crv %q is not Ed25519", h.Curve)
+				add("OKP crv %s is not Ed25519", quoted(h.Curve))
 			}
 		default:
-			add("unknown kty %q (want RSA, EC or OKP)", h.KeyType)
+			add("unknown kty %s (want RSA, EC or OKP)", quoted(h.KeyType))
+		}
+		if typeOK && !badMember && h.KeyType == "RSA" {
+			// go-jose refuses to parse a modulus over maxRSABits: say so.
+			if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
+				add("RSA modulus %s", rsaSizeProblem(bits))
+				typeOK = false
+			}
 		}
 		if typeOK && !badMember {
 			// The key as it is written, unless it holds private members
@@ -360,7 +481,7 @@ func (s *JWKSet) Validate() error {
 			}
 		}
 		if h.Use != "" && h.Use != "sig" {
-			add("use %q is not \"sig\"", h.Use)
+			add("use %s is not \"sig\"", quoted(h.Use))
 		}
 	}
 	if len(problems) > 0 {
@@ -373,14 +494,16 @@ func (s *JWKSet) Validate() error {
 // that it is the key h describes. h is read by encoding/json, which
 // matches member names in any letter case (the last match wins), while
 // go-jose reads the names exactly as spelled: with "kty" and "KTY" both
-// present, the two disagree on the key, and an alg checked against h
-// would not fit the key a verifier uses.
+// present, the two would disagree on the key, and an alg checked against
+// h would not fit the key a verifier uses. Validate refuses such a key
+// for its repeated member before it gets here; this check stays as a
+// second line.
 func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, args ...any)) {
 	kty, crv := "RSA", ""
 	switch key := pub.(type) {
 	case *rsa.PublicKey:
-		if bits := key.N.BitLen(); bits < minRSABits {
-			add("RSA modulus is %d bits, under %d", bits, minRSABits)
+		if problem := rsaSizeProblem(key.N.BitLen()); problem != "" {
+			add("RSA modulus %s", problem)
 		}
 	case *ecdsa.PublicKey:
 		kty, crv = "EC", key.Curve.Params().Name
@@ -389,7 +512,7 @@ func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, a
 	}
 	// crv means nothing for RSA: an RSA key may carry any.
 	if kty != h.KeyType || (kty != "RSA" && crv != h.Curve) {
-		add("members disagree: kty %q, crv %q read case-insensitively, kty %q, crv %q read as spelled", h.KeyType, h.Curve, kty, crv)
+		add("members disagree: kty %s, crv %s read case-insensitively, kty %q, crv %q read as spelled", quoted(h.KeyType), quoted(h.Curve), kty, crv)
 	}
 }
 
@@ -424,8 +547,45 @@ const (
 	EdDSA = "EdDSA"
 )
 
-// minRSABits is the smallest RSA key accepted anywhere in the SDK.
-const minRSABits = 2048
+// minRSABits and maxRSABits bound the RSA keys accepted anywhere in the
+// SDK: by NewJWK, SigningKey.JWK, ParseSigningKey and NewTokenSource (all
+// through keyShape), by Validate and by VerifyJWT. The upper bound is
+// go-jose's: it refuses to parse a JWK whose modulus has more than
+// jose.MaxRSAModulusBits bits (4096 in v4.1.8, rsaPublicKey in jwk.go),
+// so VerifyJWT, and a verifier built on go-jose, could never use a larger
+// key that the SDK had let a caller publish or sign with.
+const (
+	minRSABits = 2048
+	maxRSABits = 4096
+)
+
+// rsaSizeProblem says why an RSA modulus of bits bits is refused, e.g.
+// "is 8192 bits, over 4096", or returns "" when it is accepted.
+func rsaSizeProblem(bits int) string {
+	switch {
+	case bits < minRSABits:
+		return fmt.Sprintf("is %d bits, under %d", bits, minRSABits)
+	case bits > maxRSABits:
+		return fmt.Sprintf("is %d bits, over %d", bits, maxRSABits)
+	}
+	return ""
+}
+
+// jwkModulusBits returns the size of the RSA modulus in a JWK's "n"
+// member, decoded as go-jose decodes it, or false when n is not a
+// base64url string. It lets Validate and ParseSigningKey name the size of
+// a modulus go-jose refuses to parse for being too large.
+func jwkModulusBits(n json.RawMessage) (int, bool) {
+	var s string
+	if json.Unmarshal(n, &s) != nil {
+		return 0, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, false
+	}
+	return new(big.Int).SetBytes(b).BitLen(), true
+}
 
 // generatedRSABits is the size of RSA keys made by GenerateSigningKey.
 const generatedRSABits = 3072
@@ -449,20 +609,21 @@ var (
 )
 
 // algFitsJWK returns why alg does not fit a key of type kty and curve crv,
-// or "" when it fits.
+// or "" when it fits. alg, kty and crv may come from a JWK or a token, so
+// the reason quotes them capped and filtered (quoted).
 func algFitsJWK(alg, kty, crv string) string {
 	want, ok := algKeys[alg]
 	switch {
 	case alg == "none":
 		return `alg "none" is not allowed`
 	case strings.HasPrefix(alg, "HS"):
-		return fmt.Sprintf("alg %q is symmetric; only public-key signature algorithms are allowed", alg)
+		return fmt.Sprintf("alg %s is symmetric; only public-key signature algorithms are allowed", quoted(alg))
 	case !ok:
-		return fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
+		return fmt.Sprintf("alg %s is not a supported signature algorithm", quoted(alg))
 	case want.kty != kty:
-		return fmt.Sprintf("alg %q needs a %s key, not kty %q", alg, want.kty, kty)
+		return fmt.Sprintf("alg %s needs a %s key, not kty %s", quoted(alg), want.kty, quoted(kty))
 	case want.crv != "" && want.crv != crv:
-		return fmt.Sprintf("alg %q needs crv %s, not %q", alg, want.crv, crv)
+		return fmt.Sprintf("alg %s needs crv %s, not %s", quoted(alg), want.crv, quoted(crv))
 	}
 	return ""
 }
@@ -475,8 +636,8 @@ func keyShape(pub crypto.PublicKey) (kty, crv string, err error) {
 		if key == nil || key.N == nil {
 			return "", "", errors.New("RSA public key is empty")
 		}
-		if bits := key.N.BitLen(); bits < minRSABits {
-			return "", "", fmt.Errorf("RSA key is %d bits, under %d", bits, minRSABits)
+		if problem := rsaSizeProblem(key.N.BitLen()); problem != "" {
+			return "", "", errors.New("RSA key " + problem)
 		}
 		return "RSA", "", nil
 	case *ecdsa.PublicKey:
@@ -581,7 +742,8 @@ func thumbprint(pub crypto.PublicKey) (string, error) {
 // key may be an *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey, or a
 // private key or crypto.Signer, of which only the public half is used.
 // alg "" picks RS384 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521 and
-// EdDSA for Ed25519. RSA keys under 2048 bits, other curves and key types
+// EdDSA for Ed25519. RSA keys under 2048 or over 4096 bits (go-jose, and
+// so VerifyJWT, cannot parse larger ones), other curves and key types
 // (Field "key"), and an alg that does not fit the key (Field "alg") are
 // refused with a *ValidationError.
 func NewJWK(key crypto.PublicKey, alg string) (JWK, error) {
@@ -616,6 +778,7 @@ type SigningKey struct {
 	// that is published.
 	Signer crypto.Signer
 	// KeyID is the kid of the public JWK, sent in the assertion's header.
+	// It must be valid UTF-8, without control characters.
 	// GenerateSigningKey sets it to the RFC 7638 SHA-256 thumbprint;
 	// ParseSigningKey keeps a JWK's own kid, else uses the thumbprint too.
 	KeyID string
@@ -669,10 +832,15 @@ func (k SigningKey) Public() crypto.PublicKey {
 }
 
 // JWK returns the key's public JWK under its KeyID and Algorithm, ready for
-// a JWKSet (NewJWKSet) to upload or publish.
+// a JWKSet (NewJWKSet) to upload or publish. The key must be one NewJWK
+// accepts (an RSA key has 2048 to 4096 bits) and the KeyID valid UTF-8: a
+// *ValidationError otherwise.
 func (k SigningKey) JWK() (JWK, error) {
 	if k.Signer == nil {
 		return JWK{}, invalid("SigningKey.Signer", "is nil")
+	}
+	if !utf8.ValidString(k.KeyID) {
+		return JWK{}, invalid("SigningKey.KeyID", "is not valid UTF-8")
 	}
 	if k.Algorithm == "" {
 		return JWK{}, invalid("SigningKey.Algorithm", "is empty")
@@ -689,6 +857,10 @@ func (k SigningKey) validate(field string) error {
 		return invalid(field+".KeyID", "is empty")
 	case hasControl(k.KeyID):
 		return invalid(field+".KeyID", "contains control characters")
+	case !utf8.ValidString(k.KeyID):
+		// json.Marshal would send U+FFFD for the invalid bytes: a kid
+		// that is in no JWK Set.
+		return invalid(field+".KeyID", "is not valid UTF-8")
 	case k.Algorithm == "":
 		return invalid(field+".Algorithm", "is empty")
 	}
@@ -722,14 +894,15 @@ func (k SigningKey) joseSigner() (jose.Signer, error) {
 }
 
 // GenerateSigningKey makes a new private key for alg: RSA-3072 for RS256,
-// RS384, RS512, PS256, PS384 and PS512; P-256 for ES256, P-384 for ES384,
-// P-521 for ES512; Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256
-// thumbprint of the public key. An unknown alg is a *ValidationError.
-// The token endpoint documents RS384 and ES384.
+// RS384, RS512, PS256, PS384 and PS512 (within the 2048 to 4096 bits every
+// RSA key must have); P-256 for ES256, P-384 for ES384, P-521 for ES512;
+// Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256 thumbprint of the
+// public key. An unknown alg is a *ValidationError. The token endpoint
+// documents RS384 and ES384.
 func GenerateSigningKey(alg string) (SigningKey, error) {
 	want, ok := algKeys[alg]
 	if !ok {
-		return SigningKey{}, invalid("alg", "%q is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", alg)
+		return SigningKey{}, invalid("alg", "%s is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", quoted(alg))
 	}
 	var signer crypto.Signer
 	var err error
@@ -766,11 +939,12 @@ func newSigningKey(signer crypto.Signer, alg, kid string) (SigningKey, error) {
 // PKCS #1 "RSA PRIVATE KEY" or SEC 1 "EC PRIVATE KEY") or from a private
 // JWK in JSON. alg "" infers the algorithm: RS384 for RSA, ES256, ES384 or
 // ES512 for P-256, P-384 or P-521, EdDSA for Ed25519; a given alg must fit
-// the key (and a JWK's own alg, if it has one). RSA keys must have at least
-// 2048 bits. The KeyID is the JWK's kid when it has one, else the RFC 7638
-// SHA-256 thumbprint. Public keys, certificates, encrypted PEM and
-// symmetric keys are refused. Errors are *ValidationErrors and never
-// contain key bytes.
+// the key (and a JWK's own alg, if it has one). RSA keys must have 2048 to
+// 4096 bits ("RSA key is 8192 bits, over 4096"). The KeyID is the JWK's
+// kid when it has one, else the RFC 7638 SHA-256 thumbprint. A JWK must be
+// valid UTF-8. Public keys, certificates, encrypted PEM and symmetric keys
+// are refused. Errors are
+// *ValidationErrors and never contain key bytes.
 func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -786,15 +960,28 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 	if !json.Valid(data) {
 		return SigningKey{}, invalid("key", "is not valid JSON")
 	}
+	if !utf8.Valid(data) {
+		return SigningKey{}, invalid("key", "JWK is not valid UTF-8")
+	}
 	var h jwkHeader
 	_ = json.Unmarshal(data, &h)
 	if h.KeyType == "oct" {
 		return SigningKey{}, invalid("key", "is a symmetric (oct) JWK; a private RSA, EC or Ed25519 key is needed")
 	}
+	if h.KeyType == "RSA" {
+		// go-jose refuses a modulus over maxRSABits as "too large": name
+		// its size, as keyShape does for the other encodings.
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal(data, &m)
+		if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
+			return SigningKey{}, invalid("key", "RSA key %s", rsaSizeProblem(bits))
+		}
+	}
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(data); err != nil {
-		// go-jose's messages name members and types, never values.
-		return SigningKey{}, invalid("key", "JWK does not parse: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		// go-jose's messages name members and types, never values, but
+		// may quote a member name or kty from data: libraryError caps them.
+		return SigningKey{}, invalid("key", "JWK does not parse: %s", libraryError(err))
 	}
 	var signer crypto.Signer
 	switch key := jk.Key.(type) {
@@ -807,13 +994,13 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 		return SigningKey{}, invalid("key", "JWK is a public key; a private key is needed")
 	default:
-		return SigningKey{}, invalid("key", "JWK of kty %q is not supported", h.KeyType)
+		return SigningKey{}, invalid("key", "JWK of kty %s is not supported", quoted(h.KeyType))
 	}
 	if jk.Algorithm != "" {
 		if alg == "" {
 			alg = jk.Algorithm
 		} else if alg != jk.Algorithm {
-			return SigningKey{}, invalid("alg", "%q differs from the JWK's alg %q", alg, jk.Algorithm)
+			return SigningKey{}, invalid("alg", "%s differs from the JWK's alg %s", quoted(alg), quoted(jk.Algorithm))
 		}
 	}
 	return newSigningKey(signer, alg, jk.KeyID)
@@ -879,14 +1066,24 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // claims. allowedAlgs is the explicit list of accepted header algs (e.g.
 // []string{RS384, ES384}); it must not be empty and may not hold "none" or
 // HS* algorithms. The header alg must fit the key's type and curve, and
-// equal the key's own "alg" member when it has one. Keys that do not parse
-// (unknown types or curves, private members) are skipped, not fatal; a
-// token whose kid matches no usable key fails with ErrUnknownKeyID.
+// equal the key's own "alg" member when it has one. A token whose
+// protected header has a "b64" member (RFC 7797 unencoded payload: a JWT's
+// payload is always base64url-encoded) or a "crit" member, with any value,
+// is refused before any key is tried. Keys that do not parse or that
+// Validate would refuse for their type or size (unknown types or curves,
+// RSA under 2048 or over 4096 bits, private members, a member named twice)
+// are skipped, not fatal; a token whose kid matches no usable key fails
+// with ErrUnknownKeyID.
 //
 // VerifyJWT checks the signature only. Check the claims with
 // claims.ValidateWithLeeway(jwt.Expected{Issuer, AnyAudience, Time}, leeway)
 // (iss, sub, aud, exp, nbf, iat). Each extra destination (a map or a struct
 // with JSON tags) receives the verified payload too, for private claims.
+//
+// Errors quote the token's kid and alg, and a key's alg, as at most 64
+// printable runes (other runes, such as controls, U+2028 or U+202E,
+// become spaces), and go-jose's messages cut to 128 runes the same way,
+// so a hostile token cannot make a long or misleading error.
 func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*jwt.Claims, error) {
 	if s == nil {
 		return nil, errors.New("apikeys: VerifyJWT: JWK set is nil")
@@ -897,13 +1094,21 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	algs := make([]jose.SignatureAlgorithm, 0, len(allowedAlgs))
 	for _, a := range allowedAlgs {
 		if _, ok := algKeys[a]; !ok {
-			return nil, invalid("allowedAlgs", "%q is not an accepted signature algorithm", a)
+			return nil, invalid("allowedAlgs", "%s is not an accepted signature algorithm", quoted(a))
 		}
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
+	if err := checkJWTHeader(token); err != nil {
+		return nil, err
+	}
 	tok, err := jwt.ParseSigned(token, algs)
 	if err != nil {
-		return nil, fmt.Errorf("apikeys: VerifyJWT: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		var unexpected *jose.ErrUnexpectedSignatureAlgorithm
+		if errors.As(err, &unexpected) {
+			// go-jose's message quotes the token's alg whole.
+			return nil, fmt.Errorf("apikeys: VerifyJWT: token alg %s is not in allowedAlgs", quoted(string(unexpected.Got)))
+		}
+		return nil, fmt.Errorf("apikeys: VerifyJWT: %s", libraryError(err))
 	}
 	if len(tok.Headers) != 1 {
 		return nil, errors.New("apikeys: VerifyJWT: token must have exactly one signature")
@@ -930,17 +1135,17 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 			continue
 		}
 		if reason := algFitsJWK(hdr.Algorithm, kty, crv); reason != "" {
-			lastErr = fmt.Errorf("apikeys: VerifyJWT: key %q: %s", hdr.KeyID, reason)
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: key %s: %s", quoted(hdr.KeyID), reason)
 			continue
 		}
 		if h.Algorithm != "" && h.Algorithm != hdr.Algorithm {
-			lastErr = fmt.Errorf("apikeys: VerifyJWT: token alg %q differs from key %q's alg %q", hdr.Algorithm, hdr.KeyID, h.Algorithm)
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: token alg %s differs from key %s's alg %s", quoted(hdr.Algorithm), quoted(hdr.KeyID), quoted(h.Algorithm))
 			continue
 		}
 		claims := new(jwt.Claims)
 		dest := append([]any{claims}, extra...)
 		if err := tok.Claims(pub, dest...); err != nil {
-			lastErr = fmt.Errorf("apikeys: VerifyJWT: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+			lastErr = fmt.Errorf("apikeys: VerifyJWT: %s", libraryError(err))
 			continue
 		}
 		return claims, nil
@@ -948,7 +1153,39 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	if lastErr != nil {
 		return nil, lastErr
 	}
-	return nil, fmt.Errorf("%w (kid %q)", ErrUnknownKeyID, hdr.KeyID)
+	return nil, fmt.Errorf("%w (kid %s)", ErrUnknownKeyID, quoted(hdr.KeyID))
+}
+
+// checkJWTHeader decodes the protected header of a compact JWS itself and
+// refuses what a JWT must not have, before go-jose parses or verifies:
+//   - "b64" (RFC 7797), with any value: a JWT's claims are always the
+//     base64url-encoded payload (RFC 7519 section 7.2), but go-jose
+//     honours "b64": false and then verifies a signature over the raw
+//     payload bytes, so the same claims would verify under two different
+//     signing inputs;
+//   - "crit" (RFC 7515 section 4.1.11), with any value: VerifyJWT
+//     understands no extension, and go-jose accepts an empty or null
+//     "crit", or one that lists only "b64".
+func checkJWTHeader(token string) error {
+	protected, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return errors.New("apikeys: VerifyJWT: token is not a compact JWS (header.payload.signature)")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(protected)
+	if err != nil {
+		return errors.New("apikeys: VerifyJWT: token header is not base64url")
+	}
+	var hdr map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &hdr); err != nil || hdr == nil {
+		return errors.New("apikeys: VerifyJWT: token header is not a JSON object")
+	}
+	if _, ok := hdr["b64"]; ok {
+		return errors.New(`apikeys: VerifyJWT: token header has "b64" (RFC 7797 unencoded payload); a JWT's payload is always base64url-encoded`)
+	}
+	if _, ok := hdr["crit"]; ok {
+		return errors.New(`apikeys: VerifyJWT: token header has "crit"; VerifyJWT supports no critical header parameter`)
+	}
+	return nil
 }
 
 // maxJWKSBytes caps a fetched JWKS document.

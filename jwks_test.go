@@ -22,6 +22,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1125,15 +1127,20 @@ func TestValidateRefusesRepeatedMembers(t *testing.T) {
 	edPub, _, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	x := base64.RawURLEncoding.EncodeToString(edPub)
-	for name, body := range map[string]string{
-		"n 1024 then 2048": `{"kid":"a","kty":"RSA","n":"` + n1024 + `","n":"` + rfc7638N + `","e":"AQAB"}`,
-		"n 2048 then 1024": `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","n":"` + n1024 + `","e":"AQAB"}`,
-		"e twice":          `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","e":"AQAB"}`,
-		"kty twice":        `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kty":"OKP"}`,
-		"x twice":          `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","x":"` + x + `"}`,
-		"kid twice":        `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kid":"a"}`,
+	for _, tc := range []struct {
+		name   string
+		body   string
+		member string
+	}{
+		{"n 1024 then 2048", `{"kid":"a","kty":"RSA","n":"` + n1024 + `","n":"` + rfc7638N + `","e":"AQAB"}`, "n"},
+		{"n 2048 then 1024", `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","n":"` + n1024 + `","e":"AQAB"}`, "n"},
+		{"e twice", `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","e":"AQAB"}`, "e"},
+		{"kty twice", `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kty":"OKP"}`, "kty"},
+		{"x twice", `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","x":"` + x + `"}`, "x"},
+		{"kid twice", `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kid":"a"}`, "kid"},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.body
 			var strict jose.JSONWebKey
 			require.ErrorContains(t, strict.UnmarshalJSON([]byte(body)), "duplicate key", "go-jose must refuse the test input")
 
@@ -1142,7 +1149,7 @@ func TestValidateRefusesRepeatedMembers(t *testing.T) {
 			set := apikeys.NewJWKSet(k)
 			var sErr *apikeys.JWKSetError
 			require.ErrorAs(t, set.Validate(), &sErr)
-			assert.Equal(t, []string{`keys[0] (kid "a"): public key members do not parse`}, sErr.Problems)
+			assert.Equal(t, []string{`keys[0] (kid "a"): member "` + tc.member + `" appears twice`}, sErr.Problems)
 			_, err = k.PublicKey()
 			assert.Error(t, err)
 			_, err = k.Thumbprint()
@@ -1153,37 +1160,149 @@ func TestValidateRefusesRepeatedMembers(t *testing.T) {
 	}
 }
 
-// TestValidateRefusesMembersInTwoCases: kty and crv as the SDK reads them
-// (encoding/json: any letter case, the last one wins) must describe the
-// key go-jose parses (exact names), or an alg could pass Validate that
-// does not fit the key a verifier uses.
-func TestValidateRefusesMembersInTwoCases(t *testing.T) {
-	p256 := ecMembers(t, elliptic.P256(), "P-256")
-	cases := []struct{ body, want string }{
-		{`{"kid":"a",` + p256 + `,"KTY":"RSA","alg":"RS256"}`,
-			`keys[0] (kid "a"): members disagree: kty "RSA", crv "P-256" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
-		{`{"kid":"a",` + p256 + `,"CRV":"P-384","alg":"ES384"}`,
-			`keys[0] (kid "a"): members disagree: kty "EC", crv "P-384" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
-		{`{"kid":"a",` + p256 + `,"Kty":"OKP","Crv":"Ed25519","alg":"EdDSA"}`,
-			`keys[0] (kid "a"): members disagree: kty "OKP", crv "Ed25519" read case-insensitively, kty "EC", crv "P-256" read as spelled`},
-	}
-	for _, tc := range cases {
-		k, err := apikeys.ParseJWK([]byte(tc.body))
-		require.NoError(t, err)
-		var sErr *apikeys.JWKSetError
-		if assert.ErrorAs(t, apikeys.NewJWKSet(k).Validate(), &sErr, tc.body) {
-			assert.Equal(t, []string{tc.want}, sErr.Problems)
+// Public keys published in the RFCs, as JWK object bodies without braces,
+// each with kid "a" and an alg that fits it.
+const (
+	// RFC 7638 section 3.1 (the RSA key of RFC 7517 appendix A.1).
+	rfcRSAMembers = `"kid":"a","alg":"RS256","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB"`
+	// RFC 7517 appendix A.1, the EC P-256 key.
+	rfcECMembers = `"kid":"a","alg":"ES256","kty":"EC","crv":"P-256",` +
+		`"x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"`
+	// RFC 8037 appendix A.2, the Ed25519 public key.
+	rfcOKPMembers = `"kid":"a","alg":"EdDSA","kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"`
+)
+
+// registeredJWKMembers are the member names registered for JWKs: RFC 7517
+// section 4, RFC 7518 section 6, RFC 8037 section 2, RFC 9964 (AKP keys),
+// and the later entries of the IANA "JSON Web Key Parameters" registry
+// (ext from W3C Web Cryptography; iat, nbf, exp and revoked from OpenID
+// Federation 1.0), each with a value of its type.
+var registeredJWKMembers = []struct{ name, value string }{
+	{"kty", `"EC"`}, {"use", `"sig"`}, {"key_ops", `["verify"]`}, {"alg", `"ES256"`}, {"kid", `"a"`},
+	{"x5u", `"https://keys.example.com/a.pem"`}, {"x5c", `["MIIBHjCBxaADAgECAgEBMAoGCCqGSM49BAMC"]`},
+	{"x5t", `"3fkZvhh0mFaa4sL_TxrPdURwCXw"`}, {"x5t#S256", `"Ui3fJaq3SWUPfoJj7oW1bIK_vOa-6JSJvIxbLzqnmWo"`},
+	{"crv", `"P-256"`}, {"x", `"AA"`}, {"y", `"AA"`}, {"n", `"AQAB"`}, {"e", `"AQAB"`},
+	{"d", `"AA"`}, {"p", `"AA"`}, {"q", `"AA"`}, {"dp", `"AA"`}, {"dq", `"AA"`}, {"qi", `"AA"`},
+	{"oth", `[{"r":"AA","d":"AA","t":"AA"}]`}, {"k", `"AA"`}, {"pub", `"AA"`}, {"priv", `"AA"`},
+	{"ext", `true`}, {"iat", `1700000000`}, {"nbf", `1700000000`}, {"exp", `1900000000`},
+	{"revoked", `{"revoked_at":1700000000,"reason":"keyCompromise"}`},
+}
+
+// spellingsOf returns spellings of the member name: the name itself, and
+// with its first letter as a JSON \u escape (which decodes to the same
+// name), marked exact; then the other spellings that strings.EqualFold,
+// and so Go's encoding/json, take for it: all upper case, all lower case,
+// first or last letter upper case, KELVIN SIGN (U+212A) for k and LONG S
+// (U+017F) for s.
+func spellingsOf(name string) (spellings []string, exact []bool) {
+	spellings = []string{name, fmt.Sprintf(`\u%04x`, name[0]) + name[1:]}
+	exact = []bool{true, true}
+	last := len(name) - 1
+	for _, s := range []string{
+		strings.ToUpper(name),
+		strings.ToLower(name),
+		strings.ToUpper(name[:1]) + name[1:],
+		name[:last] + strings.ToUpper(name[last:]),
+		strings.NewReplacer("k", "\u212a", "K", "\u212a").Replace(name),
+		strings.NewReplacer("s", "\u017f", "S", "\u017f").Replace(name),
+	} {
+		if s != name && !slices.Contains(spellings, s) {
+			spellings, exact = append(spellings, s), append(exact, false)
 		}
 	}
-	// Other letter cases that agree, or that no parser reads as a
-	// member of an RSA key, change nothing.
-	for _, body := range []string{
-		`{"kid":"a",` + p256 + `,"KTY":"EC","alg":"ES256"}`,
-		`{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","crv":"P-256","CRV":"P-384"}`,
-	} {
-		k, err := apikeys.ParseJWK([]byte(body))
+	return spellings, exact
+}
+
+// TestValidateRefusesMembersInTwoCases: a key that names a member twice,
+// exactly or in two letter cases as Go's encoding/json folds them (where
+// "KID" is "kid" and go-jose, reading names as spelled, sees two members),
+// is refused by Validate with both spellings named, and PublicKey fails for
+// it: for every registered JWK member name, in several spellings, added to
+// a valid RSA, EC and OKP key from the RFCs.
+func TestValidateRefusesMembersInTwoCases(t *testing.T) {
+	keys := []struct{ kty, members string }{{"RSA", rfcRSAMembers}, {"EC", rfcECMembers}, {"OKP", rfcOKPMembers}}
+	type testCase struct {
+		name string
+		body string // the key
+		want string // the problem Validate must report
+	}
+	var cases []testCase
+	for _, key := range keys {
+		k, err := apikeys.ParseJWK([]byte("{" + key.members + "}"))
 		require.NoError(t, err)
-		assert.NoError(t, apikeys.NewJWKSet(k).Validate(), body)
+		require.NoError(t, apikeys.NewJWKSet(k).Validate(), "the %s key without a repeated member", key.kty)
+		_, err = k.PublicKey()
+		require.NoError(t, err)
+		var own map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(k.Raw(), &own))
+
+		for _, member := range registeredJWKMembers {
+			// The member as the key has it, or added; then another spelling
+			// of it, with the same value.
+			body, value := key.members, member.value
+			if v, ok := own[member.name]; ok {
+				value = string(v)
+			} else {
+				body += `,"` + member.name + `":` + value
+			}
+			spellings, exact := spellingsOf(member.name)
+			for i, spelling := range spellings {
+				want := `keys[0] (kid "a"): member "` + member.name + `" appears twice`
+				if !exact[i] {
+					require.True(t, strings.EqualFold(spelling, member.name), spelling)
+					want = fmt.Sprintf(`keys[0] (kid "a"): member %q repeats %q in another letter case`, spelling, member.name)
+				}
+				cases = append(cases, testCase{
+					name: key.kty + "/" + member.name + "/" + strconv.QuoteToASCII(spelling),
+					body: "{" + body + `,"` + spelling + `":` + value + "}",
+					want: want,
+				})
+			}
+		}
+		// The other spelling first: the problem names the first one seen.
+		cases = append(cases, testCase{
+			name: key.kty + "/KID first",
+			body: `{"KID":"a",` + key.members + "}",
+			want: `keys[0] (kid "a"): member "kid" repeats "KID" in another letter case`,
+		})
+	}
+	require.Greater(t, len(cases), 3*len(registeredJWKMembers)*3)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := apikeys.ParseJWK([]byte(tc.body))
+			require.NoError(t, err)
+			var sErr *apikeys.JWKSetError
+			require.ErrorAs(t, apikeys.NewJWKSet(k).Validate(), &sErr, tc.body)
+			assert.Contains(t, sErr.Problems, tc.want)
+			_, err = k.PublicKey()
+			assert.Error(t, err, "PublicKey of %s", tc.body)
+			_, err = k.Thumbprint()
+			assert.Error(t, err)
+		})
+	}
+}
+
+// TestVerifyJWTSkipsKeyWithRepeatedMembers: VerifyJWT does not use a key
+// that names a member twice, even when go-jose parses it (it reads "kid"
+// and ignores "KID"): the token's kid then matches no usable key.
+func TestVerifyJWTSkipsKeyWithRepeatedMembers(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	jwk, err := ec.JWK()
+	require.NoError(t, err)
+	tok := signWithJose(t, ec.Signer, apikeys.ES256, ec.KeyID, jwt.Claims{Subject: "s"})
+	_, err = apikeys.NewJWKSet(jwk).VerifyJWT(tok, []string{apikeys.ES256})
+	require.NoError(t, err, "the key without a repeated member verifies the token")
+
+	for _, extra := range []string{`"KID":"` + ec.KeyID + `"`, `"Kty":"EC"`, `"\u212aty":"EC"`, `"U\u017fe":"sig"`, `"ALG":"ES256"`} {
+		t.Run(extra, func(t *testing.T) {
+			raw := append([]byte("{"+extra+","), jwk.Raw()[1:]...)
+			var jk jose.JSONWebKey
+			require.NoError(t, jk.UnmarshalJSON(raw), "go-jose parses the key, as spelled")
+			k, err := apikeys.ParseJWK(raw)
+			require.NoError(t, err)
+			_, err = apikeys.NewJWKSet(k).VerifyJWT(tok, []string{apikeys.ES256})
+			assert.ErrorIs(t, err, apikeys.ErrUnknownKeyID)
+		})
 	}
 }
 
