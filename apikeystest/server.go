@@ -3,66 +3,13 @@ package apikeystest
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// Route names one operation of the fake, for counting requests and injecting faults.
-type Route string
-
-// legacy reports whether r is a route of the legacy API.
-func (r Route) legacy() bool { return strings.HasPrefix(string(r), "Legacy") }
-
-// The routes served by [Server].
-const (
-	RouteListAPIKeys      Route = "ListAPIKeys"      // GET /platform/v1/environments/{environmentId}/apikeys
-	RouteCreateAPIKey     Route = "CreateAPIKey"     // POST /platform/v1/environments/{environmentId}/apikeys
-	RouteGetAPIKey        Route = "GetAPIKey"        // GET /platform/v1/apikeys/{apikeyId}
-	RouteUpdateAPIKey     Route = "UpdateAPIKey"     // PATCH /platform/v1/apikeys/{apikeyId}
-	RouteDeleteAPIKey     Route = "DeleteAPIKey"     // DELETE /platform/v1/apikeys/{apikeyId}
-	RouteListEnvironments Route = "ListEnvironments" // GET /platform/v1/organizations/{organizationId}/environments
-	RouteToken            Route = "Token"            // POST /v2/auth/token
-	RouteLegacyList       Route = "LegacyList"       // POST /box/srv/1.1/ide/{domain}/api/list
-	RouteLegacyCreate     Route = "LegacyCreate"     // POST /box/srv/1.1/ide/{domain}/api/create
-	RouteLegacyRevoke     Route = "LegacyRevoke"     // POST /box/srv/1.1/ide/{domain}/api/revoke
-	RouteLegacyDelete     Route = "LegacyDelete"     // POST /box/srv/1.1/ide/{domain}/api/delete
-	RouteLegacyUpdate     Route = "LegacyUpdate"     // POST /box/srv/1.1/ide/{domain}/api/update
-	RouteLegacyValidate   Route = "LegacyValidate"   // POST /box/srv/1.1/ide/{domain}/api/validate
-)
-
-// routeTable maps method and path pattern ("*" is one non-empty, path-unescaped segment) to a route.
-var routeTable = []struct {
-	method  string
-	pattern string
-	route   Route
-}{
-	{http.MethodGet, "/platform/v1/environments/*/apikeys", RouteListAPIKeys},
-	{http.MethodPost, "/platform/v1/environments/*/apikeys", RouteCreateAPIKey},
-	{http.MethodGet, "/platform/v1/apikeys/*", RouteGetAPIKey},
-	{http.MethodPatch, "/platform/v1/apikeys/*", RouteUpdateAPIKey},
-	{http.MethodDelete, "/platform/v1/apikeys/*", RouteDeleteAPIKey},
-	{http.MethodGet, "/platform/v1/organizations/*/environments", RouteListEnvironments},
-	{http.MethodPost, "/v2/auth/token", RouteToken},
-	{http.MethodPost, "/box/srv/1.1/ide/*/api/list", RouteLegacyList},
-	{http.MethodPost, "/box/srv/1.1/ide/*/api/create", RouteLegacyCreate},
-	{http.MethodPost, "/box/srv/1.1/ide/*/api/revoke", RouteLegacyRevoke},
-	{http.MethodPost, "/box/srv/1.1/ide/*/api/delete", RouteLegacyDelete},
-	{http.MethodPost, "/box/srv/1.1/ide/*/api/update", RouteLegacyUpdate},
-	{http.MethodPost, "/box/srv/1.1/ide/*/api/validate", RouteLegacyValidate},
-}
-
-// maxBody is the largest request body accepted (the Platform API's documented limit).
-const maxBody = 10 << 20
 
 // maxLoggedBody caps the body kept in one [Request] log entry.
 const maxLoggedBody = 64 << 10
@@ -150,6 +97,7 @@ type Server struct {
 	SessionCookie string // value of a "feedhenry" cookie that also authenticates legacy calls
 
 	ts        *httptest.Server
+	mux       *http.ServeMux
 	now       func() time.Time
 	admin     bool
 	jwks      *http.Client
@@ -219,7 +167,8 @@ func NewServer(opts ...Option) *Server {
 	} {
 		s.envs = append(s.envs, Environment{ID: newUUID(), Name: e.name, Flag: e.flag, OrganizationID: organizationID})
 	}
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.mux = s.newMux()
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.middleware))
 	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.conns.Add(1)
@@ -291,6 +240,17 @@ func (s *Server) Await(r Route, n int) <-chan struct{} {
 	return ch
 }
 
+// logEntry is the request log entry of a call, with its secrets masked.
+func (s *Server) logEntry(c *call) Request {
+	return Request{
+		Route:  c.route,
+		Method: c.r.Method,
+		Path:   c.r.URL.EscapedPath(),
+		Header: maskHeader(c.r.Header),
+		Body:   maskBody(c.r.Header, c.body),
+	}
+}
+
 // Connections reports how many TCP connections the fake has accepted.
 func (s *Server) Connections() int { return int(s.conns.Load()) }
 
@@ -299,282 +259,6 @@ func (s *Server) IssuedTokens() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.tokens) // tokens are never removed
-}
-
-type faultKind int
-
-const (
-	faultStatus faultKind = iota
-	faultBody
-	faultDrop
-	faultDropAfterApply
-)
-
-type fault struct {
-	kind        faultKind
-	left        int
-	status      int
-	retryAfter  string
-	contentType string
-	body        []byte
-}
-
-func (s *Server) addFault(r Route, f *fault) {
-	if f.left <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[r] = append(s.faults[r], f)
-}
-
-// FailNext makes the next n requests of route fail with status (and a Retry-After header when
-// retryAfter is not empty) and a small JSON body, without applying them. Faults queue in order.
-func (s *Server) FailNext(r Route, n int, status int, retryAfter string) {
-	s.addFault(r, &fault{kind: faultStatus, left: n, status: status, retryAfter: retryAfter})
-}
-
-// FailNextBody makes the next n requests of route get a canned reply (for example an HTML page
-// with status 200, or truncated JSON), without applying them.
-func (s *Server) FailNextBody(r Route, n int, status int, contentType string, body []byte) {
-	s.addFault(r, &fault{kind: faultBody, left: n, status: status, contentType: contentType, body: slices.Clone(body)})
-}
-
-// DropNext makes the next n requests of route be read in full and then cut: the connection is
-// closed without a response and the request is not applied.
-func (s *Server) DropNext(r Route, n int) {
-	s.addFault(r, &fault{kind: faultDrop, left: n})
-}
-
-// DropNextAfterApply makes the next n requests of route be applied (state changes) and then cut
-// without a response, as when a connection resets after the server did the work.
-func (s *Server) DropNextAfterApply(r Route, n int) {
-	s.addFault(r, &fault{kind: faultDropAfterApply, left: n})
-}
-
-// SetLatency delays every later request of route by d before it is handled (0 removes the
-// delay). The wait ends early when the request's context ends.
-func (s *Server) SetLatency(r Route, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency[r] = d
-}
-
-// call is one request being served.
-type call struct {
-	w      http.ResponseWriter
-	r      *http.Request
-	route  Route
-	params []string // unescaped "*" segments of the route pattern
-	body   []byte
-	s      *Server
-	logIdx int
-}
-
-// refuse records why the request was refused in its log entry.
-func (c *call) refuse(reason string) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.log[c.logIdx].Reason = reason
-}
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	route, params, known := matchRoute(r.Method, r.URL.EscapedPath())
-	if strings.HasPrefix(r.URL.Path, "/box/") {
-		w.Header().Set("X-FH-REQUEST-ID", randomHex(12))
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return // the client went away
-	}
-	c := &call{w: w, r: r, route: route, params: params, body: body, s: s}
-	f, delay := s.record(c)
-
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			c.refuse("cancelled during latency")
-			return
-		case <-s.closing:
-			t.Stop()
-			c.refuse("server closed during latency")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "server closing"})
-			return
-		}
-	}
-	if f != nil {
-		switch f.kind {
-		case faultDrop:
-			c.refuse("injected fault: dropped")
-			hijackAndClose(w)
-			return
-		case faultDropAfterApply:
-			c.w = httptest.NewRecorder() // the reply is discarded
-			defer func() {
-				c.refuse("injected fault: dropped after apply")
-				hijackAndClose(w)
-			}()
-		default:
-			c.refuse("injected fault")
-			writeFault(w, route, f)
-			return
-		}
-	}
-
-	switch {
-	case route == "" && known:
-		c.refuse("method not allowed")
-		w.Header().Set("Allow", allowed(r.URL.EscapedPath()))
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "method not allowed"})
-	case route == "" && strings.HasPrefix(r.URL.Path, "/box/"):
-		c.refuse("no such route")
-		writeJSON(w, http.StatusNotFound, legacyError("unknown operation"))
-	case route == "":
-		c.refuse("no such route")
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "not found"})
-	case len(body) > maxBody:
-		c.refuse("body too large")
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "request body too large"})
-	case route == RouteToken:
-		s.token(c)
-	case route.legacy():
-		s.legacyOp(c)
-	default:
-		s.platform(c)
-	}
-}
-
-// record logs and counts the request, and takes the route's next fault and latency.
-func (s *Server) record(c *call) (*fault, time.Duration) {
-	entry := Request{
-		Route:  c.route,
-		Method: c.r.Method,
-		Path:   c.r.URL.EscapedPath(),
-		Header: maskHeader(c.r.Header),
-		Body:   maskBody(c.r.Header, c.body),
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.logIdx = len(s.log)
-	s.log = append(s.log, entry)
-	if c.route == "" {
-		return nil, 0
-	}
-	s.counts[c.route]++
-	s.waiters = slices.DeleteFunc(s.waiters, func(w waiter) bool {
-		if w.route == c.route && s.counts[w.route] >= w.n {
-			close(w.ch)
-			return true
-		}
-		return false
-	})
-	var f *fault
-	if q := s.faults[c.route]; len(q) > 0 {
-		head := *q[0]
-		f = &head
-		if q[0].left--; q[0].left == 0 {
-			s.faults[c.route] = q[1:]
-		}
-	}
-	return f, s.latency[c.route]
-}
-
-func writeFault(w http.ResponseWriter, route Route, f *fault) {
-	if f.kind == faultBody {
-		if f.contentType != "" {
-			w.Header().Set("Content-Type", f.contentType)
-		}
-		w.WriteHeader(f.status)
-		_, _ = w.Write(f.body)
-		return
-	}
-	if f.retryAfter != "" {
-		w.Header().Set("Retry-After", f.retryAfter)
-	}
-	msg := fmt.Sprintf("injected fault: status %d", f.status)
-	switch {
-	case route == RouteToken:
-		writeJSON(w, f.status, tokenErrorBody("server_error", msg))
-	case route.legacy():
-		writeJSON(w, f.status, legacyError(msg))
-	default:
-		writeJSON(w, f.status, map[string]string{"message": msg})
-	}
-}
-
-func hijackAndClose(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err == nil {
-		_ = conn.Close()
-	}
-}
-
-// matchRoute finds the route of a request. known is true when the path matches a route for some
-// other method.
-func matchRoute(method, escapedPath string) (route Route, params []string, known bool) {
-	for _, rt := range routeTable {
-		p, ok := matchPattern(rt.pattern, escapedPath)
-		if !ok {
-			continue
-		}
-		if rt.method == method {
-			return rt.route, p, true
-		}
-		known = true
-	}
-	return "", nil, known
-}
-
-func matchPattern(pattern, escapedPath string) ([]string, bool) {
-	want := strings.Split(pattern, "/")
-	got := strings.Split(escapedPath, "/")
-	if len(want) != len(got) {
-		return nil, false
-	}
-	var params []string
-	for i, w := range want {
-		if w != "*" {
-			if got[i] != w {
-				return nil, false
-			}
-			continue
-		}
-		seg, err := url.PathUnescape(got[i])
-		if err != nil || seg == "" {
-			return nil, false
-		}
-		params = append(params, seg)
-	}
-	return params, true
-}
-
-func allowed(escapedPath string) string {
-	var methods []string
-	for _, rt := range routeTable {
-		if _, ok := matchPattern(rt.pattern, escapedPath); ok {
-			methods = append(methods, rt.method)
-		}
-	}
-	return strings.Join(methods, ", ")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only fixed, marshalable types are written
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// hasContentType reports whether the request declares a body of media type want.
-func hasContentType(r *http.Request, want string) bool {
-	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	return strings.EqualFold(strings.TrimSpace(mt), want)
 }
 
 // --- random values ---
