@@ -197,6 +197,7 @@ func (s *Server) legacyCreate(c *call, req legacyRequest) {
 		return
 	}
 	k := &LegacyKey{Label: label, KeyType: req.Type, Key: randomHex(20), KeyReference: ref, Secret: randomHex(20)}
+	s.secrets.add(k.Key, k.Secret)
 	s.mu.Lock()
 	if req.Type == "app" { // an app has one active key: revoke the earlier ones
 		for _, old := range s.legacy {

@@ -14,32 +14,41 @@ import (
 // maxLoggedBody caps the body kept in one [Request] log entry.
 const maxLoggedBody = 64 << 10
 
-// Request is one entry of the request log, with every secret masked by what the request holds,
-// whatever route it matched or failed to match:
+// Request is one entry of the request log. Secrets are masked by one rule, applied to every
+// request whatever route it matched or failed to match, so a request the fake refuses for its
+// path, method or content type logs no more than one it serves:
 //
-//   - the credentials of an Authorization header read "****", after its scheme ("Bearer ****")
-//     when the value is a scheme of letters, whitespace and credentials; X-FH-AUTH-USER, Cookie
-//     and Proxy-Authorization read "****";
-//   - in a JSON body, at any depth and with member names in any letter case, private JWK members
-//     (d, p, q, dp, dq, qi, oth, k, priv), client_assertion, client_secret, assertion,
-//     access_token, refresh_token and password read "****", and so do "secret" strings, while
-//     legacy "key" and "apiKey" strings are shortened to their first and last four characters
-//     (such a body is written back with its members sorted);
-//   - in a form, those credential fields read "****", the rest kept as sent;
-//   - in any other body, runs of 32 or more hex digits and JWS- or JWE-shaped tokens read
-//     "****", and a body that does not parse but names one of those members is replaced by a
-//     placeholder.
+//   - Headers, by name: Authorization keeps its scheme ("Bearer ****") when it is a scheme of
+//     ASCII letters, whitespace and credentials, and reads "****" otherwise (what looks like a
+//     scheme may be the credentials); X-FH-AUTH-USER, Cookie and Proxy-Authorization read "****".
+//   - JSON members and form fields, by name, at any depth and in any letter case as
+//     encoding/json matches names (strings.EqualFold: KELVIN SIGN "\u212a" is "k"), escapes
+//     decoded: the value of a private JWK member (d, p, q, dp, dq, qi, oth, k, priv),
+//     client_assertion, client_secret, assertion, access_token, refresh_token, password or
+//     secret reads "****" whatever it holds, and a "key" or "apiKey" string (a legacy key) shows
+//     only its first and last four characters, "0123…cdef" ("****" for 8 characters or fewer;
+//     another key value is looked into). A JSON member is a string literal followed by a colon,
+//     so JSON that does not parse is masked as well; any body that does not open with "{" or "["
+//     is also read as a URL-encoded form, and a multipart/form-data body part by part; whatever
+//     content type the request declares.
+//   - The fake's own secrets, by value: [Server.BearerToken], [Server.LegacyUserKey],
+//     [Server.SessionCookie], every access token it issued and every legacy key value and
+//     secret it created read "****" wherever they appear, in the path, any header or a body of
+//     any content type, parsable or not, JSON-escaped or percent-encoded.
 //
-// A body with nothing to mask is kept as sent.
+// Everything else is kept as sent, member order and spacing included. In particular a token
+// that is not the fake's own, such as a client assertion sent as text/plain or inside some
+// other text rather than in a form field or a JSON member, is not masked.
 type Request struct {
 	Route  Route // "" when no route matched
 	Method string
-	Path   string // escaped path as sent
+	Path   string // escaped path as sent, the fake's own secrets masked
 	Header http.Header
-	Body   string // masked, capped at 64 KiB
+	Body   string // masked, the first 64 KiB
 	// Reason says why the fake refused or cut the request ("" when it was served normally): the
 	// error message of a Platform or legacy refusal, "injected fault", "injected fault: dropped",
-	// "injected fault: dropped after apply", "cancelled during latency", or for the token
+	// "injected fault: dropped after apply", "cancelled during latency", "server closed during
+	// latency", "no such route", "method not allowed", "body too large", or for the token
 	// endpoint one of the reasons listed in the package documentation (the real endpoint sends a
 	// blank error_description for several rules; Reason tells them apart).
 	Reason string
@@ -98,6 +107,7 @@ type Server struct {
 
 	ts        *httptest.Server
 	mux       *http.ServeMux
+	secrets   secretSet // masked in the request log by value
 	now       func() time.Time
 	admin     bool
 	jwks      *http.Client
@@ -149,6 +159,7 @@ func NewServer(opts ...Option) *Server {
 		latency:       map[Route]time.Duration{},
 		closing:       make(chan struct{}),
 	}
+	s.secrets.add(s.BearerToken, s.LegacyUserKey, s.SessionCookie)
 	if s.jwks == nil {
 		s.ownJWKS = &http.Transport{
 			DialContext:       (&net.Dialer{Timeout: jwksTimeout}).DialContext,
@@ -245,9 +256,9 @@ func (s *Server) logEntry(c *call) Request {
 	return Request{
 		Route:  c.route,
 		Method: c.r.Method,
-		Path:   c.r.URL.EscapedPath(),
-		Header: maskHeader(c.r.Header),
-		Body:   maskBody(c.r.Header, c.body),
+		Path:   s.secrets.replace(c.r.URL.EscapedPath()),
+		Header: s.secrets.maskHeader(c.r.Header),
+		Body:   s.secrets.maskBody(c.r.Header, c.body),
 	}
 }
 
