@@ -42,6 +42,7 @@ const maxLoggedBody = 64 << 10
 type Request struct {
 	Route  Route // "" when no route matched
 	Method string
+	Proto  string // the protocol the request came in, "HTTP/1.1" or "HTTP/2.0"
 	Path   string // escaped path as sent, the fake's own secrets masked
 	Header http.Header
 	Body   string // masked, the first 64 KiB
@@ -62,6 +63,7 @@ type config struct {
 	legacyDomain string
 	legacyAdmin  bool
 	jwksClient   *http.Client
+	tls          bool
 }
 
 // WithClock sets the clock used for access-token expiry, assertion iat/exp checks and legacy
@@ -94,10 +96,19 @@ func WithJWKSClient(hc *http.Client) Option {
 	return func(c *config) { c.jwksClient = hc }
 }
 
+// WithTLS serves the fake over HTTPS with HTTP/2 (and HTTP/1.1 for clients that only offer
+// that), with the certificate of net/http/httptest; [Server.URL], [Server.PlatformURL] and
+// [Server.TokenURL] are then https URLs. The clients made by [Server.Client], [Server.NewClient]
+// and [Server.HTTPClient] trust the certificate and speak HTTP/2; [Server.Certificate] returns
+// it for a client of one's own. Without this option the fake serves plain HTTP/1.1.
+func WithTLS() Option {
+	return func(c *config) { c.tls = true }
+}
+
 // Server is a running fake. Its exported fields are fixed at start; all methods are safe for
 // concurrent use.
 type Server struct {
-	URL           string // base URL, e.g. http://127.0.0.1:PORT; the legacy host
+	URL           string // base URL, e.g. http://127.0.0.1:PORT (https with WithTLS); the legacy host
 	PlatformURL   string // URL + "/platform", the Platform API base URL
 	TokenURL      string // URL + "/v2/auth/token", also the required assertion "aud"
 	BearerToken   string // a static bearer token always accepted by Platform routes
@@ -127,8 +138,8 @@ type Server struct {
 	faults  map[Route][]*fault
 	latency map[Route]time.Duration
 	waiters []waiter
-	// clientTransports are the transports of clients made by NewClient; Close closes their
-	// idle connections.
+	// clientTransports are the transports of clients made by NewClient, Client and HTTPClient;
+	// Close closes their idle connections.
 	clientTransports []*http.Transport
 }
 
@@ -185,7 +196,12 @@ func NewServer(opts ...Option) *Server {
 			s.conns.Add(1)
 		}
 	}
-	s.ts.Start()
+	if cfg.tls {
+		s.ts.EnableHTTP2 = true
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
 	s.URL = s.ts.URL
 	s.PlatformURL = s.URL + "/platform"
 	s.TokenURL = s.URL + "/v2/auth/token"
@@ -198,7 +214,8 @@ const closeGrace = 5 * time.Second
 // Close shuts the fake down. Like httptest.Server.Close it waits for requests in flight. A request
 // held by [Server.SetLatency] ends as soon as its client gives up; one whose client still waits
 // after 5 s is answered 503 so Close never hangs on a long latency. It also closes the idle
-// connections of the clients made by [Server.NewClient] and [Server.Client].
+// connections of the clients made by [Server.NewClient], [Server.Client] and
+// [Server.HTTPClient].
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		grace := time.AfterFunc(closeGrace, func() { close(s.closing) })
@@ -256,6 +273,7 @@ func (s *Server) logEntry(c *call) Request {
 	return Request{
 		Route:  c.route,
 		Method: c.r.Method,
+		Proto:  c.r.Proto,
 		Path:   s.secrets.replace(c.r.URL.EscapedPath()),
 		Header: s.secrets.maskHeader(c.r.Header),
 		Body:   s.secrets.maskBody(c.r.Header, c.body),
