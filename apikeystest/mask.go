@@ -20,6 +20,9 @@ import (
 
 const hidden = "****"
 
+// maxLoggedBody caps the body kept in one [Request] log entry.
+const maxLoggedBody = 64 << 10
+
 // secretNames are the JSON members and form fields, besides the private JWK members
 // (jwkmember.IsPrivate), whose value is hidden whatever it is.
 var secretNames = []string{

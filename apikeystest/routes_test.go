@@ -149,3 +149,25 @@ func TestRoutingSDKEscapesLegacyDomain(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutingSDKEscapesIDs: IDs that need escaping reach the key routes as one segment each
+// (the lookup fails, as no such key exists), and the log keeps the SDK's escaped path.
+func TestRoutingSDKEscapesIDs(t *testing.T) {
+	f := start(t)
+	c := f.srv.Client(t)
+	for _, id := range []string{"a b", "100%", "a?b#c", "été", "x+y;z=1", "%2F"} {
+		t.Run(id, func(t *testing.T) {
+			_, err := c.APIKeys.Get(t.Context(), id)
+			require.ErrorIs(t, err, apikeys.ErrNotFound)
+			_, err = c.APIKeys.Delete(t.Context(), id)
+			require.ErrorIs(t, err, apikeys.ErrNotFound)
+			reqs := f.srv.Requests()
+			for _, r := range reqs[len(reqs)-2:] {
+				assert.Equal(t, "/platform/v1/apikeys/"+url.PathEscape(id), r.Path)
+				assert.Equal(t, "API key not found", r.Reason)
+			}
+			assert.Equal(t, apikeystest.RouteGetAPIKey, reqs[len(reqs)-2].Route)
+			assert.Equal(t, apikeystest.RouteDeleteAPIKey, reqs[len(reqs)-1].Route)
+		})
+	}
+}

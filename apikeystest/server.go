@@ -11,9 +11,6 @@ import (
 	"time"
 )
 
-// maxLoggedBody caps the body kept in one [Request] log entry.
-const maxLoggedBody = 64 << 10
-
 // Request is one entry of the request log. Secrets are masked by one rule, applied to every
 // request whatever route it matched or failed to match, so a request the fake refuses for its
 // path, method or content type logs no more than one it serves:
@@ -42,7 +39,6 @@ const maxLoggedBody = 64 << 10
 type Request struct {
 	Route  Route // "" when no route matched
 	Method string
-	Proto  string // the protocol the request came in, "HTTP/1.1" or "HTTP/2.0"
 	Path   string // escaped path as sent, the fake's own secrets masked
 	Header http.Header
 	Body   string // masked, the first 64 KiB
@@ -53,6 +49,7 @@ type Request struct {
 	// endpoint one of the reasons listed in the package documentation (the real endpoint sends a
 	// blank error_description for several rules; Reason tells them apart).
 	Reason string
+	Proto  string // the protocol the request came in: "HTTP/1.1", or "HTTP/2.0" with WithTLS
 }
 
 // Option configures a [Server].
@@ -273,10 +270,10 @@ func (s *Server) logEntry(c *call) Request {
 	return Request{
 		Route:  c.route,
 		Method: c.r.Method,
-		Proto:  c.r.Proto,
 		Path:   s.secrets.replace(c.r.URL.EscapedPath()),
 		Header: s.secrets.maskHeader(c.r.Header),
 		Body:   s.secrets.maskBody(c.r.Header, c.body),
+		Proto:  c.r.Proto,
 	}
 }
 
