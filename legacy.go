@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/apikeys-go/apikeys/internal/mask"
 )
 
 // legacyAuthHeader carries the legacy user API key.
@@ -309,17 +311,9 @@ func formatRevoked(t time.Time) string {
 }
 
 // maskKey shows a key value as its first and last 4 characters; values
-// of 8 characters or fewer are masked fully.
-func maskKey(key string) string {
-	r := []rune(key)
-	switch {
-	case len(r) == 0:
-		return ""
-	case len(r) <= 8:
-		return "****"
-	}
-	return string(r[:4]) + "…" + string(r[len(r)-4:])
-}
+// of 8 characters or fewer are masked fully. The rule is shared with the
+// fake server's request log (internal/mask).
+func maskKey(key string) string { return mask.Key(key) }
 
 // maskSecret hides a secret value: "****", or "" when there is none (so
 // an unset credential still shows as unset).

@@ -1,6 +1,8 @@
 package apikeystest
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -33,8 +35,8 @@ const ManagementKeyName = "apikeystest-management"
 // WithTokenSource are refused by [apikeys.NewClient] because a token source is already set: for
 // a static bearer token, build a client with apikeys.WithToken(srv.BearerToken) instead.
 //
-// The API client and the token source each get their own HTTP transport; [Server.Close] closes
-// their idle connections.
+// The API client and the token source each get their own HTTP transport, which with [WithTLS]
+// trusts the fake's certificate and speaks HTTP/2; [Server.Close] closes their idle connections.
 func (s *Server) NewClient(opts ...apikeys.Option) (*apikeys.Client, error) {
 	c, _, err := s.newClient(opts)
 	return c, err
@@ -81,11 +83,8 @@ func (s *Server) newClient(opts []apikeys.Option) (*apikeys.Client, []*http.Tran
 		return nil, nil, fmt.Errorf("storing the management key: %w", err)
 	}
 
-	apiTr, tokenTr := newTransport(), newTransport()
+	apiTr, tokenTr := s.newTransport(), s.newTransport()
 	trs := []*http.Transport{apiTr, tokenTr}
-	s.mu.Lock()
-	s.clientTransports = append(s.clientTransports, trs...)
-	s.mu.Unlock()
 
 	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
 		ClientID:   mk.ID,
@@ -111,7 +110,31 @@ func (s *Server) newClient(opts []apikeys.Option) (*apikeys.Client, []*http.Tran
 	return c, trs, nil
 }
 
-// newTransport returns a pooled transport for loopback use: no proxy, HTTP/1.1.
-func newTransport() *http.Transport {
-	return &http.Transport{MaxIdleConnsPerHost: 16}
+// Certificate returns the fake's TLS certificate with [WithTLS] (to build a client that trusts
+// it, add it to the RootCAs of a tls.Config), or nil without.
+func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
+
+// HTTPClient returns a new *http.Client for calling the fake by hand: with [WithTLS] its
+// transport trusts the fake's certificate and speaks HTTP/2, otherwise it speaks plain
+// HTTP/1.1. It uses no proxy, follows redirects as http.Client does and has no timeout.
+// [Server.Close] closes its idle connections.
+func (s *Server) HTTPClient() *http.Client {
+	return &http.Client{Transport: s.newTransport()}
+}
+
+// newTransport returns a pooled transport for loopback use, with no proxy, that trusts the
+// fake's certificate and speaks HTTP/2 with WithTLS (a custom TLS config turns HTTP/2 off
+// unless forced), HTTP/1.1 otherwise. Close closes its idle connections.
+func (s *Server) newTransport() *http.Transport {
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	if cert := s.Certificate(); cert != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(cert)
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+		tr.ForceAttemptHTTP2 = true
+	}
+	s.mu.Lock()
+	s.clientTransports = append(s.clientTransports, tr)
+	s.mu.Unlock()
+	return tr
 }

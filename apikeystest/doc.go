@@ -19,12 +19,19 @@
 //   - srv.URL with domain srv.LegacyDomain and user key srv.LegacyUserKey (or the cookie
 //     "feedhenry=" + srv.SessionCookie) for the legacy API.
 //
+// For raw calls, [Server.HTTPClient] returns an http.Client for the fake. The fake serves plain
+// HTTP/1.1; with [WithTLS] it serves HTTPS with HTTP/2 instead (HTTP/1.1 for clients that offer
+// only that), and [Server.Client], [Server.NewClient] and [Server.HTTPClient] trust its
+// certificate ([Server.Certificate]) and speak HTTP/2. [Request].Proto tells which protocol each
+// request came in.
+//
 // The fake is strict where the real APIs are strict: bad input is refused with the status and
 // body the real service uses, and the token endpoint verifies every rule of a client assertion
 // (kid, alg, signature, aud, iat, exp, jti replay). Seed state with [Server.AddAPIKey], inspect it
-// with [Server.APIKeys], [Server.LegacyKeys] and [Server.Requests] (a request log with every
-// secret masked), and inject faults per [Route] with [Server.FailNext], [Server.DropNext],
-// [Server.DropNextAfterApply], [Server.FailNextBody] and [Server.SetLatency].
+// with [Server.APIKeys], [Server.LegacyKeys] and [Server.Requests] (a request log with secrets
+// masked by name and the fake's own credentials by value, as [Request] details), and inject
+// faults per [Route] with [Server.FailNext], [Server.DropNext], [Server.DropNextAfterApply],
+// [Server.FailNextBody] and [Server.SetLatency].
 //
 // # Choices where the vendor documentation is silent
 //
@@ -73,7 +80,11 @@
 // A key's jwkSet is searched first, then its jwksURL is fetched (loopback hosts only, 1 MB, 5 s);
 // JWKs are parsed one at a time, so a key of an unknown type is skipped, not fatal.
 //
-// Note for fault tests: net/http's Transport silently retries a GET whose reused keep-alive
-// connection is closed without a response, so a [Server.DropNext] on a GET route can be absorbed
-// by the transport. Use a fresh connection (or a non-idempotent method) when that matters.
+// Notes for fault tests: net/http's Transport silently retries a GET whose reused keep-alive
+// HTTP/1.1 connection is closed without a response, so a [Server.DropNext] on a GET route can
+// be absorbed by the transport. Use a fresh connection (or a non-idempotent method) when that
+// matters. HTTP/2 ([WithTLS]) has no hijacking, so there [Server.DropNext] and
+// [Server.DropNextAfterApply] reset the request's stream (RST_STREAM INTERNAL_ERROR, which the
+// client reports as an error and does not retry) and leave the connection open for other
+// requests, rather than closing the connection.
 package apikeystest

@@ -103,35 +103,29 @@ func legacyFail(c *call, status int, msg string) {
 	writeJSON(c.w, status, legacyError(msg))
 }
 
-// legacyOp serves POST /box/srv/1.1/ide/{domain}/api/{op}.
-func (s *Server) legacyOp(c *call) {
-	if c.params[0] != s.LegacyDomain {
-		legacyFail(c, http.StatusNotFound, "domain not found")
-		return
-	}
-	if !s.legacyAuthenticated(c.r) {
-		legacyFail(c, http.StatusUnauthorized, "not logged in")
-		return
-	}
-	if !hasContentType(c.r, "application/json") {
-		legacyFail(c, http.StatusOK, "content-type must be application/json")
-		return
-	}
-	var req legacyRequest
-	body := bytes.TrimSpace(c.body)
-	if len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &req) != nil {
-		legacyFail(c, http.StatusOK, "invalid JSON body")
-		return
-	}
-	switch c.route {
-	case RouteLegacyList:
-		s.legacyList(c, req)
-	case RouteLegacyCreate:
-		s.legacyCreate(c, req)
-	case RouteLegacyRevoke, RouteLegacyDelete, RouteLegacyUpdate:
-		s.legacyChange(c, req)
-	case RouteLegacyValidate:
-		s.legacyValidate(c, req)
+// legacyOp wraps a legacy operation (POST /box/srv/1.1/ide/{domain}/api/{op}) with the domain,
+// authentication and body checks they all share.
+func (s *Server) legacyOp(serve func(*call, legacyRequest)) func(*call) {
+	return func(c *call) {
+		if c.r.PathValue("domain") != s.LegacyDomain {
+			legacyFail(c, http.StatusNotFound, "domain not found")
+			return
+		}
+		if !s.legacyAuthenticated(c.r) {
+			legacyFail(c, http.StatusUnauthorized, "not logged in")
+			return
+		}
+		if !hasContentType(c.r, "application/json") {
+			legacyFail(c, http.StatusOK, "content-type must be application/json")
+			return
+		}
+		var req legacyRequest
+		body := bytes.TrimSpace(c.body)
+		if len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &req) != nil {
+			legacyFail(c, http.StatusOK, "invalid JSON body")
+			return
+		}
+		serve(c, req)
 	}
 }
 
@@ -203,6 +197,7 @@ func (s *Server) legacyCreate(c *call, req legacyRequest) {
 		return
 	}
 	k := &LegacyKey{Label: label, KeyType: req.Type, Key: randomHex(20), KeyReference: ref, Secret: randomHex(20)}
+	s.secrets.add(k.Key, k.Secret)
 	s.mu.Lock()
 	if req.Type == "app" { // an app has one active key: revoke the earlier ones
 		for _, old := range s.legacy {

@@ -2,52 +2,73 @@ package apikeystest
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/apikeys-go/apikeys/internal/jwkmember"
+	"github.com/apikeys-go/apikeys/internal/mask"
 )
 
-// Masking for the request log: no secret is ever stored in a Request.
-//
-// A body is masked by what it holds, whatever route the request matched (or failed to match),
-// so a request the fake refuses for its path, method or content type logs no more than one it
-// serves:
-//
-//   - a JSON body has the value of every credential member (credentialMember) and of every
-//     private JWK member (jwkmember.IsPrivate) masked, at any depth, names matched in any letter
-//     case as encoding/json matches them;
-//   - otherwise a body with a JSON string naming such a member is replaced by a placeholder, as
-//     the member's value cannot be found reliably in a body that does not parse;
-//   - otherwise a form (one with the form content type, or whose fields name a credential) has
-//     its credential fields masked in place, and a multipart form naming one is replaced by a
-//     placeholder;
-//   - and in any body that is not JSON, runs of 32 or more hex digits and JWS- or JWE-shaped
-//     tokens are masked.
-//
-// A body with nothing to mask (a JSON body naming no such member, a form with no credential field,
-// other text with no token) is logged as sent.
+// Masking for the request log: what [Request] documents. Secrets are masked by name (headers,
+// JSON members, form fields) and the fake's own secrets by value, on every request whatever
+// route it matched or failed to match, so a request the fake refuses logs no more than one it
+// serves.
 
-const masked = "****"
+const hidden = "****"
 
-func maskHeader(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		out = http.Header{}
+// maxLoggedBody caps the body kept in one [Request] log entry.
+const maxLoggedBody = 64 << 10
+
+// secretNames are the JSON members and form fields, besides the private JWK members
+// (jwkmember.IsPrivate), whose value is hidden whatever it is.
+var secretNames = []string{
+	"client_assertion", "client_secret", "assertion", "access_token", "refresh_token", "password", "secret",
+}
+
+// keyNames are the members and fields whose string value is a legacy key, shown as mask.Key.
+var keyNames = []string{"key", "apiKey"}
+
+type nameKind int
+
+const (
+	plainName nameKind = iota
+	secretName
+	keyName
+)
+
+// kindOf classifies a member or field name, in any letter case with the folding encoding/json
+// uses to match member names (strings.EqualFold: "\u212a" is "k").
+func kindOf(name string) nameKind {
+	fold := func(n string) bool { return strings.EqualFold(name, n) }
+	switch {
+	case slices.ContainsFunc(keyNames, fold):
+		return keyName
+	case jwkmember.IsPrivate(name) || slices.ContainsFunc(secretNames, fold):
+		return secretName
 	}
-	for _, k := range []string{"X-Fh-Auth-User", "Cookie", "Proxy-Authorization"} {
-		if _, ok := out[k]; ok {
-			out[k] = []string{masked}
+	return plainName
+}
+
+// maskHeader hides the credential headers by name and the fake's secrets in any other.
+func (ss *secretSet) maskHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for name, vs := range h {
+		vs = slices.Clone(vs)
+		for i, v := range vs {
+			switch http.CanonicalHeaderKey(name) {
+			case "Authorization":
+				vs[i] = maskAuthorization(v)
+			case "X-Fh-Auth-User", "Cookie", "Proxy-Authorization":
+				vs[i] = hidden
+			default:
+				vs[i] = ss.replace(v)
+			}
 		}
-	}
-	for i, v := range out["Authorization"] {
-		out["Authorization"][i] = maskAuthorization(v)
+		out[name] = vs
 	}
 	return out
 }
@@ -59,363 +80,102 @@ func maskHeader(h http.Header) http.Header {
 func maskAuthorization(v string) string {
 	i := strings.IndexAny(v, " \t")
 	if i <= 0 || strings.TrimLeft(v[i:], " \t") == "" {
-		return masked
+		return hidden
 	}
 	for _, c := range []byte(v[:i]) {
 		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
-			return masked
+			return hidden
 		}
 	}
-	return v[:i] + " " + masked
+	return v[:i] + " " + hidden
 }
 
-// credentialMember reports whether a JSON member or form field named name holds a credential:
-// always for the names in credentialNames, and for "key", "secret" and "apiKey" when the value is
-// a string (keyIsString; a legacy reply's "apiKey" is an object whose members are looked at in
-// turn). Names match in any letter case, with the folding encoding/json uses.
-func credentialMember(name string, keyIsString bool) bool {
-	for _, n := range credentialNames {
-		if strings.EqualFold(name, n) {
-			return true
-		}
-	}
-	if keyIsString {
-		for _, n := range keyNames {
-			if strings.EqualFold(name, n) {
-				return true
-			}
-		}
-	}
-	return false
-}
+// --- bodies ---
 
-var (
-	// credentialNames are the members and fields whose value is masked whatever its type.
-	credentialNames = []string{
-		"client_assertion", "client_secret", "assertion", "access_token", "refresh_token", "password",
+// maskBody returns the logged form of a body: its first 64 KiB with secret members and fields
+// hidden by name and the fake's secrets by value.
+func (ss *secretSet) maskBody(h http.Header, body []byte) string {
+	s := string(body[:min(len(body), maxLoggedBody)])
+	s = ss.maskMembers(s)
+	mt, params, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	switch {
+	case strings.HasPrefix(mt, "multipart/") && params["boundary"] != "":
+		s = maskMultipart(s, params["boundary"])
+	case !jsonShaped(s):
+		s = ss.maskForm(s) // whatever its content type: a form sent as anything else logs no secret either
 	}
-	// keyNames are the members and fields whose value is masked when it is a string. A legacy
-	// "key" or "apiKey" is shortened to its first and last four characters (maskKey).
-	keyNames = []string{"key", "apiKey", "secret"}
-)
-
-// secretName reports whether a JSON string could name a member whose value is masked.
-func secretName(s string) bool {
-	return jwkmember.IsPrivate(s) || credentialMember(s, true)
-}
-
-// maskKey shortens a legacy key value to its first and last four characters.
-func maskKey(k string) string {
-	if len(k) < 12 {
-		return masked
+	s = ss.replace(s)
+	if len(body) > maxLoggedBody {
+		// A secret cut at the end is not found whole; it shows as a hex run there, so drop that.
+		s = strings.TrimRight(s, hexDigits)
 	}
-	return k[:4] + "…" + k[len(k)-4:]
-}
-
-func maskBody(h http.Header, body []byte) string {
-	s := maskContent(h, body)
-	if len(s) > maxLoggedBody {
-		s = s[:maxLoggedBody] + "…(truncated)"
+	if len(body) > maxLoggedBody || len(s) > maxLoggedBody {
+		s = s[:min(len(s), maxLoggedBody)] + "…(truncated)"
 	}
 	return s
 }
 
-func maskContent(h http.Header, body []byte) string {
-	if len(body) == 0 {
-		return ""
-	}
-	named := mentionsSecretName(body)
-	if validJSON(body) {
-		if !named {
-			return string(body)
-		}
-		return maskJSON(body)
-	}
-	mt, params, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	switch {
-	case named: // a form sent as such holds no quote, so this is broken JSON or some other text
-		return fmt.Sprintf("<unparsable body naming a secret member: %d bytes>", len(body))
-	case mt == "application/x-www-form-urlencoded" || formNamesCredential(body):
-		return maskTokens(maskForm(string(body)))
-	case mt == "multipart/form-data" && multipartNamesCredential(body, params["boundary"]):
-		return fmt.Sprintf("<multipart form body with a credential field: %d bytes>", len(body))
-	}
-	return maskTokens(string(body))
+// jsonShaped reports whether s opens like a JSON object or array, and so is not read as a form
+// (a JSON string value holding "&" and "=" would otherwise be cut up).
+func jsonShaped(s string) bool {
+	s = strings.TrimLeft(s, " \t\r\n")
+	return strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[")
 }
 
-// --- JSON ---
-
-// maskJSON writes a valid JSON body back from its parsed form with the values of credential and
-// private JWK members masked. The parsed form keeps the last of duplicate members, as
-// encoding/json does, so an earlier duplicate holding a secret is dropped even when the last one
-// holds nothing to mask; members come out sorted.
-func maskJSON(body []byte) string {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v any
-	if d.Decode(&v) != nil { // not reached: the body is valid JSON
-		return fmt.Sprintf("<unparsable JSON body: %d bytes>", len(body))
+// maskValue is the logged form of the value of a member or field of kind k.
+func maskValue(k nameKind, v string) string {
+	if k == keyName {
+		return mask.Key(v)
 	}
-	maskValue(v)
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	_ = e.Encode(v) // values decoded from JSON always encode
-	return strings.TrimSuffix(b.String(), "\n")
+	return hidden
 }
 
-// maskValue masks the secret members in v at any depth.
-func maskValue(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for name, m := range v {
-			s, isString := m.(string)
-			switch {
-			case isString && (strings.EqualFold(name, "key") || strings.EqualFold(name, "apiKey")):
-				v[name] = maskKey(s)
-			case jwkmember.IsPrivate(name) || credentialMember(name, isString):
-				v[name] = masked
-			default:
-				maskValue(m)
-			}
-		}
-	case []any:
-		for _, m := range v {
-			maskValue(m)
-		}
+// maskMembers hides the values of secret members in s, which need not be valid JSON: a string
+// literal (escapes decoded) followed by a colon names a member, and its value, whatever its
+// type, is replaced by "****" (a key member's string by mask.Key; any other key value is looked
+// into). A literal whose escapes spell one of the fake's secrets is written back masked too.
+// The rest is kept as sent.
+func (ss *secretSet) maskMembers(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	put := func(from, to int, with string) {
+		b.WriteString(s[done:from])
+		b.WriteString(with)
+		done = to
 	}
-}
-
-// maxSecretLiteral is the longest JSON string literal that can read as a secret member name:
-// each character escaped as \uXXXX (a character that folds to an ASCII letter, as KELVIN SIGN
-// folds to "k", is in the BMP), and the quotes.
-var maxSecretLiteral = func() int {
-	n := 0
-	for _, s := range append(append(jwkmember.Private(), credentialNames...), keyNames...) {
-		n = max(n, len(s))
-	}
-	return n*6 + 2
-}()
-
-// mentionsSecretName reports whether a JSON string literal in body, escapes decoded, is the name
-// of a member whose value is masked (secretName). It looks at member names and values alike, and
-// works on bodies that are not valid JSON. It runs in linear time, even on a 10 MB literal.
-func mentionsSecretName(body []byte) bool {
-	for {
-		start := bytes.IndexByte(body, '"')
-		if start < 0 {
-			return false
-		}
-		body = body[start:]
-		end := literalEnd(body)
-		if end < 0 {
-			return false
-		}
-		if lit := body[:end+1]; len(lit) <= maxSecretLiteral {
-			if bytes.IndexByte(lit, '\\') < 0 {
-				if secretName(string(lit[1:end])) {
-					return true
-				}
-			} else if s := ""; json.Unmarshal(lit, &s) == nil && secretName(s) {
-				return true
-			}
-		}
-		body = body[end+1:]
-	}
-}
-
-// literalEnd returns the index in b of the quote that ends the string literal opened by b[0] (a
-// quote), skipping each backslash and the byte it escapes, or -1 when the literal does not end.
-// It runs in linear time and leaves the scanning to bytes.IndexByte.
-func literalEnd(b []byte) int {
-	i, quote := 1, -1 // quote is the first quote at or after i, once found
-	for {
-		if quote < i {
-			n := bytes.IndexByte(b[min(i, len(b)):], '"')
-			if n < 0 {
-				return -1
-			}
-			quote = i + n
-		}
-		n := bytes.IndexByte(b[i:quote], '\\')
-		if n < 0 {
-			return quote
-		}
-		i += n + 2
-	}
-}
-
-// validJSON is json.Valid, made fast for a body made mostly of long string literals (under the
-// race detector encoding/json takes about 300 ms over a 10 MB one): the content of each literal
-// longer than 64 bytes is checked here with bytes.IndexByte and left out of what json.Valid
-// sees. Literal content is the only thing that changes, and it is valid in both, so the answer
-// is the same.
-func validJSON(body []byte) bool {
-	var skel []byte // body with long literals emptied; nil while there are none
-	rest := body
-	for {
-		start := bytes.IndexByte(rest, '"')
-		if start < 0 {
+	for i := 0; ; {
+		q := strings.IndexByte(s[i:], '"')
+		if q < 0 {
 			break
 		}
-		end := literalEnd(rest[start:])
+		start := i + q
+		end := literalEnd(s, start)
 		if end < 0 {
-			return false
+			break
 		}
-		end += start
-		if content := rest[start+1 : end]; len(content) > 64 {
-			if !validStringContent(content) {
-				return false
+		text, escaped := unquote(s[start:end])
+		if escaped {
+			if r := ss.replace(text); r != text {
+				put(start, end, quote(r))
 			}
-			if skel == nil {
-				skel = make([]byte, 0, 1024)
-				skel = append(skel, body[:len(body)-len(rest)]...)
-			}
-			skel = append(skel, rest[:start+1]...)
-		} else if skel != nil {
-			skel = append(skel, rest[:end]...)
 		}
-		if skel != nil {
-			skel = append(skel, '"')
-		}
-		rest = rest[end+1:]
-	}
-	if skel == nil {
-		return json.Valid(body)
-	}
-	return json.Valid(append(skel, rest...))
-}
-
-// validStringContent reports whether b, the content of a string literal that literalEnd found,
-// is valid in JSON: no control character, and every escape one of \" \\ \/ \b \f \n \r \t
-// \uXXXX. As in encoding/json, bytes that are not UTF-8 are allowed.
-func validStringContent(b []byte) bool {
-	for c := range byte(0x20) {
-		if bytes.IndexByte(b, c) >= 0 {
-			return false
-		}
-	}
-	for {
-		i := bytes.IndexByte(b, '\\')
-		if i < 0 {
-			return true
-		}
-		b = b[i+1:] // literalEnd ensures a byte follows the backslash
-		switch b[0] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			b = b[1:]
-		case 'u':
-			if len(b) < 5 {
-				return false
-			}
-			for _, c := range b[1:5] {
-				if !isHex(c) {
-					return false
-				}
-			}
-			b = b[5:]
-		default:
-			return false
-		}
-	}
-}
-
-// --- forms ---
-
-// formNamesCredential reports whether body, read as a form, has a credential field with a value.
-func formNamesCredential(body []byte) bool {
-	for field := range strings.SplitSeq(string(body), "&") {
-		if name, v, ok := strings.Cut(field, "="); ok && v != "" && credentialMember(formName(name), true) {
-			return true
-		}
-	}
-	return false
-}
-
-// maskForm masks the credential field values of a form in place, keeping the rest as sent. It
-// does not need the form to parse: a field is split at "&" and "=" as url.ParseQuery splits it.
-func maskForm(body string) string {
-	fields := strings.Split(body, "&")
-	changed := false
-	for i, field := range fields {
-		if name, v, ok := strings.Cut(field, "="); ok && v != "" && credentialMember(formName(name), true) {
-			fields[i] = name + "=" + masked
-			changed = true
-		}
-	}
-	if !changed {
-		return body
-	}
-	return strings.Join(fields, "&")
-}
-
-// formName is a form field's name unescaped, or as sent when it does not unescape.
-func formName(name string) string {
-	if n, err := url.QueryUnescape(name); err == nil {
-		return n
-	}
-	return name
-}
-
-// multipartNamesCredential reports whether a multipart/form-data body has a part whose form name
-// is a credential field.
-func multipartNamesCredential(body []byte, boundary string) bool {
-	if boundary == "" {
-		return false
-	}
-	r := multipart.NewReader(bytes.NewReader(body), boundary)
-	for {
-		p, err := r.NextRawPart()
-		if err != nil {
-			return false
-		}
-		if credentialMember(p.FormName(), true) {
-			return true
-		}
-	}
-}
-
-// --- tokens in any text ---
-
-// maskTokens replaces every JWS- or JWE-shaped token (three or more base64url parts joined by
-// dots, the first decoding to a JSON object, as a JOSE header does) and every run of 32 or more
-// hex digits in s with "****". It runs in linear time and returns s itself when nothing matches.
-func maskTokens(s string) string {
-	var b strings.Builder
-	done := 0 // s[:done] is in b, or needs no change when b is empty
-	for i := 0; i < len(s); {
-		if !isTokenByte(s[i]) {
-			i++
+		i = end
+		colon := skipSpace(s, end)
+		if colon == len(s) || s[colon] != ':' {
 			continue
 		}
-		j := i
-		for j < len(s) && isTokenByte(s[j]) {
-			j++
+		k := kindOf(text)
+		v := skipSpace(s, colon+1)
+		if k == plainName || v == len(s) || (k == keyName && s[v] != '"') {
+			continue
 		}
-		word := s[i:j]
-		if isJOSE(word) {
-			b.WriteString(s[done:i])
-			b.WriteString(masked)
-			done = j
-		} else {
-			for k := i; k < j; {
-				if !isHex(s[k]) {
-					k++
-					continue
-				}
-				l := k
-				for l < j && isHex(s[l]) {
-					l++
-				}
-				if l-k >= 32 {
-					b.WriteString(s[done:k])
-					b.WriteString(masked)
-					done = l
-				}
-				k = l
-			}
+		vend := valueEnd(s, v)
+		if vend == v { // no value: nothing to hide
+			continue
 		}
-		i = j
+		val, _ := unquote(s[v:vend])
+		put(v, vend, quote(maskValue(k, val)))
+		i = vend
 	}
 	if done == 0 {
 		return s
@@ -424,27 +184,152 @@ func maskTokens(s string) string {
 	return b.String()
 }
 
-// isTokenByte reports whether c is a base64url character or a dot.
-func isTokenByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
+// literalEnd returns the index just past the string literal opening at s[start] (a quote), or
+// -1 when it does not end.
+func literalEnd(s string, start int) int {
+	for i := start + 1; i < len(s); i += 2 { // past a backslash and the byte it escapes
+		j := strings.IndexAny(s[i:], `"\`)
+		if j < 0 {
+			return -1
+		}
+		if i += j; s[i] == '"' {
+			return i + 1
+		}
+	}
+	return -1
 }
 
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+// valueEnd returns the index just past the JSON value starting at s[v]: a string, an object or
+// array (brackets counted outside strings), or a scalar running to the next delimiter or line
+// end. A value that does not end runs to the end of s.
+func valueEnd(s string, v int) int {
+	switch s[v] {
+	case '"':
+		if e := literalEnd(s, v); e >= 0 {
+			return e
+		}
+		return len(s)
+	case '{', '[':
+		depth := 0
+		for i := v; i < len(s); i++ {
+			switch s[i] {
+			case '"':
+				e := literalEnd(s, i)
+				if e < 0 {
+					return len(s)
+				}
+				i = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(s)
+	}
+	e := strings.IndexAny(s[v:], ",}]\r\n")
+	if e < 0 {
+		e = len(s) - v
+	}
+	return v + len(strings.TrimRight(s[v:v+e], " \t"))
 }
 
-// isJOSE reports whether word (base64url characters and dots) is a compact JWS or JWE: three or
-// more dot-separated parts whose first decodes to a JSON object (opening with optional
-// whitespace and "{"). A host name such as keys.example.com has the shape but no such header.
-func isJOSE(word string) bool {
-	header, _, ok := strings.Cut(word, ".")
-	if !ok || strings.Count(word, ".") < 2 || len(header) < 4 {
-		return false
+func skipSpace(s string, i int) int {
+	for i < len(s) && strings.IndexByte(" \t\r\n", s[i]) >= 0 {
+		i++
 	}
-	header = header[:min(len(header), 64)&^3] // whole 4-character groups are enough
-	dec, err := base64.RawURLEncoding.DecodeString(header)
-	if err != nil {
-		return false
+	return i
+}
+
+// unquote decodes a string literal as encoding/json does, reporting whether it had escapes. A
+// literal that does not decode (or is not one) is returned without its quotes, as sent.
+func unquote(lit string) (string, bool) {
+	if !strings.Contains(lit, `\`) || len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
+		return strings.TrimSuffix(strings.TrimPrefix(lit, `"`), `"`), false
 	}
-	return bytes.HasPrefix(bytes.TrimLeft(dec, " \t\r\n"), []byte("{"))
+	var s string
+	if json.Unmarshal([]byte(lit), &s) != nil {
+		return lit[1 : len(lit)-1], false
+	}
+	return s, true
+}
+
+// quote encodes s as a JSON string literal, leaving <, > and & as they are.
+func quote(s string) string {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// maskForm reads s as a URL-encoded form, split at "&" and "=" as url.ParseQuery splits it but
+// without needing it to parse: a secret field (name unescaped) has its value hidden, and a
+// value whose escapes spell one of the fake's secrets is written back unescaped and masked.
+func (ss *secretSet) maskForm(s string) string {
+	fields := strings.Split(s, "&")
+	changed := false
+	for i, field := range fields {
+		name, v, ok := strings.Cut(field, "=")
+		if !ok || v == "" {
+			continue
+		}
+		if k := kindOf(queryUnescape(name)); k != plainName {
+			fields[i], changed = name+"="+maskValue(k, queryUnescape(v)), true
+		} else if u := queryUnescape(v); u != v {
+			if r := ss.replace(u); r != u {
+				fields[i], changed = name+"="+r, true
+			}
+		}
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(fields, "&")
+}
+
+// queryUnescape is s unescaped, or as sent when it does not unescape.
+func queryUnescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// maskMultipart hides the content of the secret parts of a multipart form in place: a part's
+// content runs from the blank line after its headers to the CRLF before the next boundary.
+func maskMultipart(s, boundary string) string {
+	delim := "--" + boundary
+	parts := strings.Split(s, delim)
+	for i, p := range parts[1:] {
+		head, content, ok := strings.Cut(p, "\r\n\r\n")
+		if !ok {
+			continue
+		}
+		k := kindOf(partName(head))
+		if k == plainName {
+			continue
+		}
+		crlf := strings.HasSuffix(content, "\r\n")
+		parts[i+1] = head + "\r\n\r\n" + maskValue(k, strings.TrimSuffix(content, "\r\n"))
+		if crlf {
+			parts[i+1] += "\r\n"
+		}
+	}
+	return strings.Join(parts, delim)
+}
+
+// partName is the form name in a part's Content-Disposition header, or "".
+func partName(head string) string {
+	for line := range strings.Lines(head) {
+		name, v, _ := strings.Cut(line, ":")
+		if strings.EqualFold(strings.TrimSpace(name), "Content-Disposition") {
+			if _, params, err := mime.ParseMediaType(strings.TrimSpace(v)); err == nil {
+				return params["name"]
+			}
+		}
+	}
+	return ""
 }

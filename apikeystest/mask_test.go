@@ -1,16 +1,21 @@
 package apikeystest_test
 
 import (
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,8 +47,8 @@ func tokenFormBody(assertion string) string {
 
 // TestRequestLogMasksSecretsWhateverTheRoute: a secret is masked by what the request carries,
 // not by the route it matched, so requests the fake routes nowhere, refuses for their method or
-// content type, or decodes in an unusual shape log no secret either. "{bearer}" in a header
-// value stands for the server's static bearer token.
+// content type, or decodes in an unusual shape log no secret either. "{bearer}" and "{user}" in
+// a header value or body stand for the server's static bearer token and legacy user key.
 func TestRequestLogMasksSecretsWhateverTheRoute(t *testing.T) {
 	const form, js = "application/x-www-form-urlencoded", "application/json"
 	type testCase struct {
@@ -58,8 +63,8 @@ func TestRequestLogMasksSecretsWhateverTheRoute(t *testing.T) {
 	assertionIn := func(name, method, path, contentType, body, assertion string, status int) testCase {
 		return testCase{name, method, path, []string{"Content-Type", contentType}, body, assertion, status, nil}
 	}
-	a1, a2, a3, a3b, a9, a10 := jwsShaped(), jwsShaped(), jwsShaped(), jwsShaped(), jwsShaped(), jwsShaped()
-	k4, k5, k11 := hexKey(), hexKey(), hexKey()
+	a1, a2, a3, a3b, a10 := jwsShaped(), jwsShaped(), jwsShaped(), jwsShaped(), jwsShaped()
+	k4, k5 := hexKey(), hexKey()
 	d8 := base64.RawURLEncoding.EncodeToString([]byte(rand.Text()))
 	secret12 := "s3cr3t-" + rand.Text()
 	legacyUser := func(h ...string) []string {
@@ -94,12 +99,12 @@ func TestRequestLogMasksSecretsWhateverTheRoute(t *testing.T) {
 		// Neighbours of those.
 		assertionIn("3b form body sent as JSON to the token endpoint", http.MethodPost, "/v2/auth/token", js,
 			tokenFormBody(a3b), a3b, http.StatusBadRequest),
-		assertionIn("9 assertion in a body that is neither JSON nor a form", http.MethodPost, "/v2/auth/token", "text/plain",
-			"assertion: "+a9+"\n", a9, http.StatusBadRequest),
+		{"9 the fake's bearer token in a body that is neither JSON nor a form", http.MethodPost, "/v2/auth/token",
+			[]string{"Content-Type", "text/plain"}, "token: {bearer}\n", "{bearer}", http.StatusBadRequest, nil},
 		assertionIn("10 form without a content type", http.MethodPost, "/v2/auth/token/x", "",
 			tokenFormBody(a10), a10, http.StatusNotFound),
-		{"11 legacy key in a body that is not JSON", http.MethodPost, "/box/srv/1.1/ide/acme/api/list", legacyUser(),
-			`{"type":"user",` + k11, k11, http.StatusOK, nil},
+		{"11 the fake's user key in a body that is not JSON", http.MethodPost, "/box/srv/1.1/ide/acme/api/list", legacyUser(),
+			`{"type":"user",{user}`, "{user}", http.StatusOK, nil},
 		{"12 client_secret in a form", http.MethodPost, "/v2/auth/token", []string{"Content-Type", form},
 			"grant_type=client_credentials&client_id=c&client_secret=" + url.QueryEscape(secret12), secret12,
 			http.StatusBadRequest, nil},
@@ -120,7 +125,7 @@ func TestRequestLogMasksSecretsWhateverTheRoute(t *testing.T) {
 
 			var body io.Reader
 			if tc.body != "" {
-				body = strings.NewReader(tc.body)
+				body = strings.NewReader(subst(tc.body))
 			}
 			req, err := http.NewRequest(tc.method, srv.URL+subst(tc.path), body)
 			require.NoError(t, err)
@@ -154,4 +159,233 @@ func TestRequestLogMasksSecretsWhateverTheRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Member and field names whose values the log must never show, taken from where they are
+// defined rather than from the fake: the private and symmetric JWK members of RFC 7518 section 6
+// and "priv" of AKP keys; the OAuth 2.0 credentials of RFC 6749 and the assertions of RFC 7521
+// and RFC 7523; and the legacy API's key secret. keyMembers hold legacy key values, which the
+// log shows by their first and last four characters only.
+var (
+	secretMembers = []string{
+		"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv",
+		"password", "client_secret", "access_token", "refresh_token", "assertion", "client_assertion", "secret",
+	}
+	keyMembers = []string{"key", "apiKey"}
+)
+
+// spellings returns name in many letter cases, all of which encoding/json matches to it: every
+// case of every letter for names of up to four letters; otherwise lower, upper and title case,
+// both alternations and each letter flipped alone. Each comes with every "k" and every "s"
+// also spelled as the non-ASCII letter that folds to it (KELVIN SIGN, LATIN SMALL LETTER LONG S).
+func spellings(name string) []string {
+	lower := []rune(strings.ToLower(name))
+	var letters []int
+	for i, r := range lower {
+		if unicode.IsLetter(r) {
+			letters = append(letters, i)
+		}
+	}
+	var masks []uint64
+	if len(letters) <= 4 {
+		for m := range uint64(1) << len(letters) {
+			masks = append(masks, m)
+		}
+	} else {
+		title := uint64(1)
+		for j, i := range letters {
+			if i > 0 && lower[i-1] == '_' {
+				title |= 1 << j
+			}
+			masks = append(masks, 1<<j)
+		}
+		all := uint64(1)<<len(letters) - 1
+		masks = append(masks, 0, all, title, all&0x5555555555555555, all&0xaaaaaaaaaaaaaaaa)
+	}
+	set := map[string]bool{}
+	for _, m := range masks {
+		rs := slices.Clone(lower)
+		for j, i := range letters {
+			if m&(1<<j) != 0 {
+				rs[i] = unicode.ToUpper(rs[i])
+			}
+		}
+		s := string(rs)
+		set[s] = true
+		set[strings.ReplaceAll(s, "k", "\u212a")] = true
+		set[strings.ReplaceAll(s, "s", "\u017f")] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// escapeJSON spells every character of s (all in the BMP) as a JSON \uXXXX escape.
+func escapeJSON(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
+}
+
+// shape is a request body and its content type.
+type shape struct{ name, contentType, body string }
+
+// memberShapes are bodies carrying value under the member or field name sp.
+func memberShapes(sp, value string, isKey bool) []shape {
+	const js, form = "application/json", "application/x-www-form-urlencoded"
+	q, v := url.QueryEscape(sp), url.QueryEscape(value)
+	shapes := []shape{
+		{"JSON", js, `{"name":"x","` + sp + `":"` + value + `"}`},
+		{"JSON nested", js, `{"a":[{"b":{"` + sp + `":"` + value + `"}}]}`},
+		{"JSON escaped name", js, `{"` + escapeJSON(sp) + `":"` + value + `"}`},
+		{"JSON spaced", js, "{ \"" + sp + "\" :\n \"" + value + "\" }"},
+		{"JSON duplicate", js, `{"` + sp + `":"` + value + `","` + sp + `":null}`},
+		{"broken JSON", js, `{"a":1 "` + sp + `":"` + value + `"`},
+		{"truncated JSON", js, `{"a":1,"` + sp + `":"` + value},
+		{"JSON as text", "text/plain", `{"` + sp + `":"` + value + `"}`},
+		{"form", form, "a=1&" + q + "=" + v},
+		{"form escaped in full", form, escapeAll(sp) + "=" + v + "&a=1"},
+		{"form as JSON", js, q + "=" + v},
+		{"form without content type", "", q + "=" + v},
+		{"multipart", "multipart/form-data; boundary=B",
+			"--B\r\nContent-Disposition: form-data; name=\"" + sp + "\"\r\n\r\n" + value + "\r\n--B--\r\n"},
+	}
+	if !isKey { // a key member's value is masked as a string; other members whatever they hold
+		shapes = append(shapes,
+			shape{"JSON object value", js, `{"` + sp + `":{"x":"` + value + `"}}`},
+			shape{"JSON array value", js, `{"` + sp + `":[1,{"c":"` + value + `"}]}`},
+			shape{"JSON unterminated array value", js, `{"` + sp + `":["` + value + `",`},
+			shape{"bare value", js, `{"` + sp + `": ` + value + ` }`},
+		)
+	}
+	return shapes
+}
+
+// logTargets are requests of each kind the fake handles: served by a route (refused there or
+// not), routed nowhere, refused for the method. Header values of "{bearer}" stand for the
+// static bearer token.
+var logTargets = []struct{ name, method, path, auth string }{
+	{"Platform create", http.MethodPost, "/platform/v1/environments/{env}/apikeys", "Bearer {bearer}"},
+	{"token endpoint", http.MethodPost, "/v2/auth/token", ""},
+	{"legacy create, not logged in", http.MethodPost, "/box/srv/1.1/ide/acme/api/create", ""},
+	{"no such route", http.MethodPost, "/nowhere", ""},
+	{"method not allowed", http.MethodPut, "/v2/auth/token", ""},
+}
+
+// sendShape sends a body to a target (picked by i, so a loop over cases meets every target).
+func sendShape(t *testing.T, f *fixture, i int, sh shape, header ...string) {
+	t.Helper()
+	tg := logTargets[i%len(logTargets)]
+	path := strings.ReplaceAll(tg.path, "{env}", f.srv.EnvironmentID("Staging"))
+	req, err := http.NewRequest(tg.method, f.srv.URL+path, strings.NewReader(sh.body))
+	require.NoError(t, err)
+	if sh.contentType != "" {
+		req.Header.Set("Content-Type", sh.contentType)
+	}
+	if tg.auth != "" {
+		req.Header.Set("Authorization", strings.ReplaceAll(tg.auth, "{bearer}", f.srv.BearerToken))
+	}
+	for j := 0; j+1 < len(header); j += 2 {
+		req.Header.Set(header[j], header[j+1])
+	}
+	resp, err := f.hc.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// sent is a case sent by sendShape, and what its log entry must not hold.
+type sent struct {
+	what, hidden string
+}
+
+// checkLog checks that the log entries from the from-th on are the cases, none holding what
+// it must not.
+func checkLog(t *testing.T, f *fixture, from int, cases []sent) {
+	t.Helper()
+	reqs := f.srv.Requests()
+	require.Len(t, reqs, from+len(cases))
+	reqs = reqs[from:]
+	for i, c := range cases {
+		assert.NotContains(t, fmt.Sprintf("%#v", reqs[i]), c.hidden, "%s to %s: %q", c.what, reqs[i].Path, reqs[i].Body)
+	}
+}
+
+// TestRequestLogHidesSecretMembersInAnySpelling: the value of a secret member or field never
+// reaches the log, whatever letter case or escapes spell its name, whatever the body's shape
+// (JSON, broken JSON, form, multipart) and content type, and whatever the route did with it.
+func TestRequestLogHidesSecretMembersInAnySpelling(t *testing.T) {
+	for _, names := range [][]string{secretMembers, keyMembers} {
+		for _, name := range names {
+			isKey := slices.Contains(keyMembers, name)
+			t.Run(name, func(t *testing.T) {
+				f := start(t)
+				var cases []sent
+				for _, sp := range spellings(name) {
+					for _, sh := range memberShapes(sp, "\x00", isKey) {
+						value := "S3CR3T" + rand.Text()
+						sh.body = strings.ReplaceAll(sh.body, "\x00", value)
+						sendShape(t, f, len(cases), sh)
+						// A key shows its first and last four characters; nothing between them.
+						cases = append(cases, sent{fmt.Sprintf("%q in %s", sp, sh.name), value[4 : len(value)-4]})
+					}
+				}
+				checkLog(t, f, 0, cases)
+			})
+		}
+	}
+}
+
+// TestRequestLogHidesTheFakesSecretsAnywhere: the credentials the fake issued or holds (even a
+// deleted legacy key's) are masked wherever a request carries them: in any body, however
+// encoded, in any header, in the path.
+func TestRequestLogHidesTheFakesSecretsAnywhere(t *testing.T) {
+	f := start(t, apikeystest.WithLegacyAdmin(true))
+	priv := ecKey(t, elliptic.P384())
+	k, err := f.srv.AddAPIKey(f.srv.EnvironmentID("Staging"), "svc", jwkSet(t, map[string]any{"a": priv.Public()}), "")
+	require.NoError(t, err)
+	access, _ := f.token(tokenForm(sign(t, priv, jose.ES384, "a", claims(f, k.ID)))).object(t)["access_token"].(string)
+	require.NotEmpty(t, access)
+	created := apiKey(t, f.legacy("create", `{"type":"user","label":"x"}`))
+	deleted := apiKey(t, f.legacy("create", `{"type":"app","appId":"a","label":"y"}`))
+	apiKey(t, f.legacy("delete", `{"key":"`+deleted["key"].(string)+`"}`))
+	secrets := map[string]string{
+		"bearer token": f.srv.BearerToken, "legacy user key": f.srv.LegacyUserKey, "session cookie": f.srv.SessionCookie,
+		"access token": access, "legacy key": created["key"].(string), "legacy secret": created["secret"].(string),
+		"deleted legacy key": deleted["key"].(string), "deleted legacy secret": deleted["secret"].(string),
+	}
+
+	const js, form, text = "application/json", "application/x-www-form-urlencoded", "text/plain"
+	setup := len(f.srv.Requests())
+	var cases []sent
+	for what, s := range secrets {
+		require.NotEmpty(t, s, what)
+		for _, sh := range []shape{
+			{"text", text, "token " + s + "\n"},
+			{"in a longer hex run", text, "00" + s + "ff"},
+			{"binary", "application/octet-stream", "\x00\xff" + s + "\x00"},
+			{"JSON plain member", js, `{"note":"` + s + `"}`},
+			{"JSON member name", js, `{"` + s + `":1}`},
+			{"JSON escaped", js, `{"note":"` + escapeJSON(s) + `"}`},
+			{"broken JSON", js, `{"type":` + s},
+			{"form value", form, "note=" + s},
+			{"form value escaped", form, "a=1&note=" + escapeAll(s)},
+			{"form name", form, s + "=1"},
+			{"multipart", "multipart/form-data; boundary=B",
+				"--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" + s + "\r\n--B--\r\n"},
+		} {
+			sendShape(t, f, len(cases), sh, "X-Debug", "was "+s, "Cookie", "other="+s)
+			cases = append(cases, sent{what + " in " + sh.name, s})
+		}
+	}
+	for what, s := range secrets {
+		r := f.platform(http.MethodGet, "/v1/apikeys/"+s, "")
+		assert.Equal(t, http.StatusNotFound, r.status)
+		cases = append(cases, sent{what + " in the path", s})
+	}
+	all := fmt.Sprintf("%#v", f.srv.Requests()[:setup])
+	for what, s := range secrets {
+		assert.NotContains(t, all, s, "%s, in the calls that made them", what)
+	}
+	checkLog(t, f, setup, cases)
 }

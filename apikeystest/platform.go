@@ -181,25 +181,15 @@ type keyFields struct {
 
 // --- handlers ---
 
-func (s *Server) platform(c *call) {
-	if reason := s.checkBearer(c.r.Header.Get("Authorization")); reason != "" {
-		c.refuse(reason)
-		writeJSON(c.w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
-		return
-	}
-	switch c.route {
-	case RouteListEnvironments:
-		s.listEnvironments(c)
-	case RouteListAPIKeys:
-		s.listKeys(c)
-	case RouteCreateAPIKey:
-		s.createKey(c)
-	case RouteGetAPIKey:
-		s.getKey(c)
-	case RouteUpdateAPIKey:
-		s.updateKey(c)
-	case RouteDeleteAPIKey:
-		s.deleteKey(c)
+// platform wraps a Platform route's handler with the bearer token check they all share.
+func (s *Server) platform(serve func(*call)) func(*call) {
+	return func(c *call) {
+		if reason := s.checkBearer(c.r.Header.Get("Authorization")); reason != "" {
+			c.refuse(reason)
+			writeJSON(c.w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
+			return
+		}
+		serve(c)
 	}
 }
 
@@ -234,7 +224,7 @@ func platformError(c *call, status int, msg string) {
 }
 
 func (s *Server) listEnvironments(c *call) {
-	org, err := strconv.Atoi(c.params[0])
+	org, err := strconv.Atoi(c.r.PathValue("organizationId"))
 	if err != nil || org != organizationID {
 		platformError(c, http.StatusNotFound, "organization not found")
 		return
@@ -248,11 +238,12 @@ func (s *Server) listEnvironments(c *call) {
 }
 
 func (s *Server) listKeys(c *call) {
+	envID := c.r.PathValue("environmentId")
 	s.mu.Lock()
-	_, ok := s.environment(c.params[0])
+	_, ok := s.environment(envID)
 	out := []wireKey{}
 	for _, k := range s.keys {
-		if k.EnvironmentID == c.params[0] {
+		if k.EnvironmentID == envID {
 			out = append(out, toWire(copyKey(k)))
 		}
 	}
@@ -266,7 +257,7 @@ func (s *Server) listKeys(c *call) {
 
 func (s *Server) getKey(c *call) {
 	s.mu.Lock()
-	i := s.keyIndex(c.params[0])
+	i := s.keyIndex(c.r.PathValue("apikeyId"))
 	var k APIKey
 	if i >= 0 {
 		k = copyKey(s.keys[i])
@@ -281,7 +272,7 @@ func (s *Server) getKey(c *call) {
 
 func (s *Server) createKey(c *call) {
 	s.mu.Lock()
-	env, ok := s.environment(c.params[0])
+	env, ok := s.environment(c.r.PathValue("environmentId"))
 	s.mu.Unlock()
 	if !ok {
 		platformError(c, http.StatusNotFound, "environment not found")
@@ -310,8 +301,9 @@ func (s *Server) createKey(c *call) {
 }
 
 func (s *Server) updateKey(c *call) {
+	id := c.r.PathValue("apikeyId")
 	s.mu.Lock()
-	found := s.keyIndex(c.params[0]) >= 0
+	found := s.keyIndex(id) >= 0
 	s.mu.Unlock()
 	if !found {
 		platformError(c, http.StatusNotFound, "API key not found")
@@ -327,7 +319,7 @@ func (s *Server) updateKey(c *call) {
 		return
 	}
 	s.mu.Lock()
-	i := s.keyIndex(c.params[0])
+	i := s.keyIndex(id)
 	if i < 0 { // deleted meanwhile
 		s.mu.Unlock()
 		platformError(c, http.StatusNotFound, "API key not found")
@@ -350,7 +342,7 @@ func (s *Server) updateKey(c *call) {
 
 func (s *Server) deleteKey(c *call) {
 	s.mu.Lock()
-	i := s.keyIndex(c.params[0])
+	i := s.keyIndex(c.r.PathValue("apikeyId"))
 	if i >= 0 {
 		s.keys = slices.Delete(s.keys, i, i+1)
 	}

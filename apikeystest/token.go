@@ -90,6 +90,7 @@ func (s *Server) token(c *call) {
 	if !replayed {
 		s.jtis[claims.ID] = true
 		s.tokens[tok] = now.Add(tokenLifetime)
+		s.secrets.add(tok)
 	}
 	s.mu.Unlock()
 	if replayed {
