@@ -2,6 +2,8 @@ package apikeys_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +55,8 @@ const (
 
 // relEnvConfig says how a case's clients are built.
 type relEnvConfig struct {
+	http2         bool          // the fake serves TLS, and clients speak HTTP/2
+	rewrite       *int          // when set, every reply the client gets has this status instead
 	refused       bool          // clients point at a closed port
 	headerTimeout time.Duration // Transport.ResponseHeaderTimeout of every client
 	tokenClient   bool          // Platform calls authenticate with the token source
@@ -105,16 +109,22 @@ func (rt *relTokenTransport) RoundTrip(req *http.Request) (*http.Response, error
 
 // relCutTransport cuts the body of the first n replies it carries after a
 // few bytes, as a connection reset in the middle of a reply does. The
-// server has handled those requests in full.
+// server has handled those requests in full. When rewrite is set, every
+// reply's status becomes it, as a misbehaving proxy or RoundTripper may
+// do with statuses no server sends (0, 99, 1000).
 type relCutTransport struct {
-	base *http.Transport
-	left atomic.Int32
+	base    *http.Transport
+	left    atomic.Int32
+	rewrite *int
 }
 
 func (c *relCutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(req)
 	if err == nil && c.left.Add(-1) >= 0 {
 		resp.Body = &relCutBody{rc: resp.Body, left: 8}
+	}
+	if err == nil && c.rewrite != nil {
+		resp.StatusCode = *c.rewrite
 	}
 	return resp, err
 }
@@ -144,7 +154,23 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 	if cfg.skewedClock {
 		e.clock = newFakeClock()
 	}
-	e.srv = apikeystest.NewServer(apikeystest.WithClock(e.srvClock.Now))
+	srvOpts := []apikeystest.Option{apikeystest.WithClock(e.srvClock.Now)}
+	if cfg.http2 {
+		srvOpts = append(srvOpts, apikeystest.WithTLS())
+	}
+	e.srv = apikeystest.NewServer(srvOpts...)
+	// newTransport returns a transport for the fake: HTTP/2 over TLS
+	// when cfg.http2, trusting the fake's certificate.
+	newTransport := func() *http.Transport {
+		tr := &http.Transport{ResponseHeaderTimeout: cfg.headerTimeout}
+		if cert := e.srv.Certificate(); cert != nil {
+			pool := x509.NewCertPool()
+			pool.AddCert(cert)
+			tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+			tr.ForceAttemptHTTP2 = true
+		}
+		return tr
+	}
 	staging := e.srv.EnvironmentID("Staging")
 
 	// Seed: a Platform key for the token source, one the operations act on,
@@ -159,7 +185,7 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 	e.target, err = e.srv.AddAPIKey(staging, "rel-target", nil, "https://keys.example.com/jwks.json")
 	require.NoError(t, err)
 	legacyCfg := apikeys.LegacyConfig{BaseURL: e.srv.URL, Domain: e.srv.LegacyDomain, UserKey: e.srv.LegacyUserKey}
-	seedTr := &http.Transport{}
+	seedTr := newTransport()
 	seeder, err := apikeys.NewClient(apikeys.WithLegacy(legacyCfg), apikeys.WithHTTPClient(&http.Client{Transport: seedTr}))
 	require.NoError(t, err)
 	app, err := seeder.Legacy.Create(context.Background(), apikeys.AppKeys(relApp), "rel-seed-app")
@@ -176,8 +202,8 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 	}
 
 	stop, stopTokens := context.WithCancel(context.Background())
-	tsTr := &http.Transport{ResponseHeaderTimeout: cfg.headerTimeout}
-	tsCut := &relCutTransport{base: tsTr}
+	tsTr := newTransport()
+	tsCut := &relCutTransport{base: tsTr, rewrite: cfg.rewrite}
 	tsCut.left.Store(cfg.cutBodies)
 	e.ts, err = apikeys.NewTokenSource(apikeys.TokenConfig{
 		ClientID:   svc.ID,
@@ -194,8 +220,8 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 	if cfg.tokenClient {
 		auth = apikeys.WithTokenSource(e.ts)
 	}
-	tr := &http.Transport{ResponseHeaderTimeout: cfg.headerTimeout}
-	cut := &relCutTransport{base: tr}
+	tr := newTransport()
+	cut := &relCutTransport{base: tr, rewrite: cfg.rewrite}
 	cut.left.Store(cfg.cutBodies)
 	e.client, err = apikeys.NewClient(
 		apikeys.WithBaseURL(platformURL),
@@ -653,15 +679,94 @@ func relAwait(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-// TestFaultMatrix runs every operation against every fault.
+// TestFaultMatrix runs every operation against every fault, over
+// HTTP/1.1 and over HTTP/2 on TLS.
 func TestFaultMatrix(t *testing.T) {
-	for _, f := range relFaults() {
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
+		for _, f := range relFaults() {
+			f.cfg.http2 = proto == "HTTP/2"
+			for _, op := range relOps() {
+				t.Run(proto+"/"+f.name+"/"+op.name, func(t *testing.T) {
+					relRunCase(t, f, op)
+				})
+			}
+		}
+	}
+}
+
+// TestFaultMatrixEveryStatus runs every operation against every status
+// from 400 to 599, and statuses no server can send (0, 99, 101, 199, 600,
+// 1000: a misbehaving proxy or RoundTripper), over HTTP/1.1 and HTTP/2 on
+// TLS. The fake answers each attempt with the status and applies nothing:
+// the server's state is the seeded one after every case, so no create is
+// ever made, let alone twice. A call safe to repeat is retried exactly when
+// HTTP says the status is worth another attempt (408, 429, 5xx); a create
+// only on 429, and its outcome is unknown (IsAmbiguous, never IsRetryable)
+// for every status but a definite 4xx refusal.
+func TestFaultMatrixEveryStatus(t *testing.T) {
+	var statuses []int
+	for code := 400; code <= 599; code++ {
+		statuses = append(statuses, code)
+	}
+	odd := []int{0, 99, 101, 199, 600, 1000}
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
 		for _, op := range relOps() {
-			t.Run(f.name+"/"+op.name, func(t *testing.T) {
-				relRunCase(t, f, op)
+			t.Run(proto+"/"+op.name, func(t *testing.T) {
+				cfg := relEnvConfig{http2: proto == "HTTP/2"}
+				e := relNewEnv(t, cfg)
+				for _, code := range statuses {
+					relStatusCase(t, e, op, code, code)
+				}
+				for _, code := range odd {
+					// A fresh client whose transport turns each reply's
+					// status (the fake's 500) into code.
+					cfg.rewrite = &code
+					oddEnv := relNewEnv(t, cfg)
+					relStatusCase(t, oddEnv, op, 500, code)
+					oddEnv.finish()
+				}
 			})
 		}
 	}
+}
+
+// relStatusCase injects status sent (seen by the client as status seen)
+// for every attempt of op, and checks the outcome.
+func relStatusCase(t *testing.T, e *relEnv, op relOp, sent, seen int) {
+	t.Helper()
+	worthRepeating := seen == 408 || seen == 429 || (seen >= 500 && seen <= 599)
+	refusal := seen >= 400 && seen <= 499 && seen != 408
+	want := 1
+	switch {
+	case op.create && seen == 429, !op.create && worthRepeating:
+		want = 4
+	}
+	e.srv.ClearFaults()
+	base, trips := e.srv.Count(op.route), e.tsTrips.Load()
+	e.srv.FailNext(op.route, 4, sent, "")
+	var info apikeys.Response
+	err := op.call(apikeys.CaptureResponse(context.Background(), &info), t, e)
+	if !assert.Error(t, err, "status %d", seen) {
+		return
+	}
+	sentAttempts := info.Attempts
+	if op.api == relToken {
+		sentAttempts = int(e.tsTrips.Load() - trips)
+	}
+	assert.Equal(t, want, e.srv.Count(op.route)-base, "status %d: attempts the server saw", seen)
+	assert.Equal(t, want, sentAttempts, "status %d: attempts", seen)
+	switch {
+	case op.create && !refusal:
+		assert.True(t, apikeys.IsAmbiguous(err), "status %d: a create's outcome is unknown: %v", seen, err)
+		assert.False(t, apikeys.IsRetryable(err), "status %d", seen)
+	case op.create:
+		assert.False(t, apikeys.IsAmbiguous(err), "status %d: a refusal", seen)
+		assert.Equal(t, seen == 429, apikeys.IsRetryable(err), "status %d", seen)
+	default:
+		assert.False(t, apikeys.IsAmbiguous(err), "status %d", seen)
+		assert.Equal(t, worthRepeating, apikeys.IsRetryable(err), "status %d", seen)
+	}
+	assert.Equal(t, relSeeded(), e.state(), "status %d: nothing applied", seen)
 }
 
 func relRunCase(t *testing.T, f relFault, op relOp) {

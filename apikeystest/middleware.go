@@ -77,6 +77,15 @@ func (s *Server) SetLatency(r Route, d time.Duration) {
 	s.latency[r] = d
 }
 
+// ClearFaults drops every fault still queued, on every route, and every latency set with
+// [Server.SetLatency], so that a test can run many cases against one server.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.faults)
+	clear(s.latency)
+}
+
 // middleware is the handler of the fake's http.Server, in front of the mux.
 func (s *Server) middleware(w http.ResponseWriter, r *http.Request) {
 	route, allow := s.match(r)
