@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // APIKey is a Platform OAuth API key. Its ID is the OAuth client ID used as
@@ -63,6 +62,8 @@ var (
 	opDeleteAPIKey = operation{"APIKeys.Delete", idempotentDelete}
 )
 
+// The payloads of the replies. Each says, with missing, which member a
+// reply must carry: a missing or null one is a *DecodeError.
 type apiKeyPayload struct {
 	APIKey *APIKey `json:"apikey"`
 }
@@ -105,36 +106,35 @@ func (p *deletePayload) missing() string {
 // satisfies IsAmbiguous, and the caller should look for the key with List
 // before creating it again.
 func (s *APIKeysService) Create(ctx context.Context, environmentID string, req CreateAPIKeyRequest) (*APIKey, error) {
-	if err := validateID("environmentID", environmentID); err != nil {
+	op := opCreateAPIKey.name
+	if err := validateID(op, "environmentID", environmentID); err != nil {
 		return nil, err
 	}
-	if err := validateName("Name", req.Name); err != nil {
+	if err := validateName(op, "Name", req.Name); err != nil {
 		return nil, err
 	}
-	if err := s.validateKeys(req.JWKSURL != "", req.JWKSURL, req.JWKSet); err != nil {
+	if err := s.validateKeys(op, req.JWKSURL != "", req.JWKSURL, req.JWKSet); err != nil {
 		return nil, err
 	}
-	return s.do(ctx, opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
+	p, err := doPlatform[apiKeyPayload](ctx, s.client, opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
+	return p.APIKey, err
 }
 
 // Get returns one key by its ID (client ID).
 func (s *APIKeysService) Get(ctx context.Context, apiKeyID string) (*APIKey, error) {
-	if err := validateID("apiKeyID", apiKeyID); err != nil {
+	if err := validateID(opGetAPIKey.name, "apiKeyID", apiKeyID); err != nil {
 		return nil, err
 	}
-	return s.do(ctx, opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[apiKeyPayload](ctx, s.client, opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+	return p.APIKey, err
 }
 
 // List returns the keys of an environment.
 func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*APIKey, error) {
-	if err := validateID("environmentID", environmentID); err != nil {
+	if err := validateID(opListAPIKeys.name, "environmentID", environmentID); err != nil {
 		return nil, err
 	}
-	r, err := s.client.newRequest(opListAPIKeys, http.MethodGet, s.client.baseURL, nil, "v1", "environments", environmentID, "apikeys")
-	if err != nil {
-		return nil, err
-	}
-	p, err := doPlatform[apiKeysPayload](ctx, s.client, r)
+	p, err := doPlatform[apiKeysPayload](ctx, s.client, opListAPIKeys, http.MethodGet, nil, "v1", "environments", environmentID, "apikeys")
 	if err != nil {
 		return nil, err
 	}
@@ -144,92 +144,63 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 
 // Update changes the fields of req that are set and returns the updated key.
 func (s *APIKeysService) Update(ctx context.Context, apiKeyID string, req UpdateAPIKeyRequest) (*APIKey, error) {
-	if err := validateID("apiKeyID", apiKeyID); err != nil {
+	op := opUpdateAPIKey.name
+	if err := validateID(op, "apiKeyID", apiKeyID); err != nil {
 		return nil, err
 	}
 	if req.Name == nil && req.JWKSURL == nil && req.JWKSet == nil {
-		return nil, invalid("UpdateAPIKeyRequest", "sets no field")
+		return nil, invalid(op, "UpdateAPIKeyRequest", "sets no field")
 	}
 	if req.Name != nil {
-		if err := validateName("Name", *req.Name); err != nil {
+		if err := validateName(op, "Name", *req.Name); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.validateKeys(req.JWKSURL != nil && *req.JWKSURL != "", deref(req.JWKSURL), req.JWKSet); err != nil {
+	if err := s.validateKeys(op, req.JWKSURL != nil && *req.JWKSURL != "", deref(req.JWKSURL), req.JWKSet); err != nil {
 		return nil, err
 	}
-	return s.do(ctx, opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[apiKeyPayload](ctx, s.client, opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
+	return p.APIKey, err
 }
 
 // Delete deletes a key for good and returns the server's message. If an
-// attempt's reply was lost and the retry finds the key gone, the delete is
-// reported as done with an empty message.
+// attempt's reply was lost and the retry gets the API's own answer that
+// the key does not exist (a JSON 404 saying "API key not found"), the
+// delete is reported as done with an empty message. A 404 that says
+// nothing about the key (a proxy's page, Go's "404 page not found") is an
+// error: see the README's retry table.
 func (s *APIKeysService) Delete(ctx context.Context, apiKeyID string) (string, error) {
-	if err := validateID("apiKeyID", apiKeyID); err != nil {
+	if err := validateID(opDeleteAPIKey.name, "apiKeyID", apiKeyID); err != nil {
 		return "", err
 	}
-	r, err := s.client.newRequest(opDeleteAPIKey, http.MethodDelete, s.client.baseURL, nil, "v1", "apikeys", apiKeyID)
-	if err != nil {
-		return "", err
-	}
-	p, err := doPlatform[deletePayload](ctx, s.client, r)
+	p, err := doPlatform[deletePayload](ctx, s.client, opDeleteAPIKey, http.MethodDelete, nil, "v1", "apikeys", apiKeyID)
 	if err != nil || p.Message == nil { // nil: an earlier attempt deleted it
 		return "", err
 	}
 	return *p.Message, nil
 }
 
-// do sends a call whose payload is {"apikey": {...}}.
-func (s *APIKeysService) do(ctx context.Context, op operation, method string, body any, segments ...string) (*APIKey, error) {
-	r, err := s.client.newRequest(op, method, s.client.baseURL, body, segments...)
-	if err != nil {
-		return nil, err
-	}
-	p, err := doPlatform[apiKeyPayload](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return p.APIKey, nil
-}
-
 // validateKeys checks the public keys of a create or update.
-func (s *APIKeysService) validateKeys(hasURL bool, jwksURL string, set *JWKSet) error {
+func (s *APIKeysService) validateKeys(op string, hasURL bool, jwksURL string, set *JWKSet) error {
 	if hasURL {
 		// The Platform fetches this URL: plain http, even to loopback,
 		// only with WithInsecureHTTP.
-		u, err := checkURL("JWKSURL", jwksURL, s.client.insecureHTTP)
+		u, err := checkURL(op, "JWKSURL", jwksURL, s.client.insecureHTTP)
 		if err != nil {
 			return err
 		}
 		if u.Scheme != "https" && !s.client.insecureHTTP {
-			return invalid("JWKSURL", "must use https (plain http only with WithInsecureHTTP)")
+			return invalid(op, "JWKSURL", "must use https (plain http only with WithInsecureHTTP)")
 		}
 	}
 	if set != nil {
 		if err := set.Validate(); err != nil {
 			var se *JWKSetError
 			if errors.As(err, &se) {
-				return invalid("JWKSet", "%s", strings.Join(se.Problems, "; "))
+				return invalid(op, "JWKSet", "%s", strings.Join(se.Problems, "; "))
 			}
 			return err
 		}
-	}
-	return nil
-}
-
-// validateName checks a key name or label. Invalid UTF-8 is refused: JSON
-// would carry U+FFFD in its place, and a caller reconciling an ambiguous
-// create by name would then find nothing and create again.
-func validateName(field, name string) error {
-	switch {
-	case !utf8.ValidString(name):
-		return invalid(field, "is not valid UTF-8")
-	case strings.TrimSpace(name) == "":
-		return invalid(field, "is empty")
-	case len(name) > 1024:
-		return invalid(field, "is longer than 1024 bytes")
-	case hasControl(name):
-		return invalid(field, "contains control characters")
 	}
 	return nil
 }

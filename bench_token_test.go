@@ -53,10 +53,10 @@ func benchAlgKey(b *testing.B, alg string) apikeys.SigningKey {
 const benchClientID = "2c6a1f4e-8d3b-4b7a-9e0f-5a1d7c3e9b42"
 
 // benchTokenEndpoint is a loopback token endpoint that answers at once,
-// without checking the assertion, and counts the requests it gets. Path
-// /token gives 300-second tokens; /once gives tokens with expires_in 0,
-// which the source uses once and does not cache, so every Token call
-// fetches.
+// without checking the assertion, and counts the requests it gets. It
+// gives 300-second tokens; a source for /once has a clock that moves an
+// hour a reading, so its cached token is always stale and every Token
+// call fetches.
 type benchTokenEndpoint struct {
 	*httptest.Server
 	requests atomic.Int64
@@ -77,11 +77,7 @@ func newBenchTokenEndpoint(b *testing.B) *benchTokenEndpoint {
 			case <-time.After(10 * time.Second):
 			}
 		}
-		expires := "300"
-		if r.URL.Path == "/once" {
-			expires = "0"
-		}
-		body := `{"access_token":"tok-` + strconv.FormatInt(n, 10) + `","token_type":"Bearer","expires_in":` + expires + `}`
+		body := `{"access_token":"tok-` + strconv.FormatInt(n, 10) + `","token_type":"Bearer","expires_in":300}`
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = io.WriteString(w, body)
@@ -95,9 +91,13 @@ func newBenchTokenEndpoint(b *testing.B) *benchTokenEndpoint {
 // source returns a new token source (with a cold cache) for path.
 func (e *benchTokenEndpoint) source(b *testing.B, key apikeys.SigningKey, path string) *apikeys.AssertionTokenSource {
 	b.Helper()
-	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
-		ClientID: benchClientID, Key: key, TokenURL: e.URL + path, HTTPClient: &http.Client{Transport: e.tr},
-	})
+	cfg := apikeys.TokenConfig{ClientID: benchClientID, Key: key, TokenURL: e.URL + path, HTTPClient: &http.Client{Transport: e.tr}}
+	if path == "/once" {
+		var readings atomic.Int64
+		start := time.Now()
+		cfg.Clock = func() time.Time { return start.Add(time.Duration(readings.Add(1)) * time.Hour) }
+	}
+	ts, err := apikeys.NewTokenSource(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -114,8 +114,8 @@ func (e *benchTokenEndpoint) source(b *testing.B, key apikeys.SigningKey, path s
 //     their Token calls, one ES384 signature and one round trip.
 //   - cached, cached-parallel: Token with a fresh token in the cache, from
 //     one goroutine and from GOMAXPROCS goroutines.
-//   - fetch/alg=...: Token when every call fetches (the endpoint says
-//     expires_in 0): a fresh assertion signed with a GenerateSigningKey
+//   - fetch/alg=...: Token when every call fetches (the source's clock
+//     says the cached token is stale): a fresh assertion signed with a GenerateSigningKey
 //     key (RSA-3072 for RS384, P-384 for ES384), the POST to the loopback
 //     endpoint, which answers at once, and decoding the reply.
 //   - sign/alg=...: signing the assertion alone.

@@ -66,14 +66,10 @@ func (p *environmentsPayload) missing() string {
 // List returns the environments of an organization.
 func (s *EnvironmentsService) List(ctx context.Context, organizationID int) ([]*Environment, error) {
 	if organizationID <= 0 {
-		return nil, invalid("organizationID", "must be positive")
+		return nil, invalid(opListEnvironments.name, "organizationID", "must be positive")
 	}
-	r, err := s.client.newRequest(opListEnvironments, http.MethodGet, s.client.baseURL, nil,
+	p, err := doPlatform[environmentsPayload](ctx, s.client, opListEnvironments, http.MethodGet, nil,
 		"v1", "organizations", strconv.Itoa(organizationID), "environments")
-	if err != nil {
-		return nil, err
-	}
-	p, err := doPlatform[environmentsPayload](ctx, s.client, r)
 	if err != nil {
 		return nil, err
 	}

@@ -1,61 +1,63 @@
 package apikeys
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
-// errPrefix starts every error message of the SDK, exactly once. The SDK's
-// error types add it themselves. One that shows the message of an error it
-// wraps drops that message's own prefix first (see detail), and no wrapper
-// adds the prefix in front of an SDK error's message.
-const errPrefix = "apikeys: "
+// Every SDK error has one shape: an Op naming the call that failed, and
+// a message "apikeys: <op>: <what happened>" built from its fields. An
+// error that wraps another SDK error shows the inner one's description
+// (describe), never its whole message, so the prefix appears once.
 
-// detail returns err's message without its leading errPrefix, and without
-// a leading "op: " when op is the operation the caller names already.
-func detail(err error, op string) string {
-	if err == nil {
+// describer is implemented by every SDK error type: describe returns the
+// message after "apikeys: <op>: ", and operation the Op.
+type describer interface {
+	error
+	operation() string
+	describe() string
+}
+
+// message builds an SDK error message from its op and description.
+func message(op, text string) string {
+	if op == "" {
+		return "apikeys: " + text
+	}
+	return "apikeys: " + op + ": " + text
+}
+
+// cause describes err as part of the message of an error of op that
+// wraps it: an SDK error by its description (and its own op when that is
+// another call, such as the token request inside a Platform call), any
+// other error by its message.
+func cause(err error, op string) string {
+	d, ok := err.(describer)
+	switch {
+	case err == nil:
 		return "<nil>"
+	case !ok:
+		return err.Error()
+	case d.operation() != "" && d.operation() != op:
+		return d.operation() + ": " + d.describe()
 	}
-	s := strings.TrimPrefix(err.Error(), errPrefix)
-	if op != "" {
-		s = strings.TrimPrefix(s, op+": ")
-	}
-	return s
+	return d.describe()
 }
 
-// opError names the operation an error happened in: its message is
-// "apikeys: <op>: [<what>: ]<err's message without its prefix>".
-type opError struct {
-	op   string
-	what string // what the operation was doing, e.g. "getting access token"; may be empty
-	err  error
-}
-
-func (e *opError) Error() string {
-	msg := errPrefix + e.op + ": "
-	if e.what != "" {
-		msg += e.what + ": "
-	}
-	return msg + detail(e.err, e.op)
-}
-
-func (e *opError) Unwrap() error { return e.err }
-
-// Sentinel errors. Match them with errors.Is; an *APIError or *LegacyError
-// matches the sentinel for its HTTP status.
+// Sentinel errors. Match them with errors.Is; an *APIError matches the
+// sentinel for its HTTP status.
 var (
-	// ErrNotFound matches a 404 reply.
+	// ErrNotFound matches a 404 reply, and a legacy error reply saying that
+	// the key is unknown.
 	ErrNotFound = errors.New("apikeys: not found")
-	// ErrUnauthorized matches a 401 reply: the token or user key is missing, invalid or expired.
+	// ErrUnauthorized matches a 401 reply, and a legacy reply saying that
+	// the caller is not logged in: the token or user key is missing,
+	// invalid or expired.
 	ErrUnauthorized = errors.New("apikeys: unauthorized")
 	// ErrForbidden matches a 403 reply: the caller lacks the role for the call.
 	ErrForbidden = errors.New("apikeys: forbidden")
@@ -93,64 +95,154 @@ func statusSentinel(status int) error {
 	return nil
 }
 
-// APIError is a non-2xx reply from the Platform API.
+// API names the API an error reply came from.
+type API string
+
+// The APIs an *APIError comes from.
+const (
+	// PlatformAPI is the Platform API (APIKeys, Environments).
+	PlatformAPI API = "Platform"
+	// LegacyAPI is the legacy key API (Legacy). Its error replies include
+	// {"status":"error"} bodies sent with HTTP 200.
+	LegacyAPI API = "legacy"
+	// JWKSHost is a server hosting a JWK Set (FetchJWKS).
+	JWKSHost API = "JWKS host"
+)
+
+// APIError is the server saying no: a non-2xx reply of the Platform API
+// or a JWKS host, or an error reply of the legacy API (a non-2xx reply, or
+// a {"status":"error"} body, which the legacy API also sends with HTTP
+// 200). Match it with one errors.As for both APIs, and its status with the
+// sentinels (errors.Is).
 type APIError struct {
-	// StatusCode is the reply's HTTP status, e.g. 404.
+	// Op names the call, e.g. "APIKeys.Get", "Legacy.List" or "FetchJWKS".
+	Op string
+	// API is the API that replied.
+	API API
+	// StatusCode is the reply's HTTP status, e.g. 404 (often 200 for the
+	// legacy API).
 	StatusCode int
 	// Method is the request's HTTP method, e.g. "GET".
 	Method string
 	// URL is the request URL without query string or user info.
 	URL string
-	// Message is the server's explanation when the body carried one
-	// (message, error, error_description or payload.message).
+	// Message is the server's explanation when the reply carried one:
+	// "message", "error", "error_description" or "payload.message" of a
+	// Platform reply; "message", or "msg" joined with "; ", of a legacy
+	// reply; the start of a legacy markup page. The credentials the call
+	// sent are masked in it, and it is filtered and capped.
 	Message string
-	// Body is the start of the raw reply body, at most 64 KiB.
+	// Body is the start of the raw reply body, at most 64 KiB, with the
+	// credentials the call sent masked.
 	Body []byte
 	// Header is the reply's header.
 	Header http.Header
+	// RequestID identifies the request for the API's support: the
+	// X-FH-REQUEST-ID reply header of the legacy API; X-Request-Id,
+	// X-Correlation-Id or X-Amzn-Trace-Id (the first present) of others.
+	RequestID string
 }
 
-// Error returns "apikeys: <method> <url>: <status> <status text>", followed
-// by ": <message>" when the server gave one. The body is not included.
-func (e *APIError) Error() string {
+func (e *APIError) operation() string { return e.Op }
+
+func (e *APIError) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "apikeys: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Method != "" || e.URL != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.URL)
+	}
+	if e.StatusCode >= 200 && e.StatusCode <= 299 {
+		fmt.Fprintf(&b, "error reply (HTTP %d)", e.StatusCode) // the legacy API's 200 + "status":"error"
+	} else {
+		fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
+	if e.RequestID != "" {
+		b.WriteString(" (request ID ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
 	return b.String()
 }
 
+// Error returns "apikeys: <op>: <method> <url>: <status> <status text>"
+// ("error reply (HTTP <status>)" for a 2xx legacy error reply), followed by
+// ": <message>" when the server gave one and by the request ID when there
+// is one. The body is not included.
+func (e *APIError) Error() string { return message(e.Op, e.describe()) }
+
 // Is reports whether the error matches one of the status sentinels
-// (ErrNotFound, ErrUnauthorized, ErrForbidden, ErrConflict, ErrRateLimited, ErrServer).
+// (ErrNotFound, ErrUnauthorized, ErrForbidden, ErrConflict, ErrRateLimited,
+// ErrServer). A legacy error reply whose status has no sentinel of its own
+// (the legacy API answers errors with HTTP 200) matches by what it says:
+// ErrNotFound when its message says that the key is unknown ("API key not
+// found", in any case; "user not found" and other "not found" messages do
+// not match), ErrUnauthorized when it says the caller is not logged in.
 func (e *APIError) Is(target error) bool {
-	return target != nil && statusSentinel(e.StatusCode) == target
+	if target == nil {
+		return false
+	}
+	if s := statusSentinel(e.StatusCode); s != nil || e.API != LegacyAPI {
+		return s == target
+	}
+	switch target {
+	case ErrNotFound:
+		return unknownKeyMessage(e.Message)
+	case ErrUnauthorized:
+		return notLoggedInMessage(e.Message)
+	}
+	return false
+}
+
+// requestIDHeaders are the reply headers, in order, that may identify a
+// request for support, other than the legacy API's X-FH-REQUEST-ID.
+var requestIDHeaders = []string{"X-Request-Id", "X-Correlation-Id", "X-Amzn-Trace-Id"}
+
+// requestID reads the request ID of a reply from api.
+func requestID(h http.Header, api API) string {
+	if api == LegacyAPI {
+		return serverText(h.Get("X-FH-REQUEST-ID"), maxRequestIDText)
+	}
+	for _, name := range requestIDHeaders {
+		if v := h.Get(name); v != "" {
+			return serverText(v, maxRequestIDText)
+		}
+	}
+	return ""
 }
 
 // ValidationError reports bad input caught before any I/O: nothing was sent.
 type ValidationError struct {
+	// Op names the call or constructor, e.g. "APIKeys.Get" or "NewClient".
+	Op string
 	// Field names the argument, request field or option at fault.
 	Field string
 	// Reason says what is wrong with it. It never repeats a secret value.
 	Reason string
 }
 
-// Error returns "apikeys: invalid <field>: <reason>".
-func (e *ValidationError) Error() string {
-	return "apikeys: invalid " + e.Field + ": " + e.Reason
-}
+func (e *ValidationError) operation() string { return e.Op }
+func (e *ValidationError) describe() string  { return "invalid " + e.Field + ": " + e.Reason }
 
-func invalid(field, format string, args ...any) *ValidationError {
-	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+// Error returns "apikeys: <op>: invalid <field>: <reason>".
+func (e *ValidationError) Error() string { return message(e.Op, e.describe()) }
+
+// invalid returns a *ValidationError of op for field.
+func invalid(op, field, format string, args ...any) *ValidationError {
+	return &ValidationError{Op: op, Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
 // DecodeError reports a 2xx reply whose body is not the JSON the call
 // expects: an HTML page from a proxy, truncated JSON, an empty or oversized body.
 type DecodeError struct {
+	// Op names the call, e.g. "APIKeys.Get" or "token request".
+	Op string
 	// StatusCode is the reply's HTTP status (a 2xx).
 	StatusCode int
-	// ContentType is the reply's Content-Type header; empty when it had none.
+	// ContentType is the reply's Content-Type header, filtered and capped;
+	// empty when it had none.
 	ContentType string
 	// Excerpt is the start of a body that is a markup page (at most 64 printable
 	// characters). It is empty for JSON bodies, which may hold secrets.
@@ -159,17 +251,21 @@ type DecodeError struct {
 	Err error
 }
 
-// Error returns "apikeys: decoding <status> reply (<content type>): <cause>",
-// followed by the excerpt when there is one. Text that came from the server
-// is filtered and capped, as everywhere (see serverText).
-func (e *DecodeError) Error() string {
-	msg := fmt.Sprintf("apikeys: decoding %d reply (%s): %s", e.StatusCode,
-		serverText(e.ContentType, maxContentTypeText), serverText(detail(e.Err, ""), maxServerText))
+func (e *DecodeError) operation() string { return e.Op }
+
+func (e *DecodeError) describe() string {
+	msg := fmt.Sprintf("decoding %d reply (%s): %s", e.StatusCode,
+		serverText(e.ContentType, maxContentTypeText), serverText(cause(e.Err, e.Op), maxServerText))
 	if e.Excerpt != "" {
 		msg += fmt.Sprintf(" (body starts %q)", e.Excerpt)
 	}
 	return msg
 }
+
+// Error returns "apikeys: <op>: decoding <status> reply (<content type>):
+// <cause>", followed by the excerpt when there is one. Text that came from
+// the server is filtered and capped, as everywhere (see serverText).
+func (e *DecodeError) Error() string { return message(e.Op, e.describe()) }
 
 // Unwrap returns Err, so errors.Is and errors.As see the cause.
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -177,49 +273,6 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 func isDecodeError(err error) bool {
 	var de *DecodeError
 	return errors.As(err, &de)
-}
-
-// newDecodeError describes a reply body that could not be decoded. It
-// quotes the start of the body only when that is a markup page (a proxy's
-// or login page's HTML), never when the body is or holds anything else:
-// replies to token and legacy calls carry secrets in any shape (JSON, a
-// form, text), and a JSON-like body may be one of them cut short.
-func newDecodeError(resp *http.Response, body []byte, err error) *DecodeError {
-	ct := resp.Header.Get("Content-Type")
-	de := &DecodeError{StatusCode: resp.StatusCode, ContentType: serverText(ct, maxContentTypeText), Err: err}
-	body = bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimSpace(body), []byte("\uFEFF")), " \t\r\n")
-	if !strings.Contains(ct, "json") && len(body) > 0 && body[0] == '<' {
-		de.Excerpt = excerpt(body, 64)
-	}
-	return de
-}
-
-// Caps, in runes, on text from outside the SDK that reaches an error string.
-const (
-	maxServerText      = 512 // messages, descriptions, transport failures
-	maxContentTypeText = 128
-	maxRequestIDText   = 128
-)
-
-// serverText is text from outside the SDK (a reply's message or header, a
-// transport failure quoting a status line) made fit for an error string:
-// runes that are not printable (controls, U+2028, U+202E, invalid UTF-8)
-// become spaces, and it is cut to n runes.
-func serverText(s string, n int) string { return excerpt([]byte(s), n) }
-
-// excerpt returns up to n printable runes of b, for error messages.
-func excerpt(b []byte, n int) string {
-	var sb strings.Builder
-	for len(b) > 0 && n > 0 {
-		r, size := utf8.DecodeRune(b)
-		b = b[size:]
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			r = ' '
-		}
-		sb.WriteRune(r)
-		n--
-	}
-	return strings.TrimSpace(sb.String())
 }
 
 // AmbiguousError reports that a call which must not be repeated (a create)
@@ -234,10 +287,14 @@ type AmbiguousError struct {
 	Err error
 }
 
-// Error returns "apikeys: <op>: outcome unknown, ...: <the failure seen>".
-func (e *AmbiguousError) Error() string {
-	return errPrefix + e.Op + ": outcome unknown, the request may have been applied (not retried): " + detail(e.Err, e.Op)
+func (e *AmbiguousError) operation() string { return e.Op }
+
+func (e *AmbiguousError) describe() string {
+	return "outcome unknown, the request may have been applied (not retried): " + cause(e.Err, e.Op)
 }
+
+// Error returns "apikeys: <op>: outcome unknown, ...: <the failure seen>".
+func (e *AmbiguousError) Error() string { return message(e.Op, e.describe()) }
 
 // Unwrap returns Err, so errors.Is and errors.As see the failure (for
 // example ErrServer, or a *TransportError).
@@ -259,24 +316,20 @@ func IsRetryable(err error) bool {
 		return false
 	}
 	var ve *ValidationError
-	if errors.As(err, &ve) || errors.Is(err, errContextEnded) {
-		return false
-	}
 	var ae *APIError
-	var le *LegacyError
 	var tke *TokenError
 	var te *TransportError
 	switch {
+	case errors.As(err, &ve):
+		return false
 	case errors.As(err, &ae):
 		return retryableStatus(ae.StatusCode)
-	case errors.As(err, &le):
-		return retryableStatus(le.StatusCode)
 	case errors.As(err, &tke):
 		return retryableStatus(tke.StatusCode)
 	case errors.As(err, &te):
 		return retryableTransportError(te.Err)
 	}
-	return false
+	return false // a context end, a caller's token source failing
 }
 
 // TransportError is a failure to get any HTTP reply: connection refused or
@@ -289,12 +342,18 @@ type TransportError struct {
 	Err error
 }
 
+func (e *TransportError) operation() string { return e.Op }
+
+func (e *TransportError) describe() string { return serverText(cause(e.Err, e.Op), maxServerText) }
+
 // Error returns "apikeys: <op>: <the failure>". The failure's text is
 // filtered and capped (see serverText): net/http quotes what a server sent,
 // a malformed status line for one.
-func (e *TransportError) Error() string {
-	return errPrefix + e.Op + ": " + serverText(detail(e.Err, e.Op), maxServerText)
-}
+func (e *TransportError) Error() string { return message(e.Op, e.describe()) }
+
+// Unwrap returns Err, so errors.Is and errors.As see the cause (for
+// example a *net.OpError or context.DeadlineExceeded).
+func (e *TransportError) Unwrap() error { return e.Err }
 
 // newTransportError wraps a failure to get a reply. A *url.Error in it
 // quotes the request URL: its query and user info, which may hold secrets
@@ -330,26 +389,11 @@ func (e *timeoutError) Timeout() bool { return true }
 // Temporary reports true: another attempt may succeed.
 func (e *timeoutError) Temporary() bool { return true }
 
-// Unwrap returns Err, so errors.Is and errors.As see the cause (for
-// example a *net.OpError or context.DeadlineExceeded).
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// errContextEnded marks errors caused by the caller's context ending.
-var errContextEnded = errors.New("apikeys: context ended")
-
-// contextError wraps ctx.Err() so that errors.Is matches both it and the cause.
-type contextError struct {
-	op  string
-	err error
-}
-
-func (e *contextError) Error() string { return errPrefix + e.op + ": " + detail(e.err, e.op) }
-
-func (e *contextError) Unwrap() []error { return []error{e.err, errContextEnded} }
-
 // TokenError is an error reply from the OAuth token endpoint (RFC 6749
 // section 5.2).
 type TokenError struct {
+	// Op is "token request".
+	Op string
 	// StatusCode is the token endpoint's HTTP status, e.g. 400 or 401.
 	StatusCode int
 	// Code is the "error" member, e.g. "invalid_request" or "invalid_client".
@@ -360,10 +404,10 @@ type TokenError struct {
 	URI string
 }
 
-// Error returns "apikeys: token endpoint: <status> <status text>",
-// followed by the code and description when the reply had them.
-func (e *TokenError) Error() string {
-	msg := fmt.Sprintf("apikeys: token endpoint: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+func (e *TokenError) operation() string { return e.Op }
+
+func (e *TokenError) describe() string {
+	msg := fmt.Sprintf("token endpoint: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
 		msg += ": " + e.Code
 	}
@@ -373,95 +417,74 @@ func (e *TokenError) Error() string {
 	return msg
 }
 
+// Error returns "apikeys: token request: token endpoint: <status> <status
+// text>", followed by the code and description when the reply had them.
+func (e *TokenError) Error() string { return message(e.Op, e.describe()) }
+
 // Is matches the status sentinels, like APIError.Is.
 func (e *TokenError) Is(target error) bool {
 	return target != nil && statusSentinel(e.StatusCode) == target
 }
 
-// LegacyError is an error reply from the legacy key API: a non-2xx reply,
-// or a {"status":"error"} body, which the legacy API also sends with HTTP 200.
-type LegacyError struct {
-	// StatusCode is the HTTP status of the reply (often 200).
-	StatusCode int
-	// Message is the server's explanation ("message", or "msg" joined with
-	// "; "), or the start of a body that is not JSON. Credentials and the
-	// key value the call was about are masked in it.
-	Message string
-	// RequestID is the X-FH-REQUEST-ID reply header, for support requests.
-	RequestID string
+// opError is an error of op that is not one of the SDK's types: the
+// caller's context ending, a caller's token source failing, a call on an
+// API the client is not configured for. It names op and, when set, what
+// the call was doing.
+type opError struct {
+	op   string
+	what string // e.g. "getting access token"; may be empty
+	err  error
 }
 
-// Error returns "apikeys: legacy API error (HTTP <status>)", followed by
-// the message and the request ID when there are any.
-func (e *LegacyError) Error() string {
-	msg := fmt.Sprintf("apikeys: legacy API error (HTTP %d)", e.StatusCode)
-	if e.Message != "" {
-		msg += ": " + e.Message
+func (e *opError) operation() string { return e.op }
+
+func (e *opError) describe() string {
+	if e.what == "" {
+		return cause(e.err, e.op)
 	}
-	if e.RequestID != "" {
-		msg += " [request ID " + e.RequestID + "]"
-	}
-	return msg
+	return e.what + ": " + cause(e.err, e.op)
 }
 
-// Is matches the status sentinels, like APIError.Is. A reply whose status
-// has no sentinel of its own (the legacy API answers errors with HTTP 200)
-// matches by what it says: ErrNotFound when its message says that the key
-// is unknown ("API key not found", in any case; other "not found" messages
-// such as "user not found" do not match), and ErrUnauthorized when it says
-// the caller is not logged in.
-func (e *LegacyError) Is(target error) bool {
-	if target == nil {
-		return false
-	}
-	if s := statusSentinel(e.StatusCode); s != nil {
-		return s == target
-	}
-	switch target {
-	case ErrNotFound:
-		return unknownKeyMessage(e.Message)
-	case ErrUnauthorized:
-		return notLoggedInMessage(e.Message)
-	}
-	return false
+func (e *opError) Error() string { return message(e.op, e.describe()) }
+
+func (e *opError) Unwrap() error { return e.err }
+
+// sentinelError is a sentinel with detail: errors.Is matches the sentinel,
+// and its message is the detail alone, without the sentinel's "apikeys: ",
+// for the message of the SDK error that wraps it.
+type sentinelError struct {
+	sentinel error
+	detail   string
 }
 
-// unknownKeyRE matches the legacy API's message for an unknown key, "API
-// key not found", and its close variants: "Key not found", "apiKey not
-// found", "API key was not found", optionally followed by detail
-// ("API key not found: 4a23…ec9e").
-var unknownKeyRE = regexp.MustCompile(`(?i)^(?:the\s+)?(?:api[\s_-]?)?key\s+(?:was\s+|is\s+)?not\s+found(?:$|[\s.:,!(])`)
+func (e *sentinelError) Error() string { return e.detail }
 
-// unknownKeyMessage reports whether a legacy error message (or one of the
-// "; "-joined parts of a "msg" array) says that the key the call was about
-// does not exist.
-func unknownKeyMessage(msg string) bool {
-	for part := range strings.SplitSeq(msg, "; ") {
-		if unknownKeyRE.MatchString(strings.TrimSpace(part)) {
-			return true
+func (e *sentinelError) Unwrap() error { return e.sentinel }
+
+// Caps, in runes, on text from outside the SDK that reaches an error string.
+const (
+	maxServerText      = 512 // messages, descriptions, transport failures
+	maxContentTypeText = 128
+	maxRequestIDText   = 128
+)
+
+// serverText is text from outside the SDK (a reply's message or header, a
+// transport failure quoting a status line) made fit for an error string:
+// runes that are not printable (controls, U+2028, U+202E, invalid UTF-8)
+// become spaces, and it is cut to n runes.
+func serverText(s string, n int) string { return excerpt([]byte(s), n) }
+
+// excerpt returns up to n printable runes of b, for error messages.
+func excerpt(b []byte, n int) string {
+	var sb strings.Builder
+	for len(b) > 0 && n > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = ' '
 		}
+		sb.WriteRune(r)
+		n--
 	}
-	return false
-}
-
-// keyGone reports whether err is the API's own answer that the key a
-// delete is about does not exist, which after an attempt with an unknown
-// outcome means that attempt deleted it. One rule for both APIs: a 404, or
-// a legacy error reply whose status has no sentinel of its own (the legacy
-// API answers errors with HTTP 200), whose JSON message says that the key
-// is not found (unknownKeyMessage). A reply
-// that says nothing (an empty body, Go's text/plain "404 page not found",
-// a proxy's HTML page, JSON with no message) or names something else
-// ("domain not found", "environment not found") proves nothing, and the
-// delete fails with it.
-func keyGone(err error) bool {
-	var ae *APIError
-	var le *LegacyError
-	switch {
-	case errors.As(err, &ae):
-		return ae.StatusCode == http.StatusNotFound && unknownKeyMessage(ae.Message)
-	case errors.As(err, &le):
-		return (le.StatusCode == http.StatusNotFound || statusSentinel(le.StatusCode) == nil) && unknownKeyMessage(le.Message)
-	}
-	return false
+	return strings.TrimSpace(sb.String())
 }

@@ -165,14 +165,14 @@ func TestErrorMessagesHaveOnePrefix(t *testing.T) {
 		{"ambiguous create (unreadable reply)", new(*apikeys.AmbiguousError), "APIKeys.Create", func(t *testing.T) error {
 			return create(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 201, `{"meta":`) }))
 		}},
-		{"legacy error (200 + status error)", new(*apikeys.LegacyError), "Legacy.List", func(t *testing.T) error {
+		{"legacy error (200 + status error)", new(*apikeys.APIError), "Legacy.List", func(t *testing.T) error {
 			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, 200, `{"status":"error","message":"quota reached"}`)
 			})
 			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
 			return err
 		}},
-		{"legacy error (502)", new(*apikeys.LegacyError), "Legacy.Update", func(t *testing.T) error {
+		{"legacy error (502)", new(*apikeys.APIError), "Legacy.Update", func(t *testing.T) error {
 			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 502, "") })
 			_, err := c.Legacy.Update(ctx, legacyKeyValue, "l")
 			return err
@@ -363,7 +363,7 @@ func TestEchoedCredentialsAreMasked(t *testing.T) {
 					kept = append(kept, fmt.Sprint(decoded))
 				}
 			}
-			var le *apikeys.LegacyError
+			var le *apikeys.APIError
 			if errors.As(err, &le) {
 				kept = append(kept, le.Message)
 			}

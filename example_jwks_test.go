@@ -48,7 +48,7 @@ func ExampleJWKSet_Validate() {
 	}
 	fmt.Println(set.Validate())
 	// Output:
-	// apikeys: invalid JWK set: keys[0] (kid "2011-04-29"): holds private key member "d"; keys[1] (kid "hmac"): holds private key member "k"; keys[1] (kid "hmac"): kty "oct" is a symmetric key; only public keys are allowed
+	// apikeys: JWKSet.Validate: invalid JWK set: keys[0] (kid "2011-04-29"): holds private key member "d"; keys[1] (kid "hmac"): holds private key member "k"; keys[1] (kid "hmac"): kty "oct" is a symmetric key; only public keys are allowed
 }
 
 // Get an access token with a signed client assertion. Here the token

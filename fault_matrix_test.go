@@ -40,7 +40,7 @@ import (
 const (
 	relApp       = "app-rel" // the app whose key the legacy create replaces
 	relMaxWait   = 2 * time.Second
-	relTokenCap  = 20 * time.Second // tokenRetryPolicy.MaxWait of AssertionTokenSource
+	relTokenCap  = 20 * time.Second // DefaultRetryPolicy().MaxWait, the token source's
 	relGuard     = 10 * time.Second // failure guard for waits that must end, not a timing assumption
 	relHTMLBody  = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 	relTruncated = `{"status":"ok","meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"x`
@@ -101,6 +101,9 @@ type relTokenTransport struct {
 }
 
 func (rt *relTokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := rt.stop.Err(); err != nil {
+		return nil, err // the case is over: a retry must not reach the fake
+	}
 	rt.trips.Add(1)
 	ctx, cancel := context.WithCancel(req.Context())
 	context.AfterFunc(rt.stop, cancel) // cancel is also released when the request's own context ends
@@ -448,7 +451,7 @@ func relStatus(code int, injected bool) relMatch {
 				}
 			}
 		case relLegacy:
-			var le *apikeys.LegacyError
+			var le *apikeys.APIError
 			if assert.ErrorAs(t, err, &le) {
 				assert.Equal(t, code, le.StatusCode)
 				assert.NotEmpty(t, le.RequestID)

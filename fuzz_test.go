@@ -125,7 +125,7 @@ func FuzzLegacyDecode(f *testing.F) {
 		member := members[int(m)%len(members)]
 		resp := secFuzzResponse(status, ctype, body)
 		resp.Header.Set("X-FH-REQUEST-ID", "req-1")
-		rep, err := decodeLegacy(resp, 1<<16, member, sec)
+		rep, err := readLegacy(resp, fuzzCall(opLegacyList, 1<<16, sec), member)
 		if err == nil {
 			if rep == nil || rep.Status != "ok" || !rep.has(member) {
 				t.Fatalf("decode succeeded without status ok and %s: %+v", member, rep)
@@ -137,10 +137,10 @@ func FuzzLegacyDecode(f *testing.F) {
 		}
 		var text string
 		switch e := err.(type) {
-		case *LegacyError:
-			text = e.Error() + e.Message + e.RequestID
-			if e.StatusCode != status || len([]rune(e.Message)) > 512 {
-				t.Fatalf("bad LegacyError %+v", e)
+		case *APIError:
+			text = e.Error() + e.Message + e.RequestID + string(e.Body)
+			if e.StatusCode != status || e.API != LegacyAPI || len([]rune(e.Message)) > 512 {
+				t.Fatalf("bad APIError %+v", e)
 			}
 		case *DecodeError:
 			text = e.Error() + e.Excerpt
@@ -148,7 +148,7 @@ func FuzzLegacyDecode(f *testing.F) {
 				t.Fatalf("bad DecodeError %+v for HTTP %d", e, status)
 			}
 		default:
-			t.Fatalf("decode error %T %v is neither *LegacyError nor *DecodeError", err, err)
+			t.Fatalf("decode error %T %v is neither *APIError nor *DecodeError", err, err)
 		}
 		for _, secret := range []string{secFuzzUserKey, secFuzzCookie, secFuzzKey} {
 			if strings.Contains(text, secret) {
@@ -156,6 +156,13 @@ func FuzzLegacyDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzCall is the state of a call as the readers of replies get it: op,
+// a reply cap of limit bytes, the credentials sec sent.
+func fuzzCall(op operation, limit int64, sec secrets) *call {
+	r := &request{op: op, method: http.MethodPost, url: &url.URL{Scheme: "https", Host: "acme.example.com", Path: "/x"}, secrets: sec}
+	return &call{request: r, s: newSender(http.DefaultClient, RetryPolicy{}, limit, "")}
 }
 
 // secFuzzResponse is an in-memory reply.
@@ -339,11 +346,14 @@ func FuzzJWKSet(f *testing.F) {
 func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte, limit int64, usable func(T) bool) {
 	t.Helper()
 	resp := secFuzzResponse(status, ctype, body)
+	var payload T
+	c := fuzzCall(opGetAPIKey, limit, nil)
+	err := readEnvelope(resp, c, &payload)
+	version := c.version
 	if status < 200 || status > 299 {
-		err := checkResponse(resp.Request, resp, nil)
 		var ae *APIError
 		if !errors.As(err, &ae) {
-			t.Fatalf("checkResponse(%d) = %T %v, want *APIError", status, err, err)
+			t.Fatalf("readEnvelope(%d) = %T %v, want *APIError", status, err, err)
 		}
 		if len(ae.Body) > maxErrorBodyBytes || len([]rune(ae.Message)) > 512 || ae.StatusCode != status {
 			t.Fatalf("APIError breaks its caps: status %d, body %d bytes, message %d runes", ae.StatusCode, len(ae.Body), len([]rune(ae.Message)))
@@ -354,7 +364,6 @@ func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte
 		_ = ae.Error()
 		return
 	}
-	payload, version, err := decodeEnvelope[T](resp, limit, nil)
 	if err != nil {
 		var de *DecodeError
 		switch {
@@ -364,7 +373,7 @@ func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte
 			}
 		case errors.Is(err, ErrUnsupportedVersion):
 		default:
-			t.Fatalf("decodeEnvelope error %T %v is untyped", err, err)
+			t.Fatalf("readEnvelope error %T %v is untyped", err, err)
 		}
 		_ = err.Error()
 		return
@@ -524,34 +533,33 @@ func TestSecDefaultResponseCaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.maxResponseBytes != 8<<20 || DefaultMaxResponseBytes != 8<<20 {
-		t.Fatalf("default cap %d, want 8 MiB", c.maxResponseBytes)
+	limit := c.sender.maxResponseBytes
+	if limit != 8<<20 || DefaultMaxResponseBytes != 8<<20 {
+		t.Fatalf("default cap %d, want 8 MiB", limit)
 	}
 	pad := func(prefix, suffix string, size int) []byte {
 		return []byte(prefix + strings.Repeat(" ", size-len(prefix)-len(suffix)) + suffix)
 	}
 	platform := pad(`{"meta":{"version":"1.0.0"},"payload":{"message":"ok"}`, `}`, 8<<20)
 	legacy := pad(`{"status":"ok","valid":true`, `}`, 8<<20)
-	type msg struct {
-		Message string `json:"message"`
-	}
-	if _, _, err := decodeEnvelope[msg](secFuzzResponse(200, "application/json", platform), c.maxResponseBytes, nil); err != nil {
+	var p deletePayload
+	if err := readEnvelope(secFuzzResponse(200, "application/json", platform), fuzzCall(opDeleteAPIKey, limit, nil), &p); err != nil {
 		t.Fatalf("an 8 MiB Platform reply: %v", err)
 	}
-	if _, err := decodeLegacy(secFuzzResponse(200, "application/json", legacy), c.maxResponseBytes, memberValid, nil); err != nil {
+	if _, err := readLegacy(secFuzzResponse(200, "application/json", legacy), fuzzCall(opLegacyValidate, limit, nil), memberValid); err != nil {
 		t.Fatalf("an 8 MiB legacy reply: %v", err)
 	}
 	var de *DecodeError
-	_, _, err = decodeEnvelope[msg](secFuzzResponse(200, "application/json", append(platform, ' ')), c.maxResponseBytes, nil)
+	err = readEnvelope(secFuzzResponse(200, "application/json", append(platform, ' ')), fuzzCall(opDeleteAPIKey, limit, nil), &p)
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("8 MiB + 1 Platform reply: %v", err)
 	}
-	_, err = decodeLegacy(secFuzzResponse(200, "application/json", append(legacy, ' ')), c.maxResponseBytes, memberValid, nil)
+	_, err = readLegacy(secFuzzResponse(200, "application/json", append(legacy, ' ')), fuzzCall(opLegacyValidate, limit, nil), memberValid)
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("8 MiB + 1 legacy reply: %v", err)
 	}
 	var ae *APIError
-	if !errors.As(checkResponse(&http.Request{}, secFuzzResponse(500, "text/plain", platform), nil), &ae) || len(ae.Body) != 64<<10 {
+	if !errors.As(readEnvelope(secFuzzResponse(500, "text/plain", platform), fuzzCall(opGetAPIKey, limit, nil), &p), &ae) || len(ae.Body) != 64<<10 {
 		t.Fatalf("error body kept: %d bytes, want 64 KiB", len(ae.Body))
 	}
 }

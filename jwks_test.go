@@ -540,7 +540,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		`keys[3] (kid "z"): alg "none" is not allowed`,
 		`keys[4] (kid ""): not a JSON object`,
 	}, sErr.Problems)
-	assert.True(t, strings.HasPrefix(err.Error(), "apikeys: invalid JWK set: keys[1]"))
+	assert.True(t, strings.HasPrefix(err.Error(), "apikeys: JWKSet.Validate: invalid JWK set: keys[1]"), err.Error())
 
 	var nilSet *apikeys.JWKSet
 	assert.Error(t, nilSet.Validate())

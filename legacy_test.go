@@ -250,7 +250,7 @@ func TestLegacyListDecodesKeys(t *testing.T) {
 
 func TestLegacyErrorReplies(t *testing.T) {
 	type want struct {
-		legacy   *apikeys.LegacyError // nil: a *DecodeError
+		legacy   *apikeys.APIError // nil: a *DecodeError
 		is       []error
 		isNot    []error
 		excerpt  string // DecodeError excerpt
@@ -265,23 +265,23 @@ func TestLegacyErrorReplies(t *testing.T) {
 		want   want
 	}{
 		{"200 status error message", 200, "", `{"status":"error","message":"Label is required"}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 200, Message: "Label is required", RequestID: legacyReqID}, isNot: []error{apikeys.ErrNotFound}}},
+			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Label is required", RequestID: legacyReqID}, isNot: []error{apikeys.ErrNotFound}}},
 		{"200 status error msg string", 200, "", `{"status":"error","msg":"Invalid request"}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 200, Message: "Invalid request", RequestID: legacyReqID}}},
+			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Invalid request", RequestID: legacyReqID}}},
 		{"200 status error msg array", 200, "", `{"status":"error","msg":["Invalid key","Invalid type",3]}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 200, Message: "Invalid key; Invalid type", RequestID: legacyReqID}}},
+			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Invalid key; Invalid type", RequestID: legacyReqID}}},
 		{"200 status error not found", 200, "", `{"status":"error","message":"API Key Not Found"}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 200, Message: "API Key Not Found", RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
+			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "API Key Not Found", RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
 		{"200 status error with malformed payload member", 200, "", `{"status":"error","message":"nope","list":"not a list","valid":"x"}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 200, Message: "nope", RequestID: legacyReqID}}},
+			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "nope", RequestID: legacyReqID}}},
 		{"200 status error without message", 200, "", `{"status":"error"}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 200, RequestID: legacyReqID}}},
+			want{legacy: &apikeys.APIError{StatusCode: 200, RequestID: legacyReqID}}},
 		{"401 JSON", 401, "", `{"status":"error","message":"not logged in"}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 401, Message: "not logged in", RequestID: legacyReqID}, is: []error{apikeys.ErrUnauthorized}, isNot: []error{apikeys.ErrNotFound}}},
+			want{legacy: &apikeys.APIError{StatusCode: 401, Message: "not logged in", RequestID: legacyReqID}, is: []error{apikeys.ErrUnauthorized}, isNot: []error{apikeys.ErrNotFound}}},
 		{"404 JSON without message", 404, "", `{"status":"error"}`,
-			want{legacy: &apikeys.LegacyError{StatusCode: 404, RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
+			want{legacy: &apikeys.APIError{StatusCode: 404, RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
 		{"500 HTML page", 500, "text/html", html,
-			want{legacy: &apikeys.LegacyError{StatusCode: 500, RequestID: legacyReqID}, is: []error{apikeys.ErrServer}, maxMsgLn: 64}},
+			want{legacy: &apikeys.APIError{StatusCode: 500, RequestID: legacyReqID}, is: []error{apikeys.ErrServer}, maxMsgLn: 64}},
 		{"200 truncated JSON", 200, "", `{"status":"ok","list":[{"label":"ci","key":`, want{}},
 		{"200 empty body", 200, "", ``, want{}},
 		{"200 whitespace body", 200, "", " \n", want{}},
@@ -329,18 +329,24 @@ func TestLegacyErrorReplies(t *testing.T) {
 					assert.Equal(t, tt.want.excerpt, de.Excerpt)
 					// An unreadable 2xx reply to a create was most likely applied.
 					assert.Equal(t, op.path == "create", apikeys.IsAmbiguous(err))
-					var le *apikeys.LegacyError
+					var le *apikeys.APIError
 					assert.False(t, errors.As(err, &le))
 					return
 				}
-				var le *apikeys.LegacyError
+				var le *apikeys.APIError
 				require.ErrorAs(t, err, &le)
 				if tt.want.maxMsgLn > 0 {
 					assert.LessOrEqual(t, len(le.Message), tt.want.maxMsgLn)
 					assert.Contains(t, le.Message, "500 Internal Server Error")
 					le.Message = ""
 				}
-				assert.Equal(t, tt.want.legacy, le)
+				assert.Equal(t, tt.want.legacy.StatusCode, le.StatusCode)
+				assert.Equal(t, tt.want.legacy.Message, le.Message)
+				assert.Equal(t, tt.want.legacy.RequestID, le.RequestID)
+				assert.Equal(t, apikeys.LegacyAPI, le.API)
+				assert.Equal(t, "Legacy."+strings.ToUpper(op.path[:1])+op.path[1:], le.Op)
+				assert.Equal(t, http.MethodPost, le.Method)
+				assert.True(t, strings.HasPrefix(le.URL, srv.URL+"/") && strings.HasSuffix(le.URL, "/api/"+op.path), le.URL)
 				assert.Contains(t, err.Error(), legacyReqID)
 				for _, target := range tt.want.is {
 					assert.ErrorIs(t, err, target)
@@ -445,14 +451,15 @@ func TestLegacyErrorIs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s %v", tt.status, tt.msg, tt.target), func(t *testing.T) {
-			err := error(&apikeys.LegacyError{StatusCode: tt.status, Message: tt.msg})
+			err := error(&apikeys.APIError{API: apikeys.LegacyAPI, StatusCode: tt.status, Message: tt.msg})
 			assert.Equal(t, tt.want, errors.Is(err, tt.target))
 			assert.Equal(t, tt.want, errors.Is(fmt.Errorf("wrapped: %w", err), tt.target))
 		})
 	}
-	e := &apikeys.LegacyError{StatusCode: 200, Message: "Invalid label", RequestID: "r-1"}
-	assert.Equal(t, "apikeys: legacy API error (HTTP 200): Invalid label [request ID r-1]", e.Error())
-	assert.Equal(t, "apikeys: legacy API error (HTTP 502)", (&apikeys.LegacyError{StatusCode: 502}).Error())
+	e := &apikeys.APIError{Op: "Legacy.Update", API: apikeys.LegacyAPI, Method: "POST", URL: "https://acme.example.com/box/srv/1.1/ide/acme/api/update",
+		StatusCode: 200, Message: "Invalid label", RequestID: "r-1"}
+	assert.Equal(t, "apikeys: Legacy.Update: POST https://acme.example.com/box/srv/1.1/ide/acme/api/update: error reply (HTTP 200): Invalid label (request ID r-1)", e.Error())
+	assert.Equal(t, "apikeys: 502 Bad Gateway", (&apikeys.APIError{API: apikeys.LegacyAPI, StatusCode: 502}).Error())
 }
 
 func TestLegacyRevokedFormats(t *testing.T) {
@@ -692,7 +699,7 @@ func TestLegacyRetryTable(t *testing.T) {
 					writeLegacy(w, second.status, second.body)
 				})
 				got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
-				var le *apikeys.LegacyError
+				var le *apikeys.APIError
 				require.ErrorAs(t, err, &le, "%s %d %s", name, second.status, second.body)
 				assert.Equal(t, second.status, le.StatusCode)
 				if second.is != nil {
@@ -781,7 +788,7 @@ func TestLegacyRetryTable(t *testing.T) {
 			assert.Nil(t, got)
 			assert.True(t, apikeys.IsAmbiguous(err))
 			assert.ErrorIs(t, err, apikeys.ErrServer)
-			var le *apikeys.LegacyError
+			var le *apikeys.APIError
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, 500, le.StatusCode)
 			assert.Equal(t, "db down", le.Message)
@@ -1022,7 +1029,7 @@ func TestLegacySecretsNeverLeak(t *testing.T) {
 	_, err = apikeys.NewClient(apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: srv.URL, Domain: "d", UserKey: legacyUserKey + " " + legacyCookie}))
 	errs = append(errs, err)
 
-	var le *apikeys.LegacyError
+	var le *apikeys.APIError
 	require.ErrorAs(t, errs[0], &le)
 	assert.Contains(t, le.Message, "4a23…ec9e", "the key is shown masked")
 	assert.Contains(t, le.Message, "****")
@@ -1093,7 +1100,7 @@ func TestLegacyNotLoggedInIsUnauthorized(t *testing.T) {
 				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
 				_, err := op.call(t.Context(), newLegacyClient(t, srv).Legacy)
 				assert.ErrorIs(t, err, apikeys.ErrUnauthorized)
-				var le *apikeys.LegacyError
+				var le *apikeys.APIError
 				require.ErrorAs(t, err, &le)
 				assert.Equal(t, http.StatusOK, le.StatusCode)
 				assert.Contains(t, strings.ToLower(le.Message), "log")

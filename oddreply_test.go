@@ -161,7 +161,7 @@ func TestOddRepliesNeverPanic(t *testing.T) {
 func typedError(err error) bool {
 	var (
 		ae  *apikeys.APIError
-		le  *apikeys.LegacyError
+		le  *apikeys.APIError
 		de  *apikeys.DecodeError
 		te  *apikeys.TransportError
 		tke *apikeys.TokenError

@@ -307,7 +307,7 @@ func TestSecRedirectLoopEnds(t *testing.T) {
 		// 307 instead of following it with the body again.
 		s := loop(t)
 		_, err := secRedirectClient(t, s.URL, nil).Legacy.Create(context.Background(), apikeys.AppKeys("app-1"), "ci")
-		var le *apikeys.LegacyError
+		var le *apikeys.APIError
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, http.StatusTemporaryRedirect, le.StatusCode)
 		assert.True(t, apikeys.IsAmbiguous(err), "a create answered with a status that is no refusal: outcome unknown")

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -42,15 +41,15 @@ func DefaultRetryPolicy() RetryPolicy {
 func (p RetryPolicy) validate(field string) error {
 	switch {
 	case p.MaxRetries < 0:
-		return invalid(field, "MaxRetries is negative")
+		return optionError(field, "MaxRetries is negative")
 	case p.MaxRetries > 100:
-		return invalid(field, "MaxRetries is over 100")
+		return optionError(field, "MaxRetries is over 100")
 	case p.MinWait < 0:
-		return invalid(field, "MinWait is negative")
+		return optionError(field, "MinWait is negative")
 	case p.MaxWait < 0:
-		return invalid(field, "MaxWait is negative")
+		return optionError(field, "MaxWait is negative")
 	case p.MaxWait < p.MinWait:
-		return invalid(field, "MaxWait is shorter than MinWait")
+		return optionError(field, "MaxWait is shorter than MinWait")
 	}
 	return nil
 }
@@ -59,7 +58,8 @@ func (p RetryPolicy) validate(field string) error {
 type retryClass int
 
 const (
-	// idempotent calls (reads, PATCH) give the same result when repeated.
+	// idempotent calls (reads, PATCH, legacy revoke) give the same result
+	// when repeated.
 	idempotent retryClass = iota
 	// idempotentDelete calls may be repeated; "not found" on a repeat that
 	// follows an unknown outcome means the first attempt worked.
@@ -69,118 +69,11 @@ const (
 	nonIdempotent
 )
 
-// attempt is the state of one call across its attempts. It rides in the
-// request context, which is how checkRetry and prepareRetry find it.
-type attempt struct {
-	op          operation
-	bearer      bool
-	token       *Token // the token sent on the latest attempt
-	attempts    int
-	retries     int
-	authRetried bool
-	wait        time.Duration
-	unknown     bool           // an earlier attempt may have been applied by the server
-	authErr     error          // why the token for a retry could not be had
-	checked     *http.Response // the reply checkRetry last decided on
-	secrets     secrets        // the credentials sent so far, masked in errors
-
-	// Set from transport goroutines by the httptrace hooks of calls that
-	// are not idempotent; reset before each retry.
-	traced atomic.Bool // the transport reports its progress
-	wrote  atomic.Bool // request headers were written to a connection
-}
-
-// surelyNotSent reports whether a failed attempt cannot have reached the
-// server: the dial failed, or the transport got no further than that.
-func (st *attempt) surelyNotSent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return true
-	}
-	return st.traced.Load() && !st.wrote.Load()
-}
-
-type attemptKey struct{}
-
-func attemptFrom(ctx context.Context) *attempt {
-	a, _ := ctx.Value(attemptKey{}).(*attempt)
-	return a
-}
-
-// checkRetry is the retryablehttp CheckRetry: it applies the retry table.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st := attemptFrom(ctx)
-	if st == nil {
-		return false, err
-	}
-	if resp != nil && resp == st.checked {
-		// retryablehttp asks again about the reply that ended the retries
-		// once bufferBody has read it: only a body that broke off (err)
-		// changes the answer.
-		if err == nil {
-			return false, nil
-		}
-	} else {
-		st.attempts++
-		st.checked = resp
-	}
-	retry := false
-	if err != nil {
-		notSent := st.surelyNotSent(err)
-		if !notSent {
-			st.unknown = true
-		}
-		if ctx.Err() != nil || !retryableTransportError(err) {
-			return false, nil
-		}
-		retry = st.op.class != nonIdempotent || notSent
-	} else {
-		code := resp.StatusCode
-		switch {
-		case code >= 200 && code <= 299:
-		case code == http.StatusUnauthorized:
-			// A rejected token: nothing was applied. Get a new one and
-			// try once more if the source can drop the old one.
-			if inv, ok := c.tokens.(tokenInvalidator); ok && st.bearer && !st.authRetried && st.token != nil {
-				inv.Invalidate(st.token)
-				st.authRetried = true
-				st.wait = 0
-				c.logRetry(ctx, st, resp, nil)
-				return true, nil
-			}
-		case code == http.StatusTooManyRequests:
-			retry = true // refused before processing: safe for every call
-		default:
-			if !refused(code) {
-				st.unknown = true // the request may have been applied
-			}
-			retry = st.op.class != nonIdempotent && retryableStatus(code)
-		}
-	}
-	if !retry || st.retries >= c.retry.MaxRetries {
-		return false, nil
-	}
-	wait := c.retry.backoff(st.retries, resp, c.now(), c.jitter())
-	if outlasts(ctx, wait) {
-		// Return the last result now rather than fail later.
-		return false, nil
-	}
-	st.retries++
-	st.wait = wait
-	c.logRetry(ctx, st, resp, err)
-	return true, nil
-}
-
 // retryableStatus reports whether a reply with this status is worth
 // another attempt of a call that is safe to repeat: 408, 429 and every 5xx
 // (HTTP semantics: the server or a proxy failed or timed out, and a
-// CDN's 520-527 or 599 are no different from a 502). The Client
-// (checkRetry, which also applies the per-operation rules), the token
-// source and IsRetryable share it.
+// CDN's 520-527 or 599 are no different from a 502). checkRetry and
+// IsRetryable share it.
 func retryableStatus(code int) bool {
 	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || (code >= 500 && code <= 599)
 }
@@ -194,29 +87,173 @@ func refused(code int) bool {
 	return code >= 400 && code <= 499 && code != http.StatusRequestTimeout
 }
 
+// keyGone reports whether err is the API's own answer that the key a
+// delete is about does not exist, which after an attempt with an unknown
+// outcome means that attempt deleted it. One rule for both APIs: a 404, or
+// a legacy error reply whose status has no sentinel of its own (the legacy
+// API answers errors with HTTP 200), whose JSON message says that the key
+// is not found (unknownKeyMessage). A reply that says nothing (an empty
+// body, Go's text/plain "404 page not found", a proxy's HTML page, JSON
+// with no message) or names something else ("domain not found",
+// "environment not found") proves nothing, and the delete fails with it.
+func keyGone(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	notFound := ae.StatusCode == http.StatusNotFound || (ae.API == LegacyAPI && statusSentinel(ae.StatusCode) == nil)
+	return notFound && unknownKeyMessage(ae.Message)
+}
+
+// checkRetry is retryablehttp's CheckRetry: it applies the retry table
+// to an attempt's reply (resp) or failure (err).
+//
+// retryablehttp asks it twice about the reply that ends the retries: once
+// as it comes, and once more after the response handler (bufferBody) has
+// read its body, with the read's error. The second question is about the
+// same attempt: only a body that broke off (err) can change the answer.
+func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if resp != nil && resp == c.checked {
+		if err == nil {
+			return false, nil
+		}
+	} else {
+		c.attempts++
+		c.checked = resp
+	}
+	retry := false
+	if err != nil {
+		notSent := c.surelyNotSent(err)
+		if !notSent {
+			c.unknown = true
+		}
+		if ctx.Err() != nil || !retryableTransportError(err) {
+			return false, nil
+		}
+		retry = c.op.class != nonIdempotent || notSent
+	} else {
+		code := resp.StatusCode
+		switch {
+		case code >= 200 && code <= 299:
+		case code == http.StatusUnauthorized:
+			// A rejected token: nothing was applied. Get a new one and
+			// try once more if the source can drop the old one.
+			if inv, ok := c.s.tokens.(tokenInvalidator); ok && c.bearer && !c.authRetried && c.token != nil {
+				inv.Invalidate(c.token)
+				c.authRetried = true
+				c.wait = 0
+				c.logRetry(ctx, resp, nil)
+				return true, nil
+			}
+		case code == http.StatusTooManyRequests:
+			retry = true // refused before processing: safe for every call
+		default:
+			if !refused(code) {
+				c.unknown = true // the request may have been applied
+			}
+			retry = c.op.class != nonIdempotent && retryableStatus(code)
+		}
+	}
+	if !retry || c.retries >= c.s.policy.MaxRetries {
+		return false, nil
+	}
+	wait := c.s.policy.backoff(c.retries, resp, c.s.now(), c.s.jitter())
+	if outlasts(ctx, wait) {
+		// Return the last result now rather than fail later.
+		return false, nil
+	}
+	c.retries++
+	c.wait = wait
+	c.logRetry(ctx, resp, err)
+	return true, nil
+}
+
+// surelyNotSent reports whether a failed attempt cannot have reached the
+// server: the dial failed, or the transport got no further than that.
+func (c *call) surelyNotSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return c.traced.Load() && !c.wrote.Load()
+}
+
 // noBackoff stands in for retryablehttp's Backoff, which gets no context:
-// the SDK waits in prepareRetry instead, where the context is at hand, so
-// the wait ends with the context and tests can replace the clock.
+// the SDK waits in prepare instead, where the context is at hand, so the
+// wait ends with the context and tests can replace the clock.
 func noBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
 
-// prepareRetry waits the backoff chosen by checkRetry and refreshes the
-// access token before the next attempt.
-func (c *Client) prepareRetry(req *http.Request) error {
+// prepare readies an attempt (it is retryablehttp's PrepareRetry, and do
+// calls it for the first attempt): after a failed attempt it waits the
+// backoff checkRetry chose and signs a new body when the request needs
+// one; every attempt gets the current access token.
+func (c *call) prepare(req *http.Request) error {
 	ctx := req.Context()
-	st := attemptFrom(ctx)
-	if st == nil {
+	if c.attempts > 0 {
+		// What the transport reports from here on is about this attempt.
+		c.traced.Store(false)
+		c.wrote.Store(false)
+		if err := c.s.sleep(ctx, c.wait); err != nil {
+			return &opError{op: c.op.name, err: err}
+		}
+		if c.sign != nil {
+			if err := c.resign(req); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.authorize(ctx, req); err != nil {
+		c.authErr = err
+		return err
+	}
+	return nil
+}
+
+// resign makes the body of the next attempt with the request's sign.
+// req, the attempt's request (nil before the first), gets its length.
+func (c *call) resign(req *http.Request) error {
+	b, err := c.sign()
+	if err != nil {
+		return &opError{op: c.op.name, err: err}
+	}
+	c.body = b
+	if req != nil {
+		req.ContentLength = int64(len(b))
+	}
+	return nil
+}
+
+// authorize sets the Platform access token for the next attempt.
+func (c *call) authorize(ctx context.Context, req *http.Request) error {
+	if !c.bearer {
 		return nil
 	}
-	// What the transport reports from here on is about the next attempt.
-	st.traced.Store(false)
-	st.wrote.Store(false)
-	if err := c.sleep(ctx, st.wait); err != nil {
-		return err
+	if c.s.tokens == nil {
+		return &opError{op: c.op.name, err: &sentinelError{ErrNotConfigured, "client not configured for this call (needs WithToken or WithTokenSource)"}}
 	}
-	if err := c.authorize(ctx, req, st); err != nil {
-		st.authErr = err
-		return err
+	// The token source may send requests of its own: keep them out of
+	// this call's httptrace hooks and CaptureResponse.
+	tok, err := c.s.tokens.Token(withoutCall(ctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			return &opError{op: c.op.name, err: ctx.Err()}
+		}
+		return &opError{op: c.op.name, what: "getting access token", err: err}
 	}
+	if tok == nil {
+		tok = &Token{}
+	}
+	if problem := accessTokenProblem(tok.AccessToken); problem != "" {
+		// Sent, it would fail in the transport as if the server were down.
+		return &opError{op: c.op.name, what: "getting access token", err: invalid("", "token", "from the token source %s", problem)}
+	}
+	c.token = tok
+	c.secrets = c.secrets.add(tok.AccessToken, "****")
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return nil
 }
 
@@ -240,6 +277,15 @@ func retryableTransportError(err error) bool {
 		return false
 	}
 	return true
+}
+
+func isCertificateError(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknownAuthority) ||
+		errors.As(err, &hostname) || errors.As(err, &invalidCert)
 }
 
 // backoff returns the wait before retry number n+1: Retry-After when the
@@ -311,37 +357,29 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
-	st := attemptFrom(req.Context())
-	if st == nil || !c.logger.Enabled(req.Context(), slog.LevelDebug) {
+func randFloat() float64 { return rand.Float64() }
+
+// logAttempt is retryablehttp's RequestLogHook: a debug line per attempt.
+func (c *call) logAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
+	if !c.s.logger.Enabled(req.Context(), slog.LevelDebug) {
 		return
 	}
-	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "apikeys: sending request",
-		slog.String("op", st.op.name), slog.String("method", req.Method),
+	c.s.logger.LogAttrs(req.Context(), slog.LevelDebug, "apikeys: sending request",
+		slog.String("op", c.op.name), slog.String("method", req.Method),
 		slog.String("url", redactURL(req.URL)), slog.Int("attempt", n+1))
 }
 
-func (c *Client) logRetry(ctx context.Context, st *attempt, resp *http.Response, err error) {
-	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
+// logRetry logs a retry decision at debug level.
+func (c *call) logRetry(ctx context.Context, resp *http.Response, err error) {
+	if c.s.logger == nil || !c.s.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("op", st.op.name), slog.Int("attempt", st.attempts), slog.Duration("wait", st.wait)}
+	attrs := []slog.Attr{slog.String("op", c.op.name), slog.Int("attempt", c.attempts), slog.Duration("wait", c.wait)}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", serverText(err.Error(), maxServerText)))
 	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "apikeys: retrying", attrs...)
+	c.s.logger.LogAttrs(ctx, slog.LevelDebug, "apikeys: retrying", attrs...)
 }
-
-func isCertificateError(err error) bool {
-	var verr *tls.CertificateVerificationError
-	var unknownAuthority x509.UnknownAuthorityError
-	var hostname x509.HostnameError
-	var invalidCert x509.CertificateInvalidError
-	return errors.As(err, &verr) || errors.As(err, &unknownAuthority) ||
-		errors.As(err, &hostname) || errors.As(err, &invalidCert)
-}
-
-func randFloat() float64 { return rand.Float64() }

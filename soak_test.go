@@ -63,7 +63,7 @@ func (tl *relSoakTally) record(kind string, create bool, err error) {
 func relSoakOutcome(err error, create bool) (string, bool) {
 	var te *apikeys.TransportError
 	var ae *apikeys.APIError
-	var le *apikeys.LegacyError
+	var le *apikeys.APIError
 	switch {
 	case err == nil:
 		return "ok", true

@@ -184,7 +184,7 @@ func statusOf(err error) int {
 	if errors.As(err, &ae) {
 		return ae.StatusCode
 	}
-	var le *apikeys.LegacyError
+	var le *apikeys.APIError
 	if errors.As(err, &le) {
 		return le.StatusCode
 	}

@@ -107,9 +107,9 @@ const (
 	clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
-// tokenRetryPolicy retries a token request: transport errors, 429, 500,
-// 502, 503 and 504, each retry with a newly signed assertion.
-var tokenRetryPolicy = RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 20 * time.Second}
+// opToken is the token request: safe to repeat, with a newly signed
+// assertion each time.
+var opToken = operation{"token request", idempotent}
 
 // TokenConfig configures NewTokenSource.
 type TokenConfig struct {
@@ -125,9 +125,10 @@ type TokenConfig struct {
 	TokenURL string
 	// Scope, when set, is sent as the scope form field.
 	Scope string
-	// HTTPClient sends token requests (default: a client on
-	// http.DefaultTransport). It is copied, never modified. Redirects are
-	// not followed: a 3xx reply is a *TokenError.
+	// HTTPClient sends token requests (default: a client with its own
+	// pooled transport, a clone of http.DefaultTransport). It is copied,
+	// never modified. Redirects are not followed: a 3xx reply is a
+	// *TokenError.
 	HTTPClient *http.Client
 	// Clock returns the current time (default time.Now): for iat/exp of
 	// assertions and for token expiry.
@@ -159,19 +160,13 @@ type AssertionTokenSource struct {
 // a pointer so that even printing an AssertionTokenSource value by its
 // fields shows nothing of the key.
 type tokenSource struct {
-	clientID string
-	tokenURL string
-	scope    string
-	key      SigningKey
-	signer   jose.Signer // signs every assertion with key
-	hc       *http.Client
-	now      func() time.Time
-	retry    RetryPolicy
-
-	// sleep waits between attempts; tests replace it to run without waiting.
-	sleep func(ctx context.Context, d time.Duration) error
-	// jitter returns a number in [0, 1) for backoff jitter.
-	jitter       func() float64
+	clientID     string
+	tokenURL     *url.URL
+	scope        string
+	key          SigningKey
+	signer       jose.Signer // signs every assertion with key
+	sender       *sender     // sends token requests, with the SDK's retry rules
+	now          func() time.Time
 	fetchTimeout time.Duration
 
 	mu        sync.Mutex
@@ -192,46 +187,47 @@ type tokenCall struct {
 // checked before any I/O; a bad one is a *ValidationError. Nothing is
 // fetched until the first Token call.
 func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
+	const op = "NewTokenSource"
 	switch id := cfg.ClientID; {
 	case !utf8.ValidString(id):
-		return nil, invalid("TokenConfig.ClientID", "is not valid UTF-8")
+		return nil, invalid(op, "TokenConfig.ClientID", "is not valid UTF-8")
 	case strings.TrimSpace(id) == "":
-		return nil, invalid("TokenConfig.ClientID", "is empty")
+		return nil, invalid(op, "TokenConfig.ClientID", "is empty")
 	case id != strings.TrimSpace(id):
-		return nil, invalid("TokenConfig.ClientID", "has leading or trailing spaces")
+		return nil, invalid(op, "TokenConfig.ClientID", "has leading or trailing spaces")
 	case len(id) > maxIDLength:
-		return nil, invalid("TokenConfig.ClientID", "is longer than %d bytes", maxIDLength)
+		return nil, invalid(op, "TokenConfig.ClientID", "is longer than %d bytes", maxIDLength)
 	case hasControl(id):
-		return nil, invalid("TokenConfig.ClientID", "contains control characters")
+		return nil, invalid(op, "TokenConfig.ClientID", "contains control characters")
 	}
-	if err := cfg.Key.validate("TokenConfig.Key"); err != nil {
+	if err := cfg.Key.validate(op, "TokenConfig.Key"); err != nil {
 		return nil, err
 	}
 	signer, err := cfg.Key.joseSigner()
 	if err != nil {
-		return nil, invalid("TokenConfig.Key", "%v", err)
+		return nil, invalid(op, "TokenConfig.Key", "%v", err)
 	}
 	tokenURL := cfg.TokenURL
 	if tokenURL == "" {
 		tokenURL = DefaultTokenURL
 	}
-	u, err := checkURL("TokenConfig.TokenURL", tokenURL, cfg.InsecureHTTP)
+	u, err := checkURL(op, "TokenConfig.TokenURL", tokenURL, cfg.InsecureHTTP)
 	if err != nil {
 		return nil, err
 	}
 	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(tokenURL, "?") {
-		return nil, invalid("TokenConfig.TokenURL", "must not have a query or fragment")
+		return nil, invalid(op, "TokenConfig.TokenURL", "must not have a query or fragment")
 	}
 	if hasControl(cfg.Scope) || !utf8.ValidString(cfg.Scope) {
-		return nil, invalid("TokenConfig.Scope", "contains control characters or is not valid UTF-8")
+		return nil, invalid(op, "TokenConfig.Scope", "contains control characters or is not valid UTF-8")
 	}
 	switch {
 	case cfg.Timeout < 0:
-		return nil, invalid("TokenConfig.Timeout", "is negative")
+		return nil, invalid(op, "TokenConfig.Timeout", "is negative")
 	case cfg.Timeout == 0:
 		cfg.Timeout = defaultFetchTimeout
 	}
-	hc := copyWithDefaultTransport(cfg.HTTPClient)
+	hc := copyHTTPClient(cfg.HTTPClient)
 	// The token endpoint has no business redirecting; following one could
 	// re-post the assertion elsewhere.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -239,17 +235,16 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	if now == nil {
 		now = time.Now
 	}
+	sender := newSender(hc, DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
+	sender.now = now // Retry-After dates are read on the clock of the assertions
 	return &AssertionTokenSource{s: &tokenSource{
 		clientID:     cfg.ClientID,
-		tokenURL:     tokenURL,
+		tokenURL:     u,
 		scope:        cfg.Scope,
 		key:          cfg.Key,
 		signer:       signer,
-		hc:           hc,
+		sender:       sender,
 		now:          now,
-		retry:        tokenRetryPolicy,
-		sleep:        sleepContext,
-		jitter:       randFloat,
 		fetchTimeout: cfg.Timeout,
 	}}, nil
 }
@@ -259,7 +254,7 @@ func (ts AssertionTokenSource) String() string {
 	if ts.s == nil {
 		return "AssertionTokenSource{}"
 	}
-	return fmt.Sprintf("AssertionTokenSource{ClientID: %q, TokenURL: %q, Key: %s}", ts.s.clientID, ts.s.tokenURL, ts.s.key)
+	return fmt.Sprintf("AssertionTokenSource{ClientID: %q, TokenURL: %q, Key: %s}", ts.s.clientID, ts.s.tokenURL.String(), ts.s.key)
 }
 
 // GoString is like String, so %#v shows no key or token either.
@@ -270,7 +265,7 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 	if ts.s == nil {
 		return slog.GroupValue()
 	}
-	return slog.GroupValue(slog.String("client_id", ts.s.clientID), slog.String("token_url", ts.s.tokenURL),
+	return slog.GroupValue(slog.String("client_id", ts.s.clientID), slog.String("token_url", ts.s.tokenURL.String()),
 		slog.String("kid", ts.s.key.KeyID), slog.String("alg", ts.s.key.Algorithm))
 }
 
@@ -288,14 +283,14 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 // fetch is not cached: the next call tries again.
 func (ts *AssertionTokenSource) Token(ctx context.Context) (*Token, error) {
 	if ts == nil || ts.s == nil {
-		return nil, errors.New("apikeys: AssertionTokenSource is not initialized: use NewTokenSource")
+		return nil, &opError{op: opToken.name, err: errors.New("AssertionTokenSource is not initialized: use NewTokenSource")}
 	}
 	if ctx == nil {
-		return nil, invalid("ctx", "is nil")
+		return nil, invalid(opToken.name, "ctx", "is nil")
 	}
 	s := ts.s
 	if err := ctx.Err(); err != nil {
-		return nil, &contextError{op: "token request", err: err}
+		return nil, &opError{op: opToken.name, err: err}
 	}
 	s.mu.Lock()
 	if s.tok != nil && s.now().Before(s.refreshAt) {
@@ -319,7 +314,7 @@ func (ts *AssertionTokenSource) Token(ctx context.Context) (*Token, error) {
 		t := *call.tok
 		return &t, nil
 	case <-ctx.Done():
-		return nil, &contextError{op: "token request", err: ctx.Err()}
+		return nil, &opError{op: opToken.name, err: ctx.Err()}
 	}
 }
 
@@ -341,9 +336,10 @@ func (ts *AssertionTokenSource) Invalidate(t *Token) {
 }
 
 // detach returns a context with ctx's values but not its cancellation or
-// deadline, for a fetch shared by many callers.
+// deadline, nor what belongs to the call that started the fetch (see
+// withoutCall), for a fetch shared by many callers.
 func detach(ctx context.Context) context.Context {
-	return withoutTrace(context.WithoutCancel(ctx))
+	return withoutCall(context.WithoutCancel(ctx))
 }
 
 // run performs one fetch for call and every caller waiting on it.
@@ -361,108 +357,92 @@ func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
 	close(call.done)
 }
 
-// fetch gets a token, retrying transport errors, 429 and 5xx (500, 502,
-// 503, 504) up to retry.MaxRetries times, each with a newly signed
+// fetch gets a token through the SDK's request path (sender.do), retried
+// as any call that is safe to repeat, each attempt with a newly signed
 // assertion. It returns the token and when to replace it.
 func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
-	for n := 0; ; n++ {
-		tok, refreshAt, resp, retryable, err := s.attempt(ctx)
-		if err == nil {
-			return tok, refreshAt, nil
+	r := &request{op: opToken, method: http.MethodPost, url: s.tokenURL, header: make(http.Header, 4)}
+	r.header.Set("Accept", "application/json")
+	r.header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.header.Set("User-Agent", s.sender.userAgent)
+	var signedAt time.Time // when the assertion of the latest attempt was signed
+	r.sign = func() ([]byte, error) {
+		signedAt = s.now()
+		assertion, err := s.sign(signedAt)
+		if err != nil {
+			return nil, err
 		}
-		if !retryable || n >= s.retry.MaxRetries || ctx.Err() != nil {
-			return nil, time.Time{}, err
+		r.secrets = r.secrets.add(assertion, "****")
+		form := url.Values{
+			"grant_type":            {"client_credentials"},
+			"client_assertion_type": {clientAssertionType},
+			"client_assertion":      {assertion},
 		}
-		wait := s.retry.backoff(n, resp, s.now(), s.jitter())
-		if outlasts(ctx, wait) {
-			return nil, time.Time{}, err
+		if s.scope != "" {
+			form.Set("scope", s.scope)
 		}
-		if serr := s.sleep(ctx, wait); serr != nil {
-			return nil, time.Time{}, err
-		}
+		return []byte(form.Encode()), nil
 	}
-}
-
-// attempt signs a new assertion and posts one token request. resp, when
-// set, has only its header left (for Retry-After).
-func (s *tokenSource) attempt(ctx context.Context) (tok *Token, refreshAt time.Time, resp *http.Response, retryable bool, err error) {
-	start := s.now()
-	assertion, err := s.sign(start)
-	if err != nil {
-		return nil, time.Time{}, nil, false, err
-	}
-	form := url.Values{
-		"grant_type":            {"client_credentials"},
-		"client_assertion_type": {clientAssertionType},
-		"client_assertion":      {assertion},
-	}
-	if s.scope != "" {
-		form.Set("scope", s.scope)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, time.Time{}, nil, false, fmt.Errorf("apikeys: token request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "apikeys-go/"+Version)
-	resp, err = s.hc.Do(req)
+	var tok *Token
+	var lifetime time.Duration
+	err := s.sender.do(ctx, r, func(resp *http.Response, c *call) (err error) {
+		tok, lifetime, err = readToken(resp, c)
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, time.Time{}, nil, false, s.timedOut()
+			// ctx is detached from every caller: only the fetch's own
+			// bound ended it.
+			return nil, time.Time{}, s.timedOut()
 		}
-		// *url.Error names the method and URL only, never the body.
-		return nil, time.Time{}, nil, retryableTransportError(err), newTransportError("token request", err)
+		return nil, time.Time{}, err
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		body, _, _ := readBody(resp, maxTokenBodyBytes)
-		return nil, time.Time{}, resp, retryableStatus(resp.StatusCode), tokenError(resp.StatusCode, body, assertion)
-	}
-	body, tooBig, rerr := readBody(resp, maxTokenBodyBytes)
-	switch {
-	case rerr != nil && ctx.Err() != nil:
-		return nil, time.Time{}, nil, false, s.timedOut()
-	case rerr != nil:
-		// The reply broke off: a transport failure, and a token request
-		// is safe to repeat.
-		return nil, time.Time{}, nil, true, &TransportError{Op: "token request", Err: fmt.Errorf("reading reply body: %w", rerr)}
-	case tooBig:
-		return nil, time.Time{}, nil, false, newDecodeError(resp, nil, fmt.Errorf("body exceeds %d bytes", maxTokenBodyBytes))
-	}
-	tok, lifetime, derr := decodeToken(body)
-	if derr != nil {
-		// No excerpt, not even of a page: a token reply holds a secret.
-		return nil, time.Time{}, nil, false, newDecodeError(resp, nil, derr)
-	}
-	tok.Expiry = start.Add(lifetime)
+	tok.Expiry = signedAt.Add(lifetime)
 	margin := min(maxRefreshMargin, lifetime/10)
-	return tok, tok.Expiry.Add(-margin), nil, false, nil
+	return tok, tok.Expiry.Add(-margin), nil
+}
+
+// readToken reads a token endpoint reply: a token and its lifetime, a
+// *TokenError for a non-2xx reply, a *DecodeError (with no excerpt, not
+// even of a page: a token reply holds a secret) for one that is no token.
+func readToken(resp *http.Response, c *call) (*Token, time.Duration, error) {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, 0, tokenError(resp.StatusCode, c.errorBody(resp), c.secrets)
+	}
+	body, err := c.readSuccess(resp, c.s.maxResponseBytes)
+	if err != nil {
+		var de *DecodeError
+		if errors.As(err, &de) {
+			de.Excerpt = ""
+		}
+		return nil, 0, err
+	}
+	tok, lifetime, err := decodeToken(body)
+	if err != nil {
+		return nil, 0, &DecodeError{Op: c.op.name, StatusCode: resp.StatusCode,
+			ContentType: serverText(resp.Header.Get("Content-Type"), maxContentTypeText), Err: err}
+	}
+	return tok, lifetime, nil
 }
 
 // timedOut is the error of a fetch that outlasted its Timeout. The fetch's
 // context is detached from every caller, so only that bound ends it: the
 // token endpoint is slow, a retryable failure, not a caller's deadline.
 func (s *tokenSource) timedOut() error {
-	return &TransportError{Op: "token request", Err: &timeoutError{what: "the token endpoint", d: s.fetchTimeout}}
+	return &TransportError{Op: opToken.name, Err: &timeoutError{what: "the token endpoint", d: s.fetchTimeout}}
 }
 
-// tokenError reads an RFC 6749 error body. The description and URI are
-// cleaned of control characters and of the assertion, should the server
-// echo it.
-func tokenError(status int, body []byte, assertion string) *TokenError {
+// tokenError reads an RFC 6749 error body. Its members are filtered and
+// capped, and cleaned of the assertions sent, should the server echo one.
+func tokenError(status int, body []byte, sec secrets) *TokenError {
 	var e struct {
 		Error            string `json:"error"`
 		ErrorDescription string `json:"error_description"`
 		ErrorURI         string `json:"error_uri"`
 	}
 	_ = json.Unmarshal(body, &e)
-	clean := func(s string) string {
-		if assertion != "" {
-			s = strings.ReplaceAll(s, assertion, "****")
-		}
-		return excerpt([]byte(s), 512)
-	}
-	return &TokenError{StatusCode: status, Code: clean(e.Error), Description: clean(e.ErrorDescription), URI: clean(e.ErrorURI)}
+	clean := func(s string) string { return serverText(sec.text(s), maxServerText) }
+	return &TokenError{Op: opToken.name, StatusCode: status, Code: clean(e.Error), Description: clean(e.ErrorDescription), URI: clean(e.ErrorURI)}
 }
 
 // decodeToken reads a token reply. expires_in may be a number or a numeric
@@ -513,19 +493,19 @@ func decodeToken(body []byte) (*Token, time.Duration, error) {
 func (s *tokenSource) sign(now time.Time) (string, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
-		return "", fmt.Errorf("apikeys: making assertion jti: %w", err)
+		return "", fmt.Errorf("making assertion jti: %w", err)
 	}
 	claims := jwt.Claims{
 		Issuer:   s.clientID,
 		Subject:  s.clientID,
-		Audience: jwt.Audience{s.tokenURL}, // one member: marshalled as a string
+		Audience: jwt.Audience{s.tokenURL.String()}, // one member: marshalled as a string
 		IssuedAt: jwt.NewNumericDate(now),
 		Expiry:   jwt.NewNumericDate(now.Add(assertionLifetime)),
 		ID:       base64.RawURLEncoding.EncodeToString(id[:]),
 	}
 	out, err := jwt.Signed(s.signer).Claims(claims).Serialize()
 	if err != nil {
-		return "", fmt.Errorf("apikeys: signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		return "", fmt.Errorf("signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
 	}
 	return out, nil
 }

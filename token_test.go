@@ -433,28 +433,28 @@ func TestTokenSourceEndpointErrors(t *testing.T) {
 	}{
 		{"400 invalid_request", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "JWT header kid property is required"})
-		}, &apikeys.TokenError{StatusCode: 400, Code: "invalid_request", Description: "JWT header kid property is required"}, nil, 1, nil},
+		}, &apikeys.TokenError{Op: "token request", StatusCode: 400, Code: "invalid_request", Description: "JWT header kid property is required"}, nil, 1, nil},
 		{"401 invalid_client blank description", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 401, map[string]string{"error": "invalid_client", "error_description": ""})
-		}, &apikeys.TokenError{StatusCode: 401, Code: "invalid_client"}, apikeys.ErrUnauthorized, 1, nil},
+		}, &apikeys.TokenError{Op: "token request", StatusCode: 401, Code: "invalid_client"}, apikeys.ErrUnauthorized, 1, nil},
 		{"400 with error_uri", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 400, map[string]string{"error": "invalid_scope", "error_uri": "https://docs.example/errors#scope"})
-		}, &apikeys.TokenError{StatusCode: 400, Code: "invalid_scope", URI: "https://docs.example/errors#scope"}, nil, 1, nil},
+		}, &apikeys.TokenError{Op: "token request", StatusCode: 400, Code: "invalid_scope", URI: "https://docs.example/errors#scope"}, nil, 1, nil},
 		{"403 without JSON", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Forbidden", 403)
-		}, &apikeys.TokenError{StatusCode: 403}, apikeys.ErrForbidden, 1, nil},
+		}, &apikeys.TokenError{Op: "token request", StatusCode: 403}, apikeys.ErrForbidden, 1, nil},
 		{"redirect is not followed", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
-		}, &apikeys.TokenError{StatusCode: 307}, nil, 1, nil},
+		}, &apikeys.TokenError{Op: "token request", StatusCode: 307}, nil, 1, nil},
 		{"500 every time", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 500, map[string]string{"error": "server_error"})
-		}, &apikeys.TokenError{StatusCode: 500, Code: "server_error"}, apikeys.ErrServer, 4,
+		}, &apikeys.TokenError{Op: "token request", StatusCode: 500, Code: "server_error"}, apikeys.ErrServer, 4,
 			// jitter is 0 in tests: every wait is MinWait.
 			[]time.Duration{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond}},
 		{"429 with Retry-After", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 			writeJSON(w, 429, map[string]string{"error": "slow_down"})
-		}, &apikeys.TokenError{StatusCode: 429, Code: "slow_down"}, apikeys.ErrRateLimited, 4,
+		}, &apikeys.TokenError{Op: "token request", StatusCode: 429, Code: "slow_down"}, apikeys.ErrRateLimited, 4,
 			[]time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second}},
 	}
 	for _, tc := range cases {

@@ -249,7 +249,7 @@ func TestClientLegacyLifecycle(t *testing.T) {
 	}
 	assert.Empty(t, f.srv.LegacyKeys())
 	_, err = c.Legacy.Update(ctx, first.Key, "gone")
-	var lerr *apikeys.LegacyError
+	var lerr *apikeys.APIError
 	require.ErrorAs(t, err, &lerr)
 	assert.Equal(t, http.StatusOK, lerr.StatusCode, "legacy errors come with 200")
 	assert.ErrorIs(t, err, apikeys.ErrNotFound)

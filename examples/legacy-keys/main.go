@@ -136,7 +136,7 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// Errors from the legacy API are *LegacyError, even when sent with HTTP 200.
 	_, err = c.Legacy.Update(ctx, fourth.Key, "again")
-	var lerr *apikeys.LegacyError
+	var lerr *apikeys.APIError
 	if !errors.As(err, &lerr) {
 		return fmt.Errorf("update of a deleted key: want a *LegacyError, got %v", err)
 	}

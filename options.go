@@ -1,0 +1,152 @@
+package apikeys
+
+import (
+	"log/slog"
+	"net/http"
+	"unicode/utf8"
+)
+
+// Option configures a Client. Options validate their arguments; NewClient
+// returns the first error as a *ValidationError.
+type Option func(*options) error
+
+// options collects what the Option functions set, checked as a whole by NewClient.
+type options struct {
+	baseURL          string
+	tokens           TokenSource
+	legacy           *LegacyConfig
+	httpClient       *http.Client
+	retry            RetryPolicy
+	logger           *slog.Logger
+	userAgent        string
+	insecureHTTP     bool
+	maxResponseBytes int64
+}
+
+// optionError is a bad option: its Op is NewClient.
+func optionError(field, format string, args ...any) error {
+	return invalid("NewClient", field, format, args...)
+}
+
+// WithBaseURL sets the Platform base URL (default DefaultBaseURL). It must be
+// absolute https; plain http is accepted for loopback hosts, and for any host
+// with WithInsecureHTTP.
+func WithBaseURL(rawURL string) Option {
+	return func(o *options) error {
+		if rawURL == "" {
+			return optionError("WithBaseURL", "is empty")
+		}
+		o.baseURL = rawURL
+		return nil
+	}
+}
+
+// WithToken authenticates Platform calls with a fixed bearer token.
+func WithToken(token string) Option {
+	return func(o *options) error {
+		if problem := accessTokenProblem(token); problem != "" {
+			return optionError("WithToken", "token %s", problem)
+		}
+		if o.tokens != nil {
+			return optionError("WithToken", "a token or token source is already set")
+		}
+		o.tokens = &staticTokenSource{token: &Token{AccessToken: token, TokenType: "Bearer"}}
+		return nil
+	}
+}
+
+// WithTokenSource authenticates Platform calls with tokens from ts, asked
+// for before every attempt (see TokenSource).
+func WithTokenSource(ts TokenSource) Option {
+	return func(o *options) error {
+		if ts == nil {
+			return optionError("WithTokenSource", "token source is nil")
+		}
+		if o.tokens != nil {
+			return optionError("WithTokenSource", "a token or token source is already set")
+		}
+		o.tokens = ts
+		return nil
+	}
+}
+
+// WithHTTPClient sends requests with a copy of hc (its Transport, Jar and
+// Timeout). hc itself is never modified. Without it each Client gets its
+// own pooled transport, a clone of http.DefaultTransport that keeps up to
+// 100 idle connections per host for concurrent callers.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error {
+		if hc == nil {
+			return optionError("WithHTTPClient", "client is nil")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// WithRetry replaces DefaultRetryPolicy(). The policy is checked: negative
+// values, more than 100 retries or MaxWait under MinWait are refused.
+func WithRetry(p RetryPolicy) Option {
+	return func(o *options) error {
+		if err := p.validate("WithRetry"); err != nil {
+			return err
+		}
+		o.retry = p
+		return nil
+	}
+}
+
+// WithLogger logs each attempt and retry decision at debug level: operation,
+// method, URL path, status, wait. Headers and bodies are never logged.
+// Without it the Client is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return optionError("WithLogger", "logger is nil (omit the option for no logging)")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithUserAgent appends ua to the User-Agent header "apikeys-go/<Version>".
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		if ua == "" || hasControl(ua) || !utf8.ValidString(ua) {
+			return optionError("WithUserAgent", "is empty, has control characters or is not valid UTF-8")
+		}
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows plain http base URLs for non-loopback hosts
+// (loopback hosts need no option), and plain http jwksURL values for any
+// host (the Platform fetches those, so loopback is no exception). Use it
+// only on trusted networks.
+func WithInsecureHTTP() Option {
+	return func(o *options) error {
+		o.insecureHTTP = true
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps how much of a successful reply is read
+// (default DefaultMaxResponseBytes). A larger reply fails with a *DecodeError.
+func WithMaxResponseBytes(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return optionError("WithMaxResponseBytes", "must be positive")
+		}
+		o.maxResponseBytes = n
+		return nil
+	}
+}
+
+// WithLegacy enables Client.Legacy with the given host, domain and credentials.
+func WithLegacy(cfg LegacyConfig) Option {
+	return func(o *options) error {
+		o.legacy = &cfg
+		return nil
+	}
+}

@@ -1,0 +1,312 @@
+package apikeys
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/cryptosigner"
+)
+
+// SigningKey is a private key that signs client assertions, with the kid
+// and alg its public JWK is published under. Signer is usually an
+// *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey, but any
+// crypto.Signer (an HSM or KMS key) works. Printing, logging or
+// JSON-encoding a SigningKey shows its kid and alg only.
+type SigningKey struct {
+	// Signer is the private key; its Public method gives the public key
+	// that is published.
+	Signer crypto.Signer
+	// KeyID is the kid of the public JWK, sent in the assertion's header.
+	// It must be valid UTF-8, without control characters.
+	// GenerateSigningKey sets it to the RFC 7638 SHA-256 thumbprint;
+	// ParseSigningKey keeps a JWK's own kid, else uses the thumbprint too.
+	KeyID string
+	// Algorithm is the JWS algorithm the key signs with, e.g. RS384 or ES384.
+	Algorithm string
+}
+
+// String describes the key by kid and alg, never its material.
+func (k SigningKey) String() string {
+	signer := "<nil>"
+	if k.Signer != nil {
+		signer = "****"
+	}
+	return fmt.Sprintf("SigningKey{KeyID: %q, Algorithm: %q, Signer: %s}", k.KeyID, k.Algorithm, signer)
+}
+
+// GoString is like String, so %#v prints no key material either.
+func (k SigningKey) GoString() string { return "apikeys." + k.String() }
+
+// LogValue logs the key's kid and alg only.
+func (k SigningKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kid", k.KeyID), slog.String("alg", k.Algorithm))
+}
+
+// MarshalJSON writes the kid and alg only, so a SigningKey inside a
+// struct that is JSON-logged shows no key material. To publish the public
+// key, use JWK.
+func (k SigningKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		KeyID     string `json:"kid"`
+		Algorithm string `json:"alg"`
+	}{k.KeyID, k.Algorithm})
+}
+
+// Public returns the key's public half, or nil without a Signer. It is
+// nil too for a Signer that cannot sign: a nil *rsa.PrivateKey or
+// *ecdsa.PrivateKey, or an ed25519.PrivateKey of the wrong size.
+func (k SigningKey) Public() crypto.PublicKey {
+	switch s := k.Signer.(type) {
+	case nil:
+		return nil
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		// publicOf checks what their Public methods would panic on.
+		pub, err := publicOf(s)
+		if err != nil {
+			return nil
+		}
+		return pub
+	}
+	return k.Signer.Public()
+}
+
+// JWK returns the key's public JWK under its KeyID and Algorithm, ready for
+// a JWKSet (NewJWKSet) to upload or publish. The key must be one NewJWK
+// accepts (an RSA key has 2048 to 4096 bits) and the KeyID valid UTF-8: a
+// *ValidationError otherwise.
+func (k SigningKey) JWK() (JWK, error) {
+	if k.Signer == nil {
+		return JWK{}, invalid("SigningKey.JWK", "SigningKey.Signer", "is nil")
+	}
+	if !utf8.ValidString(k.KeyID) {
+		return JWK{}, invalid("SigningKey.JWK", "SigningKey.KeyID", "is not valid UTF-8")
+	}
+	if k.Algorithm == "" {
+		return JWK{}, invalid("SigningKey.JWK", "SigningKey.Algorithm", "is empty")
+	}
+	return newJWK("SigningKey.JWK", k.Signer, k.Algorithm, k.KeyID)
+}
+
+// validate checks the key before it signs anything.
+func (k SigningKey) validate(op, field string) error {
+	switch {
+	case k.Signer == nil:
+		return invalid(op, field+".Signer", "is nil")
+	case k.KeyID == "":
+		return invalid(op, field+".KeyID", "is empty")
+	case hasControl(k.KeyID):
+		return invalid(op, field+".KeyID", "contains control characters")
+	case !utf8.ValidString(k.KeyID):
+		// json.Marshal would send U+FFFD for the invalid bytes: a kid
+		// that is in no JWK Set.
+		return invalid(op, field+".KeyID", "is not valid UTF-8")
+	case k.Algorithm == "":
+		return invalid(op, field+".Algorithm", "is empty")
+	}
+	_, _, err := checkAlg(op, k.Signer, k.Algorithm, field+".Signer", field+".Algorithm")
+	return err
+}
+
+// joseKey is the key go-jose signs with: the private key itself for the
+// standard library types, else the crypto.Signer behind go-jose's opaque
+// signer adapter.
+func (k SigningKey) joseKey() any {
+	switch s := k.Signer.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		return s
+	}
+	return cryptosigner.Opaque(k.Signer)
+}
+
+// joseSigner returns the go-jose signer of a validated key: compact JWS
+// with header alg, kid and typ JWT. It is built once per token source and
+// signs every assertion. Its error (e.g. for a crypto.Signer whose Public
+// returns an rsa.PublicKey value, which go-jose's adapter does not know)
+// names no key material.
+func (k SigningKey) joseSigner() (jose.Signer, error) {
+	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), k.KeyID)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k.joseKey()}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("go-jose cannot sign %s with it: %s", k.Algorithm, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	return signer, nil
+}
+
+// GenerateSigningKey makes a new private key for alg: RSA-3072 for RS256,
+// RS384, RS512, PS256, PS384 and PS512 (within the 2048 to 4096 bits every
+// RSA key must have); P-256 for ES256, P-384 for ES384, P-521 for ES512;
+// Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256 thumbprint of the
+// public key. An unknown alg is a *ValidationError. The token endpoint
+// documents RS384 and ES384.
+func GenerateSigningKey(alg string) (SigningKey, error) {
+	want, ok := algKeys[alg]
+	if !ok {
+		return SigningKey{}, invalid("GenerateSigningKey", "alg", "%s is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", quoted(alg))
+	}
+	var signer crypto.Signer
+	var err error
+	switch want.kty {
+	case "RSA":
+		signer, err = rsa.GenerateKey(rand.Reader, generatedRSABits)
+	case "EC":
+		signer, err = ecdsa.GenerateKey(ecCurves[want.crv], rand.Reader)
+	default:
+		_, signer, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		return SigningKey{}, &opError{op: "GenerateSigningKey", what: "generating " + alg + " key", err: err}
+	}
+	return newSigningKey("GenerateSigningKey", signer, alg, "")
+}
+
+// newSigningKey checks alg against the key ("" infers it) and sets the kid
+// (the thumbprint when kid is "").
+func newSigningKey(op string, signer crypto.Signer, alg, kid string) (SigningKey, error) {
+	pub, alg, err := checkAlg(op, signer, alg, "key", "alg")
+	if err != nil {
+		return SigningKey{}, err
+	}
+	if kid == "" {
+		if kid, err = thumbprint(pub); err != nil {
+			return SigningKey{}, err
+		}
+	}
+	return SigningKey{Signer: signer, KeyID: kid, Algorithm: alg}, nil
+}
+
+// parseOp is the Op of ParseSigningKey's errors.
+const parseOp = "ParseSigningKey"
+
+// ParseSigningKey reads a private key from PEM (PKCS #8 "PRIVATE KEY",
+// PKCS #1 "RSA PRIVATE KEY" or SEC 1 "EC PRIVATE KEY") or from a private
+// JWK in JSON. alg "" infers the algorithm: RS384 for RSA, ES256, ES384 or
+// ES512 for P-256, P-384 or P-521, EdDSA for Ed25519; a given alg must fit
+// the key (and a JWK's own alg, if it has one). RSA keys must have 2048 to
+// 4096 bits ("RSA key is 8192 bits, over 4096"). The KeyID is the JWK's
+// kid when it has one, else the RFC 7638 SHA-256 thumbprint. A JWK must be
+// valid UTF-8. Public keys, certificates, encrypted PEM and symmetric keys
+// are refused. Errors are
+// *ValidationErrors and never contain key bytes.
+func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return SigningKey{}, invalid(parseOp, "key", "is empty")
+	}
+	if data[0] == '{' {
+		return parseJWKSigningKey(data, alg)
+	}
+	return parsePEMSigningKey(data, alg)
+}
+
+func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
+	if !json.Valid(data) {
+		return SigningKey{}, invalid(parseOp, "key", "is not valid JSON")
+	}
+	if !utf8.Valid(data) {
+		return SigningKey{}, invalid(parseOp, "key", "JWK is not valid UTF-8")
+	}
+	var h jwkHeader
+	_ = json.Unmarshal(data, &h)
+	if h.KeyType == "oct" {
+		return SigningKey{}, invalid(parseOp, "key", "is a symmetric (oct) JWK; a private RSA, EC or Ed25519 key is needed")
+	}
+	if h.KeyType == "RSA" {
+		// go-jose refuses a modulus over maxRSABits as "too large": name
+		// its size, as keyShape does for the other encodings.
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal(data, &m)
+		if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
+			return SigningKey{}, invalid(parseOp, "key", "RSA key %s", rsaSizeProblem(bits))
+		}
+	}
+	var jk jose.JSONWebKey
+	if err := jk.UnmarshalJSON(data); err != nil {
+		// go-jose's messages name members and types, never values, but
+		// may quote a member name or kty from data: libraryError caps them.
+		return SigningKey{}, invalid(parseOp, "key", "JWK does not parse: %s", libraryError(err))
+	}
+	var signer crypto.Signer
+	switch key := jk.Key.(type) {
+	case *rsa.PrivateKey:
+		signer = key
+	case *ecdsa.PrivateKey:
+		signer = key
+	case ed25519.PrivateKey:
+		signer = key
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return SigningKey{}, invalid(parseOp, "key", "JWK is a public key; a private key is needed")
+	default:
+		return SigningKey{}, invalid(parseOp, "key", "JWK of kty %s is not supported", quoted(h.KeyType))
+	}
+	if jk.Algorithm != "" {
+		if alg == "" {
+			alg = jk.Algorithm
+		} else if alg != jk.Algorithm {
+			return SigningKey{}, invalid(parseOp, "alg", "%s differs from the JWK's alg %s", quoted(alg), quoted(jk.Algorithm))
+		}
+	}
+	return newSigningKey(parseOp, signer, alg, jk.KeyID)
+}
+
+func parsePEMSigningKey(data []byte, alg string) (SigningKey, error) {
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return SigningKey{}, invalid(parseOp, "key", "holds no PEM private key or JWK")
+		}
+		var key any
+		var err error
+		switch block.Type {
+		case "EC PARAMETERS":
+			continue // written by "openssl ecparam -genkey" before the key
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			if _, encrypted := block.Headers["DEK-Info"]; encrypted {
+				return SigningKey{}, invalid(parseOp, "key", "PEM key is encrypted; decrypt it first")
+			}
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			if _, encrypted := block.Headers["DEK-Info"]; encrypted {
+				return SigningKey{}, invalid(parseOp, "key", "PEM key is encrypted; decrypt it first")
+			}
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		case "ENCRYPTED PRIVATE KEY":
+			return SigningKey{}, invalid(parseOp, "key", "PEM key is encrypted; decrypt it first")
+		case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE":
+			return SigningKey{}, invalid(parseOp, "key", "PEM block %q holds a public key; a private key is needed", block.Type)
+		default:
+			return SigningKey{}, invalid(parseOp, "key", "PEM block %q is not a supported private key", excerpt([]byte(block.Type), 40))
+		}
+		if err != nil {
+			// The x509 error text is dropped: only the block type is named.
+			return SigningKey{}, invalid(parseOp, "key", "PEM block %q does not parse as a private key", block.Type)
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T cannot sign", key)
+		}
+		if _, ok := key.(*rsa.PrivateKey); !ok {
+			if _, ok := key.(*ecdsa.PrivateKey); !ok {
+				if _, ok := key.(ed25519.PrivateKey); !ok {
+					return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T is not RSA, EC or Ed25519", key)
+				}
+			}
+		}
+		return newSigningKey(parseOp, signer, alg, "")
+	}
+}
