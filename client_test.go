@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -410,4 +412,31 @@ func TestUnusableTokenFromSourceIsNotSent(t *testing.T) {
 			assert.Empty(t, w.all(), "nothing was retried")
 		})
 	}
+}
+
+// TestCaptureResponseSharedByConcurrentCalls: 64 calls share one
+// CaptureResponse context. Each fills the Response in whole, one after the
+// other (run with -race), and it ends describing one of them.
+func TestCaptureResponseSharedByConcurrentCalls(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("X-Call", strconv.Itoa(n))
+		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
+	})
+	c, _ := newClient(t, s)
+	var info apikeys.Response
+	ctx := apikeys.CaptureResponse(t.Context(), &info)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			_, err := c.APIKeys.Get(ctx, "client-1")
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, http.StatusOK, info.StatusCode)
+	assert.Equal(t, 1, info.Attempts)
+	assert.Equal(t, "1.0.0", info.Version)
+	n, err := strconv.Atoi(info.Header.Get("X-Call"))
+	require.NoError(t, err)
+	assert.True(t, n >= 0 && n < 64, "the header of one of the calls: %d", n)
 }
