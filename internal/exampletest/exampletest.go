@@ -7,14 +7,24 @@ package exampletest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/apikeys-go/apikeys"
 	"github.com/apikeys-go/apikeys/apikeystest"
 )
 
@@ -55,4 +65,38 @@ func AssertNoSecret(t *testing.T, text string, srv *apikeystest.Server) {
 	assert.NotContains(t, text, srv.LegacyUserKey)
 	assert.NotContains(t, text, srv.SessionCookie)
 	assert.Empty(t, longHex.FindAllString(text, -1), "no key value, secret or token is printed")
+}
+
+// RealServerEnv stores in srv a management key whose private key is in a
+// PEM file, and returns the APIKEYS_* variables (see package exampleenv)
+// that point an example at srv as if it were the real servers.
+func RealServerEnv(t *testing.T, srv *apikeystest.Server) map[string]string {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	require.NoError(t, err)
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	file := filepath.Join(t.TempDir(), "management.pem")
+	require.NoError(t, os.WriteFile(file, pemBytes, 0o600))
+	signer, err := apikeys.ParseSigningKey(pemBytes, "")
+	require.NoError(t, err)
+	jwk, err := signer.JWK()
+	require.NoError(t, err)
+	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
+	require.NoError(t, err)
+	mk, err := srv.AddAPIKey(srv.EnvironmentID("Staging"), "management", set, "")
+	require.NoError(t, err)
+	return map[string]string{
+		"APIKEYS_BASE_URL":         srv.PlatformURL,
+		"APIKEYS_TOKEN_URL":        srv.TokenURL,
+		"APIKEYS_CLIENT_ID":        mk.ID,
+		"APIKEYS_PRIVATE_KEY_FILE": file,
+		"APIKEYS_ENVIRONMENT_ID":   srv.EnvironmentID("Staging"),
+		"APIKEYS_ORGANIZATION_ID":  strconv.Itoa(srv.OrganizationID()),
+		"APIKEYS_LEGACY_URL":       srv.URL,
+		"APIKEYS_LEGACY_DOMAIN":    srv.LegacyDomain,
+		"APIKEYS_LEGACY_USER_KEY":  srv.LegacyUserKey,
+		"APIKEYS_LEGACY_APP_ID":    "billing",
+	}
 }
