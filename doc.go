@@ -13,8 +13,9 @@
 // deletes are retried on transport errors, 429 and 5xx; creates are never
 // sent twice once they may have reached the server, and an unknown outcome
 // is reported as an error for which IsAmbiguous is true. Errors are typed
-// (*APIError, *LegacyError, *TokenError, *ValidationError, *DecodeError)
-// and match sentinels such as ErrNotFound with errors.Is.
+// (*APIError for both APIs, *TokenError, *ValidationError, *DecodeError,
+// *TransportError, *AmbiguousError), name the call that failed (Op), and
+// match sentinels such as ErrNotFound with errors.Is.
 //
 // Access tokens, user keys, key secrets and private keys never appear in
 // logs, error strings or formatted values.

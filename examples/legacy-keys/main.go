@@ -134,14 +134,14 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "deleted %d keys\n", len(all))
 
-	// Errors from the legacy API are *LegacyError, even when sent with HTTP 200.
+	// Errors from the legacy API are *APIError (API LegacyAPI), even when sent with HTTP 200.
 	_, err = c.Legacy.Update(ctx, fourth.Key, "again")
-	var lerr *apikeys.APIError
-	if !errors.As(err, &lerr) {
-		return fmt.Errorf("update of a deleted key: want a *LegacyError, got %v", err)
+	var aerr *apikeys.APIError
+	if !errors.As(err, &aerr) {
+		return fmt.Errorf("update of a deleted key: want an *APIError, got %v", err)
 	}
-	fmt.Fprintf(w, "update of a deleted key: *LegacyError (HTTP %d) %q, not found=%t\n",
-		lerr.StatusCode, lerr.Message, errors.Is(err, apikeys.ErrNotFound))
+	fmt.Fprintf(w, "update of a deleted key: *APIError from the %s API (HTTP %d) %q, not found=%t\n",
+		aerr.API, aerr.StatusCode, aerr.Message, errors.Is(err, apikeys.ErrNotFound))
 	return nil
 }
 

@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 		`updated label: "deploy-4" -> "deploy-4-prod"`,
 		`revoked: "deploy-4-prod" (app key, revoked at `,
 		"deleted 6 keys",
-		`update of a deleted key: *LegacyError (HTTP 200) "API key not found", not found=true`,
+		`update of a deleted key: *APIError from the legacy API (HTTP 200) "API key not found", not found=true`,
 	)
 
 	// deploy-1, deploy-2, deploy-3 (once: reconciled), deploy-4 (dropped, then created again).
