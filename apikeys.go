@@ -3,9 +3,11 @@ package apikeys
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // APIKey is a Platform OAuth API key. Its ID is the OAuth client ID used as
@@ -210,4 +212,152 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// Errors of AddPublicKeys and RemovePublicKeys (match them with errors.Is).
+var (
+	// ErrKeysHosted: the API key's public keys are hosted at its jwksURL,
+	// not held inline; change them where they are hosted (see JWKSHost).
+	ErrKeysHosted = errors.New("apikeys: the API key's public keys are hosted at its jwksURL")
+	// ErrLastPublicKey: the change would remove the API key's last public
+	// key, after which no client assertion could be verified.
+	ErrLastPublicKey = errors.New("apikeys: refusing to remove the API key's last public key")
+	// ErrConcurrentChange: the API key's public keys were changed by someone
+	// else while they were being read and written.
+	ErrConcurrentChange = errors.New("apikeys: the API key's public keys changed meanwhile")
+)
+
+var (
+	opAddPublicKeys    = operation{"APIKeys.AddPublicKeys", idempotent}
+	opRemovePublicKeys = operation{"APIKeys.RemovePublicKeys", idempotent}
+)
+
+// AddPublicKeys adds public keys to the inline JWK Set of an API key, next
+// to the keys it holds, and returns the key as the server then holds it.
+// A key already there with the same kid and key material is left as it is,
+// so AddPublicKeys is idempotent: after an ambiguous outcome, call it again.
+// The keys must pass JWKSet.Validate (public keys only); a kid already there
+// with other key material is a *ValidationError.
+//
+// The API has no ETag, so AddPublicKeys reads the key, reads it again right
+// before it writes the whole set (Update), and reads it once more to verify
+// that the server holds what was written. A set changed by someone else
+// between the first two reads is not overwritten; one changed after the
+// write is reported. Both fail with ErrConcurrentChange. A change that lands
+// between the second read and the write (milliseconds) is overwritten, and
+// reported only if the final read shows it: give one writer at a time the
+// job of changing a key's public keys. A key whose public keys are at a
+// jwksURL fails with ErrKeysHosted.
+func (s *APIKeysService) AddPublicKeys(ctx context.Context, apiKeyID string, keys ...JWK) (*APIKey, error) {
+	op := opAddPublicKeys.name
+	if err := validateID(op, "apiKeyID", apiKeyID); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, invalid(op, "keys", "is empty")
+	}
+	if err := s.validateKeys(op, false, "", NewJWKSet(keys...)); err != nil {
+		return nil, err
+	}
+	return s.changePublicKeys(ctx, opAddPublicKeys, apiKeyID, func(set *JWKSet) (*JWKSet, error) {
+		out, err := set.With(keys...)
+		if err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				ve.Op = op
+			}
+			return nil, err
+		}
+		return out, nil
+	})
+}
+
+// RemovePublicKeys removes the public keys with the given kids from the
+// inline JWK Set of an API key and returns the key as the server then
+// holds it. A kid the set does not hold is ignored, so RemovePublicKeys is
+// idempotent: after an ambiguous outcome, call it again. Removing the
+// set's last key fails with ErrLastPublicKey. Reading, writing and
+// verifying are as for AddPublicKeys.
+func (s *APIKeysService) RemovePublicKeys(ctx context.Context, apiKeyID string, kids ...string) (*APIKey, error) {
+	op := opRemovePublicKeys.name
+	if err := validateID(op, "apiKeyID", apiKeyID); err != nil {
+		return nil, err
+	}
+	if len(kids) == 0 {
+		return nil, invalid(op, "kids", "is empty")
+	}
+	for i, kid := range kids {
+		if kid == "" || !utf8.ValidString(kid) {
+			return nil, invalid(op, fmt.Sprintf("kids[%d]", i), "is empty or not valid UTF-8")
+		}
+	}
+	return s.changePublicKeys(ctx, opRemovePublicKeys, apiKeyID, func(set *JWKSet) (*JWKSet, error) {
+		out := set.Without(kids...)
+		if len(out.Keys) == 0 && len(set.keys()) > 0 {
+			return nil, &opError{op: op, err: &sentinelError{ErrLastPublicKey,
+				"refusing to remove the API key's last public key (kids " + strings.Join(kids, ", ") + ")"}}
+		}
+		return out, nil
+	})
+}
+
+// changePublicKeys applies change to the inline JWK Set of an API key:
+// read, change, read again right before writing, write the whole set,
+// read back to verify (see AddPublicKeys). A change that changes nothing
+// writes nothing.
+func (s *APIKeysService) changePublicKeys(ctx context.Context, op operation, apiKeyID string, change func(*JWKSet) (*JWKSet, error)) (*APIKey, error) {
+	conflict := func(detail string) error {
+		return &opError{op: op.name, err: &sentinelError{ErrConcurrentChange, "the API key's public keys " + detail}}
+	}
+	read := func() (*APIKey, error) {
+		p, err := doPlatform[apiKeyPayload](ctx, s.client, op, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+		if err == nil && p.APIKey.JWKSURL != "" {
+			err = &opError{op: op.name, err: &sentinelError{ErrKeysHosted, "the API key's public keys are hosted at its jwksURL; change them there"}}
+		}
+		return p.APIKey, err
+	}
+	key, err := read()
+	if err != nil {
+		return nil, err
+	}
+	want, err := change(key.JWKSet)
+	if err != nil {
+		return nil, err
+	}
+	if sameKeySet(want, key.JWKSet) {
+		return key, nil // nothing to write
+	}
+	now, err := read()
+	if err != nil {
+		return nil, err
+	}
+	if !sameKeySet(now.JWKSet, key.JWKSet) {
+		return nil, conflict("changed between reading and writing them; nothing was written")
+	}
+	if _, err := doPlatform[apiKeyPayload](ctx, s.client, op, http.MethodPatch, UpdateAPIKeyRequest{JWKSet: want}, "v1", "apikeys", apiKeyID); err != nil {
+		return nil, err
+	}
+	got, err := read()
+	if err != nil {
+		return nil, err
+	}
+	if !sameKeySet(got.JWKSet, want) {
+		return nil, conflict("read back after writing them are not the ones written: another writer changed them")
+	}
+	return got, nil
+}
+
+// sameKeySet reports whether a and b hold the same keys (kid and key
+// material), in any order.
+func sameKeySet(a, b *JWKSet) bool {
+	if len(a.keys()) != len(b.keys()) {
+		return false
+	}
+	for _, k := range a.keys() {
+		held, ok := b.Key(k.KeyID())
+		if !ok || !sameKeyMaterial(k, held) {
+			return false
+		}
+	}
+	return true
 }

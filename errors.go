@@ -105,8 +105,8 @@ const (
 	// LegacyAPI is the legacy key API (Legacy). Its error replies include
 	// {"status":"error"} bodies sent with HTTP 200.
 	LegacyAPI API = "legacy"
-	// JWKSHost is a server hosting a JWK Set (FetchJWKS).
-	JWKSHost API = "JWKS host"
+	// JWKSHostAPI is a server hosting a JWK Set (FetchJWKS).
+	JWKSHostAPI API = "JWKS host"
 )
 
 // APIError is the server saying no: a non-2xx reply of the Platform API

@@ -38,4 +38,6 @@ var ParseRevoked = parseRevoked
 
 // BenchSign exposes the client-assertion signing of a token source to the
 // benchmarks: one fresh assertion for the time now, as a token fetch signs.
-func BenchSign(ts *AssertionTokenSource, now time.Time) (string, error) { return ts.s.sign(now) }
+func BenchSign(ts *AssertionTokenSource, now time.Time) (string, error) {
+	return ts.s.sign(ts.s.key.Load(), now)
+}

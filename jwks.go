@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -47,6 +48,73 @@ func (s *JWKSet) Key(kid string) (JWK, bool) {
 		}
 	}
 	return JWK{}, false
+}
+
+// With returns a new set holding s's keys followed by keys; s is not
+// changed (a nil s is an empty set). A key whose kid s already holds is
+// not added again when it is the same key material (the same RFC 7638
+// thumbprint, so its alg or use may differ; for a key that does not parse,
+// the same JSON), which makes With idempotent; the same kid with other key
+// material is a *ValidationError, as is a key without a kid: one kid names
+// one key. With does not validate the keys otherwise: see Validate.
+func (s *JWKSet) With(keys ...JWK) (*JWKSet, error) {
+	const op = "JWKSet.With"
+	out := NewJWKSet(s.keys()...)
+	for i, k := range keys {
+		kid := k.KeyID()
+		if kid == "" {
+			return nil, invalid(op, fmt.Sprintf("keys[%d]", i), "has no kid")
+		}
+		if held, ok := out.Key(kid); ok {
+			if !sameKeyMaterial(held, k) {
+				return nil, invalid(op, fmt.Sprintf("keys[%d]", i), "kid %s is already in the set with other key material", quoted(kid))
+			}
+			continue
+		}
+		out.Keys = append(out.Keys, k)
+	}
+	return out, nil
+}
+
+// Without returns a new set holding s's keys but those whose kid is one
+// of kids; s is not changed (a nil s is an empty set). A kid s does not
+// hold is ignored, which makes Without idempotent.
+func (s *JWKSet) Without(kids ...string) *JWKSet {
+	out := &JWKSet{Keys: []JWK{}}
+	for _, k := range s.keys() {
+		if !slices.Contains(kids, k.KeyID()) {
+			out.Keys = append(out.Keys, k)
+		}
+	}
+	return out
+}
+
+// KeyIDs returns the kids of the set's keys, in order.
+func (s *JWKSet) KeyIDs() []string {
+	var kids []string
+	for _, k := range s.keys() {
+		kids = append(kids, k.KeyID())
+	}
+	return kids
+}
+
+func (s *JWKSet) keys() []JWK {
+	if s == nil {
+		return nil
+	}
+	return s.Keys
+}
+
+// sameKeyMaterial reports whether a and b hold the same public key: the
+// same RFC 7638 thumbprint, or, when either does not parse, the same JSON.
+func sameKeyMaterial(a, b JWK) bool {
+	ta, errA := a.Thumbprint()
+	tb, errB := b.Thumbprint()
+	if errA == nil && errB == nil {
+		return ta == tb
+	}
+	var ca, cb bytes.Buffer
+	return json.Compact(&ca, a.raw) == nil && json.Compact(&cb, b.raw) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
 // privateMembers are the JWK members that hold private or symmetric key

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -163,7 +162,7 @@ var opFetchJWKS = operation{"FetchJWKS", idempotent}
 func readJWKS(resp *http.Response, c *call) (*JWKSet, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body := c.errorBody(resp)
-		return nil, c.apiError(resp, JWKSHost, body, errorMessage(body))
+		return nil, c.apiError(resp, JWKSHostAPI, body, errorMessage(body))
 	}
 	body, err := c.readSuccess(resp, maxJWKSBytes)
 	if err != nil {
@@ -192,45 +191,4 @@ func isJSONContentType(ct string) bool {
 		return false
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// JWKSHandler returns a handler that serves set as
-// application/jwk-set+json with "Cache-Control: public, max-age=300", for
-// hosting a key's jwksURL. It answers GET and HEAD, and 405 to other
-// methods. The set must pass Validate (so it holds no private key): the
-// error is Validate's *JWKSetError otherwise. The set is encoded once:
-// later changes to it are not served; make a new handler to rotate keys.
-func JWKSHandler(set *JWKSet) (http.Handler, error) {
-	if set == nil {
-		return nil, invalid("JWKSHandler", "set", "is nil")
-	}
-	if err := set.Validate(); err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(set)
-	if err != nil {
-		return nil, &opError{op: "JWKSHandler", what: "encoding JWK set", err: err}
-	}
-	return jwksHandler{body: body}, nil
-}
-
-type jwksHandler struct {
-	body []byte
-}
-
-func (h jwksHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/jwk-set+json")
-	hdr.Set("Cache-Control", "public, max-age=300")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Length", strconv.Itoa(len(h.body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = w.Write(h.body)
-	}
 }

@@ -138,7 +138,7 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		case code == http.StatusUnauthorized:
 			// A rejected token: nothing was applied. Get a new one and
 			// try once more if the source can drop the old one.
-			if inv, ok := c.s.tokens.(tokenInvalidator); ok && c.bearer && !c.authRetried && c.token != nil {
+			if inv, ok := c.s.tokens.(TokenInvalidator); ok && c.bearer && !c.authRetried && c.token != nil {
 				inv.Invalidate(c.token)
 				c.authRetried = true
 				c.wait = 0

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -64,15 +65,23 @@ func (t Token) MarshalJSON() ([]byte, error) {
 
 // TokenSource supplies access tokens for Platform calls. The Client asks
 // for a token before every attempt, so a source may rotate tokens freely.
-// If the source also has a method Invalidate(*Token), the Client calls it
-// when the server answers 401 to that token, then retries the call once
-// with a new token.
+// If the source is also a TokenInvalidator, the Client calls Invalidate
+// when the server answers 401 to a token, then retries the call once with
+// a new token.
 type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }
 
-// tokenInvalidator is the optional TokenSource method used after a 401.
-type tokenInvalidator interface {
+// TokenInvalidator is the optional method of a TokenSource that the Client
+// calls when the API answers 401 to a token: Invalidate drops that token
+// (if it is still the one the source would hand out), so that the Client's
+// one retry gets a new token. AssertionTokenSource has it.
+//
+// A TokenSource that wraps another (to log, count or rotate, say) must
+// have Invalidate too and forward it to the source it wraps: the Client
+// finds the method on the outermost source only, and without it a 401
+// fails the call instead of refreshing the token.
+type TokenInvalidator interface {
 	Invalidate(*Token)
 }
 
@@ -163,9 +172,8 @@ type tokenSource struct {
 	clientID     string
 	tokenURL     *url.URL
 	scope        string
-	key          SigningKey
-	signer       jose.Signer // signs every assertion with key
-	sender       *sender     // sends token requests, with the SDK's retry rules
+	key          atomic.Pointer[assertionKey] // signs the next fetch's assertions
+	sender       *sender                      // sends token requests, with the SDK's retry rules
 	now          func() time.Time
 	fetchTimeout time.Duration
 
@@ -173,6 +181,24 @@ type tokenSource struct {
 	tok       *Token     // cached token, nil when none
 	refreshAt time.Time  // when tok must be replaced
 	inflight  *tokenCall // the fetch in progress, nil when none
+}
+
+// assertionKey is a SigningKey with the go-jose signer built from it once.
+type assertionKey struct {
+	key    SigningKey
+	signer jose.Signer
+}
+
+// newAssertionKey checks key as op's field and builds its signer.
+func newAssertionKey(op, field string, key SigningKey) (*assertionKey, error) {
+	if err := key.validate(op, field); err != nil {
+		return nil, err
+	}
+	signer, err := key.joseSigner()
+	if err != nil {
+		return nil, invalid(op, field, "%v", err)
+	}
+	return &assertionKey{key: key, signer: signer}, nil
 }
 
 // tokenCall is one fetch shared by every caller that waits for it. tok and
@@ -200,12 +226,9 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	case hasControl(id):
 		return nil, invalid(op, "TokenConfig.ClientID", "contains control characters")
 	}
-	if err := cfg.Key.validate(op, "TokenConfig.Key"); err != nil {
-		return nil, err
-	}
-	signer, err := cfg.Key.joseSigner()
+	key, err := newAssertionKey(op, "TokenConfig.Key", cfg.Key)
 	if err != nil {
-		return nil, invalid(op, "TokenConfig.Key", "%v", err)
+		return nil, err
 	}
 	tokenURL := cfg.TokenURL
 	if tokenURL == "" {
@@ -237,16 +260,47 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	}
 	sender := newSender(hc, DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
 	sender.now = now // Retry-After dates are read on the clock of the assertions
-	return &AssertionTokenSource{s: &tokenSource{
+	s := &tokenSource{
 		clientID:     cfg.ClientID,
 		tokenURL:     u,
 		scope:        cfg.Scope,
-		key:          cfg.Key,
-		signer:       signer,
 		sender:       sender,
 		now:          now,
 		fetchTimeout: cfg.Timeout,
-	}}, nil
+	}
+	s.key.Store(key)
+	return &AssertionTokenSource{s: s}, nil
+}
+
+// SetKey makes the source sign its next client assertions with key,
+// checked as NewTokenSource checks TokenConfig.Key (a *ValidationError
+// leaves the source as it was). A fetch already in flight finishes with
+// the key it started with. The cached token, got with the old key, stays
+// in use until shortly before it expires (at most the token's lifetime, 5
+// minutes at the Platform); to drop it now, pass it to Invalidate (Token
+// returns it). SetKey is safe to call while any number of callers use
+// Token. Rotate uses it; on its own it is the step that switches a live
+// source once the new key's public half is published.
+func (ts *AssertionTokenSource) SetKey(key SigningKey) error {
+	const op = "AssertionTokenSource.SetKey"
+	if ts == nil || ts.s == nil {
+		return &opError{op: op, err: errors.New("AssertionTokenSource is not initialized: use NewTokenSource")}
+	}
+	k, err := newAssertionKey(op, "key", key)
+	if err != nil {
+		return err
+	}
+	ts.s.key.Store(k)
+	return nil
+}
+
+// KeyID returns the kid of the key the next client assertion is signed
+// with.
+func (ts *AssertionTokenSource) KeyID() string {
+	if ts == nil || ts.s == nil {
+		return ""
+	}
+	return ts.s.key.Load().key.KeyID
 }
 
 // String describes the source by client ID, token URL and key ID only.
@@ -254,7 +308,7 @@ func (ts AssertionTokenSource) String() string {
 	if ts.s == nil {
 		return "AssertionTokenSource{}"
 	}
-	return fmt.Sprintf("AssertionTokenSource{ClientID: %q, TokenURL: %q, Key: %s}", ts.s.clientID, ts.s.tokenURL.String(), ts.s.key)
+	return fmt.Sprintf("AssertionTokenSource{ClientID: %q, TokenURL: %q, Key: %s}", ts.s.clientID, ts.s.tokenURL.String(), ts.s.key.Load().key)
 }
 
 // GoString is like String, so %#v shows no key or token either.
@@ -266,7 +320,7 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 		return slog.GroupValue()
 	}
 	return slog.GroupValue(slog.String("client_id", ts.s.clientID), slog.String("token_url", ts.s.tokenURL.String()),
-		slog.String("kid", ts.s.key.KeyID), slog.String("alg", ts.s.key.Algorithm))
+		slog.String("kid", ts.s.key.Load().key.KeyID), slog.String("alg", ts.s.key.Load().key.Algorithm))
 }
 
 // Token returns the cached access token while it is fresh, or fetches a
@@ -365,10 +419,11 @@ func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
 	r.header.Set("Accept", "application/json")
 	r.header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.header.Set("User-Agent", s.sender.userAgent)
+	key := s.key.Load()    // every attempt of this fetch signs with it, whatever SetKey does
 	var signedAt time.Time // when the assertion of the latest attempt was signed
 	r.sign = func() ([]byte, error) {
 		signedAt = s.now()
-		assertion, err := s.sign(signedAt)
+		assertion, err := s.sign(key, signedAt)
 		if err != nil {
 			return nil, err
 		}
@@ -487,10 +542,10 @@ func decodeToken(body []byte) (*Token, time.Duration, error) {
 	return &Token{AccessToken: r.AccessToken, TokenType: r.TokenType, Scope: r.Scope}, lifetime, nil
 }
 
-// sign makes a fresh client assertion, signed with s.signer: header alg,
-// kid and typ JWT; claims iss = sub = client ID, aud = the token URL (one
-// string), iat = now, exp = now + 5 minutes and a random 128-bit jti.
-func (s *tokenSource) sign(now time.Time) (string, error) {
+// sign makes a fresh client assertion, signed with k: header alg, kid and
+// typ JWT; claims iss = sub = client ID, aud = the token URL (one string),
+// iat = now, exp = now + 5 minutes and a random 128-bit jti.
+func (s *tokenSource) sign(k *assertionKey, now time.Time) (string, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", fmt.Errorf("making assertion jti: %w", err)
@@ -503,7 +558,7 @@ func (s *tokenSource) sign(now time.Time) (string, error) {
 		Expiry:   jwt.NewNumericDate(now.Add(assertionLifetime)),
 		ID:       base64.RawURLEncoding.EncodeToString(id[:]),
 	}
-	out, err := jwt.Signed(s.signer).Claims(claims).Serialize()
+	out, err := jwt.Signed(k.signer).Claims(claims).Serialize()
 	if err != nil {
 		return "", fmt.Errorf("signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,7 +61,25 @@ type config struct {
 	legacyDomain string
 	legacyAdmin  bool
 	jwksClient   *http.Client
+	jwksTTL      time.Duration
 	tls          bool
+}
+
+// DefaultJWKSCache is how long the fake keeps a key's fetched jwksURL set by default.
+const DefaultJWKSCache = time.Second
+
+// WithJWKSCache sets how long the fake keeps the JWK Set it fetched from a key's jwksURL before
+// fetching it again (default [DefaultJWKSCache]; 0 fetches it for every token request), on the
+// fake's clock ([WithClock]). The Platform caches a hosted set too, for a time it does not
+// document: until the cached copy expires, a token request signed with a kid added to the hosted
+// set since is refused ("unknown kid"), so hosted key rotation in tests meets the delay it meets
+// in production (see apikeys.Rotate).
+func WithJWKSCache(ttl time.Duration) Option {
+	return func(c *config) {
+		if ttl >= 0 {
+			c.jwksTTL = ttl
+		}
+	}
 }
 
 // WithClock sets the clock used for access-token expiry, assertion iat/exp checks and legacy
@@ -124,17 +143,21 @@ type Server struct {
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close after closeGrace, ending any latency still running
 
-	mu      sync.Mutex
-	envs    []Environment
-	keys    []*APIKey    // Platform keys, in creation order
-	legacy  []*LegacyKey // legacy keys, in creation order
-	tokens  map[string]time.Time
-	jtis    map[string]bool
-	log     []Request
-	counts  map[Route]int
-	faults  map[Route][]*fault
-	latency map[Route]time.Duration
-	waiters []waiter
+	mu     sync.Mutex
+	envs   []Environment
+	keys   []*APIKey            // Platform keys, in creation order
+	legacy []*LegacyKey         // legacy keys, in creation order
+	tokens map[string]time.Time // access token -> expiry
+	issued []IssuedToken
+	jtis   map[string]bool
+	// jwksTTL is how long jwksCache keeps a fetched jwksURL set.
+	jwksTTL   time.Duration
+	jwksCache map[string]cachedSet
+	log       []Request
+	counts    map[Route]int
+	faults    map[Route][]*fault
+	latency   map[Route]time.Duration
+	waiters   []waiter
 	// clientTransports are the transports of clients made by NewClient, Client and HTTPClient;
 	// Close closes their idle connections.
 	clientTransports []*http.Transport
@@ -148,7 +171,7 @@ type waiter struct {
 
 // NewServer starts a fake on a loopback port. The caller must call [Server.Close].
 func NewServer(opts ...Option) *Server {
-	cfg := config{now: time.Now, legacyDomain: "acme"}
+	cfg := config{now: time.Now, legacyDomain: "acme", jwksTTL: DefaultJWKSCache}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -162,6 +185,8 @@ func NewServer(opts ...Option) *Server {
 		jwks:          cfg.jwksClient,
 		tokens:        map[string]time.Time{},
 		jtis:          map[string]bool{},
+		jwksTTL:       cfg.jwksTTL,
+		jwksCache:     map[string]cachedSet{},
 		counts:        map[Route]int{},
 		faults:        map[Route][]*fault{},
 		latency:       map[Route]time.Duration{},
@@ -284,7 +309,23 @@ func (s *Server) Connections() int { return int(s.conns.Load()) }
 func (s *Server) IssuedTokens() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.tokens) // tokens are never removed
+	return len(s.issued)
+}
+
+// IssuedToken describes an access token the token endpoint issued (never the token itself).
+type IssuedToken struct {
+	ClientID  string // the API key (iss of the client assertion)
+	KeyID     string // the kid of the key that signed the client assertion
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// Tokens returns the access tokens the token endpoint issued, oldest first, each with the kid of
+// the key that signed its client assertion: a test sees a key rotation as the kid changing.
+func (s *Server) Tokens() []IssuedToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
 }
 
 // --- random values ---

@@ -69,8 +69,9 @@ func (s *Server) token(c *call) {
 	now := s.now()
 	form, terr := parseTokenForm(c)
 	var claims *jwt.Claims
+	var kid string
 	if terr == nil {
-		claims, terr = s.verifyAssertion(c.r.Context(), form.Get("client_assertion"), now)
+		claims, kid, terr = s.verifyAssertion(c.r.Context(), form.Get("client_assertion"), now)
 	}
 	if terr == nil {
 		terr = checkTimes(claims, now)
@@ -90,6 +91,7 @@ func (s *Server) token(c *call) {
 	if !replayed {
 		s.jtis[claims.ID] = true
 		s.tokens[tok] = now.Add(tokenLifetime)
+		s.issued = append(s.issued, IssuedToken{ClientID: claims.Issuer, KeyID: kid, IssuedAt: now, ExpiresAt: now.Add(tokenLifetime)})
 		s.secrets.add(tok)
 	}
 	s.mu.Unlock()
@@ -126,25 +128,26 @@ func parseTokenForm(c *call) (url.Values, *tokenErr) {
 	return form, nil
 }
 
-// verifyAssertion checks the assertion's structure, client, key, alg, signature and audience.
-func (s *Server) verifyAssertion(ctx context.Context, assertion string, now time.Time) (*jwt.Claims, *tokenErr) {
+// verifyAssertion checks the assertion's structure, client, key, alg, signature and audience, and
+// returns its claims and the kid of the key that signed it.
+func (s *Server) verifyAssertion(ctx context.Context, assertion string, now time.Time) (*jwt.Claims, string, *tokenErr) {
 	tok, err := jwt.ParseSigned(assertion, assertionAlgs)
 	if err != nil || len(tok.Headers) != 1 {
-		return nil, invalidRequest("", "malformed assertion")
+		return nil, "", invalidRequest("", "malformed assertion")
 	}
 	hdr := tok.Headers[0]
 	if hdr.KeyID == "" {
-		return nil, invalidRequest("JWT header kid property is required", "missing kid")
+		return nil, "", invalidRequest("JWT header kid property is required", "missing kid")
 	}
 	var claims jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&claims); err != nil {
-		return nil, invalidRequest("", "malformed claims")
+		return nil, "", invalidRequest("", "malformed claims")
 	}
 	switch {
 	case claims.Issuer == "":
-		return nil, invalidRequest("", "missing iss")
+		return nil, "", invalidRequest("", "missing iss")
 	case claims.Subject != claims.Issuer:
-		return nil, invalidRequest("", "iss and sub differ")
+		return nil, "", invalidRequest("", "iss and sub differ")
 	}
 
 	s.mu.Lock()
@@ -155,23 +158,23 @@ func (s *Server) verifyAssertion(ctx context.Context, assertion string, now time
 	}
 	s.mu.Unlock()
 	if i < 0 {
-		return nil, invalidClient(descKeyNotFound, "unknown client")
+		return nil, "", invalidClient(descKeyNotFound, "unknown client")
 	}
 
-	jwk, terr := s.findJWK(ctx, key, hdr.KeyID)
+	jwk, terr := s.findJWK(ctx, key, hdr.KeyID, now)
 	if terr != nil {
-		return nil, terr
+		return nil, "", terr
 	}
 	if !algFitsKey(jwk, hdr.Algorithm) {
-		return nil, invalidRequest("", "alg does not fit key")
+		return nil, "", invalidRequest("", "alg does not fit key")
 	}
 	if err := tok.Claims(jwk.Key, &claims); err != nil {
-		return nil, invalidClient("", "bad signature")
+		return nil, "", invalidClient("", "bad signature")
 	}
 	if len(claims.Audience) != 1 || claims.Audience[0] != s.TokenURL {
-		return nil, invalidRequest("", "wrong aud")
+		return nil, "", invalidRequest("", "wrong aud")
 	}
-	return &claims, nil
+	return &claims, hdr.KeyID, nil
 }
 
 // checkTimes applies the iat, exp and nbf windows.
@@ -197,13 +200,15 @@ func checkTimes(claims *jwt.Claims, now time.Time) *tokenErr {
 	return nil
 }
 
-// findJWK finds the public key with kid in the key's jwkSet, else in its fetched jwksURL.
-func (s *Server) findJWK(ctx context.Context, key APIKey, kid string) (*jose.JSONWebKey, *tokenErr) {
+// findJWK finds the public key with kid in the key's jwkSet, else in its jwksURL's set, which is
+// fetched only when the fake's cached copy is older than the cache TTL ([WithJWKSCache]), as the
+// Platform caches a hosted set: until then a kid added to the hosted set is unknown.
+func (s *Server) findJWK(ctx context.Context, key APIKey, kid string, now time.Time) (*jose.JSONWebKey, *tokenErr) {
 	if k := findKid(key.JWKSet, kid); k != nil {
 		return k, nil
 	}
 	if key.JWKSURL != "" {
-		set, err := s.fetchJWKS(ctx, key.JWKSURL)
+		set, err := s.hostedSet(ctx, key.JWKSURL, now)
 		if err != nil {
 			return nil, invalidRequest(descKeyNotFound, "jwks fetch failed: "+err.Error())
 		}
@@ -212,6 +217,33 @@ func (s *Server) findJWK(ctx context.Context, key APIKey, kid string) (*jose.JSO
 		}
 	}
 	return nil, invalidRequest(descKeyNotFound, "unknown kid")
+}
+
+// cachedSet is a hosted JWK Set as the fake fetched it.
+type cachedSet struct {
+	body      []byte
+	fetchedAt time.Time
+}
+
+// hostedSet returns the set at rawURL: the cached copy while it is fresh, else a new fetch
+// (which, when it succeeds, is cached).
+func (s *Server) hostedSet(ctx context.Context, rawURL string, now time.Time) ([]byte, error) {
+	s.mu.Lock()
+	c, ok := s.jwksCache[rawURL]
+	s.mu.Unlock()
+	if ok && now.Before(c.fetchedAt.Add(s.jwksTTL)) {
+		return c.body, nil
+	}
+	body, err := s.fetchJWKS(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if s.jwksTTL > 0 {
+		s.mu.Lock()
+		s.jwksCache[rawURL] = cachedSet{body: body, fetchedAt: now}
+		s.mu.Unlock()
+	}
+	return body, nil
 }
 
 // findKid parses a JWK Set one key at a time (go-jose fails a whole set on one key it does not

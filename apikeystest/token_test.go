@@ -1,6 +1,7 @@
 package apikeystest_test
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apikeys-go/apikeys/apikeystest"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -204,7 +206,7 @@ func TestTokenFromJWKSURL(t *testing.T) {
 	}))
 	defer jwks.Close()
 
-	f := start(t)
+	f := start(t, apikeystest.WithJWKSCache(0)) // fetched for every token request
 	k, err := f.srv.AddAPIKey(f.srv.EnvironmentID("Staging"), "hosted", nil, jwks.URL+"/.well-known/jwks.json")
 	require.NoError(t, err)
 
@@ -222,4 +224,49 @@ func TestTokenFromJWKSURL(t *testing.T) {
 	r = f.token(tokenForm(sign(t, priv, jose.ES384, "hosted", claims(f, k.ID))))
 	assert.Equal(t, http.StatusBadRequest, r.status)
 	assert.Contains(t, f.lastReason(), "jwks fetch failed")
+}
+
+// TestJWKSURLIsCached: the fake keeps a fetched jwksURL set for the cache TTL on its clock, as the
+// Platform caches a hosted set. A kid added to the hosted set meanwhile is refused ("unknown
+// kid") until the cached copy expires; then the set is fetched again and the kid accepted. Each
+// issued token records the kid that signed its assertion.
+func TestJWKSURLIsCached(t *testing.T) {
+	oldKey, newKey := ecKey(t, elliptic.P384()), ecKey(t, elliptic.P384())
+	var hosted atomic.Pointer[[]byte]
+	first := jwkSet(t, map[string]any{"old": oldKey.Public()})
+	hosted.Store(&first)
+	var fetches atomic.Int32
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_, _ = w.Write(*hosted.Load())
+	}))
+	defer jwks.Close()
+
+	f := start(t, apikeystest.WithJWKSCache(time.Minute))
+	k, err := f.srv.AddAPIKey(f.srv.EnvironmentID("Staging"), "hosted", nil, jwks.URL+"/jwks.json")
+	require.NoError(t, err)
+	token := func(priv crypto.Signer, kid string) int {
+		return f.token(tokenForm(sign(t, priv, jose.ES384, kid, claims(f, k.ID)))).status
+	}
+
+	require.Equal(t, http.StatusOK, token(oldKey, "old"))
+	both := jwkSet(t, map[string]any{"old": oldKey.Public(), "new": newKey.Public()})
+	hosted.Store(&both) // rotated: the new key is published next to the old one
+
+	assert.Equal(t, http.StatusBadRequest, token(newKey, "new"), "the cached set does not have the new kid yet")
+	assert.Equal(t, "unknown kid", f.lastReason())
+	assert.Equal(t, http.StatusOK, token(oldKey, "old"), "the old kid still works")
+	assert.EqualValues(t, 1, fetches.Load(), "the cached copy served every request")
+
+	f.clock.Advance(time.Minute)
+	assert.Equal(t, http.StatusOK, token(newKey, "new"), "the cache expired: the set is fetched again")
+	assert.EqualValues(t, 2, fetches.Load())
+
+	var kids []string
+	for _, tok := range f.srv.Tokens() {
+		assert.Equal(t, k.ID, tok.ClientID)
+		kids = append(kids, tok.KeyID)
+	}
+	assert.Equal(t, []string{"old", "old", "new"}, kids)
 }

@@ -1,19 +1,15 @@
-// Command rotate-keys shows a zero-downtime rotation of the signing key behind a Platform OAuth
-// API key whose public keys are an inline JWK Set:
-//
-//  1. publish the new public key alongside the old one (Update with both), so tokens signed
-//     either way keep working;
-//  2. switch the service's token source to the new signing key;
-//  3. retire the old public key (Update with only the new one);
-//  4. check that the old signing key can no longer get a token.
+// Command rotate-keys rotates, with no downtime, the signing key behind a Platform OAuth API
+// key whose public keys are an inline JWK Set: one apikeys.Rotate call publishes the new public
+// key next to the old one, proves the Platform accepts it, switches the service's live token
+// source to it and retires the old public key. The service's API calls go on throughout.
 //
 // It runs against the in-process fake server of package apikeystest and needs no account or
 // variable:
 //
 //	go run ./examples/rotate-keys
 //
-// (For a key whose public keys are hosted at a jwksURL, rotate by changing the hosted set in
-// the same steps, with no API call: see examples/jwks-endpoint.)
+// (For a key whose public keys are hosted at a jwksURL, pass the apikeys.JWKSHost serving them
+// as the publisher: see examples/jwks-endpoint.)
 package main
 
 import (
@@ -21,20 +17,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"os/signal"
-	"strings"
+	"time"
 
 	"github.com/apikeys-go/apikeys"
 	"github.com/apikeys-go/apikeys/apikeystest"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Stdout)
-	stop()
-	if err != nil {
+	if err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "rotate-keys:", err)
 		os.Exit(1)
 	}
@@ -51,127 +42,71 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The service's own HTTP client, for its token requests and API calls.
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr}
-	env := srv.EnvironmentID("Development")
 
-	// The service's key as it runs today: one signing key, published in the key's JWK Set.
-	oldKey, oldJWK, err := newSigningKey()
+	// The service as it runs today: one signing key, published in its API key's JWK Set, and a
+	// client whose token source signs with it.
+	oldKey, err := apikeys.GenerateSigningKey(apikeys.ES384)
 	if err != nil {
 		return err
 	}
-	key, err := admin.APIKeys.Create(ctx, env, apikeys.CreateAPIKeyRequest{
+	oldJWK, err := oldKey.JWK()
+	if err != nil {
+		return err
+	}
+	key, err := admin.APIKeys.Create(ctx, srv.EnvironmentID("Development"), apikeys.CreateAPIKeyRequest{
 		Name: "billing-svc", JWKSet: apikeys.NewJWKSet(oldJWK),
 	})
 	if err != nil {
-		return fmt.Errorf("creating the key: %w", err)
+		return err
 	}
-	fmt.Fprintf(w, "created key %q (client id %s) with the old public key %s\n", key.Name, key.ID, oldKey.KeyID)
-	tsOld, err := tokenSource(srv, hc, key.ID, oldKey)
+	live, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: key.ID, Key: oldKey, TokenURL: srv.TokenURL, HTTPClient: srv.HTTPClient()})
 	if err != nil {
 		return err
 	}
-	if _, err := tsOld.Token(ctx); err != nil {
-		return fmt.Errorf("token with the old key: %w", err)
-	}
-	fmt.Fprintln(w, "token obtained with the old key")
-
-	// Step 1: publish the new public key next to the old one.
-	newKey, newJWK, err := newSigningKey()
+	svc, err := apikeys.NewClient(apikeys.WithBaseURL(srv.PlatformURL), apikeys.WithTokenSource(live), apikeys.WithHTTPClient(srv.HTTPClient()))
 	if err != nil {
 		return err
 	}
-	both := apikeys.NewJWKSet(oldJWK, newJWK) // Update validates it before sending
-	key, err = admin.APIKeys.Update(ctx, key.ID, apikeys.UpdateAPIKeyRequest{JWKSet: both})
-	if err != nil {
-		return fmt.Errorf("adding the new public key: %w", err)
-	}
-	fmt.Fprintf(w, "step 1: published the new public key alongside the old: kids %s\n", kids(key.JWKSet))
-	if err := freshToken(ctx, srv, hc, key.ID, oldKey); err != nil {
-		return fmt.Errorf("old key during the overlap: %w", err)
-	}
-	fmt.Fprintln(w, "        the old key still gets tokens during the overlap")
-
-	// Step 2: the service switches its token source (and so its clients) to the new key.
-	tsNew, err := tokenSource(srv, hc, key.ID, newKey)
-	if err != nil {
-		return err
-	}
-	svc, err := apikeys.NewClient(
-		apikeys.WithBaseURL(srv.PlatformURL),
-		apikeys.WithTokenSource(tsNew),
-		apikeys.WithHTTPClient(hc),
-	)
-	if err != nil {
-		return err
-	}
-	if _, err := tsNew.Token(ctx); err != nil {
-		return fmt.Errorf("token with the new key: %w", err)
-	}
-	fmt.Fprintln(w, "step 2: switched the token source to the new key: token obtained with the new key")
 	if _, err := svc.APIKeys.Get(ctx, key.ID); err != nil {
-		return fmt.Errorf("call with the new key's token: %w", err)
+		return err
 	}
-	fmt.Fprintln(w, "        an API call authenticated with it succeeded")
+	fmt.Fprintf(w, "service %q runs on signing key %s\n", key.Name, oldKey.KeyID)
 
-	// Step 3: retire the old public key.
-	key, err = admin.APIKeys.Update(ctx, key.ID, apikeys.UpdateAPIKeyRequest{JWKSet: apikeys.NewJWKSet(newJWK)})
-	if err != nil {
-		return fmt.Errorf("removing the old public key: %w", err)
-	}
-	fmt.Fprintf(w, "step 3: removed the old public key: kids %s\n", kids(key.JWKSet))
-
-	// Step 4: the old signing key is refused; the new one keeps working.
-	err = freshToken(ctx, srv, hc, key.ID, oldKey)
-	var terr *apikeys.TokenError
-	if !errors.As(err, &terr) {
-		return fmt.Errorf("old key after removal: want a *TokenError, got %v", err)
-	}
-	fmt.Fprintf(w, "step 4: the old key can no longer get a token: %s (HTTP %d)\n", terr.Code, terr.StatusCode)
-	if err := freshToken(ctx, srv, hc, key.ID, newKey); err != nil {
-		return fmt.Errorf("new key after removal: %w", err)
-	}
-	fmt.Fprintln(w, "        the new key still gets tokens")
-
-	if _, err := admin.APIKeys.Delete(ctx, key.ID); err != nil {
-		return fmt.Errorf("deleting the key: %w", err)
-	}
-	fmt.Fprintln(w, "rotation complete; deleted the demo key")
-	return nil
-}
-
-// newSigningKey makes an ES384 signing key and its public JWK.
-func newSigningKey() (apikeys.SigningKey, apikeys.JWK, error) {
-	k, err := apikeys.GenerateSigningKey(apikeys.ES384)
-	if err != nil {
-		return apikeys.SigningKey{}, apikeys.JWK{}, err
-	}
-	jwk, err := k.JWK()
-	return k, jwk, err
-}
-
-func tokenSource(srv *apikeystest.Server, hc *http.Client, clientID string, key apikeys.SigningKey) (*apikeys.AssertionTokenSource, error) {
-	return apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: clientID, Key: key, TokenURL: srv.TokenURL, HTTPClient: hc})
-}
-
-// freshToken gets a token with key from a new token source, so nothing cached hides a refusal.
-func freshToken(ctx context.Context, srv *apikeystest.Server, hc *http.Client, clientID string, key apikeys.SigningKey) error {
-	ts, err := tokenSource(srv, hc, clientID, key)
+	// The rotation, in one call. RetireAfter is short for the demo: by default Rotate waits for
+	// the tokens got with the old key to expire (5 minutes).
+	newKey, err := apikeys.GenerateSigningKey(apikeys.ES384)
 	if err != nil {
 		return err
 	}
-	_, err = ts.Token(ctx)
-	return err
-}
-
-func kids(set *apikeys.JWKSet) string {
-	var out []string
-	if set != nil {
-		for _, k := range set.Keys {
-			out = append(out, k.KeyID())
-		}
+	rep, err := apikeys.Rotate(ctx, apikeys.RotateConfig{
+		Source:      live,
+		NewKey:      newKey,
+		Publisher:   apikeys.InlineKeys(admin.APIKeys, key.ID),
+		RetireAfter: 100 * time.Millisecond,
+	})
+	if err != nil {
+		return err // Rotate is resumable: run it again with the same configuration
 	}
-	return "[" + strings.Join(out, ", ") + "]"
+	fmt.Fprintf(w, "rotated to %s: published %t, accepted after %d token request(s), switched %t, retired %d old key(s)\n",
+		rep.KeyID, rep.Published, rep.ProofAttempts, rep.Switched, len(rep.Retired))
+
+	// The service's next token is signed with the new key; the old key gets none any more.
+	if tok, err := live.Token(ctx); err == nil {
+		live.Invalidate(tok) // drop the token got with the old key, to show the new one at work
+	}
+	if _, err := svc.APIKeys.Get(ctx, key.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "the service's calls now use tokens signed with %s\n", live.KeyID())
+	old, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: key.ID, Key: oldKey, TokenURL: srv.TokenURL, HTTPClient: srv.HTTPClient()})
+	if err != nil {
+		return err
+	}
+	var terr *apikeys.TokenError
+	if _, err := old.Token(ctx); !errors.As(err, &terr) {
+		return fmt.Errorf("the old key after the rotation: want a *TokenError, got %v", err)
+	}
+	fmt.Fprintf(w, "the old key is refused: %s (HTTP %d)\n", terr.Code, terr.StatusCode)
+	_, err = admin.APIKeys.Delete(ctx, key.ID)
+	return err
 }
