@@ -2,6 +2,7 @@ package apikeys
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,7 @@ type Client struct {
 	Legacy *LegacyService
 
 	baseURL      *url.URL
+	assertion    *AssertionTokenSource // nil without one
 	legacy       *legacyConfig
 	sender       *sender
 	insecureHTTP bool
@@ -64,10 +66,12 @@ func (c *Client) String() string {
 // GoString is like String, so %#v shows no credential either.
 func (c *Client) GoString() string { return c.String() }
 
-// NewClient returns a Client configured by opts.
+// NewClient returns a Client configured by opts. The options are checked
+// as a whole before any I/O; a bad one, or two that contradict each other
+// (one region's base URL with another region's token URL, two ways to
+// authenticate), is a *ValidationError.
 func NewClient(opts ...Option) (*Client, error) {
 	o := options{
-		baseURL:          DefaultBaseURL,
 		retry:            DefaultRetryPolicy(),
 		maxResponseBytes: DefaultMaxResponseBytes,
 	}
@@ -79,9 +83,12 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	base, err := parseServiceURL("WithBaseURL", o.baseURL, o.insecureHTTP)
+	base, err := parseServiceURL("WithBaseURL", cmp.Or(o.baseURL, o.region.BaseURL()), o.insecureHTTP)
 	if err != nil {
 		return nil, err
+	}
+	if r, ok := regionOf(base, false); ok && o.region != "" && r != o.region {
+		return nil, optionError("WithRegion", "is %s, but the base URL %s is the %s region's", o.region, redactURL(base), r)
 	}
 	c := &Client{baseURL: base, insecureHTTP: o.insecureHTTP}
 	if o.legacy != nil {
@@ -93,13 +100,68 @@ func NewClient(opts ...Option) (*Client, error) {
 	if o.userAgent != "" {
 		userAgent += " " + o.userAgent
 	}
-	c.sender = newSender(copyHTTPClient(o.httpClient), o.retry, o.maxResponseBytes, userAgent)
+	hc := copyHTTPClient(o.httpClient)
+	c.sender = newSender(hc, o.retry, o.maxResponseBytes, userAgent)
 	c.sender.tokens, c.sender.logger = o.tokens, o.logger
+	if ts, ok := o.tokens.(*AssertionTokenSource); ok && ts.s != nil {
+		if err := checkPairing("WithTokenSource", base, ts.s.tokenURL); err != nil {
+			return nil, err
+		}
+		c.assertion = ts
+	}
+	if o.tokenURL != "" && o.assertion == nil {
+		return nil, optionError("WithTokenURL", "is for WithClientAssertion, which is not given (a TokenConfig has its own TokenURL)")
+	}
+	if o.assertion != nil {
+		tokenURL, err := o.assertionTokenURL(base)
+		if err != nil {
+			return nil, err
+		}
+		// A copy of the Client's HTTP client: the same transport and so
+		// the same connection pool.
+		thc := *hc
+		ts := newSender(tokenHTTPClient(&thc), o.retry, maxTokenBodyBytes, userAgent)
+		ts.logger = o.logger
+		c.assertion = newTokenSource(o.assertion.clientID, o.assertion.key, tokenURL, "", defaultFetchTimeout, ts)
+		c.sender.tokens = c.assertion
+	}
 	c.APIKeys = &APIKeysService{client: c}
 	c.Environments = &EnvironmentsService{client: c}
 	c.Legacy = &LegacyService{client: c}
 	return c, nil
 }
+
+// assertionTokenURL returns the token URL of WithClientAssertion: that of
+// WithTokenURL, else the region's (WithRegion's, else that of the region
+// whose base URL base is). A base URL that is no region's needs
+// WithTokenURL or WithRegion: guessing would send a test server's or a
+// proxy's calls with tokens from production.
+func (o *options) assertionTokenURL(base *url.URL) (*url.URL, error) {
+	raw := o.tokenURL
+	if raw == "" {
+		r, ok := regionOf(base, false)
+		switch {
+		case o.region != "":
+			r = o.region
+		case !ok:
+			return nil, optionError("WithClientAssertion", "needs WithTokenURL or WithRegion: the base URL %s is no region's", redactURL(base))
+		}
+		raw = r.TokenURL()
+	}
+	u, err := parseTokenURL("NewClient", "WithTokenURL", raw, o.insecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := regionOf(u, true); ok && o.region != "" && r != o.region {
+		return nil, optionError("WithTokenURL", "%s is the %s region's token URL, but WithRegion is %s", redactURL(u), r, o.region)
+	}
+	return u, checkPairing("WithTokenURL", base, u)
+}
+
+// AssertionTokenSource returns the token source of WithClientAssertion, or
+// the *AssertionTokenSource given to WithTokenSource; nil when the Client
+// has neither. Call its SetKey to switch keys while the Client runs.
+func (c *Client) AssertionTokenSource() *AssertionTokenSource { return c.assertion }
 
 // operation names a call and its retry class.
 type operation struct {
@@ -111,6 +173,7 @@ type operation struct {
 // the access token (bearer) and a body signed anew each time (sign).
 type request struct {
 	op     operation
+	api    API // whose reply headers name the request ID; "" for the token endpoint
 	method string
 	url    *url.URL
 	body   []byte
@@ -184,6 +247,7 @@ type call struct {
 	checked     *http.Response // the reply checkRetry last decided on
 	resp        *http.Response // the last reply, for CaptureResponse
 	version     string         // its meta.version (Platform)
+	sent        time.Time      // when the current attempt was prepared, for the log
 
 	// Set from transport goroutines by the httptrace hooks of calls that
 	// are not idempotent; reset before each attempt.
@@ -251,10 +315,10 @@ func (s *sender) do(ctx context.Context, r *request, read func(*http.Response, *
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return c.settle(c.failure(ctx, err), false)
+		return c.settle(c.stamp(c.failure(ctx, err)), false)
 	}
 	c.resp = resp
-	err = read(resp, c)
+	err = c.stamp(read(resp, c))
 	unreadable := isDecodeError(err) || errors.Is(err, ErrUnsupportedVersion)
 	return c.settle(err, resp.StatusCode >= 200 && resp.StatusCode <= 299 && unreadable)
 }
@@ -269,6 +333,22 @@ func (c *call) trace(ctx context.Context) context.Context {
 		GetConn:      func(string) { c.traced.Store(true) },
 		WroteHeaders: func() { c.wrote.Store(true) },
 	})
+}
+
+// stamp records on an error the call made (not one it passes on, such as
+// a token fetch's) how many attempts the call made.
+func (c *call) stamp(err error) error {
+	switch e := err.(type) {
+	case *APIError:
+		e.Attempts = c.attempts
+	case *DecodeError:
+		e.Attempts = c.attempts
+	case *TokenError:
+		e.Attempts = c.attempts
+	case *TransportError:
+		e.Attempts = c.attempts
+	}
+	return err
 }
 
 // failure turns the end of the attempts without a usable reply into the
@@ -386,7 +466,7 @@ func doPlatform[T any](ctx context.Context, c *Client, op operation, method stri
 	if err != nil {
 		return payload, err
 	}
-	r.bearer = true
+	r.bearer, r.api = true, PlatformAPI
 	err = c.sender.do(ctx, r, func(resp *http.Response, call *call) error { return readEnvelope(resp, call, &payload) })
 	return payload, err
 }

@@ -141,6 +141,8 @@ type APIError struct {
 	// X-FH-REQUEST-ID reply header of the legacy API; X-Request-Id,
 	// X-Correlation-Id or X-Amzn-Trace-Id (the first present) of others.
 	RequestID string
+	// Attempts counts the HTTP attempts the call made, this reply's included.
+	Attempts int
 }
 
 func (e *APIError) operation() string { return e.Op }
@@ -159,18 +161,32 @@ func (e *APIError) describe() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
-	if e.RequestID != "" {
-		b.WriteString(" (request ID ")
-		b.WriteString(e.RequestID)
-		b.WriteString(")")
-	}
+	b.WriteString(replyNote(e.RequestID, e.Attempts))
 	return b.String()
+}
+
+// replyNote is what the message of an error about a reply ends with, for
+// support: " (request ID <id>; after <n> attempts)", with the parts there
+// are (the attempts when more than one), or "".
+func replyNote(requestID string, attempts int) string {
+	var parts []string
+	if requestID != "" {
+		parts = append(parts, "request ID "+requestID)
+	}
+	if attempts > 1 {
+		parts = append(parts, fmt.Sprintf("after %d attempts", attempts))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }
 
 // Error returns "apikeys: <op>: <method> <url>: <status> <status text>"
 // ("error reply (HTTP <status>)" for a 2xx legacy error reply), followed by
-// ": <message>" when the server gave one and by the request ID when there
-// is one. The body is not included.
+// ": <message>" when the server gave one, and by the request ID and the
+// number of attempts (when more than one) when there are. The body is not
+// included.
 func (e *APIError) Error() string { return message(e.Op, e.describe()) }
 
 // Is reports whether the error matches one of the status sentinels
@@ -249,6 +265,13 @@ type DecodeError struct {
 	Excerpt string
 	// Err is the underlying cause.
 	Err error
+	// Header is the reply's header.
+	Header http.Header
+	// RequestID identifies the request for the API's support (see
+	// APIError.RequestID).
+	RequestID string
+	// Attempts counts the HTTP attempts the call made, this reply's included.
+	Attempts int
 }
 
 func (e *DecodeError) operation() string { return e.Op }
@@ -259,7 +282,7 @@ func (e *DecodeError) describe() string {
 	if e.Excerpt != "" {
 		msg += fmt.Sprintf(" (body starts %q)", e.Excerpt)
 	}
-	return msg
+	return msg + replyNote(e.RequestID, e.Attempts)
 }
 
 // Error returns "apikeys: <op>: decoding <status> reply (<content type>):
@@ -340,15 +363,20 @@ type TransportError struct {
 	// Err is the failure from net/http, usually a *url.Error (which names
 	// the method and URL, never the body or headers).
 	Err error
+	// Attempts counts the HTTP attempts the call made, this one included.
+	Attempts int
 }
 
 func (e *TransportError) operation() string { return e.Op }
 
-func (e *TransportError) describe() string { return serverText(cause(e.Err, e.Op), maxServerText) }
+func (e *TransportError) describe() string {
+	return serverText(cause(e.Err, e.Op), maxServerText) + replyNote("", e.Attempts)
+}
 
-// Error returns "apikeys: <op>: <the failure>". The failure's text is
-// filtered and capped (see serverText): net/http quotes what a server sent,
-// a malformed status line for one.
+// Error returns "apikeys: <op>: <the failure>", followed by the number of
+// attempts when there was more than one. The failure's text is filtered
+// and capped (see serverText): net/http quotes what a server sent, a
+// malformed status line for one.
 func (e *TransportError) Error() string { return message(e.Op, e.describe()) }
 
 // Unwrap returns Err, so errors.Is and errors.As see the cause (for
@@ -402,6 +430,13 @@ type TokenError struct {
 	Description string
 	// URI is "error_uri".
 	URI string
+	// Header is the reply's header.
+	Header http.Header
+	// RequestID identifies the request for the token endpoint's support
+	// (X-Request-Id, X-Correlation-Id or X-Amzn-Trace-Id, the first present).
+	RequestID string
+	// Attempts counts the token requests the fetch made, this reply's included.
+	Attempts int
 }
 
 func (e *TokenError) operation() string { return e.Op }
@@ -414,11 +449,12 @@ func (e *TokenError) describe() string {
 	if e.Description != "" {
 		msg += ": " + e.Description
 	}
-	return msg
+	return msg + replyNote(e.RequestID, e.Attempts)
 }
 
 // Error returns "apikeys: token request: token endpoint: <status> <status
-// text>", followed by the code and description when the reply had them.
+// text>", followed by the code and description when the reply had them,
+// and by the request ID and the number of attempts (when more than one).
 func (e *TokenError) Error() string { return message(e.Op, e.describe()) }
 
 // Is matches the status sentinels, like APIError.Is.

@@ -137,7 +137,7 @@ func FetchJWKS(ctx context.Context, rawURL string, opts ...FetchOption) (*JWKSet
 	callerCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	r := &request{op: opFetchJWKS, method: http.MethodGet, url: u, header: http.Header{}}
+	r := &request{op: opFetchJWKS, api: JWKSHostAPI, method: http.MethodGet, url: u, header: http.Header{}}
 	r.header.Set("Accept", "application/jwk-set+json, application/json")
 	r.header.Set("User-Agent", "apikeys-go/"+Version)
 	var set *JWKSet

@@ -348,6 +348,7 @@ func (s *LegacyService) do(ctx context.Context, op operation, path string, body 
 	if err != nil {
 		return nil, err
 	}
+	r.api = LegacyAPI
 	if cfg.userKey != "" {
 		r.header.Set(legacyAuthHeader, cfg.userKey)
 	}

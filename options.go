@@ -13,7 +13,10 @@ type Option func(*options) error
 // options collects what the Option functions set, checked as a whole by NewClient.
 type options struct {
 	baseURL          string
+	region           Region // "" when WithRegion is not given
+	tokenURL         string
 	tokens           TokenSource
+	assertion        *clientAssertion
 	legacy           *LegacyConfig
 	httpClient       *http.Client
 	retry            RetryPolicy
@@ -28,9 +31,11 @@ func optionError(field, format string, args ...any) error {
 	return invalid("NewClient", field, format, args...)
 }
 
-// WithBaseURL sets the Platform base URL (default DefaultBaseURL). It must be
-// absolute https; plain http is accepted for loopback hosts, and for any host
-// with WithInsecureHTTP.
+// WithBaseURL sets the Platform base URL (default: the region's, see
+// WithRegion), for one that is no region's: a proxy, a test server. It
+// must be absolute https; plain http is accepted for loopback hosts, and
+// for any host with WithInsecureHTTP. One region's base URL with another
+// region's token URL or WithRegion is refused.
 func WithBaseURL(rawURL string) Option {
 	return func(o *options) error {
 		if rawURL == "" {
@@ -41,14 +46,80 @@ func WithBaseURL(rawURL string) Option {
 	}
 }
 
+// WithRegion sets the region (default US): the Platform base URL and the
+// token URL of WithClientAssertion, which must go together.
+func WithRegion(r Region) Option {
+	return func(o *options) error {
+		if err := r.check("NewClient", "WithRegion"); err != nil {
+			return err
+		}
+		o.region = r.orUS()
+		return nil
+	}
+}
+
+// WithTokenURL sets the token endpoint of WithClientAssertion, for one
+// that is no region's: a proxy, a test server. Without it the token URL
+// is the region's: WithRegion's, else that of the region whose base URL
+// WithBaseURL gave. It must be https; plain http is accepted as for
+// WithBaseURL.
+func WithTokenURL(rawURL string) Option {
+	return func(o *options) error {
+		if rawURL == "" {
+			return optionError("WithTokenURL", "is empty")
+		}
+		o.tokenURL = rawURL
+		return nil
+	}
+}
+
+// clientAssertion is what WithClientAssertion checked.
+type clientAssertion struct {
+	clientID string
+	key      *assertionKey
+}
+
+// WithClientAssertion authenticates Platform calls with access tokens got
+// by signing client assertions (RFC 7523, private_key_jwt) with key for
+// the API key clientID. NewClient builds the AssertionTokenSource on the
+// Client's own HTTP client (one connection pool), retry policy and
+// logger, with the token URL of WithTokenURL or the region; the Client's
+// AssertionTokenSource method returns it, for SetKey. For a scope or a
+// clock of your own, use NewTokenSource and WithTokenSource.
+func WithClientAssertion(clientID string, key SigningKey) Option {
+	return func(o *options) error {
+		if problem := clientIDProblem(clientID); problem != "" {
+			return optionError("WithClientAssertion", "client ID %s", problem)
+		}
+		k, err := newAssertionKey("NewClient", "WithClientAssertion key", key)
+		if err != nil {
+			return err
+		}
+		if err := o.checkNoAuth("WithClientAssertion"); err != nil {
+			return err
+		}
+		o.assertion = &clientAssertion{clientID: clientID, key: k}
+		return nil
+	}
+}
+
+// checkNoAuth refuses a second way to authenticate: which one should win
+// is not something to decide by option order.
+func (o *options) checkNoAuth(option string) error {
+	if o.tokens != nil || o.assertion != nil {
+		return optionError(option, "a token, token source or client assertion is already set; give only one")
+	}
+	return nil
+}
+
 // WithToken authenticates Platform calls with a fixed bearer token.
 func WithToken(token string) Option {
 	return func(o *options) error {
 		if problem := accessTokenProblem(token); problem != "" {
 			return optionError("WithToken", "token %s", problem)
 		}
-		if o.tokens != nil {
-			return optionError("WithToken", "a token or token source is already set")
+		if err := o.checkNoAuth("WithToken"); err != nil {
+			return err
 		}
 		o.tokens = &staticTokenSource{token: &Token{AccessToken: token, TokenType: "Bearer"}}
 		return nil
@@ -62,8 +133,8 @@ func WithTokenSource(ts TokenSource) Option {
 		if ts == nil {
 			return optionError("WithTokenSource", "token source is nil")
 		}
-		if o.tokens != nil {
-			return optionError("WithTokenSource", "a token or token source is already set")
+		if err := o.checkNoAuth("WithTokenSource"); err != nil {
+			return err
 		}
 		o.tokens = ts
 		return nil
@@ -96,9 +167,11 @@ func WithRetry(p RetryPolicy) Option {
 	}
 }
 
-// WithLogger logs each attempt and retry decision at debug level: operation,
-// method, URL path, status, wait. Headers and bodies are never logged.
-// Without it the Client is silent.
+// WithLogger logs at debug level each attempt (operation, method, URL
+// path, attempt number), each reply or failure (operation, attempt,
+// duration, status, request ID) and each retry decision (the wait).
+// Headers, bodies and query strings are never logged. Without it the
+// Client is silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {

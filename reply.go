@@ -170,7 +170,7 @@ func errorMessage(body []byte) string {
 func (c *call) decodeError(resp *http.Response, body []byte, err error) *DecodeError {
 	ct := resp.Header.Get("Content-Type")
 	return &DecodeError{Op: c.op.name, StatusCode: resp.StatusCode, ContentType: serverText(ct, maxContentTypeText),
-		Excerpt: markupExcerpt(ct, c.secrets.body(body)), Err: err}
+		Excerpt: markupExcerpt(ct, c.secrets.body(body)), Err: err, Header: resp.Header, RequestID: requestID(resp.Header, c.api)}
 }
 
 // markupExcerpt quotes the start of a body only when that is a markup page

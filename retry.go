@@ -120,6 +120,7 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	} else {
 		c.attempts++
 		c.checked = resp
+		c.logReply(ctx, resp, err)
 	}
 	retry := false
 	if err != nil {
@@ -210,6 +211,7 @@ func (c *call) prepare(req *http.Request) error {
 		c.authErr = err
 		return err
 	}
+	c.sent = time.Now()
 	return nil
 }
 
@@ -233,28 +235,37 @@ func (c *call) authorize(ctx context.Context, req *http.Request) error {
 		return nil
 	}
 	if c.s.tokens == nil {
-		return &opError{op: c.op.name, err: &sentinelError{ErrNotConfigured, "client not configured for this call (needs WithToken or WithTokenSource)"}}
+		return &opError{op: c.op.name, err: &sentinelError{ErrNotConfigured, "client not configured for this call (needs WithToken, WithTokenSource or WithClientAssertion)"}}
 	}
 	// The token source may send requests of its own: keep them out of
 	// this call's httptrace hooks and CaptureResponse.
-	tok, err := c.s.tokens.Token(withoutCall(ctx))
+	tok, err := tokenFrom(withoutCall(ctx), c.s.tokens)
 	if err != nil {
 		if ctx.Err() != nil {
 			return &opError{op: c.op.name, err: ctx.Err()}
 		}
 		return &opError{op: c.op.name, what: "getting access token", err: err}
 	}
-	if tok == nil {
-		tok = &Token{}
-	}
-	if problem := accessTokenProblem(tok.AccessToken); problem != "" {
-		// Sent, it would fail in the transport as if the server were down.
-		return &opError{op: c.op.name, what: "getting access token", err: invalid("", "token", "from the token source %s", problem)}
-	}
 	c.token = tok
 	c.secrets = c.secrets.add(tok.AccessToken, "****")
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return nil
+}
+
+// tokenFrom gets a token from ts, refusing one that cannot be sent: sent,
+// it would fail in the transport as if the server were down.
+func tokenFrom(ctx context.Context, ts TokenSource) (*Token, error) {
+	tok, err := ts.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		tok = &Token{}
+	}
+	if problem := accessTokenProblem(tok.AccessToken); problem != "" {
+		return nil, invalid("", "token", "from the token source %s", problem)
+	}
+	return tok, nil
 }
 
 // retryableTransportError is false for failures a repeat cannot fix.
@@ -367,6 +378,26 @@ func (c *call) logAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
 	c.s.logger.LogAttrs(req.Context(), slog.LevelDebug, "apikeys: sending request",
 		slog.String("op", c.op.name), slog.String("method", req.Method),
 		slog.String("url", redactURL(req.URL)), slog.Int("attempt", n+1))
+}
+
+// logReply logs an attempt's reply, or its failure, at debug level:
+// operation, status, duration, attempt and the reply's request ID.
+func (c *call) logReply(ctx context.Context, resp *http.Response, err error) {
+	if c.s.logger == nil || !c.s.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("op", c.op.name), slog.Int("attempt", c.attempts),
+		slog.Duration("duration", time.Since(c.sent))}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		if id := requestID(resp.Header, c.api); id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", serverText(err.Error(), maxServerText)))
+	}
+	c.s.logger.LogAttrs(ctx, slog.LevelDebug, "apikeys: reply", attrs...)
 }
 
 // logRetry logs a retry decision at debug level.

@@ -1,6 +1,7 @@
 package apikeys
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -38,6 +39,18 @@ type Token struct {
 	Expiry time.Time
 }
 
+// expiryDelta is how long before its Expiry a token stops being Valid: the
+// time a request may take to reach the server, and clock skew (as in
+// golang.org/x/oauth2).
+const expiryDelta = 10 * time.Second
+
+// Valid reports whether t is a token that can be sent now: it is not nil,
+// has an access token, and is not within 10 seconds of its Expiry (a zero
+// Expiry never expires).
+func (t *Token) Valid() bool {
+	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || time.Now().Add(expiryDelta).Before(t.Expiry))
+}
+
 // String describes the token without its value.
 func (t Token) String() string {
 	return "Token{AccessToken: ****, TokenType: " + t.TokenType + ", Scope: " + t.Scope + ", Expiry: " + t.Expiry.Format(time.RFC3339) + "}"
@@ -71,6 +84,13 @@ func (t Token) MarshalJSON() ([]byte, error) {
 type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }
+
+// TokenSourceFunc adapts a function to a TokenSource, such as one that
+// gets tokens from golang.org/x/oauth2 (see the README).
+type TokenSourceFunc func(ctx context.Context) (*Token, error)
+
+// Token calls f(ctx).
+func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
 // TokenInvalidator is the optional method of a TokenSource that the Client
 // calls when the API answers 401 to a token: Invalidate drops that token
@@ -127,10 +147,14 @@ type TokenConfig struct {
 	// Key signs the assertions. Its KeyID must be the kid of a public key
 	// in the API key's JWK Set (or at its jwksURL).
 	Key SigningKey
-	// TokenURL is the token endpoint (default DefaultTokenURL; see also
-	// CanadaTokenURL). It is also the assertion's aud, exactly as given.
-	// It must be https; http is accepted for loopback hosts, and for any
-	// host with InsecureHTTP.
+	// Region picks the token endpoint when TokenURL is empty (default US:
+	// DefaultTokenURL).
+	Region Region
+	// TokenURL is the token endpoint, for one that is no region's (a
+	// proxy, a test server). It is also the assertion's aud, exactly as
+	// given. It must be https; http is accepted for loopback hosts, and
+	// for any host with InsecureHTTP. One region's token URL with another
+	// Region is refused.
 	TokenURL string
 	// Scope, when set, is sent as the scope form field.
 	Scope string
@@ -212,34 +236,27 @@ type tokenCall struct {
 // NewTokenSource checks cfg and returns a token source. Every field is
 // checked before any I/O; a bad one is a *ValidationError. Nothing is
 // fetched until the first Token call.
+//
+// For a Client, WithClientAssertion is shorter: it builds the same source
+// on the Client's own HTTP client, retry policy and logger.
 func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	const op = "NewTokenSource"
-	switch id := cfg.ClientID; {
-	case !utf8.ValidString(id):
-		return nil, invalid(op, "TokenConfig.ClientID", "is not valid UTF-8")
-	case strings.TrimSpace(id) == "":
-		return nil, invalid(op, "TokenConfig.ClientID", "is empty")
-	case id != strings.TrimSpace(id):
-		return nil, invalid(op, "TokenConfig.ClientID", "has leading or trailing spaces")
-	case len(id) > maxIDLength:
-		return nil, invalid(op, "TokenConfig.ClientID", "is longer than %d bytes", maxIDLength)
-	case hasControl(id):
-		return nil, invalid(op, "TokenConfig.ClientID", "contains control characters")
+	if problem := clientIDProblem(cfg.ClientID); problem != "" {
+		return nil, invalid(op, "TokenConfig.ClientID", "%s", problem)
 	}
 	key, err := newAssertionKey(op, "TokenConfig.Key", cfg.Key)
 	if err != nil {
 		return nil, err
 	}
-	tokenURL := cfg.TokenURL
-	if tokenURL == "" {
-		tokenURL = DefaultTokenURL
+	if err := cfg.Region.check(op, "TokenConfig.Region"); err != nil {
+		return nil, err
 	}
-	u, err := checkURL(op, "TokenConfig.TokenURL", tokenURL, cfg.InsecureHTTP)
+	u, err := parseTokenURL(op, "TokenConfig.TokenURL", cmp.Or(cfg.TokenURL, cfg.Region.TokenURL()), cfg.InsecureHTTP)
 	if err != nil {
 		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(tokenURL, "?") {
-		return nil, invalid(op, "TokenConfig.TokenURL", "must not have a query or fragment")
+	if r, ok := regionOf(u, true); ok && cfg.Region != "" && r != cfg.Region {
+		return nil, invalid(op, "TokenConfig.TokenURL", "%s is the %s region's token URL, but TokenConfig.Region is %s", redactURL(u), r, cfg.Region)
 	}
 	if hasControl(cfg.Scope) || !utf8.ValidString(cfg.Scope) {
 		return nil, invalid(op, "TokenConfig.Scope", "contains control characters or is not valid UTF-8")
@@ -250,26 +267,65 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	case cfg.Timeout == 0:
 		cfg.Timeout = defaultFetchTimeout
 	}
-	hc := copyHTTPClient(cfg.HTTPClient)
-	// The token endpoint has no business redirecting; following one could
-	// re-post the assertion elsewhere.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	now := cfg.Clock
 	if now == nil {
 		now = time.Now
 	}
-	sender := newSender(hc, DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
+	sender := newSender(tokenHTTPClient(copyHTTPClient(cfg.HTTPClient)), DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
 	sender.now = now // Retry-After dates are read on the clock of the assertions
+	return newTokenSource(cfg.ClientID, key, u, cfg.Scope, cfg.Timeout, sender), nil
+}
+
+// newTokenSource returns a source that fetches tokens for clientID with
+// key from tokenURL, through sender, on sender's clock.
+func newTokenSource(clientID string, key *assertionKey, tokenURL *url.URL, scope string, timeout time.Duration, sender *sender) *AssertionTokenSource {
 	s := &tokenSource{
-		clientID:     cfg.ClientID,
-		tokenURL:     u,
-		scope:        cfg.Scope,
+		clientID:     clientID,
+		tokenURL:     tokenURL,
+		scope:        scope,
 		sender:       sender,
-		now:          now,
-		fetchTimeout: cfg.Timeout,
+		now:          sender.now,
+		fetchTimeout: timeout,
 	}
 	s.key.Store(key)
-	return &AssertionTokenSource{s: s}, nil
+	return &AssertionTokenSource{s: s}
+}
+
+// tokenHTTPClient sets hc, a copy, to follow no redirect: the token
+// endpoint has no business redirecting, and following one could re-post
+// the assertion elsewhere. A 3xx reply is then a *TokenError.
+func tokenHTTPClient(hc *http.Client) *http.Client {
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return hc
+}
+
+// clientIDProblem says what is wrong with a client ID, or returns "".
+func clientIDProblem(id string) string {
+	switch {
+	case !utf8.ValidString(id):
+		return "is not valid UTF-8"
+	case strings.TrimSpace(id) == "":
+		return "is empty"
+	case id != strings.TrimSpace(id):
+		return "has leading or trailing spaces"
+	case len(id) > maxIDLength:
+		return fmt.Sprintf("is longer than %d bytes", maxIDLength)
+	case hasControl(id):
+		return "contains control characters"
+	}
+	return ""
+}
+
+// parseTokenURL checks a token endpoint URL, as op's field.
+func parseTokenURL(op, field, raw string, insecureHTTP bool) (*url.URL, error) {
+	u, err := checkURL(op, field, raw, insecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") {
+		return nil, invalid(op, field, "must not have a query or fragment")
+	}
+	return u, nil
 }
 
 // SetKey makes the source sign its next client assertions with key,
@@ -301,6 +357,15 @@ func (ts *AssertionTokenSource) KeyID() string {
 		return ""
 	}
 	return ts.s.key.Load().key.KeyID
+}
+
+// TokenURL returns the token endpoint the source gets tokens from, for
+// making a source for another API key of the same region.
+func (ts *AssertionTokenSource) TokenURL() string {
+	if ts == nil || ts.s == nil {
+		return ""
+	}
+	return ts.s.tokenURL.String()
 }
 
 // String describes the source by client ID, token URL and key ID only.
@@ -462,20 +527,23 @@ func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
 // even of a page: a token reply holds a secret) for one that is no token.
 func readToken(resp *http.Response, c *call) (*Token, time.Duration, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, 0, tokenError(resp.StatusCode, c.errorBody(resp), c.secrets)
+		e := tokenError(resp.StatusCode, c.errorBody(resp), c.secrets)
+		e.Header, e.RequestID = resp.Header, requestID(resp.Header, c.api)
+		return nil, 0, e
 	}
+	// No excerpt of a reply that is no token, not even of a page: a token
+	// reply holds a secret.
 	body, err := c.readSuccess(resp, c.s.maxResponseBytes)
+	var de *DecodeError
+	if errors.As(err, &de) {
+		de.Excerpt = ""
+	}
 	if err != nil {
-		var de *DecodeError
-		if errors.As(err, &de) {
-			de.Excerpt = ""
-		}
 		return nil, 0, err
 	}
 	tok, lifetime, err := decodeToken(body)
 	if err != nil {
-		return nil, 0, &DecodeError{Op: c.op.name, StatusCode: resp.StatusCode,
-			ContentType: serverText(resp.Header.Get("Content-Type"), maxContentTypeText), Err: err}
+		return nil, 0, c.decodeError(resp, nil, err)
 	}
 	return tok, lifetime, nil
 }

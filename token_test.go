@@ -464,6 +464,9 @@ func TestTokenSourceEndpointErrors(t *testing.T) {
 			_, err := ts.Token(context.Background())
 			var te *apikeys.TokenError
 			require.ErrorAs(t, err, &te)
+			assert.NotNil(t, te.Header, "the reply's header is kept")
+			assert.Equal(t, int(tc.requests), te.Attempts)
+			te.Header, te.Attempts = nil, 0
 			assert.Equal(t, tc.want, te)
 			if tc.sentinel != nil {
 				assert.ErrorIs(t, err, tc.sentinel)

@@ -16,9 +16,11 @@
 // skipped with a note otherwise. With none set it runs against the in-process fake server of
 // package apikeystest, so that you can see what it does first.
 //
-//	APIKEYS_BASE_URL          Platform API base URL (default apikeys.DefaultBaseURL)
-//	APIKEYS_TOKEN_URL         token endpoint (default apikeys.DefaultTokenURL, or
-//	                          apikeys.CanadaTokenURL when the base URL is CanadaBaseURL)
+//	APIKEYS_REGION            Platform region: us (default) or ca; sets both URLs below
+//	APIKEYS_BASE_URL          Platform API base URL, for one that is no region's
+//	                          (default: the region's)
+//	APIKEYS_TOKEN_URL         token endpoint, for one that is no region's (default: the
+//	                          region's, or that of the region whose base URL is given)
 //	APIKEYS_CLIENT_ID         required for Platform: the ID of a management API key
 //	                          (it needs the engineer role in the environment)
 //	APIKEYS_PRIVATE_KEY_FILE  required for Platform: PEM file with that key's private key

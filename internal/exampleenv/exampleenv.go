@@ -2,9 +2,11 @@
 // of package apikeystest, or to real servers when the APIKEYS_* environment
 // variables are set:
 //
-//	APIKEYS_BASE_URL          Platform API base URL (default apikeys.DefaultBaseURL)
-//	APIKEYS_TOKEN_URL         token endpoint (default apikeys.DefaultTokenURL, or
-//	                          apikeys.CanadaTokenURL when the base URL is CanadaBaseURL)
+//	APIKEYS_REGION            Platform region: us (default) or ca; sets both URLs below
+//	APIKEYS_BASE_URL          Platform API base URL, for one that is no region's
+//	                          (default: the region's)
+//	APIKEYS_TOKEN_URL         token endpoint, for one that is no region's (default: the
+//	                          region's, or that of the region whose base URL is given)
 //	APIKEYS_CLIENT_ID         required for Platform: the ID of a management API key
 //	APIKEYS_PRIVATE_KEY_FILE  required for Platform: PEM file with that key's private key
 //	                          (read with apikeys.ParseSigningKey)
@@ -20,12 +22,10 @@
 package exampleenv
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/apikeys-go/apikeys"
@@ -34,7 +34,7 @@ import (
 
 // Vars are the variables that switch an example to real servers.
 var Vars = []string{
-	"APIKEYS_BASE_URL", "APIKEYS_TOKEN_URL", "APIKEYS_CLIENT_ID", "APIKEYS_PRIVATE_KEY_FILE",
+	"APIKEYS_REGION", "APIKEYS_BASE_URL", "APIKEYS_TOKEN_URL", "APIKEYS_CLIENT_ID", "APIKEYS_PRIVATE_KEY_FILE",
 	"APIKEYS_ENVIRONMENT_ID", "APIKEYS_ORGANIZATION_ID",
 	"APIKEYS_LEGACY_URL", "APIKEYS_LEGACY_DOMAIN", "APIKEYS_LEGACY_USER_KEY", "APIKEYS_LEGACY_APP_ID",
 }
@@ -91,18 +91,6 @@ func Connect(getenv func(string) string, startFake func() *apikeystest.Server) (
 	return s, nil
 }
 
-// TokenURL is APIKEYS_TOKEN_URL, or else the token endpoint of the region
-// APIKEYS_BASE_URL is in: a key only gets tokens in its own region.
-func TokenURL(getenv func(string) string) string {
-	if u := getenv("APIKEYS_TOKEN_URL"); u != "" {
-		return u
-	}
-	if strings.TrimSuffix(getenv("APIKEYS_BASE_URL"), "/") == apikeys.CanadaBaseURL {
-		return apikeys.CanadaTokenURL
-	}
-	return apikeys.DefaultTokenURL
-}
-
 func (s *Setup) connectPlatform(getenv func(string) string) error {
 	clientID, keyFile, envID := getenv("APIKEYS_CLIENT_ID"), getenv("APIKEYS_PRIVATE_KEY_FILE"), getenv("APIKEYS_ENVIRONMENT_ID")
 	if clientID == "" || keyFile == "" || envID == "" {
@@ -116,20 +104,24 @@ func (s *Setup) connectPlatform(getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("APIKEYS_PRIVATE_KEY_FILE: %w", err)
 	}
-	s.TokenURL = TokenURL(getenv)
-	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: clientID, Key: key, TokenURL: s.TokenURL, HTTPClient: s.HTTPClient})
-	if err != nil {
-		return err
-	}
-	s.Platform, err = apikeys.NewClient(
-		apikeys.WithBaseURL(cmp.Or(getenv("APIKEYS_BASE_URL"), apikeys.DefaultBaseURL)),
-		apikeys.WithTokenSource(ts),
+	opts := []apikeys.Option{
+		apikeys.WithClientAssertion(clientID, key),
 		apikeys.WithHTTPClient(s.HTTPClient),
 		apikeys.WithUserAgent("apikeys-example"),
-	)
-	if err != nil {
+	}
+	if r := getenv("APIKEYS_REGION"); r != "" {
+		opts = append(opts, apikeys.WithRegion(apikeys.Region(r)))
+	}
+	if u := getenv("APIKEYS_BASE_URL"); u != "" {
+		opts = append(opts, apikeys.WithBaseURL(u))
+	}
+	if u := getenv("APIKEYS_TOKEN_URL"); u != "" {
+		opts = append(opts, apikeys.WithTokenURL(u))
+	}
+	if s.Platform, err = apikeys.NewClient(opts...); err != nil {
 		return err
 	}
+	s.TokenURL = s.Platform.AssertionTokenSource().TokenURL()
 	s.EnvironmentID = envID
 	if org := getenv("APIKEYS_ORGANIZATION_ID"); org != "" {
 		if s.OrganizationID, err = strconv.Atoi(org); err != nil {
