@@ -2,6 +2,7 @@ package apikeys
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +24,21 @@ type APIKey struct {
 	JWKSet *JWKSet `json:"jwkSet,omitempty"`
 	// Environment is the environment the key belongs to (ID and flag).
 	Environment Environment `json:"environment"`
+
+	raw json.RawMessage
+}
+
+// Raw returns the JSON object the key was decoded from, members the SDK
+// does not model included; nil for a key not decoded from JSON. It is
+// shared: do not modify it.
+func (k APIKey) Raw() json.RawMessage { return k.raw }
+
+// UnmarshalJSON decodes a key and keeps the object for Raw.
+func (k *APIKey) UnmarshalJSON(b []byte) error {
+	type plain APIKey // without this method
+	raw, err := decodeKeepingRaw(b, (*plain)(k))
+	k.raw = raw
+	return err
 }
 
 // CreateAPIKeyRequest is the body of APIKeysService.Create. Set JWKSURL

@@ -123,7 +123,8 @@ func TestAPIKeysCallsSendDocumentedRequests(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				return *envs[0], nil
+				assert.JSONEq(t, `{"id":"e1","name":"Prod","environmentFlag":"Production","organization":{"id":42}}`, string(envs[0].Raw()))
+				return environmentFields(*envs[0]), nil
 			},
 			method: http.MethodGet, path: basePath + "/v1/organizations/42/environments",
 			reply: envelope(`{"environments":[{"id":"e1","name":"Prod","environmentFlag":"Production","organization":{"id":42}}]}`),

@@ -2,6 +2,7 @@ package apikeys
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -41,6 +42,21 @@ type Environment struct {
 	// Organization is the organization the environment belongs to; nil
 	// on an APIKey.
 	Organization *Organization `json:"organization,omitempty"`
+
+	raw json.RawMessage
+}
+
+// Raw returns the JSON object the environment was decoded from, members
+// the SDK does not model included; nil for one not decoded from JSON. It
+// is shared: do not modify it.
+func (e Environment) Raw() json.RawMessage { return e.raw }
+
+// UnmarshalJSON decodes an environment and keeps the object for Raw.
+func (e *Environment) UnmarshalJSON(b []byte) error {
+	type plain Environment // without this method
+	raw, err := decodeKeepingRaw(b, (*plain)(e))
+	e.raw = raw
+	return err
 }
 
 // EnvironmentsService lists Platform environments. Get it from Client.Environments.

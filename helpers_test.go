@@ -171,3 +171,15 @@ func captureStderr(t *testing.T, f func()) string {
 func envelope(payload string) string {
 	return `{"meta":{"version":"1.0.0"},"payload":` + payload + `}`
 }
+
+// The fields of the SDK's models, without the JSON they were decoded from
+// (Raw), for comparing what was decoded; tests check Raw on its own.
+
+func legacyFields(k *apikeys.LegacyKey) *apikeys.LegacyKey {
+	return &apikeys.LegacyKey{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference,
+		Secret: k.Secret, Revoked: k.Revoked, RevokedBy: k.RevokedBy, RevokedEmail: k.RevokedEmail}
+}
+
+func environmentFields(e apikeys.Environment) apikeys.Environment {
+	return apikeys.Environment{ID: e.ID, Name: e.Name, Flag: e.Flag, Organization: e.Organization}
+}

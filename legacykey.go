@@ -44,7 +44,16 @@ type LegacyKey struct {
 	RevokedBy string `json:"revokedBy,omitempty"`
 	// RevokedEmail is the email address of the user who revoked the key.
 	RevokedEmail string `json:"revokedEmail,omitempty"`
+
+	raw json.RawMessage
 }
+
+// Raw returns the JSON object the key was decoded from, members the SDK
+// does not model included (a creation date some servers send, say); nil
+// for a key not decoded from JSON. It holds the key value and the secret
+// as the server sent them: handle it as you would Key and Secret, and
+// print the LegacyKey, not Raw. It is shared: do not modify it.
+func (k LegacyKey) Raw() json.RawMessage { return k.raw }
 
 // IsRevoked reports whether the key has been revoked.
 func (k LegacyKey) IsRevoked() bool { return k.Revoked != nil }
@@ -72,6 +81,15 @@ type legacyKeyJSON struct {
 	Revoked      json.RawMessage `json:"revoked"`
 	RevokedBy    string          `json:"revokedBy"`
 	RevokedEmail string          `json:"revokedEmail"`
+	raw          json.RawMessage
+}
+
+// UnmarshalJSON decodes a key and keeps the object for Raw.
+func (w *legacyKeyJSON) UnmarshalJSON(b []byte) error {
+	type plain legacyKeyJSON // without this method
+	raw, err := decodeKeepingRaw(b, (*plain)(w))
+	w.raw = raw
+	return err
 }
 
 func (w *legacyKeyJSON) key() *LegacyKey {
@@ -81,7 +99,7 @@ func (w *legacyKeyJSON) key() *LegacyKey {
 	}
 	return &LegacyKey{
 		Label: w.Label, KeyType: w.KeyType, Key: w.Key, KeyReference: w.KeyReference, Secret: w.Secret,
-		Revoked: revoked, RevokedBy: w.RevokedBy, RevokedEmail: w.RevokedEmail,
+		Revoked: revoked, RevokedBy: w.RevokedBy, RevokedEmail: w.RevokedEmail, raw: w.raw,
 	}
 }
 

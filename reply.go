@@ -276,3 +276,16 @@ func checkVersion(op, version string) error {
 
 // isNil reports whether p is nil: lists drop their null elements with it.
 func isNil[T any](p *T) bool { return p == nil }
+
+// decodeKeepingRaw decodes the JSON object b into v, a pointer to a type
+// without an UnmarshalJSON method, and returns a copy of b to keep: the
+// decoder may reuse b once UnmarshalJSON returns.
+func decodeKeepingRaw(b []byte, v any) (json.RawMessage, error) {
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, err
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return nil, nil // null
+	}
+	return bytes.Clone(b), nil
+}

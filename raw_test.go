@@ -1,0 +1,129 @@
+package apikeys_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+)
+
+// TestRawJSONKept: APIKey, Environment and LegacyKey keep the object they
+// were decoded from, so members the SDK does not model stay usable.
+func TestRawJSONKept(t *testing.T) {
+	const (
+		platformKey = `{"id":"client-1","name":"billing","createdAt":"2024-05-01T10:00:00Z","scopes":["fhir"],` +
+			`"environment":{"id":"env-1","environmentFlag":"Staging","region":"us-east"}}`
+		environment = `{"id":"env-1","name":"Stage","environmentFlag":"Staging","organization":{"id":42},"createdAt":"2023-01-02T03:04:05Z"}`
+		legacyKey   = `{"label":"ci","keyType":"user","key":"` + legacyKeyValue + `","keyReference":"u1","secret":"` + legacySecret + `",` +
+			`"revoked":null,"sysCreated":1425990896789,"createdBy":{"email":"ops@example.com"}}`
+	)
+	tests := []struct {
+		name   string
+		reply  string // the reply body
+		call   func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error)
+		want   string // the object Raw must hold
+		member string // a member the SDK does not model
+		value  string // its JSON value
+	}{
+		{"APIKeys.Get", envelope(`{"apikey":` + platformKey + `}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+			k, err := c.APIKeys.Get(ctx, "client-1")
+			if err != nil {
+				return nil, err
+			}
+			return k.Raw(), nil
+		}, platformKey, "createdAt", `"2024-05-01T10:00:00Z"`},
+		{"APIKeys.List", envelope(`{"apikeys":[` + platformKey + `]}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+			keys, err := c.APIKeys.List(ctx, "env-1")
+			if err != nil || len(keys) != 1 {
+				return nil, fmt.Errorf("%d keys: %w", len(keys), err)
+			}
+			return keys[0].Raw(), nil
+		}, platformKey, "scopes", `["fhir"]`},
+		{"APIKey.Environment", envelope(`{"apikey":` + platformKey + `}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+			k, err := c.APIKeys.Get(ctx, "client-1")
+			if err != nil {
+				return nil, err
+			}
+			return k.Environment.Raw(), nil
+		}, `{"id":"env-1","environmentFlag":"Staging","region":"us-east"}`, "region", `"us-east"`},
+		{"Environments.List", envelope(`{"environments":[` + environment + `]}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+			envs, err := c.Environments.List(ctx, 42)
+			if err != nil || len(envs) != 1 {
+				return nil, fmt.Errorf("%d environments: %w", len(envs), err)
+			}
+			return envs[0].Raw(), nil
+		}, environment, "createdAt", `"2023-01-02T03:04:05Z"`},
+		{"Legacy.List", `{"status":"ok","list":[` + legacyKey + `]}`, func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+			keys, err := c.Legacy.List(ctx, apikeys.UserKeys())
+			if err != nil || len(keys) != 1 {
+				return nil, fmt.Errorf("%d keys: %w", len(keys), err)
+			}
+			return keys[0].Raw(), nil
+		}, legacyKey, "sysCreated", `1425990896789`},
+		{"Legacy.Create", `{"status":"ok","apiKey":` + legacyKey + `}`, func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+			k, err := c.Legacy.Create(ctx, apikeys.UserKeys(), "ci")
+			if err != nil {
+				return nil, err
+			}
+			return k.Raw(), nil
+		}, legacyKey, "createdBy", `{"email":"ops@example.com"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, tt.reply) })
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL+basePath), apikeys.WithToken(testToken),
+				apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: s.URL, Domain: legacyDomain, UserKey: legacyUserKey}))
+			require.NoError(t, err)
+			raw, err := tt.call(context.Background(), c)
+			require.NoError(t, err)
+			assert.JSONEq(t, tt.want, string(raw))
+			var members map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(raw, &members))
+			assert.JSONEq(t, tt.value, string(members[tt.member]))
+		})
+	}
+}
+
+// TestRawJSONIsACopy: a model decoded by the caller's json.Unmarshal keeps
+// its own copy of the object, not the caller's buffer.
+func TestRawJSONIsACopy(t *testing.T) {
+	buf := []byte(`{"id":"client-1","name":"billing","extra":"x"}`)
+	var k apikeys.APIKey
+	require.NoError(t, json.Unmarshal(buf, &k))
+	copy(buf, strings.Repeat("#", len(buf)))
+	assert.JSONEq(t, `{"id":"client-1","name":"billing","extra":"x"}`, string(k.Raw()))
+
+	var zero apikeys.APIKey
+	assert.Nil(t, zero.Raw(), "a key not decoded from JSON has no Raw")
+	require.NoError(t, json.Unmarshal([]byte(`null`), &zero))
+	assert.Nil(t, zero.Raw())
+}
+
+// TestDecodedLegacyKeyStillMasked: a LegacyKey decoded from a reply, its
+// Raw holding the secret, prints and logs masked, whatever the verb (but
+// %p of a value, which fmt handles before any method: see SECURITY.md;
+// the full verb list runs in the secrets scan).
+func TestDecodedLegacyKeyStillMasked(t *testing.T) {
+	var k apikeys.LegacyKey
+	require.NoError(t, json.Unmarshal([]byte(legacyKeyJSON), &k))
+	require.Contains(t, string(k.Raw()), legacySecret, "Raw is the object as sent")
+	var logs strings.Builder
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("key", "k", k, "p", &k)
+	outputs := []string{logs.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
+		outputs = append(outputs, fmt.Sprintf(verb, k), fmt.Sprintf(verb, &k), fmt.Sprintf(verb, []apikeys.LegacyKey{k}))
+	}
+	for _, out := range outputs {
+		assert.NotContains(t, out, legacySecret)
+		assert.NotContains(t, out, legacyKeyValue)
+		assert.NotContains(t, out, fmt.Sprintf("%x", legacySecret))
+	}
+}
