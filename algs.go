@@ -28,6 +28,11 @@ const (
 	ES384 = "ES384"
 	ES512 = "ES512"
 	EdDSA = "EdDSA"
+	// Ed25519 is RFC 9864's fully specified name for EdDSA over Ed25519:
+	// the same signature as EdDSA with an Ed25519 key, under the name that
+	// node jose 6 and WebCrypto write. go-jose v4 signs and verifies
+	// EdDSA only, so the SDK makes and checks Ed25519 signatures itself.
+	Ed25519 = "Ed25519"
 )
 
 // minRSABits and maxRSABits bound the RSA keys accepted anywhere in the
@@ -82,8 +87,18 @@ var algKeys = map[string]algKey{
 	RS256: {"RSA", ""}, RS384: {"RSA", ""}, RS512: {"RSA", ""},
 	PS256: {"RSA", ""}, PS384: {"RSA", ""}, PS512: {"RSA", ""},
 	ES256: {"EC", "P-256"}, ES384: {"EC", "P-384"}, ES512: {"EC", "P-521"},
-	EdDSA: {"OKP", "Ed25519"},
+	EdDSA: {"OKP", "Ed25519"}, Ed25519: {"OKP", "Ed25519"},
 }
+
+// sameSignature reports whether algs a and b make the same signature: equal
+// names, or EdDSA and Ed25519, which with the only curve the SDK supports
+// (Ed25519) are one signature under two names (RFC 9864).
+func sameSignature(a, b string) bool {
+	return a == b || (isEd25519(a) && isEd25519(b))
+}
+
+// isEd25519 reports whether alg is either name of the Ed25519 signature.
+func isEd25519(alg string) bool { return alg == EdDSA || alg == Ed25519 }
 
 // ecCurves maps JWK curve names to curves, and ecAlgs each curve to its alg.
 var (
@@ -225,10 +240,11 @@ func thumbprint(pub crypto.PublicKey) (string, error) {
 // key may be an *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey, or a
 // private key or crypto.Signer, of which only the public half is used.
 // alg "" picks RS384 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521 and
-// EdDSA for Ed25519. RSA keys under 2048 or over 4096 bits (go-jose, and
-// so VerifyJWT, cannot parse larger ones), other curves and key types
-// (Field "key"), and an alg that does not fit the key (Field "alg") are
-// refused with a *ValidationError.
+// EdDSA for Ed25519; an Ed25519 key may also be published as Ed25519, RFC
+// 9864's name for the same signature. RSA keys under 2048 or over 4096
+// bits (go-jose, and so VerifyJWT, cannot parse larger ones), other curves
+// and key types (Field "key"), and an alg that does not fit the key (Field
+// "alg") are refused with a *ValidationError.
 func NewJWK(key crypto.PublicKey, alg string) (JWK, error) {
 	return newJWK("NewJWK", key, alg, "")
 }

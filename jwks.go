@@ -158,8 +158,8 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //     larger keys), EC on P-256, P-384 or P-521, or OKP on Ed25519, and its
 //     public members parse as they are written (go-jose parses them);
 //   - has an alg, if any, that fits the key (RS*/PS* for RSA, ES256 for
-//     P-256, ES384 for P-384, ES512 for P-521, EdDSA for Ed25519; none and
-//     HS* are refused);
+//     P-256, ES384 for P-384, ES512 for P-521, EdDSA or Ed25519 (RFC 9864)
+//     for Ed25519; none and HS* are refused);
 //   - has a use, if any, of "sig".
 //
 // Problems quote text from the keys (kid, kty, crv, alg, use, member

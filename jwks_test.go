@@ -187,7 +187,7 @@ func TestGenerateSigningKey(t *testing.T) {
 }
 
 func TestGenerateSigningKeyUnknownAlg(t *testing.T) {
-	for _, alg := range []string{"", "none", "HS256", "RS1", "rs384", "ES256K", "Ed25519", "RSA-OAEP"} {
+	for _, alg := range []string{"", "none", "HS256", "RS1", "rs384", "ES256K", "ed25519", "ED25519", "Ed448", "RSA-OAEP"} {
 		t.Run(alg, func(t *testing.T) {
 			_, err := apikeys.GenerateSigningKey(alg)
 			var ve *apikeys.ValidationError

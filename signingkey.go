@@ -33,7 +33,9 @@ type SigningKey struct {
 	// GenerateSigningKey sets it to the RFC 7638 SHA-256 thumbprint;
 	// ParseSigningKey keeps a JWK's own kid, else uses the thumbprint too.
 	KeyID string
-	// Algorithm is the JWS algorithm the key signs with, e.g. RS384 or ES384.
+	// Algorithm is the JWS algorithm the key signs with, e.g. RS384 or
+	// ES384. An Ed25519 key signs with header alg EdDSA, or Ed25519 (RFC
+	// 9864's name for the same signature) when Algorithm says so.
 	Algorithm string
 }
 
@@ -121,8 +123,11 @@ func (k SigningKey) validate(op, field string) error {
 
 // joseKey is the key go-jose signs with: the private key itself for the
 // standard library types, else the crypto.Signer behind go-jose's opaque
-// signer adapter.
+// signer adapter, or behind ed25519Signer for alg Ed25519.
 func (k SigningKey) joseKey() any {
+	if k.Algorithm == Ed25519 {
+		return ed25519Signer{k.Signer}
+	}
 	switch s := k.Signer.(type) {
 	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
 		return s
@@ -144,16 +149,41 @@ func (k SigningKey) joseSigner() (jose.Signer, error) {
 	return signer, nil
 }
 
+// ed25519Signer signs for go-jose under RFC 9864's alg name Ed25519, which
+// go-jose v4 does not know (it signs Ed25519 keys as EdDSA only). As a
+// go-jose opaque signer it leaves the header (alg, kid, typ) and the
+// compact serialization to go-jose, exactly as for every other alg, and
+// makes the one signature both names stand for: pure Ed25519 over the
+// signing input. signer holds an Ed25519 key (SigningKey.validate).
+type ed25519Signer struct{ signer crypto.Signer }
+
+// Public returns the public JWK, which go-jose reads only to embed it in
+// the header (jose.SignerOptions.EmbedJWK, which the SDK does not set).
+func (s ed25519Signer) Public() *jose.JSONWebKey {
+	return &jose.JSONWebKey{Key: s.signer.Public(), Algorithm: Ed25519}
+}
+
+// Algs returns the one alg the signer makes.
+func (s ed25519Signer) Algs() []jose.SignatureAlgorithm {
+	return []jose.SignatureAlgorithm{Ed25519}
+}
+
+// SignPayload signs payload, the JWS signing input, with pure Ed25519
+// (crypto.Hash(0): the message itself, not a digest).
+func (s ed25519Signer) SignPayload(payload []byte, _ jose.SignatureAlgorithm) ([]byte, error) {
+	return s.signer.Sign(rand.Reader, payload, crypto.Hash(0))
+}
+
 // GenerateSigningKey makes a new private key for alg: RSA-3072 for RS256,
 // RS384, RS512, PS256, PS384 and PS512 (within the 2048 to 4096 bits every
 // RSA key must have); P-256 for ES256, P-384 for ES384, P-521 for ES512;
-// Ed25519 for EdDSA. Its KeyID is the RFC 7638 SHA-256 thumbprint of the
-// public key. An unknown alg is a *ValidationError. The token endpoint
-// documents RS384 and ES384.
+// Ed25519 for EdDSA and Ed25519. Its KeyID is the RFC 7638 SHA-256
+// thumbprint of the public key. An unknown alg is a *ValidationError. The
+// token endpoint documents RS384 and ES384.
 func GenerateSigningKey(alg string) (SigningKey, error) {
 	want, ok := algKeys[alg]
 	if !ok {
-		return SigningKey{}, invalid("GenerateSigningKey", "alg", "%s is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", quoted(alg))
+		return SigningKey{}, invalid("GenerateSigningKey", "alg", "%s is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519", quoted(alg))
 	}
 	var signer crypto.Signer
 	var err error
@@ -191,14 +221,16 @@ const parseOp = "ParseSigningKey"
 
 // ParseSigningKey reads a private key from PEM (PKCS #8 "PRIVATE KEY",
 // PKCS #1 "RSA PRIVATE KEY" or SEC 1 "EC PRIVATE KEY") or from a private
-// JWK in JSON. alg "" infers the algorithm: RS384 for RSA, ES256, ES384 or
-// ES512 for P-256, P-384 or P-521, EdDSA for Ed25519; a given alg must fit
-// the key (and a JWK's own alg, if it has one). RSA keys must have 2048 to
-// 4096 bits ("RSA key is 8192 bits, over 4096"). The KeyID is the JWK's
-// kid when it has one, else the RFC 7638 SHA-256 thumbprint. A JWK must be
+// JWK in JSON. alg "" takes a JWK's own alg, if it has one (Ed25519 as node
+// jose 6 writes it, say), else infers the algorithm: RS384 for RSA, ES256,
+// ES384 or ES512 for P-256, P-384 or P-521, EdDSA for Ed25519. A given alg
+// must fit the key, and name the same signature as a JWK's own alg: EdDSA
+// and Ed25519 are one signature, so either fits a JWK of the other, and
+// the given name is the one signed with. RSA keys must have 2048 to 4096
+// bits ("RSA key is 8192 bits, over 4096"). The KeyID is the JWK's kid
+// when it has one, else the RFC 7638 SHA-256 thumbprint. A JWK must be
 // valid UTF-8. Public keys, certificates, encrypted PEM and symmetric keys
-// are refused. Errors are
-// *ValidationErrors and never contain key bytes.
+// are refused. Errors are *ValidationErrors and never contain key bytes.
 func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -253,7 +285,7 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 	if jk.Algorithm != "" {
 		if alg == "" {
 			alg = jk.Algorithm
-		} else if alg != jk.Algorithm {
+		} else if !sameSignature(alg, jk.Algorithm) {
 			return SigningKey{}, invalid(parseOp, "alg", "%s differs from the JWK's alg %s", quoted(alg), quoted(jk.Algorithm))
 		}
 	}

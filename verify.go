@@ -1,6 +1,8 @@
 package apikeys
 
 import (
+	"crypto"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -24,15 +26,23 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // set named by the token's "kid" header, and returns its registered
 // claims. allowedAlgs is the explicit list of accepted header algs (e.g.
 // []string{RS384, ES384}); it must not be empty and may not hold "none" or
-// HS* algorithms. The header alg must fit the key's type and curve, and
-// equal the key's own "alg" member when it has one. A token whose
-// protected header has a "b64" member (RFC 7797 unencoded payload: a JWT's
-// payload is always base64url-encoded) or a "crit" member, with any value,
-// is refused before any key is tried. Keys that do not parse or that
-// Validate would refuse for their type or size (unknown types or curves,
-// RSA under 2048 or over 4096 bits, private members, a member named twice)
-// are skipped, not fatal; a token whose kid matches no usable key fails
-// with ErrUnknownKeyID.
+// HS* algorithms. Alg names are case-sensitive. A token with header alg
+// Ed25519 (RFC 9864, as node jose 6 and WebCrypto sign) is accepted only
+// when allowedAlgs names Ed25519 itself, and passes the same checks as an
+// EdDSA one. The header alg must fit the key's type and curve, and equal
+// the key's own "alg" member when it has one, except that EdDSA and
+// Ed25519, one signature under two names, match each other: a key with
+// alg EdDSA, Ed25519 or none verifies tokens of either name. The token
+// must be a compact JWS of three segments in unpadded base64url, each
+// spelled the one canonical way (no line breaks, no stray padding bits),
+// whose protected header names no member twice (exactly or in two letter
+// cases, as for a JWK). A token whose protected header has a "b64" member
+// (RFC 7797 unencoded payload: a JWT's payload is always base64url-encoded)
+// or a "crit" member, with any value, is refused before any key is tried.
+// Keys that do not parse or that Validate would refuse for their type or
+// size (unknown types or curves, RSA under 2048 or over 4096 bits, private
+// members, a member named twice) are skipped, not fatal; a token whose
+// kid matches no usable key fails with ErrUnknownKeyID.
 //
 // VerifyJWT checks the signature only. Check the claims with
 // claims.ValidateWithLeeway(jwt.Expected{Issuer, AnyAudience, Time}, leeway)
@@ -97,13 +107,13 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 			lastErr = verifyError("key %s: %s", quoted(hdr.KeyID), reason)
 			continue
 		}
-		if h.Algorithm != "" && h.Algorithm != hdr.Algorithm {
+		if h.Algorithm != "" && !sameSignature(h.Algorithm, hdr.Algorithm) {
 			lastErr = verifyError("token alg %s differs from key %s's alg %s", quoted(hdr.Algorithm), quoted(hdr.KeyID), quoted(h.Algorithm))
 			continue
 		}
 		claims := new(jwt.Claims)
 		dest := append([]any{claims}, extra...)
-		if err := tok.Claims(pub, dest...); err != nil {
+		if err := verifiedClaims(tok, token, pub, dest); err != nil {
 			lastErr = verifyError("%s", libraryError(err))
 			continue
 		}
@@ -115,8 +125,36 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	return nil, &opError{op: "VerifyJWT", err: &sentinelError{ErrUnknownKeyID, "no usable key with the token's kid (kid " + quoted(hdr.KeyID) + ")"}}
 }
 
-// checkJWTHeader decodes the protected header of a compact JWS itself and
-// refuses what a JWT must not have, before go-jose parses or verifies:
+// verifiedClaims checks the signature of tok, parsed from token, with pub
+// and decodes its payload into each of dest. go-jose v4 verifies EdDSA
+// only, but parses a token of alg Ed25519 as any other once allowedAlgs
+// names it (it only looks the alg up in the list), so such a token has
+// passed every check an EdDSA one has; only its signature is checked here,
+// with crypto/ed25519 over the segments as sent (checkJWTHeader found them
+// canonical, so they are the segments go-jose would sign). The payload is
+// then decoded by go-jose as for any other alg.
+func verifiedClaims(tok *jwt.JSONWebToken, token string, pub crypto.PublicKey, dest []any) error {
+	if tok.Headers[0].Algorithm != Ed25519 {
+		return tok.Claims(pub, dest...)
+	}
+	dot := strings.LastIndexByte(token, '.')
+	sig, err := decodeSegment(token[dot+1:])
+	key, ok := pub.(ed25519.PublicKey) // algFitsJWK let only OKP Ed25519 keys through
+	if err != nil || !ok || len(sig) != ed25519.SignatureSize || !ed25519.Verify(key, []byte(token[:dot]), sig) {
+		return jose.ErrCryptoFailure // go-jose's error for a bad signature
+	}
+	return tok.UnsafeClaimsWithoutVerification(dest...)
+}
+
+// checkJWTHeader checks the form of a compact JWS and decodes its
+// protected header itself, to refuse what a JWT must not have before
+// go-jose parses or verifies it:
+//   - anything but three segments of canonical unpadded base64url (see
+//     decodeSegment);
+//   - a header member named twice, exactly or in two letter cases
+//     (repeatedMembers): go-jose refuses exact repeats, but other
+//     verifiers take the first or the last, or match names as
+//     encoding/json does;
 //   - "b64" (RFC 7797), with any value: a JWT's claims are always the
 //     base64url-encoded payload (RFC 7519 section 7.2), but go-jose
 //     honours "b64": false and then verifies a signature over the raw
@@ -126,17 +164,27 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 //     understands no extension, and go-jose accepts an empty or null
 //     "crit", or one that lists only "b64".
 func checkJWTHeader(token string) error {
-	protected, _, ok := strings.Cut(token, ".")
-	if !ok {
+	if strings.Count(token, ".") != 2 {
 		return verifyError("token is not a compact JWS (header.payload.signature)")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(protected)
+	protected, rest, _ := strings.Cut(token, ".")
+	payload, sig, _ := strings.Cut(rest, ".")
+	raw, err := decodeSegment(protected)
 	if err != nil {
-		return verifyError("token header is not base64url")
+		return verifyError("token header is not unpadded base64url")
+	}
+	if _, err := decodeSegment(payload); err != nil {
+		return verifyError("token payload is not unpadded base64url")
+	}
+	if _, err := decodeSegment(sig); err != nil {
+		return verifyError("token signature is not unpadded base64url")
 	}
 	var hdr map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &hdr); err != nil || hdr == nil {
 		return verifyError("token header is not a JSON object")
+	}
+	if repeats := repeatedMembers(raw); len(repeats) > 0 {
+		return verifyError("token header: %s", repeats[0])
 	}
 	if _, ok := hdr["b64"]; ok {
 		return verifyError(`token header has "b64" (RFC 7797 unencoded payload); a JWT's payload is always base64url-encoded`)
@@ -145,4 +193,20 @@ func checkJWTHeader(token string) error {
 		return verifyError(`token header has "crit"; VerifyJWT supports no critical header parameter`)
 	}
 	return nil
+}
+
+// errNotBase64URL is decodeSegment's error for a line break.
+var errNotBase64URL = errors.New("not unpadded base64url")
+
+// decodeSegment decodes one segment of a compact JWS strictly: unpadded
+// base64url (RFC 7515 section 2) spelled the one canonical way, without
+// the line breaks Go's decoder skips or non-zero bits after the last
+// byte. Then a token's text and what it says match one to one, and the
+// segments as sent are the signing input go-jose computes from their
+// decoded bytes.
+func decodeSegment(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errNotBase64URL
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(s)
 }

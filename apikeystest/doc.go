@@ -58,7 +58,7 @@
 //	grant_type not client_credentials     400 unsupported_grant_type  ""  "unsupported grant_type"
 //	no client_assertion                   400 invalid_request "Missing client assertion"  "missing client_assertion"
 //	wrong client_assertion_type           400 invalid_request         ""  "wrong client_assertion_type"
-//	not a compact JWS with an RS*, PS*, ES* or EdDSA alg
+//	not a compact JWS with an RS*, PS*, ES*, EdDSA or Ed25519 alg
 //	                                      400 invalid_request         ""  "malformed assertion"
 //	no kid header                         400 invalid_request "JWT header kid property is required"  "missing kid"
 //	claims do not parse                   400 invalid_request         ""  "malformed claims"

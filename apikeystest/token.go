@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -33,8 +35,12 @@ var assertionAlgs = []jose.SignatureAlgorithm{
 	jose.RS256, jose.RS384, jose.RS512,
 	jose.PS256, jose.PS384, jose.PS512,
 	jose.ES256, jose.ES384, jose.ES512,
-	jose.EdDSA,
+	jose.EdDSA, ed25519Alg,
 }
+
+// ed25519Alg is RFC 9864's name for EdDSA over Ed25519. go-jose v4 parses an assertion with it (it
+// only looks the alg up in assertionAlgs) but verifies EdDSA only: checkSignature does the rest.
+const ed25519Alg jose.SignatureAlgorithm = "Ed25519"
 
 // tokenErr is a refusal of the token endpoint.
 type tokenErr struct {
@@ -168,13 +174,37 @@ func (s *Server) verifyAssertion(ctx context.Context, assertion string, now time
 	if !algFitsKey(jwk, hdr.Algorithm) {
 		return nil, "", invalidRequest("", "alg does not fit key")
 	}
-	if err := tok.Claims(jwk.Key, &claims); err != nil {
+	if err := checkSignature(tok, assertion, jwk.Key, &claims); err != nil {
 		return nil, "", invalidClient("", "bad signature")
 	}
 	if len(claims.Audience) != 1 || claims.Audience[0] != s.TokenURL {
 		return nil, "", invalidRequest("", "wrong aud")
 	}
 	return &claims, hdr.KeyID, nil
+}
+
+// checkSignature verifies the assertion's signature with key and decodes its claims. An Ed25519
+// one is verified with crypto/ed25519 over the segments as sent; algFitsKey let only an Ed25519 key
+// through, and its claims are those decoded unverified before.
+func checkSignature(tok *jwt.JSONWebToken, assertion string, key any, claims *jwt.Claims) error {
+	if tok.Headers[0].Algorithm != string(ed25519Alg) {
+		return tok.Claims(key, claims)
+	}
+	dot := strings.LastIndexByte(assertion, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(assertion[dot+1:])
+	if err != nil || !ed25519.Verify(key.(ed25519.PublicKey), []byte(assertion[:dot]), sig) {
+		return errors.New("bad signature")
+	}
+	return nil
+}
+
+// signatureName maps ed25519Alg to EdDSA, the same signature: a key of either alg fits an
+// assertion of either.
+func signatureName(alg string) string {
+	if alg == string(ed25519Alg) {
+		return string(jose.EdDSA)
+	}
+	return alg
 }
 
 // checkTimes applies the iat, exp and nbf windows.
@@ -270,7 +300,7 @@ func findKid(set []byte, kid string) *jose.JSONWebKey {
 
 // algFitsKey reports whether a signature algorithm suits the key's type, curve, alg and use.
 func algFitsKey(k *jose.JSONWebKey, alg string) bool {
-	if (k.Algorithm != "" && k.Algorithm != alg) || (k.Use != "" && k.Use != "sig") {
+	if (k.Algorithm != "" && signatureName(k.Algorithm) != signatureName(alg)) || (k.Use != "" && k.Use != "sig") {
 		return false
 	}
 	switch pub := k.Key.(type) {
@@ -289,7 +319,7 @@ func algFitsKey(k *jose.JSONWebKey, alg string) bool {
 			return alg == string(jose.ES512)
 		}
 	case ed25519.PublicKey:
-		return alg == string(jose.EdDSA)
+		return signatureName(alg) == string(jose.EdDSA)
 	}
 	return false
 }
