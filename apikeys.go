@@ -121,8 +121,8 @@ func (p *deletePayload) missing() string {
 
 // Create creates a key in an environment. It is never sent twice once it
 // may have reached the server: if its outcome is unknown the error
-// satisfies IsAmbiguous, and the caller should look for the key with List
-// before creating it again.
+// satisfies IsAmbiguous, and the caller should ask FindCreated whether
+// the key was made before creating it again.
 func (s *APIKeysService) Create(ctx context.Context, environmentID string, req CreateAPIKeyRequest) (*APIKey, error) {
 	op := opCreateAPIKey.name
 	if err := validateID(op, "environmentID", environmentID); err != nil {
@@ -158,6 +158,45 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 	}
 	// A null element would be a nil *APIKey for the caller to trip on.
 	return slices.DeleteFunc(p.APIKeys, isNil), nil
+}
+
+// FindCreated returns the key that a Create of req in environmentID made,
+// for reconciling a Create whose error satisfies IsAmbiguous. A key
+// matches when it has req's Name and req's JWKSURL, or req's Name and
+// exactly the kids of req's JWKSet (in any order). A freshly generated
+// kid (GenerateSigningKey's thumbprint) is in no other key, so a match by
+// kids is proof; a match by JWKSURL is proof when the URL is the new
+// key's own. A req with neither matches a key of that name with neither.
+// Of several matches, the last listed is returned.
+//
+// When no key matches, the error matches ErrNotFound: the create was not
+// applied, and Create may be called again. Other errors are List's.
+func (s *APIKeysService) FindCreated(ctx context.Context, environmentID string, req CreateAPIKeyRequest) (*APIKey, error) {
+	const op = "APIKeys.FindCreated"
+	if err := validateID(op, "environmentID", environmentID); err != nil {
+		return nil, err
+	}
+	if err := validateName(op, "Name", req.Name); err != nil {
+		return nil, err
+	}
+	keys, err := s.List(ctx, environmentID)
+	if err != nil {
+		return nil, err
+	}
+	want := sortedKeyIDs(req.JWKSet)
+	for _, k := range slices.Backward(keys) {
+		if k.Name == req.Name && k.JWKSURL == req.JWKSURL && slices.Equal(sortedKeyIDs(k.JWKSet), want) {
+			return k, nil
+		}
+	}
+	return nil, &opError{op: op, err: &sentinelError{ErrNotFound, fmt.Sprintf("no key named %s made by that create", quoted(req.Name))}}
+}
+
+// sortedKeyIDs returns the kids of set, sorted.
+func sortedKeyIDs(set *JWKSet) []string {
+	kids := set.KeyIDs()
+	slices.Sort(kids)
+	return kids
 }
 
 // Update changes the fields of req that are set and returns the updated key.

@@ -189,6 +189,7 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 	require.NoError(t, err)
 	legacyCfg := apikeys.LegacyConfig{BaseURL: e.srv.URL, Domain: e.srv.LegacyDomain, UserKey: e.srv.LegacyUserKey}
 	seedTr := newTransport()
+	seedTr.ResponseHeaderTimeout = 0 // the seeding is no fault under test: a slow machine must not fail it
 	seeder, err := apikeys.NewClient(apikeys.WithLegacy(legacyCfg), apikeys.WithHTTPClient(&http.Client{Transport: seedTr}))
 	require.NoError(t, err)
 	app, err := seeder.Legacy.Create(context.Background(), apikeys.AppKeys(relApp), "rel-seed-app")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -182,9 +183,10 @@ func (s *LegacyService) List(ctx context.Context, owner KeyOwner) ([]*LegacyKey,
 // Create creates a key for owner. Creating an app key revokes the app's
 // earlier keys, so Create is never sent twice once it may have reached the
 // server: if its outcome is unknown (a reset or timeout after sending, a
-// 5xx reply) the error satisfies IsAmbiguous, and the caller should List
-// the owner's keys before creating again. It is retried only when the
-// request surely was not sent (a dial error) or on 429.
+// 5xx reply) the error satisfies IsAmbiguous, and the caller should ask
+// FindCreated whether the key was made before creating again. It is
+// retried only when the request surely was not sent (a dial error) or on
+// 429.
 func (s *LegacyService) Create(ctx context.Context, owner KeyOwner, label string) (*LegacyKey, error) {
 	if err := owner.validate(opLegacyCreate.name); err != nil {
 		return nil, err
@@ -198,6 +200,36 @@ func (s *LegacyService) Create(ctx context.Context, owner KeyOwner, label string
 		return nil, err
 	}
 	return rep.APIKey.key(), nil
+}
+
+// FindCreated returns the key that a Create for owner with label made,
+// for reconciling a Create whose error satisfies IsAmbiguous: the newest
+// (last listed) active key of owner with that label. Labels are not
+// unique, so the match is proof only when no other key of the owner had
+// the label: give each create a label of its own (a date, a run ID).
+// Revoked keys are skipped: a create makes an active key, and one that a
+// later create already revoked is of no use.
+//
+// When no key matches, the error matches ErrNotFound: the create was not
+// applied, and Create may be called again. Other errors are List's.
+func (s *LegacyService) FindCreated(ctx context.Context, owner KeyOwner, label string) (*LegacyKey, error) {
+	const op = "Legacy.FindCreated"
+	if err := owner.validate(op); err != nil {
+		return nil, err
+	}
+	if err := validateName(op, "label", label); err != nil {
+		return nil, err
+	}
+	keys, err := s.List(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range slices.Backward(keys) {
+		if k.Label == label && !k.IsRevoked() {
+			return k, nil
+		}
+	}
+	return nil, &opError{op: op, err: &sentinelError{ErrNotFound, fmt.Sprintf("no active key labelled %s", quoted(label))}}
 }
 
 // Revoke revokes a key: it stays listed, with Revoked set, and no longer

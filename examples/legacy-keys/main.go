@@ -6,7 +6,7 @@
 //   - So a create whose outcome is unknown (the connection broke after the request was sent)
 //     must not simply be sent again: a second create would revoke the key the first one may
 //     have made. The SDK never repeats it and returns an error for which apikeys.IsAmbiguous
-//     is true; the caller lists the app's keys and reconciles by label (ensureAppKey).
+//     is true; the caller asks Legacy.FindCreated whether the key was made (ensureAppKey).
 //
 // It runs against the in-process fake server of package apikeystest, whose fault injection
 // plays the broken connections, and needs no account or variable:
@@ -146,33 +146,24 @@ func run(ctx context.Context, w io.Writer) error {
 }
 
 // ensureAppKey makes sure the app has an active key labelled label, creating it at most once
-// per call. A create with an unknown outcome is reconciled by listing the app's keys: if an
-// active key with the label is there, the create happened.
+// per call. A create with an unknown outcome is reconciled with FindCreated: if an active key
+// with the label is there, the create happened.
 func ensureAppKey(ctx context.Context, w io.Writer, c *apikeys.Client, label string) (*apikeys.LegacyKey, error) {
 	k, err := c.Legacy.Create(ctx, apikeys.AppKeys(appID), label)
-	if err == nil {
-		return k, nil
-	}
 	if !apikeys.IsAmbiguous(err) {
-		return nil, fmt.Errorf("creating app key %q: %w", label, err)
+		return k, err
 	}
-	fmt.Fprintf(w, "create %q: outcome unknown (%v); listing to reconcile\n", label, err)
-	keys, lerr := c.Legacy.List(ctx, apikeys.AppKeys(appID))
-	if lerr != nil {
-		return nil, fmt.Errorf("reconciling app key %q: %w", label, lerr)
-	}
-	for _, k := range keys {
-		if k.Label == label && !k.IsRevoked() {
-			fmt.Fprintf(w, "reconciled: the create happened, found %q\n", label)
-			return k, nil
-		}
+	fmt.Fprintf(w, "create %q: outcome unknown (%v); reconciling\n", label, err)
+	k, err = c.Legacy.FindCreated(ctx, apikeys.AppKeys(appID), label)
+	switch {
+	case err == nil:
+		fmt.Fprintf(w, "reconciled: the create happened, found %q\n", label)
+		return k, nil
+	case !errors.Is(err, apikeys.ErrNotFound):
+		return nil, fmt.Errorf("reconciling app key %q: %w", label, err)
 	}
 	fmt.Fprintf(w, "reconciled: the create did not happen, creating %q again\n", label)
-	k, err = c.Legacy.Create(ctx, apikeys.AppKeys(appID), label)
-	if err != nil {
-		return nil, fmt.Errorf("creating app key %q again: %w", label, err)
-	}
-	return k, nil
+	return c.Legacy.Create(ctx, apikeys.AppKeys(appID), label)
 }
 
 func listApp(ctx context.Context, w io.Writer, c *apikeys.Client) error {
