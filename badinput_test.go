@@ -257,217 +257,217 @@ func secBadInputs() []secBadInput {
 
 	return []secBadInput{
 		// IDs (path parameters).
-		{"Get: empty key ID", "apiKeyID", nil, "is empty", get("")},
-		{"List: environment ID with a slash", "environmentID", nil, "slash", list("a/b")},
-		{"Delete: key ID ..", "apiKeyID", nil, `".."`, del("..")},
-		{"Get: key ID .", "apiKeyID", nil, `"."`, get(".")},
-		{"Get: key ID with a backslash", "apiKeyID", nil, "slash", get(`a\b`)},
-		{"Get: key ID with NUL", "apiKeyID", nil, "control", get("a\x00b")},
-		{"Get: key ID with a C1 control (U+0085)", "apiKeyID", nil, "control", get("id\u0085")},
-		{"Update: key ID with a newline", "apiKeyID", nil, "control", update("a\nb", apikeys.UpdateAPIKeyRequest{Name: str("n")})},
-		{"Delete: key ID over 256 bytes", "apiKeyID", nil, "longer", del(strings.Repeat("a", 257))},
-		{"Get: key ID with leading space", "apiKeyID", nil, "spaces", get(" id")},
-		{"List: environment ID with trailing tab", "environmentID", nil, "", list("env\t")},
-		{"Create: environment ID with DEL", "environmentID", nil, "control", create("env\x7f", named("n"))},
-		{"Create: environment ID with an embedded ..", "environmentID", nil, `".."`, create("a..b", named("n"))},
-		{"Environments: organization ID 0", "organizationID", nil, "positive", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Get: empty key ID", field: "apiKeyID", is: nil, reason: "is empty", call: get("")},
+		{name: "List: environment ID with a slash", field: "environmentID", is: nil, reason: "slash", call: list("a/b")},
+		{name: "Delete: key ID ..", field: "apiKeyID", is: nil, reason: `".."`, call: del("..")},
+		{name: "Get: key ID .", field: "apiKeyID", is: nil, reason: `"."`, call: get(".")},
+		{name: "Get: key ID with a backslash", field: "apiKeyID", is: nil, reason: "slash", call: get(`a\b`)},
+		{name: "Get: key ID with NUL", field: "apiKeyID", is: nil, reason: "control", call: get("a\x00b")},
+		{name: "Get: key ID with a C1 control (U+0085)", field: "apiKeyID", is: nil, reason: "control", call: get("id\u0085")},
+		{name: "Update: key ID with a newline", field: "apiKeyID", is: nil, reason: "control", call: update("a\nb", apikeys.UpdateAPIKeyRequest{Name: str("n")})},
+		{name: "Delete: key ID over 256 bytes", field: "apiKeyID", is: nil, reason: "longer", call: del(strings.Repeat("a", 257))},
+		{name: "Get: key ID with leading space", field: "apiKeyID", is: nil, reason: "spaces", call: get(" id")},
+		{name: "List: environment ID with trailing tab", field: "environmentID", is: nil, reason: "", call: list("env\t")},
+		{name: "Create: environment ID with DEL", field: "environmentID", is: nil, reason: "control", call: create("env\x7f", named("n"))},
+		{name: "Create: environment ID with an embedded ..", field: "environmentID", is: nil, reason: `".."`, call: create("a..b", named("n"))},
+		{name: "Environments: organization ID 0", field: "organizationID", is: nil, reason: "positive", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.platform.Environments.List(ctx, 0)
 			return err
 		}},
-		{"Environments: negative organization ID", "organizationID", nil, "positive", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Environments: negative organization ID", field: "organizationID", is: nil, reason: "positive", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.platform.Environments.List(ctx, -7)
 			return err
 		}},
 
 		// Names.
-		{"Create: empty name", "Name", nil, "empty", create("env", named(""))},
-		{"Create: blank name", "Name", nil, "empty", create("env", named(" \t "))},
-		{"Create: name with ESC", "Name", nil, "control", create("env", named("a\x1b[31mb"))},
-		{"Create: name over 1024 bytes", "Name", nil, "longer", create("env", named(long))},
-		{"Update: name set to blank", "Name", nil, "empty", update("id", apikeys.UpdateAPIKeyRequest{Name: str("\n")})},
-		{"Update: nothing set", "UpdateAPIKeyRequest", nil, "no field", update("id", apikeys.UpdateAPIKeyRequest{})},
+		{name: "Create: empty name", field: "Name", is: nil, reason: "empty", call: create("env", named(""))},
+		{name: "Create: blank name", field: "Name", is: nil, reason: "empty", call: create("env", named(" \t "))},
+		{name: "Create: name with ESC", field: "Name", is: nil, reason: "control", call: create("env", named("a\x1b[31mb"))},
+		{name: "Create: name over 1024 bytes", field: "Name", is: nil, reason: "longer", call: create("env", named(long))},
+		{name: "Update: name set to blank", field: "Name", is: nil, reason: "empty", call: update("id", apikeys.UpdateAPIKeyRequest{Name: str("\n")})},
+		{name: "Update: nothing set", field: "UpdateAPIKeyRequest", is: nil, reason: "no field", call: update("id", apikeys.UpdateAPIKeyRequest{})},
 
 		// jwksURL.
-		{"Create: jwksURL plain http to a remote host", "JWKSURL", nil, "https", create("env", withURL("http://keys.example.com/jwks.json"))},
-		{"Create: jwksURL plain http to loopback without WithInsecureHTTP", "JWKSURL", nil, "https", create("env", withURL("http://127.0.0.1:8443/jwks.json"))},
-		{"Create: jwksURL with user info", "JWKSURL", nil, "user info", create("env", withURL("https://u:"+secSecret+"@keys.example.com/jwks.json"))},
-		{"Create: jwksURL javascript:", "JWKSURL", nil, "absolute", create("env", withURL("javascript:alert(1)"))},
-		{"Create: jwksURL with a newline", "JWKSURL", nil, "control", create("env", withURL("https://keys.example.com/\njwks.json"))},
-		{"Update: relative jwksURL", "JWKSURL", nil, "absolute", update("id", apikeys.UpdateAPIKeyRequest{JWKSURL: str("keys/jwks.json")})},
+		{name: "Create: jwksURL plain http to a remote host", field: "JWKSURL", is: nil, reason: "https", call: create("env", withURL("http://keys.example.com/jwks.json"))},
+		{name: "Create: jwksURL plain http to loopback without WithInsecureHTTP", field: "JWKSURL", is: nil, reason: "https", call: create("env", withURL("http://127.0.0.1:8443/jwks.json"))},
+		{name: "Create: jwksURL with user info", field: "JWKSURL", is: nil, reason: "user info", call: create("env", withURL("https://u:"+secSecret+"@keys.example.com/jwks.json"))},
+		{name: "Create: jwksURL javascript:", field: "JWKSURL", is: nil, reason: "absolute", call: create("env", withURL("javascript:alert(1)"))},
+		{name: "Create: jwksURL with a newline", field: "JWKSURL", is: nil, reason: "control", call: create("env", withURL("https://keys.example.com/\njwks.json"))},
+		{name: "Update: relative jwksURL", field: "JWKSURL", is: nil, reason: "absolute", call: update("id", apikeys.UpdateAPIKeyRequest{JWKSURL: str("keys/jwks.json")})},
 
 		// JWK sets.
-		{`jwkSet: EC key with "d"`, "JWKSet", nil, `private key member "d"`, uploadKey(edit("ec-p256", map[string]any{"d": secB64([]byte(secSecret))}))},
-		{`jwkSet: RSA key with "p"`, "JWKSet", nil, `private key member "p"`, uploadKey(edit("rsa-2048", map[string]any{"p": secB64([]byte(secSecret))}))},
-		{`jwkSet: RSA key with "q"`, "JWKSet", nil, `private key member "q"`, uploadKey(edit("rsa-2048", map[string]any{"q": "AQAB"}))},
-		{`jwkSet: RSA key with "dp"`, "JWKSet", nil, `private key member "dp"`, uploadKey(edit("rsa-2048", map[string]any{"dp": "AQAB"}))},
-		{`jwkSet: RSA key with "dq"`, "JWKSet", nil, `private key member "dq"`, uploadKey(edit("rsa-2048", map[string]any{"dq": "AQAB"}))},
-		{`jwkSet: RSA key with "qi"`, "JWKSet", nil, `private key member "qi"`, uploadKey(edit("rsa-2048", map[string]any{"qi": "AQAB"}))},
-		{`jwkSet: RSA key with "P" and "Q" (any letter case)`, "JWKSet", nil, `private key member "P"`, uploadKey(edit("rsa-2048", map[string]any{"P": "AQAB", "Q": "AQAB"}))},
-		{`jwkSet: oct key with "k"`, "JWKSet", nil, `"oct"`, uploadKey(raw(`{"kty":"oct","kid":"hmac","k":"` + secB64([]byte(secSecret)) + `"}`))},
-		{"jwkSet: duplicate kid", "JWKSet", nil, "duplicate kid", uploadKey(func(e *secBadEnv, t *testing.T) []apikeys.JWK {
+		{name: `jwkSet: EC key with "d"`, field: "JWKSet", is: nil, reason: `private key member "d"`, call: uploadKey(edit("ec-p256", map[string]any{"d": secB64([]byte(secSecret))}))},
+		{name: `jwkSet: RSA key with "p"`, field: "JWKSet", is: nil, reason: `private key member "p"`, call: uploadKey(edit("rsa-2048", map[string]any{"p": secB64([]byte(secSecret))}))},
+		{name: `jwkSet: RSA key with "q"`, field: "JWKSet", is: nil, reason: `private key member "q"`, call: uploadKey(edit("rsa-2048", map[string]any{"q": "AQAB"}))},
+		{name: `jwkSet: RSA key with "dp"`, field: "JWKSet", is: nil, reason: `private key member "dp"`, call: uploadKey(edit("rsa-2048", map[string]any{"dp": "AQAB"}))},
+		{name: `jwkSet: RSA key with "dq"`, field: "JWKSet", is: nil, reason: `private key member "dq"`, call: uploadKey(edit("rsa-2048", map[string]any{"dq": "AQAB"}))},
+		{name: `jwkSet: RSA key with "qi"`, field: "JWKSet", is: nil, reason: `private key member "qi"`, call: uploadKey(edit("rsa-2048", map[string]any{"qi": "AQAB"}))},
+		{name: `jwkSet: RSA key with "P" and "Q" (any letter case)`, field: "JWKSet", is: nil, reason: `private key member "P"`, call: uploadKey(edit("rsa-2048", map[string]any{"P": "AQAB", "Q": "AQAB"}))},
+		{name: `jwkSet: oct key with "k"`, field: "JWKSet", is: nil, reason: `"oct"`, call: uploadKey(raw(`{"kty":"oct","kid":"hmac","k":"` + secB64([]byte(secSecret)) + `"}`))},
+		{name: "jwkSet: duplicate kid", field: "JWKSet", is: nil, reason: "duplicate kid", call: uploadKey(func(e *secBadEnv, t *testing.T) []apikeys.JWK {
 			return []apikeys.JWK{e.jwk["ec-p256"], secEditJWK(t, e.jwk["ec-p384"], map[string]any{"kid": "ec-p256"})}
 		})},
-		{"jwkSet: RSA-1024", "JWKSet", nil, "1024 bits", uploadKey(func(e *secBadEnv, t *testing.T) []apikeys.JWK {
+		{name: "jwkSet: RSA-1024", field: "JWKSet", is: nil, reason: "1024 bits", call: uploadKey(func(e *secBadEnv, t *testing.T) []apikeys.JWK {
 			return []apikeys.JWK{secEditJWK(t, e.jwk["rsa-2048"], map[string]any{"n": secB64(e.rsa1024.N.Bytes())})}
 		})},
-		{"jwkSet: RSA with an empty modulus", "JWKSet", nil, "0 bits", uploadKey(edit("rsa-2048", map[string]any{"n": ""}))},
-		{"jwkSet: EC on secp256k1", "JWKSet", nil, `"secp256k1"`, uploadKey(edit("ec-p256", map[string]any{"crv": "secp256k1", "alg": nil}))},
-		{"jwkSet: EC on P-224", "JWKSet", nil, `"P-224"`, uploadKey(edit("ec-p256", map[string]any{"crv": "P-224", "alg": nil}))},
-		{"jwkSet: ES256 on a P-384 key", "JWKSet", nil, "needs crv P-256", uploadKey(edit("ec-p384", map[string]any{"alg": "ES256"}))},
-		{"jwkSet: RS256 on an EC key", "JWKSet", nil, "needs a RSA key", uploadKey(edit("ec-p256", map[string]any{"alg": "RS256"}))},
-		{"jwkSet: EdDSA on an RSA key", "JWKSet", nil, "needs a OKP key", uploadKey(edit("rsa-2048", map[string]any{"alg": "EdDSA"}))},
-		{"jwkSet: HS256 on an RSA key", "JWKSet", nil, "symmetric", uploadKey(edit("rsa-2048", map[string]any{"alg": "HS256"}))},
-		{`jwkSet: alg "none"`, "JWKSet", nil, `"none"`, uploadKey(edit("ed25519", map[string]any{"alg": "none"}))},
-		{`jwkSet: use "enc"`, "JWKSet", nil, `use "enc"`, uploadKey(edit("ec-p256", map[string]any{"use": "enc"}))},
-		{"jwkSet: no kid", "JWKSet", nil, "missing kid", uploadKey(edit("ec-p256", map[string]any{"kid": nil}))},
-		{"jwkSet: no kty", "JWKSet", nil, "missing kty", uploadKey(edit("ed25519", map[string]any{"kty": nil}))},
-		{"jwkSet: kty of another type", "JWKSet", nil, "not a string", uploadKey(edit("ec-p256", map[string]any{"kty": 2}))},
-		{"jwkSet: OKP on X25519", "JWKSet", nil, `"X25519"`, uploadKey(edit("ed25519", map[string]any{"crv": "X25519", "alg": nil}))},
-		{`Update: jwkSet with an Ed25519 "d"`, "JWKSet", nil, `private key member "d"`, func(ctx context.Context, e *secBadEnv, t *testing.T) error {
+		{name: "jwkSet: RSA with an empty modulus", field: "JWKSet", is: nil, reason: "0 bits", call: uploadKey(edit("rsa-2048", map[string]any{"n": ""}))},
+		{name: "jwkSet: EC on secp256k1", field: "JWKSet", is: nil, reason: `"secp256k1"`, call: uploadKey(edit("ec-p256", map[string]any{"crv": "secp256k1", "alg": nil}))},
+		{name: "jwkSet: EC on P-224", field: "JWKSet", is: nil, reason: `"P-224"`, call: uploadKey(edit("ec-p256", map[string]any{"crv": "P-224", "alg": nil}))},
+		{name: "jwkSet: ES256 on a P-384 key", field: "JWKSet", is: nil, reason: "needs crv P-256", call: uploadKey(edit("ec-p384", map[string]any{"alg": "ES256"}))},
+		{name: "jwkSet: RS256 on an EC key", field: "JWKSet", is: nil, reason: "needs a RSA key", call: uploadKey(edit("ec-p256", map[string]any{"alg": "RS256"}))},
+		{name: "jwkSet: EdDSA on an RSA key", field: "JWKSet", is: nil, reason: "needs a OKP key", call: uploadKey(edit("rsa-2048", map[string]any{"alg": "EdDSA"}))},
+		{name: "jwkSet: HS256 on an RSA key", field: "JWKSet", is: nil, reason: "symmetric", call: uploadKey(edit("rsa-2048", map[string]any{"alg": "HS256"}))},
+		{name: `jwkSet: alg "none"`, field: "JWKSet", is: nil, reason: `"none"`, call: uploadKey(edit("ed25519", map[string]any{"alg": "none"}))},
+		{name: `jwkSet: use "enc"`, field: "JWKSet", is: nil, reason: `use "enc"`, call: uploadKey(edit("ec-p256", map[string]any{"use": "enc"}))},
+		{name: "jwkSet: no kid", field: "JWKSet", is: nil, reason: "missing kid", call: uploadKey(edit("ec-p256", map[string]any{"kid": nil}))},
+		{name: "jwkSet: no kty", field: "JWKSet", is: nil, reason: "missing kty", call: uploadKey(edit("ed25519", map[string]any{"kty": nil}))},
+		{name: "jwkSet: kty of another type", field: "JWKSet", is: nil, reason: "not a string", call: uploadKey(edit("ec-p256", map[string]any{"kty": 2}))},
+		{name: "jwkSet: OKP on X25519", field: "JWKSet", is: nil, reason: `"X25519"`, call: uploadKey(edit("ed25519", map[string]any{"crv": "X25519", "alg": nil}))},
+		{name: `Update: jwkSet with an Ed25519 "d"`, field: "JWKSet", is: nil, reason: `private key member "d"`, call: func(ctx context.Context, e *secBadEnv, t *testing.T) error {
 			k := secEditJWK(t, e.jwk["ed25519"], map[string]any{"d": secB64([]byte(secSecret))})
 			_, err := e.platform.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{JWKSet: apikeys.NewJWKSet(k)})
 			return err
 		}},
 
 		// Legacy owners, labels, key types and key values.
-		{"Legacy.List: zero KeyOwner", "owner", nil, "zero KeyOwner", legacyList(apikeys.KeyOwner{})},
-		{"Legacy.Create: zero KeyOwner", "owner", nil, "zero KeyOwner", legacyCreate(apikeys.KeyOwner{}, "ci")},
-		{`Legacy.List: AppKeys("")`, "appID", nil, "empty", legacyList(apikeys.AppKeys(""))},
-		{"Legacy.Create: app ID with a slash", "appID", nil, "slash", legacyCreate(apikeys.AppKeys("a/b"), "ci")},
-		{"Legacy.List: app ID ..", "appID", nil, `".."`, legacyList(apikeys.AppKeys(".."))},
-		{"Legacy.Create: app ID with leading space", "appID", nil, "spaces", legacyCreate(apikeys.AppKeys(" app"), "ci")},
-		{"Legacy.Create: empty label", "label", nil, "empty", legacyCreate(apikeys.UserKeys(), "")},
+		{name: "Legacy.List: zero KeyOwner", field: "owner", is: nil, reason: "zero KeyOwner", call: legacyList(apikeys.KeyOwner{})},
+		{name: "Legacy.Create: zero KeyOwner", field: "owner", is: nil, reason: "zero KeyOwner", call: legacyCreate(apikeys.KeyOwner{}, "ci")},
+		{name: `Legacy.List: AppKeys("")`, field: "appID", is: nil, reason: "empty", call: legacyList(apikeys.AppKeys(""))},
+		{name: "Legacy.Create: app ID with a slash", field: "appID", is: nil, reason: "slash", call: legacyCreate(apikeys.AppKeys("a/b"), "ci")},
+		{name: "Legacy.List: app ID ..", field: "appID", is: nil, reason: `".."`, call: legacyList(apikeys.AppKeys(".."))},
+		{name: "Legacy.Create: app ID with leading space", field: "appID", is: nil, reason: "spaces", call: legacyCreate(apikeys.AppKeys(" app"), "ci")},
+		{name: "Legacy.Create: empty label", field: "label", is: nil, reason: "empty", call: legacyCreate(apikeys.UserKeys(), "")},
 		// Invalid UTF-8 would reach the server as U+FFFD: a label cut
 		// mid-character could then never be found again by a caller
 		// reconciling an ambiguous create.
-		{"Legacy.Create: label cut mid-character", "label", nil, "UTF-8", legacyCreate(apikeys.AppKeys("app-1"), "déploiement"[:2])},
-		{"Legacy.Update: label with a lone continuation byte", "label", nil, "UTF-8", legacyKeyCall("update", goodKey, "ci\x80")},
-		{"Legacy.Revoke: key value not UTF-8", "key", nil, "UTF-8", legacyKeyCall("revoke", "\xff"+goodKey, "")},
-		{"Legacy.Validate: key type not UTF-8", "keyType", nil, "UTF-8", legacyKeyCall("validate", goodKey, "app\xc3")},
-		{"Legacy.List: app ID not UTF-8", "appID", nil, "UTF-8", legacyList(apikeys.AppKeys("app-\xe2\x82"))},
-		{"Create: name cut mid-character", "Name", nil, "UTF-8", create("env", named("déploiement"[:2]))},
-		{"Update: name with an overlong encoding", "Name", nil, "UTF-8", update("id", apikeys.UpdateAPIKeyRequest{Name: str("n\xc0\xaf")})},
-		{"Get: key ID not UTF-8", "apiKeyID", nil, "UTF-8", get("client-\xff")},
-		{"Create: environment ID with a surrogate half", "environmentID", nil, "UTF-8", create("env-\xed\xa0\x80", named("n"))},
-		{"TokenConfig: client ID not UTF-8", "TokenConfig.ClientID", nil, "UTF-8", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "client-\xff" })},
-		{"LegacyConfig: domain not UTF-8", "LegacyConfig.Domain", nil, "UTF-8", legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme\xff" })},
-		{"Legacy.Create: label with CR LF", "label", nil, "control", legacyCreate(apikeys.UserKeys(), "ci\r\nX-Evil: 1")},
-		{"Legacy.Create: label over 1024 bytes", "label", nil, "longer", legacyCreate(apikeys.AppKeys("app-1"), long)},
-		{"Legacy.Update: blank label", "label", nil, "empty", legacyKeyCall("update", goodKey, "  ")},
-		{"Legacy.Revoke: empty key", "key", nil, "empty", legacyKeyCall("revoke", "", "")},
-		{"Legacy.Delete: key with a space", "key", nil, "spaces", legacyKeyCall("delete", "ab cd", "")},
-		{"Legacy.Update: key with NUL", "key", nil, "control", legacyKeyCall("update", "ab\x00cd", "ci")},
-		{"Legacy.Validate: key with U+2028", "key", nil, "spaces", legacyKeyCall("validate", "ab\u2028cd", apikeys.KeyTypeUser)},
-		{"Legacy.Revoke: key with a no-break space", "key", nil, "spaces", legacyKeyCall("revoke", "\u00a0"+goodKey, "")},
-		{"Legacy.Validate: empty key type", "keyType", nil, "empty", legacyKeyCall("validate", goodKey, "")},
-		{"Legacy.Validate: key type with a newline", "keyType", nil, "control", legacyKeyCall("validate", goodKey, "app\n")},
+		{name: "Legacy.Create: label cut mid-character", field: "label", is: nil, reason: "UTF-8", call: legacyCreate(apikeys.AppKeys("app-1"), "déploiement"[:2])},
+		{name: "Legacy.Update: label with a lone continuation byte", field: "label", is: nil, reason: "UTF-8", call: legacyKeyCall("update", goodKey, "ci\x80")},
+		{name: "Legacy.Revoke: key value not UTF-8", field: "key", is: nil, reason: "UTF-8", call: legacyKeyCall("revoke", "\xff"+goodKey, "")},
+		{name: "Legacy.Validate: key type not UTF-8", field: "keyType", is: nil, reason: "UTF-8", call: legacyKeyCall("validate", goodKey, "app\xc3")},
+		{name: "Legacy.List: app ID not UTF-8", field: "appID", is: nil, reason: "UTF-8", call: legacyList(apikeys.AppKeys("app-\xe2\x82"))},
+		{name: "Create: name cut mid-character", field: "Name", is: nil, reason: "UTF-8", call: create("env", named("déploiement"[:2]))},
+		{name: "Update: name with an overlong encoding", field: "Name", is: nil, reason: "UTF-8", call: update("id", apikeys.UpdateAPIKeyRequest{Name: str("n\xc0\xaf")})},
+		{name: "Get: key ID not UTF-8", field: "apiKeyID", is: nil, reason: "UTF-8", call: get("client-\xff")},
+		{name: "Create: environment ID with a surrogate half", field: "environmentID", is: nil, reason: "UTF-8", call: create("env-\xed\xa0\x80", named("n"))},
+		{name: "TokenConfig: client ID not UTF-8", field: "TokenConfig.ClientID", is: nil, reason: "UTF-8", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "client-\xff" })},
+		{name: "LegacyConfig: domain not UTF-8", field: "LegacyConfig.Domain", is: nil, reason: "UTF-8", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme\xff" })},
+		{name: "Legacy.Create: label with CR LF", field: "label", is: nil, reason: "control", call: legacyCreate(apikeys.UserKeys(), "ci\r\nX-Evil: 1")},
+		{name: "Legacy.Create: label over 1024 bytes", field: "label", is: nil, reason: "longer", call: legacyCreate(apikeys.AppKeys("app-1"), long)},
+		{name: "Legacy.Update: blank label", field: "label", is: nil, reason: "empty", call: legacyKeyCall("update", goodKey, "  ")},
+		{name: "Legacy.Revoke: empty key", field: "key", is: nil, reason: "empty", call: legacyKeyCall("revoke", "", "")},
+		{name: "Legacy.Delete: key with a space", field: "key", is: nil, reason: "spaces", call: legacyKeyCall("delete", "ab cd", "")},
+		{name: "Legacy.Update: key with NUL", field: "key", is: nil, reason: "control", call: legacyKeyCall("update", "ab\x00cd", "ci")},
+		{name: "Legacy.Validate: key with U+2028", field: "key", is: nil, reason: "spaces", call: legacyKeyCall("validate", "ab\u2028cd", apikeys.KeyTypeUser)},
+		{name: "Legacy.Revoke: key with a no-break space", field: "key", is: nil, reason: "spaces", call: legacyKeyCall("revoke", "\u00a0"+goodKey, "")},
+		{name: "Legacy.Validate: empty key type", field: "keyType", is: nil, reason: "empty", call: legacyKeyCall("validate", goodKey, "")},
+		{name: "Legacy.Validate: key type with a newline", field: "keyType", is: nil, reason: "control", call: legacyKeyCall("validate", goodKey, "app\n")},
 
 		// Legacy configuration.
-		{"WithLegacy: empty domain", "LegacyConfig.Domain", nil, "empty", legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "" })},
-		{"WithLegacy: domain with a slash", "LegacyConfig.Domain", nil, "slash", legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme/../x" })},
-		{"WithLegacy: domain ..", "LegacyConfig.Domain", nil, `".."`, legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = ".." })},
-		{"WithLegacy: domain with a newline", "LegacyConfig.Domain", nil, "control", legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme\n" })},
-		{"WithLegacy: no user key and no cookie", "LegacyConfig.UserKey", nil, "empty", legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = "" })},
-		{"WithLegacy: user key with a semicolon", "LegacyConfig.UserKey", nil, "separators", legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secSecret + ";x=1" })},
-		{"WithLegacy: user key with CR LF", "LegacyConfig.UserKey", nil, "control", legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secSecret + "\r\nX-Evil: 1" })},
-		{"WithLegacy: cookie with a quote", "LegacyConfig.SessionCookie", nil, "separators", legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = `"` + secSecret })},
-		{"WithLegacy: cookie with a space", "LegacyConfig.SessionCookie", nil, "spaces", legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = secSecret + " x" })},
-		{"WithLegacy: empty BaseURL", "LegacyConfig.BaseURL", nil, "absolute", legacyBase("")},
-		{"WithLegacy: ftp BaseURL", "LegacyConfig.BaseURL", nil, "https", legacyBase("ftp://acme.feedhenry.com")},
-		{"WithLegacy: plain http BaseURL to a remote host", "LegacyConfig.BaseURL", nil, "https", legacyBase("http://acme.feedhenry.com")},
-		{"WithLegacy: BaseURL with user info", "LegacyConfig.BaseURL", nil, "user info", legacyBase("https://admin:" + secSecret + "@acme.feedhenry.com")},
-		{"WithLegacy: BaseURL with a query", "LegacyConfig.BaseURL", nil, "query", legacyBase("https://acme.feedhenry.com/?x=1")},
-		{"WithLegacy: BaseURL with a fragment", "LegacyConfig.BaseURL", nil, "fragment", legacyBase("https://acme.feedhenry.com/#top")},
-		{"WithLegacy: BaseURL over 2048 bytes", "LegacyConfig.BaseURL", nil, "2048", legacyBase("https://acme.feedhenry.com/" + strings.Repeat("a", 2048))},
+		{name: "WithLegacy: empty domain", field: "LegacyConfig.Domain", is: nil, reason: "empty", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "" })},
+		{name: "WithLegacy: domain with a slash", field: "LegacyConfig.Domain", is: nil, reason: "slash", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme/../x" })},
+		{name: "WithLegacy: domain ..", field: "LegacyConfig.Domain", is: nil, reason: `".."`, call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = ".." })},
+		{name: "WithLegacy: domain with a newline", field: "LegacyConfig.Domain", is: nil, reason: "control", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme\n" })},
+		{name: "WithLegacy: no user key and no cookie", field: "LegacyConfig.UserKey", is: nil, reason: "empty", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = "" })},
+		{name: "WithLegacy: user key with a semicolon", field: "LegacyConfig.UserKey", is: nil, reason: "separators", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secSecret + ";x=1" })},
+		{name: "WithLegacy: user key with CR LF", field: "LegacyConfig.UserKey", is: nil, reason: "control", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secSecret + "\r\nX-Evil: 1" })},
+		{name: "WithLegacy: cookie with a quote", field: "LegacyConfig.SessionCookie", is: nil, reason: "separators", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = `"` + secSecret })},
+		{name: "WithLegacy: cookie with a space", field: "LegacyConfig.SessionCookie", is: nil, reason: "spaces", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = secSecret + " x" })},
+		{name: "WithLegacy: empty BaseURL", field: "LegacyConfig.BaseURL", is: nil, reason: "absolute", call: legacyBase("")},
+		{name: "WithLegacy: ftp BaseURL", field: "LegacyConfig.BaseURL", is: nil, reason: "https", call: legacyBase("ftp://acme.feedhenry.com")},
+		{name: "WithLegacy: plain http BaseURL to a remote host", field: "LegacyConfig.BaseURL", is: nil, reason: "https", call: legacyBase("http://acme.feedhenry.com")},
+		{name: "WithLegacy: BaseURL with user info", field: "LegacyConfig.BaseURL", is: nil, reason: "user info", call: legacyBase("https://admin:" + secSecret + "@acme.feedhenry.com")},
+		{name: "WithLegacy: BaseURL with a query", field: "LegacyConfig.BaseURL", is: nil, reason: "query", call: legacyBase("https://acme.feedhenry.com/?x=1")},
+		{name: "WithLegacy: BaseURL with a fragment", field: "LegacyConfig.BaseURL", is: nil, reason: "fragment", call: legacyBase("https://acme.feedhenry.com/#top")},
+		{name: "WithLegacy: BaseURL over 2048 bytes", field: "LegacyConfig.BaseURL", is: nil, reason: "2048", call: legacyBase("https://acme.feedhenry.com/" + strings.Repeat("a", 2048))},
 
 		// Platform base URL.
-		{"WithBaseURL: empty", "WithBaseURL", nil, "empty", baseURL("")},
-		{"WithBaseURL: scheme-relative", "WithBaseURL", nil, "absolute", baseURL("//api.example.com/platform")},
-		{"WithBaseURL: with a fragment", "WithBaseURL", nil, "fragment", baseURL("https://api.example.com/platform#x")},
-		{"WithBaseURL: plain http to a private address", "WithBaseURL", nil, "https", baseURL("http://10.0.0.1/platform")},
-		{"WithBaseURL: with DEL", "WithBaseURL", nil, "control", baseURL("https://api.example.com/\x7f")},
-		{"WithBaseURL: with a query", "WithBaseURL", nil, "query", baseURL("https://api.example.com/platform?token=" + secSecret)},
-		{"WithBaseURL: with user info", "WithBaseURL", nil, "user info", baseURL("https://u:" + secSecret + "@api.example.com")},
-		{"WithBaseURL: mailto:", "WithBaseURL", nil, "absolute", baseURL("mailto:ops@example.com")},
-		{"WithBaseURL: unclosed IPv6 host", "WithBaseURL", nil, "not a URL", baseURL("https://[::1/platform")},
+		{name: "WithBaseURL: empty", field: "WithBaseURL", is: nil, reason: "empty", call: baseURL("")},
+		{name: "WithBaseURL: scheme-relative", field: "WithBaseURL", is: nil, reason: "absolute", call: baseURL("//api.example.com/platform")},
+		{name: "WithBaseURL: with a fragment", field: "WithBaseURL", is: nil, reason: "fragment", call: baseURL("https://api.example.com/platform#x")},
+		{name: "WithBaseURL: plain http to a private address", field: "WithBaseURL", is: nil, reason: "https", call: baseURL("http://10.0.0.1/platform")},
+		{name: "WithBaseURL: with DEL", field: "WithBaseURL", is: nil, reason: "control", call: baseURL("https://api.example.com/\x7f")},
+		{name: "WithBaseURL: with a query", field: "WithBaseURL", is: nil, reason: "query", call: baseURL("https://api.example.com/platform?token=" + secSecret)},
+		{name: "WithBaseURL: with user info", field: "WithBaseURL", is: nil, reason: "user info", call: baseURL("https://u:" + secSecret + "@api.example.com")},
+		{name: "WithBaseURL: mailto:", field: "WithBaseURL", is: nil, reason: "absolute", call: baseURL("mailto:ops@example.com")},
+		{name: "WithBaseURL: unclosed IPv6 host", field: "WithBaseURL", is: nil, reason: "not a URL", call: baseURL("https://[::1/platform")},
 
 		// Token source configuration.
-		{"TokenConfig: empty client ID", "TokenConfig.ClientID", nil, "empty", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "" })},
-		{"TokenConfig: client ID with a tab around", "TokenConfig.ClientID", nil, "spaces", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "\tclient-1" })},
-		{"TokenConfig: client ID with NUL", "TokenConfig.ClientID", nil, "control", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "client\x00-1" })},
-		{"TokenConfig: no signer", "TokenConfig.Key.Signer", nil, "nil", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Signer = nil })},
-		{"TokenConfig: no key ID", "TokenConfig.Key.KeyID", nil, "empty", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.KeyID = "" })},
-		{"TokenConfig: no alg", "TokenConfig.Key.Algorithm", nil, "empty", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = "" })},
-		{"TokenConfig: HS256", "TokenConfig.Key.Algorithm", nil, "symmetric", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = "HS256" })},
-		{"TokenConfig: RS256 with an EC key", "TokenConfig.Key.Algorithm", nil, "RSA", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = apikeys.RS256 })},
-		{"TokenConfig: RSA-1024 signer", "TokenConfig.Key.Signer", nil, "1024 bits", tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) {
+		{name: "TokenConfig: empty client ID", field: "TokenConfig.ClientID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "" })},
+		{name: "TokenConfig: client ID with a tab around", field: "TokenConfig.ClientID", is: nil, reason: "spaces", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "\tclient-1" })},
+		{name: "TokenConfig: client ID with NUL", field: "TokenConfig.ClientID", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "client\x00-1" })},
+		{name: "TokenConfig: no signer", field: "TokenConfig.Key.Signer", is: nil, reason: "nil", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Signer = nil })},
+		{name: "TokenConfig: no key ID", field: "TokenConfig.Key.KeyID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.KeyID = "" })},
+		{name: "TokenConfig: no alg", field: "TokenConfig.Key.Algorithm", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = "" })},
+		{name: "TokenConfig: HS256", field: "TokenConfig.Key.Algorithm", is: nil, reason: "symmetric", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = "HS256" })},
+		{name: "TokenConfig: RS256 with an EC key", field: "TokenConfig.Key.Algorithm", is: nil, reason: "RSA", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = apikeys.RS256 })},
+		{name: "TokenConfig: RSA-1024 signer", field: "TokenConfig.Key.Signer", is: nil, reason: "1024 bits", call: tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) {
 			c.Key = apikeys.SigningKey{Signer: e.rsa1024, KeyID: "weak", Algorithm: apikeys.RS256}
 		})},
-		{"TokenConfig: http token URL to a remote host", "TokenConfig.TokenURL", nil, "https", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) {
+		{name: "TokenConfig: http token URL to a remote host", field: "TokenConfig.TokenURL", is: nil, reason: "https", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) {
 			c.TokenURL = "http://api.redoxengine.com/v2/auth/token"
 		})},
-		{"TokenConfig: token URL with a query", "TokenConfig.TokenURL", nil, "query", tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) { c.TokenURL = e.url + "/token?x=1" })},
-		{"TokenConfig: token URL ending in ?", "TokenConfig.TokenURL", nil, "query", tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) { c.TokenURL = e.url + "/token?" })},
-		{"TokenConfig: file: token URL", "TokenConfig.TokenURL", nil, "absolute", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.TokenURL = "file:///etc/passwd" })},
-		{"TokenConfig: scope with a newline", "TokenConfig.Scope", nil, "control", tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Scope = "keys\nx" })},
+		{name: "TokenConfig: token URL with a query", field: "TokenConfig.TokenURL", is: nil, reason: "query", call: tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) { c.TokenURL = e.url + "/token?x=1" })},
+		{name: "TokenConfig: token URL ending in ?", field: "TokenConfig.TokenURL", is: nil, reason: "query", call: tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) { c.TokenURL = e.url + "/token?" })},
+		{name: "TokenConfig: file: token URL", field: "TokenConfig.TokenURL", is: nil, reason: "absolute", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.TokenURL = "file:///etc/passwd" })},
+		{name: "TokenConfig: scope with a newline", field: "TokenConfig.Scope", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Scope = "keys\nx" })},
 
 		// Client options.
-		{"WithHTTPClient(nil)", "WithHTTPClient", nil, "nil", newClient(apikeys.WithHTTPClient(nil))},
-		{"WithTokenSource(nil)", "WithTokenSource", nil, "nil", newClient(apikeys.WithTokenSource(nil))},
-		{"WithToken and WithTokenSource", "WithTokenSource", nil, "already set", func(ctx context.Context, e *secBadEnv, t *testing.T) error {
+		{name: "WithHTTPClient(nil)", field: "WithHTTPClient", is: nil, reason: "nil", call: newClient(apikeys.WithHTTPClient(nil))},
+		{name: "WithTokenSource(nil)", field: "WithTokenSource", is: nil, reason: "nil", call: newClient(apikeys.WithTokenSource(nil))},
+		{name: "WithToken and WithTokenSource", field: "WithTokenSource", is: nil, reason: "already set", call: func(ctx context.Context, e *secBadEnv, t *testing.T) error {
 			return newClient(apikeys.WithToken("tok-"+secSecret), apikeys.WithTokenSource(e.ts))(ctx, e, t)
 		}},
-		{"WithToken: empty", "WithToken", nil, "empty", newClient(apikeys.WithToken(""))},
-		{"WithToken: with a space", "WithToken", nil, "spaces", newClient(apikeys.WithToken("Bearer " + secSecret))},
-		{"WithRetry: negative MinWait", "WithRetry", nil, "MinWait", newClient(apikeys.WithRetry(apikeys.RetryPolicy{MinWait: -time.Millisecond}))},
-		{"WithRetry: negative MaxRetries", "WithRetry", nil, "MaxRetries", newClient(apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: -1}))},
-		{"WithRetry: MaxRetries over 100", "WithRetry", nil, "MaxRetries", newClient(apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 101}))},
-		{"WithRetry: MaxWait under MinWait", "WithRetry", nil, "MaxWait", newClient(apikeys.WithRetry(apikeys.RetryPolicy{MinWait: time.Second}))},
-		{"WithMaxResponseBytes: negative", "WithMaxResponseBytes", nil, "positive", newClient(apikeys.WithMaxResponseBytes(-1))},
-		{"WithUserAgent: empty", "WithUserAgent", nil, "empty", newClient(apikeys.WithUserAgent(""))},
-		{"WithLogger(nil)", "WithLogger", nil, "nil", newClient(apikeys.WithLogger(nil))},
-		{"nil Option", "Option", nil, "nil", newClient(nil)},
+		{name: "WithToken: empty", field: "WithToken", is: nil, reason: "empty", call: newClient(apikeys.WithToken(""))},
+		{name: "WithToken: with a space", field: "WithToken", is: nil, reason: "spaces", call: newClient(apikeys.WithToken("Bearer " + secSecret))},
+		{name: "WithRetry: negative MinWait", field: "WithRetry", is: nil, reason: "MinWait", call: newClient(apikeys.WithRetry(apikeys.RetryPolicy{MinWait: -time.Millisecond}))},
+		{name: "WithRetry: negative MaxRetries", field: "WithRetry", is: nil, reason: "MaxRetries", call: newClient(apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: -1}))},
+		{name: "WithRetry: MaxRetries over 100", field: "WithRetry", is: nil, reason: "MaxRetries", call: newClient(apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 101}))},
+		{name: "WithRetry: MaxWait under MinWait", field: "WithRetry", is: nil, reason: "MaxWait", call: newClient(apikeys.WithRetry(apikeys.RetryPolicy{MinWait: time.Second}))},
+		{name: "WithMaxResponseBytes: negative", field: "WithMaxResponseBytes", is: nil, reason: "positive", call: newClient(apikeys.WithMaxResponseBytes(-1))},
+		{name: "WithUserAgent: empty", field: "WithUserAgent", is: nil, reason: "empty", call: newClient(apikeys.WithUserAgent(""))},
+		{name: "WithLogger(nil)", field: "WithLogger", is: nil, reason: "nil", call: newClient(apikeys.WithLogger(nil))},
+		{name: "nil Option", field: "Option", is: nil, reason: "nil", call: newClient(nil)},
 
 		// Calls the Client is not configured for.
-		{"Platform call without a token", "", apikeys.ErrNotConfigured, "", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Platform call without a token", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.bare.APIKeys.Create(ctx, "env", named("n"))
 			return err
 		}},
-		{"Environments call without a token", "", apikeys.ErrNotConfigured, "", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Environments call without a token", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.bare.Environments.List(ctx, 1)
 			return err
 		}},
-		{"Legacy call without WithLegacy", "", apikeys.ErrNotConfigured, "", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Legacy call without WithLegacy", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.platform.Legacy.List(ctx, apikeys.UserKeys())
 			return err
 		}},
 
 		// Contexts.
-		{"Platform call with a nil context", "ctx", nil, "nil", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Platform call with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.platform.APIKeys.Get(nil, "id") //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
-		{"Legacy call with a nil context", "ctx", nil, "nil", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Legacy call with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.legacy.Legacy.List(nil, apikeys.UserKeys()) //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
-		{"Token with a nil context", "ctx", nil, "nil", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Token with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := e.ts.Token(nil) //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
-		{"Platform call with a cancelled context", "", context.Canceled, "", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Platform call with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, err := e.platform.APIKeys.List(ctx, "env")
 			return err
 		}},
-		{"Legacy call with a cancelled context", "", context.Canceled, "", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Legacy call with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, err := e.legacy.Legacy.Create(ctx, apikeys.UserKeys(), "ci")
 			return err
 		}},
-		{"Token with a cancelled context", "", context.Canceled, "", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Token with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, err := e.ts.Token(ctx)
@@ -475,57 +475,57 @@ func secBadInputs() []secBadInput {
 		}},
 
 		// FetchJWKS.
-		{"FetchJWKS: plain http to a remote host, even with FetchInsecureLoopbackHTTP", "jwksURL", nil, "https", fetch(func(*secBadEnv) string { return "http://keys.example.com/jwks.json" })},
-		{"FetchJWKS: loopback URL with a fragment", "jwksURL", nil, "fragment", fetch(func(e *secBadEnv) string { return e.url + "/jwks.json#k" })},
-		{"FetchJWKS: URL with user info", "jwksURL", nil, "user info", fetch(func(e *secBadEnv) string {
+		{name: "FetchJWKS: plain http to a remote host, even with FetchInsecureLoopbackHTTP", field: "jwksURL", is: nil, reason: "https", call: fetch(func(*secBadEnv) string { return "http://keys.example.com/jwks.json" })},
+		{name: "FetchJWKS: loopback URL with a fragment", field: "jwksURL", is: nil, reason: "fragment", call: fetch(func(e *secBadEnv) string { return e.url + "/jwks.json#k" })},
+		{name: "FetchJWKS: URL with user info", field: "jwksURL", is: nil, reason: "user info", call: fetch(func(e *secBadEnv) string {
 			return strings.Replace(e.url, "http://", "http://u:"+secSecret+"@", 1) + "/jwks.json"
 		})},
-		{"FetchJWKS: plain http to loopback without FetchInsecureLoopbackHTTP", "jwksURL", nil, "FetchInsecureLoopbackHTTP", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: plain http to loopback without FetchInsecureLoopbackHTTP", field: "jwksURL", is: nil, reason: "FetchInsecureLoopbackHTTP", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json")
 			return err
 		}},
-		{"FetchJWKS: FetchHTTPClient(nil)", "FetchHTTPClient", nil, "nil", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: FetchHTTPClient(nil)", field: "FetchHTTPClient", is: nil, reason: "nil", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json", apikeys.FetchHTTPClient(nil), apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}},
-		{"FetchJWKS: nil FetchOption", "FetchOption", nil, "nil", func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: nil FetchOption", field: "FetchOption", is: nil, reason: "nil", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP(), nil)
 			return err
 		}},
-		{"FetchJWKS: nil context", "ctx", nil, "nil", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(nil, e.url+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP()) //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
 
 		// Keys given to the SDK.
-		{"NewJWK: nil key", "key", nil, "nil", func(context.Context, *secBadEnv, *testing.T) error { _, err := apikeys.NewJWK(nil, ""); return err }},
-		{"NewJWK: RSA-1024", "key", nil, "1024 bits", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "NewJWK: nil key", field: "key", is: nil, reason: "nil", call: func(context.Context, *secBadEnv, *testing.T) error { _, err := apikeys.NewJWK(nil, ""); return err }},
+		{name: "NewJWK: RSA-1024", field: "key", is: nil, reason: "1024 bits", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.NewJWK(&e.rsa1024.PublicKey, "")
 			return err
 		}},
-		{"NewJWK: ES384 on a P-256 key", "alg", nil, "P-384", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "NewJWK: ES384 on a P-256 key", field: "alg", is: nil, reason: "P-384", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.NewJWK(e.token.Key.Signer, apikeys.ES384)
 			return err
 		}},
-		{"GenerateSigningKey: HS256", "alg", nil, "HS256", func(context.Context, *secBadEnv, *testing.T) error {
+		{name: "GenerateSigningKey: HS256", field: "alg", is: nil, reason: "HS256", call: func(context.Context, *secBadEnv, *testing.T) error {
 			_, err := apikeys.GenerateSigningKey("HS256")
 			return err
 		}},
-		{"ParseSigningKey: empty", "key", nil, "empty", func(context.Context, *secBadEnv, *testing.T) error {
+		{name: "ParseSigningKey: empty", field: "key", is: nil, reason: "empty", call: func(context.Context, *secBadEnv, *testing.T) error {
 			_, err := apikeys.ParseSigningKey(nil, "")
 			return err
 		}},
-		{"ParseSigningKey: a public key PEM", "key", nil, "public key", func(_ context.Context, e *secBadEnv, t *testing.T) error {
+		{name: "ParseSigningKey: a public key PEM", field: "key", is: nil, reason: "public key", call: func(_ context.Context, e *secBadEnv, t *testing.T) error {
 			der, err := x509.MarshalPKIXPublicKey(e.token.Key.Public())
 			require.NoError(t, err)
 			_, err = apikeys.ParseSigningKey(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), "")
 			return err
 		}},
-		{"ParseSigningKey: RSA-1024 PEM", "key", nil, "1024 bits", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "ParseSigningKey: RSA-1024 PEM", field: "key", is: nil, reason: "1024 bits", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.ParseSigningKey(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(e.rsa1024)}), "")
 			return err
 		}},
-		{"VerifyJWT: no allowed algs", "allowedAlgs", nil, "empty", func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "VerifyJWT: no allowed algs", field: "allowedAlgs", is: nil, reason: "empty", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
 			_, err := apikeys.NewJWKSet(e.jwk["ec-p256"]).VerifyJWT("a.b.c", nil)
 			return err
 		}},
