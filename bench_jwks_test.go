@@ -63,7 +63,7 @@ func benchJWKSet(b *testing.B) *apikeys.JWKSet {
 // and JWKSet.VerifyJWT of a client assertion (as the token source signs
 // it) against that set.
 func BenchmarkJWKS(b *testing.B) {
-	for _, kc := range []struct{ name, alg string }{{"RSA-3072", apikeys.RS384}, {"EC-P384", apikeys.ES384}} {
+	for _, kc := range []struct{ name, alg string }{{name: "RSA-3072", alg: apikeys.RS384}, {name: "EC-P384", alg: apikeys.ES384}} {
 		b.Run("NewJWK/key="+kc.name, func(b *testing.B) {
 			pub := benchAlgKey(b, kc.alg).Public()
 			b.ReportAllocs()
@@ -74,7 +74,7 @@ func BenchmarkJWKS(b *testing.B) {
 			}
 		})
 	}
-	for _, kc := range []struct{ name, alg string }{{"RSA-3072", apikeys.RS384}, {"EC-P384", apikeys.ES384}} {
+	for _, kc := range []struct{ name, alg string }{{name: "RSA-3072", alg: apikeys.RS384}, {name: "EC-P384", alg: apikeys.ES384}} {
 		b.Run("Thumbprint/key="+kc.name, func(b *testing.B) {
 			key := benchAlgKey(b, kc.alg)
 			jwk, err := key.JWK()

@@ -297,69 +297,69 @@ type relOp struct {
 func relOps() []relOp {
 	renamed, revoked := "rel-renamed", "revoked-by-"+apikeystest.LegacyUserID
 	return []relOp{
-		{"APIKeys.Create", relPlatform, apikeystest.RouteCreateAPIKey, true,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+		{name: "APIKeys.Create", api: relPlatform, route: apikeystest.RouteCreateAPIKey, create: true,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				k, err := e.client.APIKeys.Create(ctx, e.srv.EnvironmentID("Staging"), apikeys.CreateAPIKeyRequest{Name: "rel-new"})
 				if err == nil {
 					assert.Equal(t, "rel-new", k.Name)
 				}
 				return err
 			},
-			func(s *relState) { s.Platform = append(s.Platform, "rel-new "); slices.Sort(s.Platform) }},
-		{"APIKeys.Get", relPlatform, apikeystest.RouteGetAPIKey, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *relState) { s.Platform = append(s.Platform, "rel-new "); slices.Sort(s.Platform) }},
+		{name: "APIKeys.Get", api: relPlatform, route: apikeystest.RouteGetAPIKey, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				k, err := e.client.APIKeys.Get(ctx, e.target.ID)
 				if err == nil {
 					assert.Equal(t, e.target.ID, k.ID)
 				}
 				return err
-			}, nil},
-		{"APIKeys.List", relPlatform, apikeystest.RouteListAPIKeys, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "APIKeys.List", api: relPlatform, route: apikeystest.RouteListAPIKeys, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				keys, err := e.client.APIKeys.List(ctx, e.srv.EnvironmentID("Staging"))
 				if err == nil {
 					assert.Len(t, keys, 2)
 				}
 				return err
-			}, nil},
-		{"APIKeys.Update", relPlatform, apikeystest.RouteUpdateAPIKey, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "APIKeys.Update", api: relPlatform, route: apikeystest.RouteUpdateAPIKey, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				k, err := e.client.APIKeys.Update(ctx, e.target.ID, apikeys.UpdateAPIKeyRequest{Name: &renamed})
 				if err == nil {
 					assert.Equal(t, renamed, k.Name)
 				}
 				return err
 			},
-			func(s *relState) {
+			apply: func(s *relState) {
 				s.Platform[slices.Index(s.Platform, "rel-target https://keys.example.com/jwks.json")] = renamed + " https://keys.example.com/jwks.json"
 				slices.Sort(s.Platform)
 			}},
-		{"APIKeys.Delete", relPlatform, apikeystest.RouteDeleteAPIKey, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+		{name: "APIKeys.Delete", api: relPlatform, route: apikeystest.RouteDeleteAPIKey, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				_, err := e.client.APIKeys.Delete(ctx, e.target.ID)
 				return err
 			},
-			func(s *relState) {
+			apply: func(s *relState) {
 				s.Platform = slices.DeleteFunc(s.Platform, func(p string) bool { return strings.HasPrefix(p, "rel-target ") })
 			}},
-		{"Environments.List", relPlatform, apikeystest.RouteListEnvironments, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+		{name: "Environments.List", api: relPlatform, route: apikeystest.RouteListEnvironments, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				envs, err := e.client.Environments.List(ctx, e.srv.OrganizationID())
 				if err == nil {
 					assert.Len(t, envs, 3)
 				}
 				return err
-			}, nil},
-		{"Legacy.List", relLegacy, apikeystest.RouteLegacyList, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "Legacy.List", api: relLegacy, route: apikeystest.RouteLegacyList, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				keys, err := e.client.Legacy.List(ctx, apikeys.AppKeys(relApp))
 				if err == nil && assert.Len(t, keys, 1) {
 					assert.Equal(t, e.appKey, keys[0].Key)
 				}
 				return err
-			}, nil},
-		{"Legacy.Create", relLegacy, apikeystest.RouteLegacyCreate, true,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "Legacy.Create", api: relLegacy, route: apikeystest.RouteLegacyCreate, create: true,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				k, err := e.client.Legacy.Create(ctx, apikeys.AppKeys(relApp), "rel-new")
 				if err == nil {
 					assert.Equal(t, "rel-new", k.Label)
@@ -367,48 +367,48 @@ func relOps() []relOp {
 				}
 				return err
 			},
-			func(s *relState) {
+			apply: func(s *relState) {
 				// An app has one active key: the create revokes the seeded one.
 				s.Legacy[0] = "rel-seed-app app " + relApp + " " + revoked
 				s.Legacy = append(s.Legacy, "rel-new app "+relApp+" active")
 			}},
-		{"Legacy.Revoke", relLegacy, apikeystest.RouteLegacyRevoke, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+		{name: "Legacy.Revoke", api: relLegacy, route: apikeystest.RouteLegacyRevoke, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				_, err := e.client.Legacy.Revoke(ctx, e.userKey)
 				return err
 			},
-			func(s *relState) { s.Legacy[1] = "rel-victim user " + apikeystest.LegacyUserID + " " + revoked }},
-		{"Legacy.Delete", relLegacy, apikeystest.RouteLegacyDelete, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *relState) { s.Legacy[1] = "rel-victim user " + apikeystest.LegacyUserID + " " + revoked }},
+		{name: "Legacy.Delete", api: relLegacy, route: apikeystest.RouteLegacyDelete, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				_, err := e.client.Legacy.Delete(ctx, e.userKey)
 				return err
 			},
-			func(s *relState) { s.Legacy = s.Legacy[:1] }},
-		{"Legacy.Update", relLegacy, apikeystest.RouteLegacyUpdate, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *relState) { s.Legacy = s.Legacy[:1] }},
+		{name: "Legacy.Update", api: relLegacy, route: apikeystest.RouteLegacyUpdate, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				k, err := e.client.Legacy.Update(ctx, e.userKey, "rel-relabelled")
 				if err == nil {
 					assert.Equal(t, "rel-relabelled", k.Label)
 				}
 				return err
 			},
-			func(s *relState) { s.Legacy[1] = "rel-relabelled user " + apikeystest.LegacyUserID + " active" }},
-		{"Legacy.Validate", relLegacy, apikeystest.RouteLegacyValidate, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *relState) { s.Legacy[1] = "rel-relabelled user " + apikeystest.LegacyUserID + " active" }},
+		{name: "Legacy.Validate", api: relLegacy, route: apikeystest.RouteLegacyValidate, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				valid, err := e.client.Legacy.Validate(ctx, apikeys.KeyTypeApp, e.appKey)
 				if err == nil {
 					assert.True(t, valid)
 				}
 				return err
-			}, nil},
-		{"token request", relToken, apikeystest.RouteToken, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "token request", api: relToken, route: apikeystest.RouteToken, create: false,
+			call: func(ctx context.Context, t *testing.T, e *relEnv) error {
 				tok, err := e.ts.Token(ctx)
 				if err == nil {
 					assert.NotEmpty(t, tok.AccessToken)
 				}
 				return err
-			}, nil},
+			}, apply: nil},
 	}
 }
 

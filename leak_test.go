@@ -191,13 +191,13 @@ func TestLeakCallCancelledMidWait(t *testing.T) {
 		status int
 		call   func(ctx context.Context) error
 	}{
-		{"get after a 503", apikeystest.RouteGetAPIKey, http.StatusServiceUnavailable, func(ctx context.Context) error {
+		{name: "get after a 503", route: apikeystest.RouteGetAPIKey, status: http.StatusServiceUnavailable, call: func(ctx context.Context) error {
 			_, err := c.APIKeys.Get(ctx, "no-such-key")
 			return err
 		}},
 		// A 429 is refused before processing: the create is retried,
 		// and cancelling its wait is not ambiguous.
-		{"create after a 429", apikeystest.RouteCreateAPIKey, http.StatusTooManyRequests, func(ctx context.Context) error {
+		{name: "create after a 429", route: apikeystest.RouteCreateAPIKey, status: http.StatusTooManyRequests, call: func(ctx context.Context) error {
 			_, err := c.APIKeys.Create(ctx, srv.EnvironmentID("Staging"), apikeys.CreateAPIKeyRequest{Name: "n"})
 			return err
 		}},

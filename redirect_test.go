@@ -73,19 +73,19 @@ type secRedirectCall struct {
 
 func secRedirectCalls() []secRedirectCall {
 	return []secRedirectCall{
-		{"Platform GET", false, func(ctx context.Context, c *apikeys.Client) error {
+		{name: "Platform GET", legacy: false, call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Get(ctx, "client-1")
 			return err
 		}},
-		{"Platform DELETE", false, func(ctx context.Context, c *apikeys.Client) error {
+		{name: "Platform DELETE", legacy: false, call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Delete(ctx, "client-1")
 			return err
 		}},
-		{"legacy list (POST)", true, func(ctx context.Context, c *apikeys.Client) error {
+		{name: "legacy list (POST)", legacy: true, call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
 			return err
 		}},
-		{"legacy validate (POST)", true, func(ctx context.Context, c *apikeys.Client) error {
+		{name: "legacy validate (POST)", legacy: true, call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, secRedirectUserKey)
 			return err
 		}},
@@ -108,8 +108,8 @@ func secCredentials(h http.Header) []string {
 func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
 	target := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { secAnswer(w, r) })
 	for _, dest := range []struct{ name, url string }{
-		{"another port", target.URL},
-		{"another host name", strings.Replace(target.URL, "127.0.0.1", "localhost", 1)},
+		{name: "another port", url: target.URL},
+		{name: "another host name", url: strings.Replace(target.URL, "127.0.0.1", "localhost", 1)},
 	} {
 		for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 			for _, call := range secRedirectCalls() {
@@ -360,8 +360,8 @@ func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
 	require.NoError(t, err)
 	apikeys.SetTokenSourceWait(ts, func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
 	calls := append(secRedirectCalls(),
-		secRedirectCall{"token endpoint", false, func(ctx context.Context, _ *apikeys.Client) error { _, err := ts.Token(ctx); return err }},
-		secRedirectCall{"FetchJWKS", false, func(ctx context.Context, _ *apikeys.Client) error {
+		secRedirectCall{name: "token endpoint", legacy: false, call: func(ctx context.Context, _ *apikeys.Client) error { _, err := ts.Token(ctx); return err }},
+		secRedirectCall{name: "FetchJWKS", legacy: false, call: func(ctx context.Context, _ *apikeys.Client) error {
 			_, err := apikeys.FetchJWKS(ctx, srv.URL+"/jwks.json")
 			return err
 		}},

@@ -286,7 +286,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 			switch created % 3 {
 			case 0:
 				name := fmt.Sprintf("soak-%d-%d", w, created)
-				cl = call{"APIKeys.Create", apikeystest.RouteCreateAPIKey, true, func() error {
+				cl = call{kind: "APIKeys.Create", route: apikeystest.RouteCreateAPIKey, create: true, do: func() error {
 					k, err := c.APIKeys.Create(ctx, staging, apikeys.CreateAPIKeyRequest{Name: name})
 					if err == nil {
 						tl.platform[name] = k.ID
@@ -296,7 +296,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 				}}
 			case 1:
 				label := fmt.Sprintf("soak-user-%d-%d", w, created)
-				cl = call{"Legacy.Create user", apikeystest.RouteLegacyCreate, true, func() error {
+				cl = call{kind: "Legacy.Create user", route: apikeystest.RouteLegacyCreate, create: true, do: func() error {
 					k, err := c.Legacy.Create(ctx, apikeys.UserKeys(), label)
 					if err == nil {
 						tl.legacy[label] = k.Key
@@ -305,7 +305,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 					return err
 				}}
 			default:
-				cl = call{"Legacy.Create app", apikeystest.RouteLegacyCreate, true, func() error {
+				cl = call{kind: "Legacy.Create app", route: apikeystest.RouteLegacyCreate, create: true, do: func() error {
 					k, err := c.Legacy.Create(ctx, apikeys.AppKeys(fmt.Sprintf("soak-app-%d", w)), "soak")
 					if err == nil {
 						tl.appKeys = append(tl.appKeys, k.Key)
@@ -315,7 +315,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 			}
 		case i%relSoakEvery == relSoakEvery/2 && len(ownPlatform) > 0 && created%2 == 0:
 			name := ownPlatform[0]
-			cl = call{"APIKeys.Delete", apikeystest.RouteDeleteAPIKey, false, func() error {
+			cl = call{kind: "APIKeys.Delete", route: apikeystest.RouteDeleteAPIKey, create: false, do: func() error {
 				_, err := c.APIKeys.Delete(ctx, tl.platform[name])
 				if err == nil {
 					delete(tl.platform, name)
@@ -325,7 +325,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 			}}
 		case i%relSoakEvery == relSoakEvery/2 && len(ownLegacy) > 0:
 			label := ownLegacy[0]
-			cl = call{"Legacy.Delete", apikeystest.RouteLegacyDelete, false, func() error {
+			cl = call{kind: "Legacy.Delete", route: apikeystest.RouteLegacyDelete, create: false, do: func() error {
 				_, err := c.Legacy.Delete(ctx, tl.legacy[label])
 				if err == nil {
 					delete(tl.legacy, label)
@@ -335,7 +335,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 			}}
 		case pick < 25:
 			k := seededPlatform[rng.IntN(len(seededPlatform))]
-			cl = call{"APIKeys.Get", apikeystest.RouteGetAPIKey, false, func() error {
+			cl = call{kind: "APIKeys.Get", route: apikeystest.RouteGetAPIKey, create: false, do: func() error {
 				got, err := c.APIKeys.Get(ctx, k.ID)
 				if err == nil && got.Name != k.Name {
 					return fmt.Errorf("got key %q, want %q", got.Name, k.Name)
@@ -343,12 +343,12 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 				return err
 			}}
 		case pick < 35:
-			cl = call{"APIKeys.List", apikeystest.RouteListAPIKeys, false, func() error {
+			cl = call{kind: "APIKeys.List", route: apikeystest.RouteListAPIKeys, create: false, do: func() error {
 				_, err := c.APIKeys.List(ctx, staging)
 				return err
 			}}
 		case pick < 42:
-			cl = call{"Environments.List", apikeystest.RouteListEnvironments, false, func() error {
+			cl = call{kind: "Environments.List", route: apikeystest.RouteListEnvironments, create: false, do: func() error {
 				envs, err := c.Environments.List(ctx, srv.OrganizationID())
 				if err == nil && len(envs) != 3 {
 					return fmt.Errorf("%d environments", len(envs))
@@ -358,18 +358,18 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 		case pick < 52:
 			k := seededPlatform[rng.IntN(len(seededPlatform))]
 			jwksURL := fmt.Sprintf("https://keys.example.com/%d.json", w)
-			cl = call{"APIKeys.Update", apikeystest.RouteUpdateAPIKey, false, func() error {
+			cl = call{kind: "APIKeys.Update", route: apikeystest.RouteUpdateAPIKey, create: false, do: func() error {
 				_, err := c.APIKeys.Update(ctx, k.ID, apikeys.UpdateAPIKeyRequest{JWKSURL: &jwksURL})
 				return err
 			}}
 		case pick < 70:
-			cl = call{"Legacy.List", apikeystest.RouteLegacyList, false, func() error {
+			cl = call{kind: "Legacy.List", route: apikeystest.RouteLegacyList, create: false, do: func() error {
 				_, err := c.Legacy.List(ctx, apikeys.UserKeys())
 				return err
 			}}
 		case pick < 85:
 			k := seededUser[rng.IntN(len(seededUser))]
-			cl = call{"Legacy.Validate", apikeystest.RouteLegacyValidate, false, func() error {
+			cl = call{kind: "Legacy.Validate", route: apikeystest.RouteLegacyValidate, create: false, do: func() error {
 				valid, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, k.Key)
 				if err == nil && !valid {
 					return fmt.Errorf("seeded key %q is not valid", k.Label)
@@ -378,7 +378,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 			}}
 		default:
 			k := seededUser[rng.IntN(len(seededUser))]
-			cl = call{"Legacy.Update", apikeystest.RouteLegacyUpdate, false, func() error {
+			cl = call{kind: "Legacy.Update", route: apikeystest.RouteLegacyUpdate, create: false, do: func() error {
 				_, err := c.Legacy.Update(ctx, k.Key, k.Label) // the same label: the state stays checkable
 				return err
 			}}
