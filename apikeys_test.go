@@ -257,9 +257,11 @@ func TestEnvironmentFlags(t *testing.T) {
 	assert.False(t, apikeys.EnvironmentFlag("production").Known(), "flags are case sensitive")
 }
 
-// TestBadInputIsRefusedBeforeIO checks each bad argument gets a
-// *ValidationError naming the field and sends nothing.
-func TestBadInputIsRefusedBeforeIO(t *testing.T) {
+// TestPlatformBadInputIsRefusedBeforeIO checks each bad argument of a
+// Platform call gets a *ValidationError naming the field and sends
+// nothing, each against a server of its own. The table of every entry
+// point is TestEveryBadInputIsRefusedBeforeIO (badinput_test.go).
+func TestPlatformBadInputIsRefusedBeforeIO(t *testing.T) {
 	empty := ""
 	private := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","kid":"k","crv":"P-256","x":"A","y":"B","d":"SECRETD"}`)}}
 	noKid := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","crv":"P-256","x":"A","y":"B"}`)}}

@@ -532,12 +532,12 @@ func secBadInputs() []secBadInput {
 	}
 }
 
-// TestSecBadInputIsRefusedBeforeIO: every bad input is refused with its
+// TestEveryBadInputIsRefusedBeforeIO: every bad input is refused with its
 // documented error (a *ValidationError naming the field, ErrNotConfigured
 // or the context's error) before any I/O: one counting server sees no
 // request and no connection across the whole table, and no error repeats
 // a credential.
-func TestSecBadInputIsRefusedBeforeIO(t *testing.T) {
+func TestEveryBadInputIsRefusedBeforeIO(t *testing.T) {
 	srv := secNewCountingServer(t)
 	env := secNewBadEnv(t, srv)
 	rows := secBadInputs()

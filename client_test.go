@@ -253,10 +253,11 @@ func TestMaxResponseBytesOption(t *testing.T) {
 	assert.Contains(t, de.Error(), "exceeds 64 bytes")
 }
 
-// TestSecretsNeverLeak runs successful, failing and retried calls with a
-// debug logger and checks the bearer token appears in no log line, error
-// string or formatted value.
-func TestSecretsNeverLeak(t *testing.T) {
+// TestPlatformSecretsNeverLeak runs successful, failing and retried
+// Platform calls with a debug logger and checks the bearer token appears
+// in no log line, error string or formatted value. The scan of every flow
+// of both APIs is TestSecretsNeverLeakFromAnyFlow (secrets_test.go).
+func TestPlatformSecretsNeverLeak(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/ok"):

@@ -524,11 +524,11 @@ func FuzzLegacyKeyRevoked(f *testing.F) {
 	})
 }
 
-// TestSecDefaultResponseCaps: without WithMaxResponseBytes a client reads
+// TestDefaultResponseCaps: without WithMaxResponseBytes a client reads
 // at most DefaultMaxResponseBytes (8 MiB) of a success reply, Platform or
 // legacy; one byte more is a *DecodeError, and an error reply keeps at
 // most 64 KiB.
-func TestSecDefaultResponseCaps(t *testing.T) {
+func TestDefaultResponseCaps(t *testing.T) {
 	c, err := NewClient(WithLegacy(LegacyConfig{BaseURL: "https://acme.example.com", Domain: "acme", UserKey: secFuzzUserKey}))
 	if err != nil {
 		t.Fatal(err)

@@ -97,7 +97,7 @@ func secCredentials(h http.Header) []string {
 	return []string{h.Get("Authorization"), h.Get("X-FH-AUTH-USER"), h.Get("Cookie")}
 }
 
-// TestSecRedirectToAnotherHostDropsCredentials: a Platform or legacy call
+// TestRedirectToAnotherHostDropsCredentials: a Platform or legacy call
 // redirected to another host (another port, or another name for the same
 // address) reaches it without Authorization, X-FH-AUTH-USER or Cookie,
 // with 302, 307 and 308 alike. net/http itself keeps Authorization for
@@ -105,7 +105,7 @@ func secCredentials(h http.Header) []string {
 // 307 or 308 would re-send the request body, and a legacy body holds a key
 // value, itself a credential: such a redirect to another host is refused
 // and nothing reaches it.
-func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
+func TestRedirectToAnotherHostDropsCredentials(t *testing.T) {
 	target := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { secAnswer(w, r) })
 	for _, dest := range []struct{ name, url string }{
 		{name: "another port", url: target.URL},
@@ -162,10 +162,10 @@ func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
 	}
 }
 
-// TestSecSameHostRedirectKeepsCredentials: a redirect to the same host
+// TestSameHostRedirectKeepsCredentials: a redirect to the same host
 // and port keeps the credentials (the SDK strips them only for another
 // host), and a 307 re-sends the legacy POST body.
-func TestSecSameHostRedirectKeepsCredentials(t *testing.T) {
+func TestSameHostRedirectKeepsCredentials(t *testing.T) {
 	for _, call := range secRedirectCalls() {
 		t.Run(call.name, func(t *testing.T) {
 			origin := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
@@ -186,10 +186,10 @@ func TestSecSameHostRedirectKeepsCredentials(t *testing.T) {
 	}
 }
 
-// TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack: in a chain
+// TestRedirectToAnotherHostNeverLeaksOnTheWayBack: in a chain
 // origin -> other host -> origin, the other host sees no credential, and
 // a legacy call (whose body a 307 would re-send) does not reach it at all.
-func TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
+func TestRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
 	var originURL string
 	other := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		http.Redirect(w, r, originURL+r.URL.Path+"?back=1", http.StatusTemporaryRedirect)
@@ -239,11 +239,11 @@ func secNewTLSRedirector(t *testing.T) *secTLSRedirector {
 	return s
 }
 
-// TestSecHTTPSToHTTPRedirectIsRefused: an https -> http redirect is
+// TestHTTPSToHTTPRedirectIsRefused: an https -> http redirect is
 // refused, without retry and without reaching the http server, for
 // Platform and legacy calls, FetchJWKS and the token endpoint (which
 // follows no redirect at all).
-func TestSecHTTPSToHTTPRedirectIsRefused(t *testing.T) {
+func TestHTTPSToHTTPRedirectIsRefused(t *testing.T) {
 	for _, call := range secRedirectCalls() {
 		t.Run(call.name, func(t *testing.T) {
 			s := secNewTLSRedirector(t)
@@ -279,10 +279,10 @@ func TestSecHTTPSToHTTPRedirectIsRefused(t *testing.T) {
 	})
 }
 
-// TestSecRedirectLoopEnds: a redirect loop ends after 10 redirects with
+// TestRedirectLoopEnds: a redirect loop ends after 10 redirects with
 // a clear error, and the call is not retried: the server sees the 10
 // requests of one attempt. The token source follows no redirect.
-func TestSecRedirectLoopEnds(t *testing.T) {
+func TestRedirectLoopEnds(t *testing.T) {
 	loop := func(t *testing.T) *server {
 		return newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 			http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)
@@ -335,11 +335,11 @@ func TestSecRedirectLoopEnds(t *testing.T) {
 	})
 }
 
-// TestSecUntrustedCertificateIsNotRetried: a TLS certificate the client
+// TestUntrustedCertificateIsNotRetried: a TLS certificate the client
 // does not trust fails the call at once, without a retry (a repeat cannot
 // fix it) and without sending a request, for Platform and legacy calls,
 // the token endpoint and FetchJWKS.
-func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
+func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 	var conns, requests atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)

@@ -33,10 +33,10 @@ import (
 	"github.com/apikeys-go/apikeys/apikeystest"
 )
 
-// TestSecLegacyConfigJSONHidesCredentials: a LegacyConfig that ends up in
+// TestLegacyConfigJSONHidesCredentials: a LegacyConfig that ends up in
 // JSON (a service's config dumped by json.Marshal, or a struct logged with
 // slog's JSON handler) shows its host and domain, never its credentials.
-func TestSecLegacyConfigJSONHidesCredentials(t *testing.T) {
+func TestLegacyConfigJSONHidesCredentials(t *testing.T) {
 	const userKey, cookie = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e", "s3ss10n-c00kie-SECRET"
 	cfg := apikeys.LegacyConfig{BaseURL: "https://acme.feedhenry.com", Domain: "acme", UserKey: userKey, SessionCookie: cookie}
 	type serviceConfig struct {
@@ -215,7 +215,7 @@ func (r *secRecorder) walk(v any) {
 }
 
 // secScan collects everything the SDK printed, logged or returned during
-// the flows of TestSecSecretsNeverLeak.
+// the flows of TestSecretsNeverLeakFromAnyFlow.
 type secScan struct {
 	t      *testing.T
 	logger *slog.Logger
@@ -339,14 +339,14 @@ func secPrivateMaterial(t *testing.T, signer crypto.Signer) []string {
 	return out
 }
 
-// TestSecSecretsNeverLeak runs every flow of both APIs and the token
+// TestSecretsNeverLeakFromAnyFlow runs every flow of both APIs and the token
 // source against apikeystest (legacy admin, so secrets come back) with a
 // debug logger on slog's JSON and text handlers, and prints every
 // returned value and error with %v, %+v, %#v and %s (and JSON-encodes
 // Token, SigningKey and LegacyConfig). No credential seen on the wire, no
 // legacy key value or secret, and no private key material may appear in
 // any of it, and no flow may panic.
-func TestSecSecretsNeverLeak(t *testing.T) {
+func TestSecretsNeverLeakFromAnyFlow(t *testing.T) {
 	srv := apikeystest.NewServer(apikeystest.WithLegacyAdmin(true))
 	t.Cleanup(srv.Close)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
