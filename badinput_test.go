@@ -24,18 +24,18 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-// secCountingServer counts every request and every connection it sees.
+// countingServer counts every request and every connection it sees.
 // The bad-input table points every client, token source and fetch at one
 // of these and expects both counts to stay zero.
-type secCountingServer struct {
+type countingServer struct {
 	*httptest.Server
 	requests atomic.Int64
 	conns    atomic.Int64
 }
 
-func secNewCountingServer(t *testing.T) *secCountingServer {
+func newCountingServer(t *testing.T) *countingServer {
 	t.Helper()
-	s := &secCountingServer{}
+	s := &countingServer{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		s.requests.Add(1)
 		reply(w, http.StatusOK, envelope(`{"apikey":`+keyJSON+`}`))
@@ -50,9 +50,9 @@ func secNewCountingServer(t *testing.T) *secCountingServer {
 	return s
 }
 
-// secBadEnv is what each row of the bad-input table may use: clients
+// badInputEnv is what each row of the bad-input table may use: clients
 // and a token configuration that all point at the counting server.
-type secBadEnv struct {
+type badInputEnv struct {
 	url      string              // the counting server, e.g. http://127.0.0.1:PORT
 	platform *apikeys.Client     // Platform client with a static token
 	legacy   *apikeys.Client     // legacy client
@@ -63,19 +63,19 @@ type secBadEnv struct {
 	rsa1024  *rsa.PrivateKey
 }
 
-// secSecret marks every credential and credential-like input of the
+// secretMarker marks every credential and credential-like input of the
 // table: no error may repeat it.
-const secSecret = "SECRET"
+const secretMarker = "SECRET"
 
-const secLegacyUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8f" + secSecret
+const markedUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8f" + secretMarker
 
-func secNewBadEnv(t *testing.T, s *secCountingServer) *secBadEnv {
+func newBadInputEnv(t *testing.T, s *countingServer) *badInputEnv {
 	t.Helper()
-	e := &secBadEnv{url: s.URL, jwk: map[string]apikeys.JWK{}}
+	e := &badInputEnv{url: s.URL, jwk: map[string]apikeys.JWK{}}
 	var err error
-	e.platform, err = apikeys.NewClient(apikeys.WithBaseURL(s.URL+basePath), apikeys.WithToken("tok-"+secSecret))
+	e.platform, err = apikeys.NewClient(apikeys.WithBaseURL(s.URL+basePath), apikeys.WithToken("tok-"+secretMarker))
 	require.NoError(t, err)
-	e.legacy, err = apikeys.NewClient(apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: s.URL, Domain: "acme", UserKey: secLegacyUserKey}))
+	e.legacy, err = apikeys.NewClient(apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: s.URL, Domain: "acme", UserKey: markedUserKey}))
 	require.NoError(t, err)
 	e.bare, err = apikeys.NewClient(apikeys.WithBaseURL(s.URL + basePath))
 	require.NoError(t, err)
@@ -97,8 +97,8 @@ func secNewBadEnv(t *testing.T, s *secCountingServer) *secBadEnv {
 	return e
 }
 
-// secEditJWK returns k with members set (a nil value deletes the member).
-func secEditJWK(t *testing.T, k apikeys.JWK, set map[string]any) apikeys.JWK {
+// editJWK returns k with members set (a nil value deletes the member).
+func editJWK(t *testing.T, k apikeys.JWK, set map[string]any) apikeys.JWK {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(k.Raw(), &m))
@@ -116,47 +116,47 @@ func secEditJWK(t *testing.T, k apikeys.JWK, set map[string]any) apikeys.JWK {
 	return out
 }
 
-// secB64 is base64url without padding, as in JWKs.
-var secB64 = base64.RawURLEncoding.EncodeToString
+// encodeBase64URL is base64url without padding, as in JWKs.
+var encodeBase64URL = base64.RawURLEncoding.EncodeToString
 
-type secBadInput struct {
+type badInput struct {
 	name   string
 	field  string // the *ValidationError's Field; "" when is is set
 	is     error  // the error the call must match instead (errors.Is)
 	reason string // a substring of the Reason, when the row checks one
-	call   func(ctx context.Context, e *secBadEnv, t *testing.T) error
+	call   func(ctx context.Context, e *badInputEnv, t *testing.T) error
 }
 
-// secBadInputs is the SDK's bad-input table: one row per input, across
+// badInputs is the SDK's bad-input table: one row per input, across
 // every public entry point that takes one.
-func secBadInputs() []secBadInput {
+func badInputs() []badInput {
 	// Platform calls.
-	get := func(id string) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	get := func(id string) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.APIKeys.Get(ctx, id)
 			return err
 		}
 	}
-	list := func(env string) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	list := func(env string) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.APIKeys.List(ctx, env)
 			return err
 		}
 	}
-	del := func(id string) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	del := func(id string) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.APIKeys.Delete(ctx, id)
 			return err
 		}
 	}
-	create := func(env string, req apikeys.CreateAPIKeyRequest) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	create := func(env string, req apikeys.CreateAPIKeyRequest) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.APIKeys.Create(ctx, env, req)
 			return err
 		}
 	}
-	update := func(id string, req apikeys.UpdateAPIKeyRequest) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	update := func(id string, req apikeys.UpdateAPIKeyRequest) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.APIKeys.Update(ctx, id, req)
 			return err
 		}
@@ -165,37 +165,37 @@ func secBadInputs() []secBadInput {
 	withURL := func(u string) apikeys.CreateAPIKeyRequest { return apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: u} }
 	str := func(s string) *string { return &s }
 	// uploadKey creates a key whose jwkSet holds the JWK made by build.
-	uploadKey := func(build func(e *secBadEnv, t *testing.T) []apikeys.JWK) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, t *testing.T) error {
+	uploadKey := func(build func(e *badInputEnv, t *testing.T) []apikeys.JWK) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, t *testing.T) error {
 			_, err := e.platform.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSet: apikeys.NewJWKSet(build(e, t)...)})
 			return err
 		}
 	}
-	edit := func(kid string, set map[string]any) func(e *secBadEnv, t *testing.T) []apikeys.JWK {
-		return func(e *secBadEnv, t *testing.T) []apikeys.JWK { return []apikeys.JWK{secEditJWK(t, e.jwk[kid], set)} }
+	edit := func(kid string, set map[string]any) func(e *badInputEnv, t *testing.T) []apikeys.JWK {
+		return func(e *badInputEnv, t *testing.T) []apikeys.JWK { return []apikeys.JWK{editJWK(t, e.jwk[kid], set)} }
 	}
-	raw := func(s string) func(e *secBadEnv, t *testing.T) []apikeys.JWK {
-		return func(_ *secBadEnv, t *testing.T) []apikeys.JWK {
+	raw := func(s string) func(e *badInputEnv, t *testing.T) []apikeys.JWK {
+		return func(_ *badInputEnv, t *testing.T) []apikeys.JWK {
 			k, err := apikeys.ParseJWK([]byte(s))
 			require.NoError(t, err)
 			return []apikeys.JWK{k}
 		}
 	}
 	// Legacy calls.
-	legacyList := func(o apikeys.KeyOwner) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	legacyList := func(o apikeys.KeyOwner) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.legacy.Legacy.List(ctx, o)
 			return err
 		}
 	}
-	legacyCreate := func(o apikeys.KeyOwner, label string) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	legacyCreate := func(o apikeys.KeyOwner, label string) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.legacy.Legacy.Create(ctx, o, label)
 			return err
 		}
 	}
-	legacyKeyCall := func(op, key, label string) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	legacyKeyCall := func(op, key, label string) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			var err error
 			switch op {
 			case "revoke":
@@ -212,34 +212,34 @@ func secBadInputs() []secBadInput {
 	}
 	const goodKey = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
 	// Client options, with the counting server as base URL.
-	newClient := func(opts ...apikeys.Option) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, t *testing.T) error {
+	newClient := func(opts ...apikeys.Option) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, t *testing.T) error {
 			c, err := apikeys.NewClient(append([]apikeys.Option{apikeys.WithBaseURL(e.url + basePath)}, opts...)...)
 			assert.Nil(t, c)
 			return err
 		}
 	}
-	baseURL := func(u string) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, t *testing.T) error {
-			c, err := apikeys.NewClient(apikeys.WithBaseURL(u), apikeys.WithToken("tok-"+secSecret))
+	baseURL := func(u string) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, t *testing.T) error {
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(u), apikeys.WithToken("tok-"+secretMarker))
 			assert.Nil(t, c)
 			return err
 		}
 	}
-	legacyConfig := func(edit func(*apikeys.LegacyConfig)) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, t *testing.T) error {
-			cfg := apikeys.LegacyConfig{BaseURL: e.url, Domain: "acme", UserKey: secLegacyUserKey}
+	legacyConfig := func(edit func(*apikeys.LegacyConfig)) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, t *testing.T) error {
+			cfg := apikeys.LegacyConfig{BaseURL: e.url, Domain: "acme", UserKey: markedUserKey}
 			edit(&cfg)
 			c, err := apikeys.NewClient(apikeys.WithLegacy(cfg))
 			assert.Nil(t, c)
 			return err
 		}
 	}
-	legacyBase := func(u string) func(context.Context, *secBadEnv, *testing.T) error {
+	legacyBase := func(u string) func(context.Context, *badInputEnv, *testing.T) error {
 		return legacyConfig(func(c *apikeys.LegacyConfig) { c.BaseURL = u })
 	}
-	tokenConfig := func(edit func(*apikeys.TokenConfig, *secBadEnv)) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, t *testing.T) error {
+	tokenConfig := func(edit func(*apikeys.TokenConfig, *badInputEnv)) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, t *testing.T) error {
 			cfg := e.token
 			edit(&cfg, e)
 			ts, err := apikeys.NewTokenSource(cfg)
@@ -247,15 +247,15 @@ func secBadInputs() []secBadInput {
 			return err
 		}
 	}
-	fetch := func(u func(e *secBadEnv) string) func(context.Context, *secBadEnv, *testing.T) error {
-		return func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+	fetch := func(u func(e *badInputEnv) string) func(context.Context, *badInputEnv, *testing.T) error {
+		return func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(ctx, u(e), apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}
 	}
 	long := strings.Repeat("x", 1025)
 
-	return []secBadInput{
+	return []badInput{
 		// IDs (path parameters).
 		{name: "Get: empty key ID", field: "apiKeyID", is: nil, reason: "is empty", call: get("")},
 		{name: "List: environment ID with a slash", field: "environmentID", is: nil, reason: "slash", call: list("a/b")},
@@ -270,11 +270,11 @@ func secBadInputs() []secBadInput {
 		{name: "List: environment ID with trailing tab", field: "environmentID", is: nil, reason: "", call: list("env\t")},
 		{name: "Create: environment ID with DEL", field: "environmentID", is: nil, reason: "control", call: create("env\x7f", named("n"))},
 		{name: "Create: environment ID with an embedded ..", field: "environmentID", is: nil, reason: `".."`, call: create("a..b", named("n"))},
-		{name: "Environments: organization ID 0", field: "organizationID", is: nil, reason: "positive", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Environments: organization ID 0", field: "organizationID", is: nil, reason: "positive", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.Environments.List(ctx, 0)
 			return err
 		}},
-		{name: "Environments: negative organization ID", field: "organizationID", is: nil, reason: "positive", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Environments: negative organization ID", field: "organizationID", is: nil, reason: "positive", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.Environments.List(ctx, -7)
 			return err
 		}},
@@ -290,25 +290,25 @@ func secBadInputs() []secBadInput {
 		// jwksURL.
 		{name: "Create: jwksURL plain http to a remote host", field: "JWKSURL", is: nil, reason: "https", call: create("env", withURL("http://keys.example.com/jwks.json"))},
 		{name: "Create: jwksURL plain http to loopback without WithInsecureHTTP", field: "JWKSURL", is: nil, reason: "https", call: create("env", withURL("http://127.0.0.1:8443/jwks.json"))},
-		{name: "Create: jwksURL with user info", field: "JWKSURL", is: nil, reason: "user info", call: create("env", withURL("https://u:"+secSecret+"@keys.example.com/jwks.json"))},
+		{name: "Create: jwksURL with user info", field: "JWKSURL", is: nil, reason: "user info", call: create("env", withURL("https://u:"+secretMarker+"@keys.example.com/jwks.json"))},
 		{name: "Create: jwksURL javascript:", field: "JWKSURL", is: nil, reason: "absolute", call: create("env", withURL("javascript:alert(1)"))},
 		{name: "Create: jwksURL with a newline", field: "JWKSURL", is: nil, reason: "control", call: create("env", withURL("https://keys.example.com/\njwks.json"))},
 		{name: "Update: relative jwksURL", field: "JWKSURL", is: nil, reason: "absolute", call: update("id", apikeys.UpdateAPIKeyRequest{JWKSURL: str("keys/jwks.json")})},
 
 		// JWK sets.
-		{name: `jwkSet: EC key with "d"`, field: "JWKSet", is: nil, reason: `private key member "d"`, call: uploadKey(edit("ec-p256", map[string]any{"d": secB64([]byte(secSecret))}))},
-		{name: `jwkSet: RSA key with "p"`, field: "JWKSet", is: nil, reason: `private key member "p"`, call: uploadKey(edit("rsa-2048", map[string]any{"p": secB64([]byte(secSecret))}))},
+		{name: `jwkSet: EC key with "d"`, field: "JWKSet", is: nil, reason: `private key member "d"`, call: uploadKey(edit("ec-p256", map[string]any{"d": encodeBase64URL([]byte(secretMarker))}))},
+		{name: `jwkSet: RSA key with "p"`, field: "JWKSet", is: nil, reason: `private key member "p"`, call: uploadKey(edit("rsa-2048", map[string]any{"p": encodeBase64URL([]byte(secretMarker))}))},
 		{name: `jwkSet: RSA key with "q"`, field: "JWKSet", is: nil, reason: `private key member "q"`, call: uploadKey(edit("rsa-2048", map[string]any{"q": "AQAB"}))},
 		{name: `jwkSet: RSA key with "dp"`, field: "JWKSet", is: nil, reason: `private key member "dp"`, call: uploadKey(edit("rsa-2048", map[string]any{"dp": "AQAB"}))},
 		{name: `jwkSet: RSA key with "dq"`, field: "JWKSet", is: nil, reason: `private key member "dq"`, call: uploadKey(edit("rsa-2048", map[string]any{"dq": "AQAB"}))},
 		{name: `jwkSet: RSA key with "qi"`, field: "JWKSet", is: nil, reason: `private key member "qi"`, call: uploadKey(edit("rsa-2048", map[string]any{"qi": "AQAB"}))},
 		{name: `jwkSet: RSA key with "P" and "Q" (any letter case)`, field: "JWKSet", is: nil, reason: `private key member "P"`, call: uploadKey(edit("rsa-2048", map[string]any{"P": "AQAB", "Q": "AQAB"}))},
-		{name: `jwkSet: oct key with "k"`, field: "JWKSet", is: nil, reason: `"oct"`, call: uploadKey(raw(`{"kty":"oct","kid":"hmac","k":"` + secB64([]byte(secSecret)) + `"}`))},
-		{name: "jwkSet: duplicate kid", field: "JWKSet", is: nil, reason: "duplicate kid", call: uploadKey(func(e *secBadEnv, t *testing.T) []apikeys.JWK {
-			return []apikeys.JWK{e.jwk["ec-p256"], secEditJWK(t, e.jwk["ec-p384"], map[string]any{"kid": "ec-p256"})}
+		{name: `jwkSet: oct key with "k"`, field: "JWKSet", is: nil, reason: `"oct"`, call: uploadKey(raw(`{"kty":"oct","kid":"hmac","k":"` + encodeBase64URL([]byte(secretMarker)) + `"}`))},
+		{name: "jwkSet: duplicate kid", field: "JWKSet", is: nil, reason: "duplicate kid", call: uploadKey(func(e *badInputEnv, t *testing.T) []apikeys.JWK {
+			return []apikeys.JWK{e.jwk["ec-p256"], editJWK(t, e.jwk["ec-p384"], map[string]any{"kid": "ec-p256"})}
 		})},
-		{name: "jwkSet: RSA-1024", field: "JWKSet", is: nil, reason: "1024 bits", call: uploadKey(func(e *secBadEnv, t *testing.T) []apikeys.JWK {
-			return []apikeys.JWK{secEditJWK(t, e.jwk["rsa-2048"], map[string]any{"n": secB64(e.rsa1024.N.Bytes())})}
+		{name: "jwkSet: RSA-1024", field: "JWKSet", is: nil, reason: "1024 bits", call: uploadKey(func(e *badInputEnv, t *testing.T) []apikeys.JWK {
+			return []apikeys.JWK{editJWK(t, e.jwk["rsa-2048"], map[string]any{"n": encodeBase64URL(e.rsa1024.N.Bytes())})}
 		})},
 		{name: "jwkSet: RSA with an empty modulus", field: "JWKSet", is: nil, reason: "0 bits", call: uploadKey(edit("rsa-2048", map[string]any{"n": ""}))},
 		{name: "jwkSet: EC on secp256k1", field: "JWKSet", is: nil, reason: `"secp256k1"`, call: uploadKey(edit("ec-p256", map[string]any{"crv": "secp256k1", "alg": nil}))},
@@ -323,8 +323,8 @@ func secBadInputs() []secBadInput {
 		{name: "jwkSet: no kty", field: "JWKSet", is: nil, reason: "missing kty", call: uploadKey(edit("ed25519", map[string]any{"kty": nil}))},
 		{name: "jwkSet: kty of another type", field: "JWKSet", is: nil, reason: "not a string", call: uploadKey(edit("ec-p256", map[string]any{"kty": 2}))},
 		{name: "jwkSet: OKP on X25519", field: "JWKSet", is: nil, reason: `"X25519"`, call: uploadKey(edit("ed25519", map[string]any{"crv": "X25519", "alg": nil}))},
-		{name: `Update: jwkSet with an Ed25519 "d"`, field: "JWKSet", is: nil, reason: `private key member "d"`, call: func(ctx context.Context, e *secBadEnv, t *testing.T) error {
-			k := secEditJWK(t, e.jwk["ed25519"], map[string]any{"d": secB64([]byte(secSecret))})
+		{name: `Update: jwkSet with an Ed25519 "d"`, field: "JWKSet", is: nil, reason: `private key member "d"`, call: func(ctx context.Context, e *badInputEnv, t *testing.T) error {
+			k := editJWK(t, e.jwk["ed25519"], map[string]any{"d": encodeBase64URL([]byte(secretMarker))})
 			_, err := e.platform.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{JWKSet: apikeys.NewJWKSet(k)})
 			return err
 		}},
@@ -349,7 +349,7 @@ func secBadInputs() []secBadInput {
 		{name: "Update: name with an overlong encoding", field: "Name", is: nil, reason: "UTF-8", call: update("id", apikeys.UpdateAPIKeyRequest{Name: str("n\xc0\xaf")})},
 		{name: "Get: key ID not UTF-8", field: "apiKeyID", is: nil, reason: "UTF-8", call: get("client-\xff")},
 		{name: "Create: environment ID with a surrogate half", field: "environmentID", is: nil, reason: "UTF-8", call: create("env-\xed\xa0\x80", named("n"))},
-		{name: "TokenConfig: client ID not UTF-8", field: "TokenConfig.ClientID", is: nil, reason: "UTF-8", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "client-\xff" })},
+		{name: "TokenConfig: client ID not UTF-8", field: "TokenConfig.ClientID", is: nil, reason: "UTF-8", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "client-\xff" })},
 		{name: "LegacyConfig: domain not UTF-8", field: "LegacyConfig.Domain", is: nil, reason: "UTF-8", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme\xff" })},
 		{name: "Legacy.Create: label with CR LF", field: "label", is: nil, reason: "control", call: legacyCreate(apikeys.UserKeys(), "ci\r\nX-Evil: 1")},
 		{name: "Legacy.Create: label over 1024 bytes", field: "label", is: nil, reason: "longer", call: legacyCreate(apikeys.AppKeys("app-1"), long)},
@@ -368,14 +368,14 @@ func secBadInputs() []secBadInput {
 		{name: "WithLegacy: domain ..", field: "LegacyConfig.Domain", is: nil, reason: `".."`, call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = ".." })},
 		{name: "WithLegacy: domain with a newline", field: "LegacyConfig.Domain", is: nil, reason: "control", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.Domain = "acme\n" })},
 		{name: "WithLegacy: no user key and no cookie", field: "LegacyConfig.UserKey", is: nil, reason: "empty", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = "" })},
-		{name: "WithLegacy: user key with a semicolon", field: "LegacyConfig.UserKey", is: nil, reason: "separators", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secSecret + ";x=1" })},
-		{name: "WithLegacy: user key with CR LF", field: "LegacyConfig.UserKey", is: nil, reason: "control", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secSecret + "\r\nX-Evil: 1" })},
-		{name: "WithLegacy: cookie with a quote", field: "LegacyConfig.SessionCookie", is: nil, reason: "separators", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = `"` + secSecret })},
-		{name: "WithLegacy: cookie with a space", field: "LegacyConfig.SessionCookie", is: nil, reason: "spaces", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = secSecret + " x" })},
+		{name: "WithLegacy: user key with a semicolon", field: "LegacyConfig.UserKey", is: nil, reason: "separators", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secretMarker + ";x=1" })},
+		{name: "WithLegacy: user key with CR LF", field: "LegacyConfig.UserKey", is: nil, reason: "control", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.UserKey = secretMarker + "\r\nX-Evil: 1" })},
+		{name: "WithLegacy: cookie with a quote", field: "LegacyConfig.SessionCookie", is: nil, reason: "separators", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = `"` + secretMarker })},
+		{name: "WithLegacy: cookie with a space", field: "LegacyConfig.SessionCookie", is: nil, reason: "spaces", call: legacyConfig(func(c *apikeys.LegacyConfig) { c.SessionCookie = secretMarker + " x" })},
 		{name: "WithLegacy: empty BaseURL", field: "LegacyConfig.BaseURL", is: nil, reason: "absolute", call: legacyBase("")},
 		{name: "WithLegacy: ftp BaseURL", field: "LegacyConfig.BaseURL", is: nil, reason: "https", call: legacyBase("ftp://acme.feedhenry.com")},
 		{name: "WithLegacy: plain http BaseURL to a remote host", field: "LegacyConfig.BaseURL", is: nil, reason: "https", call: legacyBase("http://acme.feedhenry.com")},
-		{name: "WithLegacy: BaseURL with user info", field: "LegacyConfig.BaseURL", is: nil, reason: "user info", call: legacyBase("https://admin:" + secSecret + "@acme.feedhenry.com")},
+		{name: "WithLegacy: BaseURL with user info", field: "LegacyConfig.BaseURL", is: nil, reason: "user info", call: legacyBase("https://admin:" + secretMarker + "@acme.feedhenry.com")},
 		{name: "WithLegacy: BaseURL with a query", field: "LegacyConfig.BaseURL", is: nil, reason: "query", call: legacyBase("https://acme.feedhenry.com/?x=1")},
 		{name: "WithLegacy: BaseURL with a fragment", field: "LegacyConfig.BaseURL", is: nil, reason: "fragment", call: legacyBase("https://acme.feedhenry.com/#top")},
 		{name: "WithLegacy: BaseURL over 2048 bytes", field: "LegacyConfig.BaseURL", is: nil, reason: "2048", call: legacyBase("https://acme.feedhenry.com/" + strings.Repeat("a", 2048))},
@@ -386,39 +386,39 @@ func secBadInputs() []secBadInput {
 		{name: "WithBaseURL: with a fragment", field: "WithBaseURL", is: nil, reason: "fragment", call: baseURL("https://api.example.com/platform#x")},
 		{name: "WithBaseURL: plain http to a private address", field: "WithBaseURL", is: nil, reason: "https", call: baseURL("http://10.0.0.1/platform")},
 		{name: "WithBaseURL: with DEL", field: "WithBaseURL", is: nil, reason: "control", call: baseURL("https://api.example.com/\x7f")},
-		{name: "WithBaseURL: with a query", field: "WithBaseURL", is: nil, reason: "query", call: baseURL("https://api.example.com/platform?token=" + secSecret)},
-		{name: "WithBaseURL: with user info", field: "WithBaseURL", is: nil, reason: "user info", call: baseURL("https://u:" + secSecret + "@api.example.com")},
+		{name: "WithBaseURL: with a query", field: "WithBaseURL", is: nil, reason: "query", call: baseURL("https://api.example.com/platform?token=" + secretMarker)},
+		{name: "WithBaseURL: with user info", field: "WithBaseURL", is: nil, reason: "user info", call: baseURL("https://u:" + secretMarker + "@api.example.com")},
 		{name: "WithBaseURL: mailto:", field: "WithBaseURL", is: nil, reason: "absolute", call: baseURL("mailto:ops@example.com")},
 		{name: "WithBaseURL: unclosed IPv6 host", field: "WithBaseURL", is: nil, reason: "not a URL", call: baseURL("https://[::1/platform")},
 
 		// Token source configuration.
-		{name: "TokenConfig: empty client ID", field: "TokenConfig.ClientID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "" })},
-		{name: "TokenConfig: client ID with a tab around", field: "TokenConfig.ClientID", is: nil, reason: "spaces", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "\tclient-1" })},
-		{name: "TokenConfig: client ID with NUL", field: "TokenConfig.ClientID", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.ClientID = "client\x00-1" })},
-		{name: "TokenConfig: no signer", field: "TokenConfig.Key.Signer", is: nil, reason: "nil", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Signer = nil })},
-		{name: "TokenConfig: no key ID", field: "TokenConfig.Key.KeyID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.KeyID = "" })},
-		{name: "TokenConfig: no alg", field: "TokenConfig.Key.Algorithm", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = "" })},
-		{name: "TokenConfig: HS256", field: "TokenConfig.Key.Algorithm", is: nil, reason: "symmetric", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = "HS256" })},
-		{name: "TokenConfig: RS256 with an EC key", field: "TokenConfig.Key.Algorithm", is: nil, reason: "RSA", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Key.Algorithm = apikeys.RS256 })},
-		{name: "TokenConfig: RSA-1024 signer", field: "TokenConfig.Key.Signer", is: nil, reason: "1024 bits", call: tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) {
+		{name: "TokenConfig: empty client ID", field: "TokenConfig.ClientID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "" })},
+		{name: "TokenConfig: client ID with a tab around", field: "TokenConfig.ClientID", is: nil, reason: "spaces", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "\tclient-1" })},
+		{name: "TokenConfig: client ID with NUL", field: "TokenConfig.ClientID", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "client\x00-1" })},
+		{name: "TokenConfig: no signer", field: "TokenConfig.Key.Signer", is: nil, reason: "nil", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Key.Signer = nil })},
+		{name: "TokenConfig: no key ID", field: "TokenConfig.Key.KeyID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Key.KeyID = "" })},
+		{name: "TokenConfig: no alg", field: "TokenConfig.Key.Algorithm", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Key.Algorithm = "" })},
+		{name: "TokenConfig: HS256", field: "TokenConfig.Key.Algorithm", is: nil, reason: "symmetric", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Key.Algorithm = "HS256" })},
+		{name: "TokenConfig: RS256 with an EC key", field: "TokenConfig.Key.Algorithm", is: nil, reason: "RSA", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Key.Algorithm = apikeys.RS256 })},
+		{name: "TokenConfig: RSA-1024 signer", field: "TokenConfig.Key.Signer", is: nil, reason: "1024 bits", call: tokenConfig(func(c *apikeys.TokenConfig, e *badInputEnv) {
 			c.Key = apikeys.SigningKey{Signer: e.rsa1024, KeyID: "weak", Algorithm: apikeys.RS256}
 		})},
-		{name: "TokenConfig: http token URL to a remote host", field: "TokenConfig.TokenURL", is: nil, reason: "https", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) {
+		{name: "TokenConfig: http token URL to a remote host", field: "TokenConfig.TokenURL", is: nil, reason: "https", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) {
 			c.TokenURL = "http://api.redoxengine.com/v2/auth/token"
 		})},
-		{name: "TokenConfig: token URL with a query", field: "TokenConfig.TokenURL", is: nil, reason: "query", call: tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) { c.TokenURL = e.url + "/token?x=1" })},
-		{name: "TokenConfig: token URL ending in ?", field: "TokenConfig.TokenURL", is: nil, reason: "query", call: tokenConfig(func(c *apikeys.TokenConfig, e *secBadEnv) { c.TokenURL = e.url + "/token?" })},
-		{name: "TokenConfig: file: token URL", field: "TokenConfig.TokenURL", is: nil, reason: "absolute", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.TokenURL = "file:///etc/passwd" })},
-		{name: "TokenConfig: scope with a newline", field: "TokenConfig.Scope", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *secBadEnv) { c.Scope = "keys\nx" })},
+		{name: "TokenConfig: token URL with a query", field: "TokenConfig.TokenURL", is: nil, reason: "query", call: tokenConfig(func(c *apikeys.TokenConfig, e *badInputEnv) { c.TokenURL = e.url + "/token?x=1" })},
+		{name: "TokenConfig: token URL ending in ?", field: "TokenConfig.TokenURL", is: nil, reason: "query", call: tokenConfig(func(c *apikeys.TokenConfig, e *badInputEnv) { c.TokenURL = e.url + "/token?" })},
+		{name: "TokenConfig: file: token URL", field: "TokenConfig.TokenURL", is: nil, reason: "absolute", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.TokenURL = "file:///etc/passwd" })},
+		{name: "TokenConfig: scope with a newline", field: "TokenConfig.Scope", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Scope = "keys\nx" })},
 
 		// Client options.
 		{name: "WithHTTPClient(nil)", field: "WithHTTPClient", is: nil, reason: "nil", call: newClient(apikeys.WithHTTPClient(nil))},
 		{name: "WithTokenSource(nil)", field: "WithTokenSource", is: nil, reason: "nil", call: newClient(apikeys.WithTokenSource(nil))},
-		{name: "WithToken and WithTokenSource", field: "WithTokenSource", is: nil, reason: "already set", call: func(ctx context.Context, e *secBadEnv, t *testing.T) error {
-			return newClient(apikeys.WithToken("tok-"+secSecret), apikeys.WithTokenSource(e.ts))(ctx, e, t)
+		{name: "WithToken and WithTokenSource", field: "WithTokenSource", is: nil, reason: "already set", call: func(ctx context.Context, e *badInputEnv, t *testing.T) error {
+			return newClient(apikeys.WithToken("tok-"+secretMarker), apikeys.WithTokenSource(e.ts))(ctx, e, t)
 		}},
 		{name: "WithToken: empty", field: "WithToken", is: nil, reason: "empty", call: newClient(apikeys.WithToken(""))},
-		{name: "WithToken: with a space", field: "WithToken", is: nil, reason: "spaces", call: newClient(apikeys.WithToken("Bearer " + secSecret))},
+		{name: "WithToken: with a space", field: "WithToken", is: nil, reason: "spaces", call: newClient(apikeys.WithToken("Bearer " + secretMarker))},
 		{name: "WithRetry: negative MinWait", field: "WithRetry", is: nil, reason: "MinWait", call: newClient(apikeys.WithRetry(apikeys.RetryPolicy{MinWait: -time.Millisecond}))},
 		{name: "WithRetry: negative MaxRetries", field: "WithRetry", is: nil, reason: "MaxRetries", call: newClient(apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: -1}))},
 		{name: "WithRetry: MaxRetries over 100", field: "WithRetry", is: nil, reason: "MaxRetries", call: newClient(apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 101}))},
@@ -429,45 +429,45 @@ func secBadInputs() []secBadInput {
 		{name: "nil Option", field: "Option", is: nil, reason: "nil", call: newClient(nil)},
 
 		// Calls the Client is not configured for.
-		{name: "Platform call without a token", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Platform call without a token", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.bare.APIKeys.Create(ctx, "env", named("n"))
 			return err
 		}},
-		{name: "Environments call without a token", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Environments call without a token", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.bare.Environments.List(ctx, 1)
 			return err
 		}},
-		{name: "Legacy call without WithLegacy", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Legacy call without WithLegacy", field: "", is: apikeys.ErrNotConfigured, reason: "", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.Legacy.List(ctx, apikeys.UserKeys())
 			return err
 		}},
 
 		// Contexts.
-		{name: "Platform call with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Platform call with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.platform.APIKeys.Get(nil, "id") //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
-		{name: "Legacy call with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Legacy call with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.legacy.Legacy.List(nil, apikeys.UserKeys()) //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
-		{name: "Token with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Token with a nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := e.ts.Token(nil) //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
-		{name: "Platform call with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Platform call with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, err := e.platform.APIKeys.List(ctx, "env")
 			return err
 		}},
-		{name: "Legacy call with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Legacy call with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, err := e.legacy.Legacy.Create(ctx, apikeys.UserKeys(), "ci")
 			return err
 		}},
-		{name: "Token with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "Token with a cancelled context", field: "", is: context.Canceled, reason: "", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, err := e.ts.Token(ctx)
@@ -475,57 +475,57 @@ func secBadInputs() []secBadInput {
 		}},
 
 		// FetchJWKS.
-		{name: "FetchJWKS: plain http to a remote host, even with FetchInsecureLoopbackHTTP", field: "jwksURL", is: nil, reason: "https", call: fetch(func(*secBadEnv) string { return "http://keys.example.com/jwks.json" })},
-		{name: "FetchJWKS: loopback URL with a fragment", field: "jwksURL", is: nil, reason: "fragment", call: fetch(func(e *secBadEnv) string { return e.url + "/jwks.json#k" })},
-		{name: "FetchJWKS: URL with user info", field: "jwksURL", is: nil, reason: "user info", call: fetch(func(e *secBadEnv) string {
-			return strings.Replace(e.url, "http://", "http://u:"+secSecret+"@", 1) + "/jwks.json"
+		{name: "FetchJWKS: plain http to a remote host, even with FetchInsecureLoopbackHTTP", field: "jwksURL", is: nil, reason: "https", call: fetch(func(*badInputEnv) string { return "http://keys.example.com/jwks.json" })},
+		{name: "FetchJWKS: loopback URL with a fragment", field: "jwksURL", is: nil, reason: "fragment", call: fetch(func(e *badInputEnv) string { return e.url + "/jwks.json#k" })},
+		{name: "FetchJWKS: URL with user info", field: "jwksURL", is: nil, reason: "user info", call: fetch(func(e *badInputEnv) string {
+			return strings.Replace(e.url, "http://", "http://u:"+secretMarker+"@", 1) + "/jwks.json"
 		})},
-		{name: "FetchJWKS: plain http to loopback without FetchInsecureLoopbackHTTP", field: "jwksURL", is: nil, reason: "FetchInsecureLoopbackHTTP", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: plain http to loopback without FetchInsecureLoopbackHTTP", field: "jwksURL", is: nil, reason: "FetchInsecureLoopbackHTTP", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json")
 			return err
 		}},
-		{name: "FetchJWKS: FetchHTTPClient(nil)", field: "FetchHTTPClient", is: nil, reason: "nil", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: FetchHTTPClient(nil)", field: "FetchHTTPClient", is: nil, reason: "nil", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json", apikeys.FetchHTTPClient(nil), apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}},
-		{name: "FetchJWKS: nil FetchOption", field: "FetchOption", is: nil, reason: "nil", call: func(ctx context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: nil FetchOption", field: "FetchOption", is: nil, reason: "nil", call: func(ctx context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(ctx, e.url+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP(), nil)
 			return err
 		}},
-		{name: "FetchJWKS: nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "FetchJWKS: nil context", field: "ctx", is: nil, reason: "nil", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.FetchJWKS(nil, e.url+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP()) //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},
 
 		// Keys given to the SDK.
-		{name: "NewJWK: nil key", field: "key", is: nil, reason: "nil", call: func(context.Context, *secBadEnv, *testing.T) error { _, err := apikeys.NewJWK(nil, ""); return err }},
-		{name: "NewJWK: RSA-1024", field: "key", is: nil, reason: "1024 bits", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "NewJWK: nil key", field: "key", is: nil, reason: "nil", call: func(context.Context, *badInputEnv, *testing.T) error { _, err := apikeys.NewJWK(nil, ""); return err }},
+		{name: "NewJWK: RSA-1024", field: "key", is: nil, reason: "1024 bits", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.NewJWK(&e.rsa1024.PublicKey, "")
 			return err
 		}},
-		{name: "NewJWK: ES384 on a P-256 key", field: "alg", is: nil, reason: "P-384", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "NewJWK: ES384 on a P-256 key", field: "alg", is: nil, reason: "P-384", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.NewJWK(e.token.Key.Signer, apikeys.ES384)
 			return err
 		}},
-		{name: "GenerateSigningKey: HS256", field: "alg", is: nil, reason: "HS256", call: func(context.Context, *secBadEnv, *testing.T) error {
+		{name: "GenerateSigningKey: HS256", field: "alg", is: nil, reason: "HS256", call: func(context.Context, *badInputEnv, *testing.T) error {
 			_, err := apikeys.GenerateSigningKey("HS256")
 			return err
 		}},
-		{name: "ParseSigningKey: empty", field: "key", is: nil, reason: "empty", call: func(context.Context, *secBadEnv, *testing.T) error {
+		{name: "ParseSigningKey: empty", field: "key", is: nil, reason: "empty", call: func(context.Context, *badInputEnv, *testing.T) error {
 			_, err := apikeys.ParseSigningKey(nil, "")
 			return err
 		}},
-		{name: "ParseSigningKey: a public key PEM", field: "key", is: nil, reason: "public key", call: func(_ context.Context, e *secBadEnv, t *testing.T) error {
+		{name: "ParseSigningKey: a public key PEM", field: "key", is: nil, reason: "public key", call: func(_ context.Context, e *badInputEnv, t *testing.T) error {
 			der, err := x509.MarshalPKIXPublicKey(e.token.Key.Public())
 			require.NoError(t, err)
 			_, err = apikeys.ParseSigningKey(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), "")
 			return err
 		}},
-		{name: "ParseSigningKey: RSA-1024 PEM", field: "key", is: nil, reason: "1024 bits", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "ParseSigningKey: RSA-1024 PEM", field: "key", is: nil, reason: "1024 bits", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.ParseSigningKey(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(e.rsa1024)}), "")
 			return err
 		}},
-		{name: "VerifyJWT: no allowed algs", field: "allowedAlgs", is: nil, reason: "empty", call: func(_ context.Context, e *secBadEnv, _ *testing.T) error {
+		{name: "VerifyJWT: no allowed algs", field: "allowedAlgs", is: nil, reason: "empty", call: func(_ context.Context, e *badInputEnv, _ *testing.T) error {
 			_, err := apikeys.NewJWKSet(e.jwk["ec-p256"]).VerifyJWT("a.b.c", nil)
 			return err
 		}},
@@ -538,9 +538,9 @@ func secBadInputs() []secBadInput {
 // request and no connection across the whole table, and no error repeats
 // a credential.
 func TestEveryBadInputIsRefusedBeforeIO(t *testing.T) {
-	srv := secNewCountingServer(t)
-	env := secNewBadEnv(t, srv)
-	rows := secBadInputs()
+	srv := newCountingServer(t)
+	env := newBadInputEnv(t, srv)
+	rows := badInputs()
 	require.GreaterOrEqual(t, len(rows), 40)
 	names := map[string]bool{}
 	for _, row := range rows {
@@ -562,8 +562,8 @@ func TestEveryBadInputIsRefusedBeforeIO(t *testing.T) {
 				}
 				assert.False(t, apikeys.IsRetryable(err))
 			}
-			assert.NotContains(t, err.Error(), secSecret)
-			assert.NotContains(t, fmt.Sprintf("%+v %#v", err, err), secSecret)
+			assert.NotContains(t, err.Error(), secretMarker)
+			assert.NotContains(t, fmt.Sprintf("%+v %#v", err, err), secretMarker)
 			assert.Equal(t, before, srv.requests.Load(), "the call sent a request")
 		})
 	}
