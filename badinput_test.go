@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -85,10 +84,8 @@ func newBadInputEnv(t *testing.T, s *countingServer) *badInputEnv {
 	e.ts, err = apikeys.NewTokenSource(e.token)
 	require.NoError(t, err)
 
-	data, err := os.ReadFile("testdata/jwks/jwks.json")
-	require.NoError(t, err)
 	var set apikeys.JWKSet
-	require.NoError(t, json.Unmarshal(data, &set))
+	require.NoError(t, json.Unmarshal(fixture(t, "jwks.json"), &set))
 	for _, k := range set.Keys {
 		e.jwk[k.KeyID()] = k
 	}

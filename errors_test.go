@@ -53,7 +53,7 @@ func TestErrorMessagesHaveOnePrefix(t *testing.T) {
 		return c
 	}
 	legacy := func(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) *apikeys.Client {
-		return newLegacyClient(t, newLegacyServer(t, h), apikeys.WithRetry(apikeys.RetryPolicy{}))
+		return newLegacyClient(t, newServer(t, h), apikeys.WithRetry(apikeys.RetryPolicy{}))
 	}
 	create := func(c *apikeys.Client) error {
 		_, err := c.APIKeys.Create(ctx, "env-1", apikeys.CreateAPIKeyRequest{Name: "n"})

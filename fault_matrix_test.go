@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -169,15 +168,10 @@ func newSeededFake(t *testing.T, cfg seededFakeConfig) *seededFake {
 
 	// Seed: a Platform key for the token source, one the operations act on,
 	// an active app key of seededApp and a user key.
-	key := generatedKey(t, apikeys.ES256)
-	jwk, err := key.JWK()
+	key, svc := addServiceKey(t, e.srv, staging)
+	target, err := e.srv.AddAPIKey(staging, "rel-target", nil, "https://keys.example.com/jwks.json")
 	require.NoError(t, err)
-	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
-	require.NoError(t, err)
-	svc, err := e.srv.AddAPIKey(staging, "svc", set, "")
-	require.NoError(t, err)
-	e.target, err = e.srv.AddAPIKey(staging, "rel-target", nil, "https://keys.example.com/jwks.json")
-	require.NoError(t, err)
+	e.target = target
 	legacyCfg := apikeys.LegacyConfig{BaseURL: e.srv.URL, Domain: e.srv.LegacyDomain, UserKey: e.srv.LegacyUserKey}
 	seedTr := newTransport()
 	seeder, err := apikeys.NewClient(apikeys.WithLegacy(legacyCfg), apikeys.WithHTTPClient(&http.Client{Transport: seedTr}))

@@ -3,6 +3,7 @@ package apikeys_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apikeys-go/apikeys"
+	"github.com/apikeys-go/apikeys/apikeystest"
 )
 
 // testToken is the bearer token the test clients send; tests check it never leaks.
@@ -170,4 +172,19 @@ func captureStderr(t *testing.T, f func()) string {
 
 func envelope(payload string) string {
 	return `{"meta":{"version":"1.0.0"},"payload":` + payload + `}`
+}
+
+// addServiceKey registers an ES256 signing key with srv as the JWK set
+// of a Platform key named "svc" in environment envID, and returns both:
+// the key and client ID of a token source srv accepts.
+func addServiceKey(t *testing.T, srv *apikeystest.Server, envID string) (apikeys.SigningKey, apikeystest.APIKey) {
+	t.Helper()
+	key := generatedKey(t, apikeys.ES256)
+	jwk, err := key.JWK()
+	require.NoError(t, err)
+	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
+	require.NoError(t, err)
+	svc, err := srv.AddAPIKey(envID, "svc", set, "")
+	require.NoError(t, err)
+	return key, svc
 }

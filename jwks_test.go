@@ -50,32 +50,42 @@ var allAlgs = []string{
 	apikeys.ES256, apikeys.ES384, apikeys.ES512, apikeys.EdDSA,
 }
 
-// generated caches one SigningKey per alg: RSA-3072 generation is slow.
-var generated struct {
+// signingKeys caches the signing keys the tests and benchmarks make, by
+// name, once per process: RSA-3072 generation is slow.
+var signingKeys struct {
 	sync.Mutex
-	keys map[string]apikeys.SigningKey
+	byName map[string]apikeys.SigningKey
 }
 
-func generatedKey(t testing.TB, alg string) apikeys.SigningKey {
-	t.Helper()
-	generated.Lock()
-	k, ok := generated.keys[alg]
-	generated.Unlock()
+// cachedSigningKey returns the process's key named name, made by gen on
+// first use. Tests may ask at once: gen runs unlocked, and the first key
+// stored wins.
+func cachedSigningKey(tb testing.TB, name string, gen func() (apikeys.SigningKey, error)) apikeys.SigningKey {
+	tb.Helper()
+	signingKeys.Lock()
+	k, ok := signingKeys.byName[name]
+	signingKeys.Unlock()
 	if ok {
 		return k
 	}
-	k, err := apikeys.GenerateSigningKey(alg)
-	require.NoError(t, err)
-	generated.Lock()
-	defer generated.Unlock()
-	if first, ok := generated.keys[alg]; ok {
+	k, err := gen()
+	require.NoError(tb, err, "key %s", name)
+	signingKeys.Lock()
+	defer signingKeys.Unlock()
+	if first, ok := signingKeys.byName[name]; ok {
 		return first
 	}
-	if generated.keys == nil {
-		generated.keys = make(map[string]apikeys.SigningKey)
+	if signingKeys.byName == nil {
+		signingKeys.byName = make(map[string]apikeys.SigningKey)
 	}
-	generated.keys[alg] = k
+	signingKeys.byName[name] = k
 	return k
+}
+
+// generatedKey returns the process's GenerateSigningKey(alg) key.
+func generatedKey(tb testing.TB, alg string) apikeys.SigningKey {
+	tb.Helper()
+	return cachedSigningKey(tb, alg, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(alg) })
 }
 
 // strictJWK parses a JWK the way a strict verifier does: go-jose, public only.

@@ -2,7 +2,6 @@ package apikeys_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -49,13 +48,7 @@ func newGatedTokenSource(t *testing.T) (*apikeystest.Server, *apikeys.AssertionT
 	leakCheck(t)
 	srv := apikeystest.NewServer()
 	t.Cleanup(srv.Close)
-	key := generatedKey(t, apikeys.ES256)
-	jwk, err := key.JWK()
-	require.NoError(t, err)
-	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
-	require.NoError(t, err)
-	svc, err := srv.AddAPIKey(srv.EnvironmentID("Staging"), "svc", set, "")
-	require.NoError(t, err)
+	key, svc := addServiceKey(t, srv, srv.EnvironmentID("Staging"))
 
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)

@@ -37,49 +37,13 @@ const (
 const legacyKeyJSON = `{"label":"ci","keyType":"app","key":"` + legacyKeyValue + `","keyReference":"app-1",` +
 	`"secret":"` + legacySecret + `","revoked":null,"revokedBy":null,"revokedEmail":null,"_id":"x1","createdBy":{"id":"u1"},"tags":[1,2]}`
 
-// legacyHit is what the fake server saw of one request.
-type legacyHit struct {
-	Method string
-	Path   string // escaped
-	Header http.Header
-	Body   []byte
-}
-
-// legacyServer records every request and answers attempt n with handle.
-type legacyServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	hits []legacyHit
-}
-
-func newLegacyServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int)) *legacyServer {
-	t.Helper()
-	s := &legacyServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		n := len(s.hits)
-		s.hits = append(s.hits, legacyHit{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
-		s.mu.Unlock()
-		handle(w, r, n)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *legacyServer) seen() []legacyHit {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]legacyHit(nil), s.hits...)
-}
-
 // legacyConfig points a LegacyConfig at s, mounted under a path prefix.
-func legacyConfig(s *legacyServer) apikeys.LegacyConfig {
+func legacyConfig(s *server) apikeys.LegacyConfig {
 	return apikeys.LegacyConfig{BaseURL: s.URL + legacyPrefix, Domain: legacyDomain, UserKey: legacyUserKey, SessionCookie: legacyCookie}
 }
 
 // newLegacyClient returns a client for s with zero-wait retries.
-func newLegacyClient(t *testing.T, s *legacyServer, opts ...apikeys.Option) *apikeys.Client {
+func newLegacyClient(t *testing.T, s *server, opts ...apikeys.Option) *apikeys.Client {
 	t.Helper()
 	opts = append([]apikeys.Option{apikeys.WithLegacy(legacyConfig(s)), apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3})}, opts...)
 	c, err := apikeys.NewClient(opts...)
@@ -157,13 +121,13 @@ func legacyPath(op string) string {
 func TestLegacyCallsSendDocumentedRequests(t *testing.T) {
 	for _, op := range legacyOps() {
 		t.Run(op.name, func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, op.ok) })
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, op.ok) })
 			c := newLegacyClient(t, srv)
 
 			got, err := op.call(context.Background(), c.Legacy)
 			require.NoError(t, err)
 
-			hits := srv.seen()
+			hits := srv.requests()
 			require.Len(t, hits, 1)
 			h := hits[0]
 			assert.Equal(t, http.MethodPost, h.Method)
@@ -204,7 +168,7 @@ func TestLegacyCredentialHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, http.StatusOK, `{"status":"ok","list":[]}`)
 			})
 			cfg := legacyConfig(srv)
@@ -217,7 +181,7 @@ func TestLegacyCredentialHeaders(t *testing.T) {
 			assert.Empty(t, keys)
 			assert.NotNil(t, keys)
 
-			hits := srv.seen()
+			hits := srv.requests()
 			require.Len(t, hits, 1)
 			assert.Equal(t, tt.wantUser, hits[0].Header.Get("X-FH-AUTH-USER"))
 			assert.Equal(t, tt.wantCk, hits[0].Header.Get("Cookie"))
@@ -233,7 +197,7 @@ func TestLegacyListDecodesKeys(t *testing.T) {
 		null,
 		{"label":"repo","keyType":"git_repo","key":"k-active-0002","keyReference":"user-1","revoked":"","revokedBy":null,"new":{"nested":[1]}}
 	]}`
-	srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
+	srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
 	c := newLegacyClient(t, srv)
 
 	keys, err := c.Legacy.List(context.Background(), apikeys.UserKeys())
@@ -297,7 +261,7 @@ func TestLegacyErrorReplies(t *testing.T) {
 	for _, op := range legacyOps() {
 		for _, tt := range tests {
 			t.Run(op.name+"/"+tt.name, func(t *testing.T) {
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 					if tt.ctype != "" {
 						w.Header().Set("Content-Type", tt.ctype)
 						w.Header().Set("X-FH-REQUEST-ID", legacyReqID)
@@ -311,7 +275,7 @@ func TestLegacyErrorReplies(t *testing.T) {
 
 				got, err := op.call(context.Background(), c.Legacy)
 				require.Error(t, err)
-				assert.Len(t, srv.seen(), 1)
+				assert.Len(t, srv.requests(), 1)
 				assert.Contains(t, err.Error(), "Legacy.")
 				switch v := got.(type) {
 				case []*apikeys.LegacyKey:
@@ -363,7 +327,7 @@ func TestLegacyErrorReplies(t *testing.T) {
 
 func TestLegacyOversizeReplyIsDecodeError(t *testing.T) {
 	body := `{"status":"ok","list":[` + strings.Repeat(legacyKeyJSON+",", 20) + legacyKeyJSON + `]}`
-	srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
+	srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
 	c := newLegacyClient(t, srv, apikeys.WithMaxResponseBytes(1024))
 
 	keys, err := c.Legacy.List(context.Background(), apikeys.UserKeys())
@@ -389,7 +353,7 @@ func TestLegacyUndecodableReplyQuotesNoSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				w.Header().Set("Content-Type", tt.ctype)
 				_, _ = io.WriteString(w, tt.body)
 			})
@@ -590,7 +554,7 @@ func TestLegacyRetryTable(t *testing.T) {
 	t.Run("idempotent calls are retried on 503", func(t *testing.T) {
 		for _, name := range []string{"list user", "list app", "validate", "update"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n == 0 {
 					writeLegacy(w, http.StatusServiceUnavailable, `{"status":"error","message":"busy"}`)
 					return
@@ -599,14 +563,14 @@ func TestLegacyRetryTable(t *testing.T) {
 			})
 			_, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.NoError(t, err, name)
-			assert.Len(t, srv.seen(), 2, name)
+			assert.Len(t, srv.requests(), 2, name)
 		}
 	})
 
 	t.Run("idempotent calls are retried after a reset", func(t *testing.T) {
 		for _, name := range []string{"list user", "validate", "update"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n == 0 {
 					legacyHangUp(w)
 					return
@@ -615,7 +579,7 @@ func TestLegacyRetryTable(t *testing.T) {
 			})
 			_, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.NoError(t, err, name)
-			assert.Len(t, srv.seen(), 2, name)
+			assert.Len(t, srv.requests(), 2, name)
 		}
 	})
 
@@ -629,7 +593,7 @@ func TestLegacyRetryTable(t *testing.T) {
 			{status: 400, body: `{"status":"error","msg":["invalid request","API KEY NOT FOUND"]}`},
 		} {
 			op := find("delete")
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 				if n == 0 {
 					legacyHangUp(w) // applied, but the reply is lost
 					return
@@ -640,7 +604,7 @@ func TestLegacyRetryTable(t *testing.T) {
 			got, err := op.call(apikeys.CaptureResponse(ctx, &resp), newLegacyClient(t, srv).Legacy)
 			require.NoError(t, err, second.body)
 			assert.Equal(t, &apikeys.LegacyKey{Key: legacyKeyValue}, got)
-			assert.Len(t, srv.seen(), 2)
+			assert.Len(t, srv.requests(), 2)
 			assert.Equal(t, 2, resp.Attempts)
 		}
 	})
@@ -658,7 +622,7 @@ func TestLegacyRetryTable(t *testing.T) {
 				status int
 				body   string
 			}{{status: 200, body: notFound}, {status: 404, body: notFound}, {status: 404, body: ""}} {
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 					if n == 0 {
 						first(w)
 						return
@@ -669,7 +633,7 @@ func TestLegacyRetryTable(t *testing.T) {
 				assert.ErrorIs(t, err, apikeys.ErrNotFound, second.body)
 				assert.False(t, apikeys.IsAmbiguous(err))
 				assert.Nil(t, got, "no key, revoked or not, is returned")
-				assert.Len(t, srv.seen(), 2)
+				assert.Len(t, srv.requests(), 2)
 			}
 		}
 	})
@@ -691,7 +655,7 @@ func TestLegacyRetryTable(t *testing.T) {
 				{status: 403, body: `{"status":"error","message":"key not found"}`, is: apikeys.ErrForbidden},
 			} {
 				op := find(name)
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 					if n == 0 {
 						legacyHangUp(w) // the reply is lost
 						return
@@ -708,7 +672,7 @@ func TestLegacyRetryTable(t *testing.T) {
 					assert.NotErrorIs(t, err, apikeys.ErrNotFound)
 				}
 				assert.Nil(t, got, name)
-				assert.Len(t, srv.seen(), 2, name)
+				assert.Len(t, srv.requests(), 2, name)
 			}
 		}
 	})
@@ -716,18 +680,18 @@ func TestLegacyRetryTable(t *testing.T) {
 	t.Run("revoke and delete: not found on the first attempt is an error", func(t *testing.T) {
 		for _, name := range []string{"revoke", "delete"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, notFound) })
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, notFound) })
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.ErrorIs(t, err, apikeys.ErrNotFound, name)
 			assert.Nil(t, got, name)
-			assert.Len(t, srv.seen(), 1, name)
+			assert.Len(t, srv.requests(), 1, name)
 		}
 	})
 
 	t.Run("revoke and delete are retried on 503", func(t *testing.T) {
 		for _, name := range []string{"revoke", "delete"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n < 2 {
 					writeLegacy(w, http.StatusBadGateway, "")
 					return
@@ -737,25 +701,25 @@ func TestLegacyRetryTable(t *testing.T) {
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			require.NoError(t, err, name)
 			assert.Equal(t, legacySecret, got.(*apikeys.LegacyKey).Secret)
-			assert.Len(t, srv.seen(), 3, name)
+			assert.Len(t, srv.requests(), 3, name)
 		}
 	})
 
 	for _, name := range []string{"create user", "create app"} {
 		op := find(name)
 		t.Run(name+": reset after the server applied it is ambiguous, not retried", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { legacyHangUp(w) })
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { legacyHangUp(w) })
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.Nil(t, got)
 			assert.True(t, apikeys.IsAmbiguous(err), "%v", err)
 			assert.False(t, apikeys.IsRetryable(err))
 			var te *apikeys.TransportError
 			assert.ErrorAs(t, err, &te)
-			assert.Len(t, srv.seen(), 1, "exactly one create reached the server")
+			assert.Len(t, srv.requests(), 1, "exactly one create reached the server")
 		})
 
 		t.Run(name+": 429 is retried", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n == 0 {
 					w.Header().Set("Retry-After", "0")
 					writeLegacy(w, http.StatusTooManyRequests, `{"status":"error","message":"slow down"}`)
@@ -766,22 +730,22 @@ func TestLegacyRetryTable(t *testing.T) {
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			require.NoError(t, err)
 			assert.Equal(t, legacyKeyValue, got.(*apikeys.LegacyKey).Key)
-			assert.Len(t, srv.seen(), 2)
+			assert.Len(t, srv.requests(), 2)
 		})
 
 		t.Run(name+": 429 until the retries run out is a rate limit, not ambiguous", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, http.StatusTooManyRequests, `{"status":"error","message":"slow down"}`)
 			})
 			_, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.ErrorIs(t, err, apikeys.ErrRateLimited)
 			assert.False(t, apikeys.IsAmbiguous(err))
 			assert.True(t, apikeys.IsRetryable(err))
-			assert.Len(t, srv.seen(), 4)
+			assert.Len(t, srv.requests(), 4)
 		})
 
 		t.Run(name+": 500 is ambiguous, not retried", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, http.StatusInternalServerError, `{"status":"error","message":"db down"}`)
 			})
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
@@ -793,14 +757,11 @@ func TestLegacyRetryTable(t *testing.T) {
 			assert.Equal(t, 500, le.StatusCode)
 			assert.Equal(t, "db down", le.Message)
 			assert.Contains(t, err.Error(), "Legacy.Create")
-			assert.Len(t, srv.seen(), 1)
+			assert.Len(t, srv.requests(), 1)
 		})
 
 		t.Run(name+": connection refused is retried and not ambiguous", func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			addr := ln.Addr().String()
-			require.NoError(t, ln.Close())
+			addr := closedAddr(t)
 			c, err := apikeys.NewClient(
 				apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: "http://" + addr + legacyPrefix, Domain: legacyDomain, UserKey: legacyUserKey}),
 				apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3}))
@@ -949,7 +910,7 @@ func TestLegacyBadInputIsRefusedBeforeIO(t *testing.T) {
 			return err
 		}},
 	}
-	srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, `{"status":"ok"}`) })
+	srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, `{"status":"ok"}`) })
 	c := newLegacyClient(t, srv)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -959,7 +920,7 @@ func TestLegacyBadInputIsRefusedBeforeIO(t *testing.T) {
 			assert.Equal(t, tt.field, ve.Field)
 		})
 	}
-	assert.Empty(t, srv.seen())
+	assert.Empty(t, srv.requests())
 }
 
 func TestLegacySecretsNeverLeak(t *testing.T) {
@@ -993,7 +954,7 @@ func TestLegacySecretsNeverLeak(t *testing.T) {
 	}
 	var mu sync.Mutex
 	calls := map[string]int{}
-	srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		op := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 		mu.Lock()
 		n := calls[op]
@@ -1097,7 +1058,7 @@ func TestLegacyNotLoggedInIsUnauthorized(t *testing.T) {
 	} {
 		for _, op := range legacyOps() {
 			t.Run(op.name+"/"+body, func(t *testing.T) {
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
 				_, err := op.call(t.Context(), newLegacyClient(t, srv).Legacy)
 				assert.ErrorIs(t, err, apikeys.ErrUnauthorized)
 				var le *apikeys.APIError
@@ -1106,7 +1067,7 @@ func TestLegacyNotLoggedInIsUnauthorized(t *testing.T) {
 				assert.Contains(t, strings.ToLower(le.Message), "log")
 				assert.False(t, apikeys.IsAmbiguous(err))
 				assert.False(t, apikeys.IsRetryable(err))
-				assert.Len(t, srv.seen(), 1)
+				assert.Len(t, srv.requests(), 1)
 			})
 		}
 	}

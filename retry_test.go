@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -170,10 +169,7 @@ func TestRetryTable(t *testing.T) {
 // TestConnectionRefused: a dial failure surely never reached the server,
 // so even a create is retried, and the outcome is not ambiguous.
 func TestConnectionRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := closedAddr(t)
 
 	for _, op := range platformOps() {
 		t.Run(op.name, func(t *testing.T) {
@@ -401,10 +397,7 @@ func (p probingTokenSource) Token(ctx context.Context) (*apikeys.Token, error) {
 // request. Here the create fails in a transport that reports no trace
 // events; the source's failed dial must not make it look "never sent".
 func TestTokenSourceRequestsDoNotMaskASentCreate(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	closedAddr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := closedAddr(t)
 
 	var sent int
 	transport := roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -412,7 +405,7 @@ func TestTokenSourceRequestsDoNotMaskASentCreate(t *testing.T) {
 		return nil, errors.New("connection reset by peer")
 	})
 	c, err := apikeys.NewClient(apikeys.WithBaseURL("http://127.0.0.1:1"+basePath),
-		apikeys.WithTokenSource(probingTokenSource{addr: closedAddr}),
+		apikeys.WithTokenSource(probingTokenSource{addr: addr}),
 		apikeys.WithHTTPClient(&http.Client{Transport: transport}),
 		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3}))
 	require.NoError(t, err)

@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -376,8 +375,7 @@ func TestSecretsNeverLeakFromAnyFlow(t *testing.T) {
 	require.NoError(t, err)
 	noWait := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	apikeys.SetTokenSourceWait(ts, noWait)
-	rsaPEM, err := os.ReadFile("testdata/jwks/rsa2048.pkcs8.pem")
-	require.NoError(t, err)
+	rsaPEM := fixture(t, "rsa2048.pkcs8.pem")
 	rsaKey, err := apikeys.ParseSigningKey(rsaPEM, "")
 	require.NoError(t, err)
 	edKey, err := apikeys.GenerateSigningKey(apikeys.EdDSA) // its Signer is the private key's bytes

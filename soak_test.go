@@ -2,7 +2,6 @@ package apikeys_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -87,13 +86,7 @@ func TestSoak(t *testing.T) {
 	t.Cleanup(srv.Close)
 	staging := srv.EnvironmentID("Staging")
 
-	key := generatedKey(t, apikeys.ES256)
-	jwk, err := key.JWK()
-	require.NoError(t, err)
-	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
-	require.NoError(t, err)
-	svc, err := srv.AddAPIKey(staging, "svc", set, "")
-	require.NoError(t, err)
+	key, svc := addServiceKey(t, srv, staging)
 	var seededPlatform []apikeystest.APIKey
 	for i := range seededKeysPerAPI {
 		k, err := srv.AddAPIKey(staging, fmt.Sprintf("seed-%02d", i), nil, "")
