@@ -18,8 +18,6 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-const benchClientID = "2c6a1f4e-8d3b-4b7a-9e0f-5a1d7c3e9b42"
-
 // benchTokenEndpoint is a loopback token endpoint that answers at once,
 // without checking the assertion, and counts the requests it gets. It
 // gives 300-second tokens; a source for /once has a clock that moves an

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,10 +107,6 @@ func TestCallerHTTPClientIsNotMutated(t *testing.T) {
 	assert.Nil(t, hc.Jar)
 	assert.Equal(t, time.Minute, hc.Timeout)
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestStatusToError checks the error each non-2xx status gives, and where
 // the message is found.
@@ -440,4 +438,25 @@ func TestCaptureResponseSharedByConcurrentCalls(t *testing.T) {
 	n, err := strconv.Atoi(info.Header.Get("X-Call"))
 	require.NoError(t, err)
 	assert.True(t, n >= 0 && n < 64, "the header of one of the calls: %d", n)
+}
+func debugLogger(buf *logBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// captureStderr returns what f wrote to os.Stderr.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	old := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	f()
+	os.Stderr = old
+	require.NoError(t, w.Close())
+	return <-done
 }

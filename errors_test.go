@@ -304,11 +304,6 @@ func TestServerTextIsFilteredAndCapped(t *testing.T) {
 	}
 }
 
-func getKey(ctx context.Context, c *apikeys.Client) error {
-	_, err := c.APIKeys.Get(ctx, "client-1")
-	return err
-}
-
 // TestEchoedCredentialsAreMasked: a reply that echoes a credential the
 // call sent (a gateway page quoting the bearer token, a JSON message
 // quoting it, in plain text or spelt with JSON escapes) keeps no trace of

@@ -40,7 +40,6 @@ const (
 	seededApp          = "app-rel" // the app whose key the legacy create replaces
 	clientMaxWait      = 2 * time.Second
 	tokenSourceMaxWait = 20 * time.Second // DefaultRetryPolicy().MaxWait, the token source's
-	waitGuard          = 10 * time.Second // failure guard for waits that must end, not a timing assumption
 	gatewayErrorPage   = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 	truncatedReply     = `{"status":"ok","meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"x`
 )
@@ -657,16 +656,6 @@ func faultColumns() []faultColumn {
 		{name: "truncated JSON 200", inject: func(e *seededFake, r apikeystest.Route) {
 			e.srv.FailNextBody(r, 1, http.StatusOK, "application/json", []byte(truncatedReply))
 		}, want: repeatable(fail(1, decodeError(false)), ambiguous(decodeError(false)))},
-	}
-}
-
-// await waits for ch, failing the test after waitGuard.
-func await(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(waitGuard):
-		t.Fatalf("%s: not reached within %s", what, waitGuard)
 	}
 }
 

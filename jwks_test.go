@@ -20,12 +20,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,54 +35,13 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-// RFC 7638 section 3.1: the RSA key of RFC 7517 appendix A.1 and its
-// published SHA-256 thumbprint.
-const (
-	rfc7638N          = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
-	rfc7638Thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-)
+// rfc7638Thumbprint is the SHA-256 thumbprint RFC 7638 section 3.1
+// publishes for the key of rfc7638N.
+const rfc7638Thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 var allAlgs = []string{
 	apikeys.RS256, apikeys.RS384, apikeys.RS512, apikeys.PS256, apikeys.PS384, apikeys.PS512,
 	apikeys.ES256, apikeys.ES384, apikeys.ES512, apikeys.EdDSA,
-}
-
-// signingKeys caches the signing keys the tests and benchmarks make, by
-// name, once per process: RSA-3072 generation is slow.
-var signingKeys struct {
-	sync.Mutex
-	byName map[string]apikeys.SigningKey
-}
-
-// cachedSigningKey returns the process's key named name, made by gen on
-// first use. Tests may ask at once: gen runs unlocked, and the first key
-// stored wins.
-func cachedSigningKey(tb testing.TB, name string, gen func() (apikeys.SigningKey, error)) apikeys.SigningKey {
-	tb.Helper()
-	signingKeys.Lock()
-	k, ok := signingKeys.byName[name]
-	signingKeys.Unlock()
-	if ok {
-		return k
-	}
-	k, err := gen()
-	require.NoError(tb, err, "key %s", name)
-	signingKeys.Lock()
-	defer signingKeys.Unlock()
-	if first, ok := signingKeys.byName[name]; ok {
-		return first
-	}
-	if signingKeys.byName == nil {
-		signingKeys.byName = make(map[string]apikeys.SigningKey)
-	}
-	signingKeys.byName[name] = k
-	return k
-}
-
-// generatedKey returns the process's GenerateSigningKey(alg) key.
-func generatedKey(tb testing.TB, alg string) apikeys.SigningKey {
-	tb.Helper()
-	return cachedSigningKey(tb, alg, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(alg) })
 }
 
 // strictJWK parses a JWK the way a strict verifier does: go-jose, public only.
@@ -103,19 +59,6 @@ func members(t *testing.T, k apikeys.JWK) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(k.Raw(), &m))
 	return m
-}
-
-func signWithJose(t *testing.T, key any, alg, kid string, claims any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, opts)
-	require.NoError(t, err)
-	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
-	require.NoError(t, err)
-	return tok
 }
 
 func TestGenerateSigningKey(t *testing.T) {
@@ -224,14 +167,6 @@ func TestRFC7638Thumbprint(t *testing.T) {
 	assert.Equal(t, rfc7638N, members(t, built)["n"])
 	assert.Equal(t, "AQAB", members(t, built)["e"])
 	assert.NoError(t, apikeys.NewJWKSet(k, built).Validate() /* distinct kids */)
-}
-
-// fixture reads a file of testdata/jwks.
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "jwks", name))
-	require.NoError(t, err)
-	return b
 }
 
 func TestHandWrittenJWKS(t *testing.T) {
@@ -554,14 +489,6 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 
 	var nilSet *apikeys.JWKSet
 	assert.Error(t, nilSet.Validate())
-}
-
-// wrappedSigner hides the concrete key type, like an HSM or KMS signer.
-type wrappedSigner struct{ s crypto.Signer }
-
-func (w wrappedSigner) Public() crypto.PublicKey { return w.s.Public() }
-func (w wrappedSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
-	return w.s.Sign(r, d, o)
 }
 
 func TestNewJWK(t *testing.T) {

@@ -22,42 +22,13 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-const (
-	legacyPrefix   = "/tenant-proxy"
-	legacyDomain   = "acme dev" // escaped as acme%20dev
-	legacyUserKey  = "f00dfeed0123456789abcdef0123456789f00d42"
-	legacyCookie   = "sess-C00KIE-5ecret-value"
-	legacyKeyValue = "4a23c0ffee0123456789abcdef0123456789ec9e"
-	legacySecret   = "api-SECRET-0987654321-shh"
-	legacyReqID    = "req-7f3a"
-)
+// legacySecret is the secret of the key in legacyKeyJSON.
+const legacySecret = "api-SECRET-0987654321-shh"
 
 // legacyKeyJSON is a key as a real server sends it: null revoked* members
 // and fields the SDK does not know.
 const legacyKeyJSON = `{"label":"ci","keyType":"app","key":"` + legacyKeyValue + `","keyReference":"app-1",` +
 	`"secret":"` + legacySecret + `","revoked":null,"revokedBy":null,"revokedEmail":null,"_id":"x1","createdBy":{"id":"u1"},"tags":[1,2]}`
-
-// legacyConfig points a LegacyConfig at s, mounted under a path prefix.
-func legacyConfig(s *server) apikeys.LegacyConfig {
-	return apikeys.LegacyConfig{BaseURL: s.URL + legacyPrefix, Domain: legacyDomain, UserKey: legacyUserKey, SessionCookie: legacyCookie}
-}
-
-// newLegacyClient returns a client for s with zero-wait retries.
-func newLegacyClient(t *testing.T, s *server, opts ...apikeys.Option) *apikeys.Client {
-	t.Helper()
-	opts = append([]apikeys.Option{apikeys.WithLegacy(legacyConfig(s)), apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3})}, opts...)
-	c, err := apikeys.NewClient(opts...)
-	require.NoError(t, err)
-	return c
-}
-
-// writeLegacy sends a reply with a JSON content type and a request ID.
-func writeLegacy(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-FH-REQUEST-ID", legacyReqID)
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
 
 // legacyHangUp drops the connection with a reset after the request was read.
 func legacyHangUp(w http.ResponseWriter) {

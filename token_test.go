@@ -27,34 +27,9 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/apikeys-go/apikeys"
 )
-
-const testClientID = "client-5f1c"
-
-// fakeClock is a settable clock for TokenConfig.Clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // tokenEndpoint is an httptest token endpoint that verifies every client
 // assertion with go-jose, as the real endpoint does, and answers with
@@ -73,11 +48,6 @@ type tokenEndpoint struct {
 	jtis       []string
 	iats       []int64
 	assertions []string
-}
-
-func leakCheck(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
 
 func newTokenEndpoint(t *testing.T, key apikeys.SigningKey, clock *fakeClock, respond func(n int, w http.ResponseWriter, r *http.Request)) *tokenEndpoint {
@@ -892,8 +862,6 @@ func TestSecretsNeverShown(t *testing.T) {
 		})
 	}
 }
-
-var _ crypto.Signer = wrappedSigner{}
 
 // valuePublicSigner is a crypto.Signer whose Public returns a public key
 // by value (rsa.PublicKey, ecdsa.PublicKey), as some wrappers do.
