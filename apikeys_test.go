@@ -258,9 +258,11 @@ func TestEnvironmentFlags(t *testing.T) {
 	assert.False(t, apikeys.EnvironmentFlag("production").Known(), "flags are case sensitive")
 }
 
-// TestBadInputIsRefusedBeforeIO checks each bad argument gets a
-// *ValidationError naming the field and sends nothing.
-func TestBadInputIsRefusedBeforeIO(t *testing.T) {
+// TestPlatformBadInputIsRefusedBeforeIO checks each bad argument of a
+// Platform call gets a *ValidationError naming the field and sends
+// nothing, each against a server of its own. The table of every entry
+// point is TestEveryBadInputIsRefusedBeforeIO (badinput_test.go).
+func TestPlatformBadInputIsRefusedBeforeIO(t *testing.T) {
 	empty := ""
 	private := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","kid":"k","crv":"P-256","x":"A","y":"B","d":"SECRETD"}`)}}
 	noKid := &apikeys.JWKSet{Keys: []apikeys.JWK{mustJWK(t, `{"kty":"EC","crv":"P-256","x":"A","y":"B"}`)}}
@@ -272,79 +274,79 @@ func TestBadInputIsRefusedBeforeIO(t *testing.T) {
 		field string
 		call  func(context.Context, *apikeys.Client) error
 	}{
-		{"empty env ID", "environmentID", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "empty env ID", field: "environmentID", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "", ok)
 			return err
 		}},
-		{"env ID with slash", "environmentID", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "env ID with slash", field: "environmentID", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.List(ctx, "a/b")
 			return err
 		}},
-		{"env ID with dot-dot", "environmentID", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "env ID with dot-dot", field: "environmentID", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.List(ctx, "..")
 			return err
 		}},
-		{"key ID with newline", "apiKeyID", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "key ID with newline", field: "apiKeyID", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Get(ctx, "a\nb")
 			return err
 		}},
-		{"key ID too long", "apiKeyID", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "key ID too long", field: "apiKeyID", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Delete(ctx, strings.Repeat("a", 257))
 			return err
 		}},
-		{"key ID with spaces around", "apiKeyID", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "key ID with spaces around", field: "apiKeyID", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Get(ctx, " id ")
 			return err
 		}},
-		{"empty name", "Name", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "empty name", field: "Name", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "  "})
 			return err
 		}},
-		{"name with control char", "Name", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "name with control char", field: "Name", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "a\x00b"})
 			return err
 		}},
-		{"jwksURL http to remote host", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "jwksURL http to remote host", field: "JWKSURL", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "http://keys.example.com/jwks"})
 			return err
 		}},
-		{"jwksURL relative", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "jwksURL relative", field: "JWKSURL", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "/jwks.json"})
 			return err
 		}},
-		{"jwksURL with userinfo", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "jwksURL with userinfo", field: "JWKSURL", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "https://u:p@keys.example.com/jwks"})
 			return err
 		}},
-		{"jwksURL ftp", "JWKSURL", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "jwksURL ftp", field: "JWKSURL", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSURL: "ftp://keys.example.com/jwks"})
 			return err
 		}},
-		{"jwkSet with private member", "JWKSet", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "jwkSet with private member", field: "JWKSet", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSet: private})
 			return err
 		}},
-		{"jwkSet key without kid", "JWKSet", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "jwkSet key without kid", field: "JWKSet", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "n", JWKSet: noKid})
 			return err
 		}},
-		{"jwkSet key without kty", "JWKSet", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "jwkSet key without kty", field: "JWKSet", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{JWKSet: noKty})
 			return err
 		}},
-		{"empty update", "UpdateAPIKeyRequest", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "empty update", field: "UpdateAPIKeyRequest", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{})
 			return err
 		}},
-		{"update to empty name", "Name", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "update to empty name", field: "Name", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Update(ctx, "id", apikeys.UpdateAPIKeyRequest{Name: &empty})
 			return err
 		}},
-		{"organization ID zero", "organizationID", func(ctx context.Context, c *apikeys.Client) error {
+		{name: "organization ID zero", field: "organizationID", call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.Environments.List(ctx, 0)
 			return err
 		}},
-		{"nil context", "ctx", func(_ context.Context, c *apikeys.Client) error {
+		{name: "nil context", field: "ctx", call: func(_ context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Get(nil, "id") //nolint:staticcheck // the nil context is the bad input
 			return err
 		}},

@@ -15,7 +15,7 @@ import (
 // benchRSA2048 returns the process's RSA-2048 key named name
 // (GenerateSigningKey makes RSA-3072 only).
 func benchRSA2048(b *testing.B, name string) apikeys.SigningKey {
-	return benchSigningKey(b, name, func() (apikeys.SigningKey, error) {
+	return cachedSigningKey(b, name, func() (apikeys.SigningKey, error) {
 		priv, err := rsa.GenerateKey(rand.Reader, 2048)
 		return apikeys.SigningKey{Signer: priv, Algorithm: apikeys.RS256}, err
 	})
@@ -24,12 +24,12 @@ func benchRSA2048(b *testing.B, name string) apikeys.SigningKey {
 // benchJWKSet returns a set of 10 public keys: RSA-2048 (RS256) and
 // RSA-3072 (RS384), EC P-256 (ES256) and P-384 (ES384), and Ed25519
 // (EdDSA), two of each, kid the RFC 7638 thumbprint. The RS384 and ES384
-// signing keys of benchAlgKey are the last two, so VerifyJWT looks at
+// signing keys of generatedKey are the last two, so VerifyJWT looks at
 // every kid before it finds theirs.
 func benchJWKSet(b *testing.B) *apikeys.JWKSet {
 	b.Helper()
 	alg := func(name, a string) apikeys.SigningKey {
-		return benchSigningKey(b, name, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(a) })
+		return cachedSigningKey(b, name, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(a) })
 	}
 	keys := []apikeys.SigningKey{
 		benchRSA2048(b, "RSA-2048-1"),
@@ -40,8 +40,8 @@ func benchJWKSet(b *testing.B) *apikeys.JWKSet {
 		benchRSA2048(b, "RSA-2048-2"),
 		alg("ES256-2", apikeys.ES256),
 		alg("EdDSA-2", apikeys.EdDSA),
-		benchAlgKey(b, apikeys.RS384),
-		benchAlgKey(b, apikeys.ES384),
+		generatedKey(b, apikeys.RS384),
+		generatedKey(b, apikeys.ES384),
 	}
 	set := apikeys.NewJWKSet()
 	for _, k := range keys {
@@ -63,9 +63,9 @@ func benchJWKSet(b *testing.B) *apikeys.JWKSet {
 // and JWKSet.VerifyJWT of a client assertion (as the token source signs
 // it) against that set.
 func BenchmarkJWKS(b *testing.B) {
-	for _, kc := range []struct{ name, alg string }{{"RSA-3072", apikeys.RS384}, {"EC-P384", apikeys.ES384}} {
+	for _, kc := range []struct{ name, alg string }{{name: "RSA-3072", alg: apikeys.RS384}, {name: "EC-P384", alg: apikeys.ES384}} {
 		b.Run("NewJWK/key="+kc.name, func(b *testing.B) {
-			pub := benchAlgKey(b, kc.alg).Public()
+			pub := generatedKey(b, kc.alg).Public()
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := apikeys.NewJWK(pub, kc.alg); err != nil {
@@ -74,9 +74,9 @@ func BenchmarkJWKS(b *testing.B) {
 			}
 		})
 	}
-	for _, kc := range []struct{ name, alg string }{{"RSA-3072", apikeys.RS384}, {"EC-P384", apikeys.ES384}} {
+	for _, kc := range []struct{ name, alg string }{{name: "RSA-3072", alg: apikeys.RS384}, {name: "EC-P384", alg: apikeys.ES384}} {
 		b.Run("Thumbprint/key="+kc.name, func(b *testing.B) {
-			key := benchAlgKey(b, kc.alg)
+			key := generatedKey(b, kc.alg)
 			jwk, err := key.JWK()
 			if err != nil {
 				b.Fatal(err)
@@ -102,7 +102,7 @@ func BenchmarkJWKS(b *testing.B) {
 		b.Run("VerifyJWT/alg="+alg, func(b *testing.B) {
 			set := benchJWKSet(b)
 			ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
-				ClientID: benchClientID, Key: benchAlgKey(b, alg), TokenURL: "http://127.0.0.1/token",
+				ClientID: benchClientID, Key: generatedKey(b, alg), TokenURL: "http://127.0.0.1/token",
 			})
 			if err != nil {
 				b.Fatal(err)

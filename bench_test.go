@@ -222,17 +222,6 @@ func newFloor(b *testing.B, s *benchServer) *floorClient {
 	return f
 }
 
-// floorTransport is a clone of http.DefaultTransport that keeps as many
-// idle connections per host as it may keep in all (100), as the SDK's own
-// transport does: with the default 2, more than 2 concurrent callers
-// churn connections, and the parallel benchmarks would compare pool sizes
-// rather than per-call cost.
-func floorTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = t.MaxIdleConns
-	return t
-}
-
 func (f *floorClient) do(ctx context.Context, method, u string, body []byte, want int, out any) error {
 	var rd io.Reader
 	if body != nil {

@@ -18,40 +18,6 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-// benchKeys holds the signing keys of the token and JWKS benchmarks, made
-// once per process: GenerateSigningKey makes RSA-3072 keys for RS*.
-var benchKeys struct {
-	sync.Mutex
-	byName map[string]apikeys.SigningKey
-}
-
-// benchSigningKey returns the process's key named name, made by gen on
-// first use.
-func benchSigningKey(b *testing.B, name string, gen func() (apikeys.SigningKey, error)) apikeys.SigningKey {
-	b.Helper()
-	benchKeys.Lock()
-	defer benchKeys.Unlock()
-	if k, ok := benchKeys.byName[name]; ok {
-		return k
-	}
-	k, err := gen()
-	if err != nil {
-		b.Fatalf("key %s: %v", name, err)
-	}
-	if benchKeys.byName == nil {
-		benchKeys.byName = map[string]apikeys.SigningKey{}
-	}
-	benchKeys.byName[name] = k
-	return k
-}
-
-// benchAlgKey returns the process's GenerateSigningKey(alg) key.
-func benchAlgKey(b *testing.B, alg string) apikeys.SigningKey {
-	return benchSigningKey(b, alg, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(alg) })
-}
-
-const benchClientID = "2c6a1f4e-8d3b-4b7a-9e0f-5a1d7c3e9b42"
-
 // benchTokenEndpoint is a loopback token endpoint that answers at once,
 // without checking the assertion, and counts the requests it gets. It
 // gives 300-second tokens; a source for /once has a clock that moves an
@@ -125,7 +91,7 @@ func BenchmarkTokenSource(b *testing.B) {
 
 	b.Run("cold/callers=1000", func(b *testing.B) {
 		const callers = 1000
-		key := benchAlgKey(b, apikeys.ES384)
+		key := generatedKey(b, apikeys.ES384)
 		first := e.requests.Load()
 		b.ReportAllocs()
 		for b.Loop() {
@@ -164,7 +130,7 @@ func BenchmarkTokenSource(b *testing.B) {
 	})
 
 	b.Run("cached", func(b *testing.B) {
-		ts := e.source(b, benchAlgKey(b, apikeys.ES384), "/token")
+		ts := e.source(b, generatedKey(b, apikeys.ES384), "/token")
 		if _, err := ts.Token(ctx); err != nil {
 			b.Fatal(err)
 		}
@@ -179,7 +145,7 @@ func BenchmarkTokenSource(b *testing.B) {
 	})
 
 	b.Run("cached-parallel", func(b *testing.B) {
-		ts := e.source(b, benchAlgKey(b, apikeys.ES384), "/token")
+		ts := e.source(b, generatedKey(b, apikeys.ES384), "/token")
 		if _, err := ts.Token(ctx); err != nil {
 			b.Fatal(err)
 		}
@@ -200,7 +166,7 @@ func BenchmarkTokenSource(b *testing.B) {
 
 	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
 		b.Run("fetch/alg="+alg, func(b *testing.B) {
-			ts := e.source(b, benchAlgKey(b, alg), "/once")
+			ts := e.source(b, generatedKey(b, alg), "/once")
 			before := e.requests.Load()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -214,7 +180,7 @@ func BenchmarkTokenSource(b *testing.B) {
 
 	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
 		b.Run("sign/alg="+alg, func(b *testing.B) {
-			ts := e.source(b, benchAlgKey(b, alg), "/token")
+			ts := e.source(b, generatedKey(b, alg), "/token")
 			now := time.Now()
 			b.ReportAllocs()
 			for b.Loop() {

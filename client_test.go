@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,29 +27,29 @@ func TestNewClientValidatesOptions(t *testing.T) {
 		opts  []apikeys.Option
 		field string
 	}{
-		{"empty base URL", []apikeys.Option{apikeys.WithBaseURL("")}, "WithBaseURL"},
-		{"relative base URL", []apikeys.Option{apikeys.WithBaseURL("/platform")}, "WithBaseURL"},
-		{"base URL without host", []apikeys.Option{apikeys.WithBaseURL("https:///platform")}, "WithBaseURL"},
-		{"base URL with user info", []apikeys.Option{apikeys.WithBaseURL("https://u:p@api.example.com")}, "WithBaseURL"},
-		{"base URL with query", []apikeys.Option{apikeys.WithBaseURL("https://api.example.com/p?x=1")}, "WithBaseURL"},
-		{"base URL plain http to remote host", []apikeys.Option{apikeys.WithBaseURL("http://api.example.com/platform")}, "WithBaseURL"},
-		{"base URL ftp", []apikeys.Option{apikeys.WithBaseURL("ftp://api.example.com")}, "WithBaseURL"},
-		{"base URL with newline", []apikeys.Option{apikeys.WithBaseURL("https://api.example.com/\n")}, "WithBaseURL"},
-		{"empty token", []apikeys.Option{apikeys.WithToken(" ")}, "WithToken"},
-		{"token with newline", []apikeys.Option{apikeys.WithToken("abc\r\nX-Evil: 1")}, "WithToken"},
-		{"token with a control character", []apikeys.Option{apikeys.WithToken("tok\x01en")}, "WithToken"},
-		{"token with a space", []apikeys.Option{apikeys.WithToken("tok en")}, "WithToken"},
-		{"two tokens", []apikeys.Option{apikeys.WithToken("a"), apikeys.WithToken("b")}, "WithToken"},
-		{"nil token source", []apikeys.Option{apikeys.WithTokenSource(nil)}, "WithTokenSource"},
-		{"nil HTTP client", []apikeys.Option{apikeys.WithHTTPClient(nil)}, "WithHTTPClient"},
-		{"negative retries", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: -1})}, "WithRetry"},
-		{"negative min wait", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MinWait: -time.Second})}, "WithRetry"},
-		{"negative max wait", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MaxWait: -time.Second})}, "WithRetry"},
-		{"max wait below min wait", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MinWait: time.Second, MaxWait: time.Millisecond})}, "WithRetry"},
-		{"nil logger", []apikeys.Option{apikeys.WithLogger(nil)}, "WithLogger"},
-		{"user agent with newline", []apikeys.Option{apikeys.WithUserAgent("svc\r\nX-Evil: 1")}, "WithUserAgent"},
-		{"zero response cap", []apikeys.Option{apikeys.WithMaxResponseBytes(0)}, "WithMaxResponseBytes"},
-		{"nil option", []apikeys.Option{nil}, "Option"},
+		{name: "empty base URL", opts: []apikeys.Option{apikeys.WithBaseURL("")}, field: "WithBaseURL"},
+		{name: "relative base URL", opts: []apikeys.Option{apikeys.WithBaseURL("/platform")}, field: "WithBaseURL"},
+		{name: "base URL without host", opts: []apikeys.Option{apikeys.WithBaseURL("https:///platform")}, field: "WithBaseURL"},
+		{name: "base URL with user info", opts: []apikeys.Option{apikeys.WithBaseURL("https://u:p@api.example.com")}, field: "WithBaseURL"},
+		{name: "base URL with query", opts: []apikeys.Option{apikeys.WithBaseURL("https://api.example.com/p?x=1")}, field: "WithBaseURL"},
+		{name: "base URL plain http to remote host", opts: []apikeys.Option{apikeys.WithBaseURL("http://api.example.com/platform")}, field: "WithBaseURL"},
+		{name: "base URL ftp", opts: []apikeys.Option{apikeys.WithBaseURL("ftp://api.example.com")}, field: "WithBaseURL"},
+		{name: "base URL with newline", opts: []apikeys.Option{apikeys.WithBaseURL("https://api.example.com/\n")}, field: "WithBaseURL"},
+		{name: "empty token", opts: []apikeys.Option{apikeys.WithToken(" ")}, field: "WithToken"},
+		{name: "token with newline", opts: []apikeys.Option{apikeys.WithToken("abc\r\nX-Evil: 1")}, field: "WithToken"},
+		{name: "token with a control character", opts: []apikeys.Option{apikeys.WithToken("tok\x01en")}, field: "WithToken"},
+		{name: "token with a space", opts: []apikeys.Option{apikeys.WithToken("tok en")}, field: "WithToken"},
+		{name: "two tokens", opts: []apikeys.Option{apikeys.WithToken("a"), apikeys.WithToken("b")}, field: "WithToken"},
+		{name: "nil token source", opts: []apikeys.Option{apikeys.WithTokenSource(nil)}, field: "WithTokenSource"},
+		{name: "nil HTTP client", opts: []apikeys.Option{apikeys.WithHTTPClient(nil)}, field: "WithHTTPClient"},
+		{name: "negative retries", opts: []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: -1})}, field: "WithRetry"},
+		{name: "negative min wait", opts: []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MinWait: -time.Second})}, field: "WithRetry"},
+		{name: "negative max wait", opts: []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MaxWait: -time.Second})}, field: "WithRetry"},
+		{name: "max wait below min wait", opts: []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{MinWait: time.Second, MaxWait: time.Millisecond})}, field: "WithRetry"},
+		{name: "nil logger", opts: []apikeys.Option{apikeys.WithLogger(nil)}, field: "WithLogger"},
+		{name: "user agent with newline", opts: []apikeys.Option{apikeys.WithUserAgent("svc\r\nX-Evil: 1")}, field: "WithUserAgent"},
+		{name: "zero response cap", opts: []apikeys.Option{apikeys.WithMaxResponseBytes(0)}, field: "WithMaxResponseBytes"},
+		{name: "nil option", opts: []apikeys.Option{nil}, field: "Option"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,12 +68,12 @@ func TestNewClientAccepts(t *testing.T) {
 		name string
 		opts []apikeys.Option
 	}{
-		{"defaults", nil},
-		{"Canada", []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL)}},
-		{"loopback http", []apikeys.Option{apikeys.WithBaseURL("http://127.0.0.1:8080/platform/")}},
-		{"localhost http", []apikeys.Option{apikeys.WithBaseURL("http://localhost:8080")}},
-		{"remote http when asked for", []apikeys.Option{apikeys.WithBaseURL("http://api.internal/platform"), apikeys.WithInsecureHTTP()}},
-		{"no retries, no waits", []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{})}},
+		{name: "defaults", opts: nil},
+		{name: "Canada", opts: []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL)}},
+		{name: "loopback http", opts: []apikeys.Option{apikeys.WithBaseURL("http://127.0.0.1:8080/platform/")}},
+		{name: "localhost http", opts: []apikeys.Option{apikeys.WithBaseURL("http://localhost:8080")}},
+		{name: "remote http when asked for", opts: []apikeys.Option{apikeys.WithBaseURL("http://api.internal/platform"), apikeys.WithInsecureHTTP()}},
+		{name: "no retries, no waits", opts: []apikeys.Option{apikeys.WithRetry(apikeys.RetryPolicy{})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,10 +108,6 @@ func TestCallerHTTPClientIsNotMutated(t *testing.T) {
 	assert.Equal(t, time.Minute, hc.Timeout)
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // TestStatusToError checks the error each non-2xx status gives, and where
 // the message is found.
 func TestStatusToError(t *testing.T) {
@@ -119,19 +117,19 @@ func TestStatusToError(t *testing.T) {
 		want    error
 		message string
 	}{
-		{400, `{"message":"name is required"}`, nil, "name is required"},
-		{401, `{"error":"invalid_token","error_description":"expired"}`, apikeys.ErrUnauthorized, "invalid_token: expired"},
-		{403, `{"payload":{"message":"engineer role required"}}`, apikeys.ErrForbidden, "engineer role required"},
-		{404, ``, apikeys.ErrNotFound, ""},
-		{409, `{"message":"exists"}`, apikeys.ErrConflict, "exists"},
-		{413, `<html>too big</html>`, nil, ""},
-		{422, `{"error":{"code":7}}`, nil, ""},
-		{429, `{"message":"slow down"}`, apikeys.ErrRateLimited, "slow down"},
-		{500, `{"message":"boom"}`, apikeys.ErrServer, "boom"},
-		{501, `{}`, apikeys.ErrServer, ""},
-		{502, `<html>bad gateway</html>`, apikeys.ErrServer, ""},
-		{503, `{"message":"down"}`, apikeys.ErrServer, "down"},
-		{504, `{"message":"timeout"}`, apikeys.ErrServer, "timeout"},
+		{status: 400, body: `{"message":"name is required"}`, want: nil, message: "name is required"},
+		{status: 401, body: `{"error":"invalid_token","error_description":"expired"}`, want: apikeys.ErrUnauthorized, message: "invalid_token: expired"},
+		{status: 403, body: `{"payload":{"message":"engineer role required"}}`, want: apikeys.ErrForbidden, message: "engineer role required"},
+		{status: 404, body: ``, want: apikeys.ErrNotFound, message: ""},
+		{status: 409, body: `{"message":"exists"}`, want: apikeys.ErrConflict, message: "exists"},
+		{status: 413, body: `<html>too big</html>`, want: nil, message: ""},
+		{status: 422, body: `{"error":{"code":7}}`, want: nil, message: ""},
+		{status: 429, body: `{"message":"slow down"}`, want: apikeys.ErrRateLimited, message: "slow down"},
+		{status: 500, body: `{"message":"boom"}`, want: apikeys.ErrServer, message: "boom"},
+		{status: 501, body: `{}`, want: apikeys.ErrServer, message: ""},
+		{status: 502, body: `<html>bad gateway</html>`, want: apikeys.ErrServer, message: ""},
+		{status: 503, body: `{"message":"down"}`, want: apikeys.ErrServer, message: "down"},
+		{status: 504, body: `{"message":"timeout"}`, want: apikeys.ErrServer, message: "timeout"},
 	}
 	sentinels := []error{apikeys.ErrNotFound, apikeys.ErrUnauthorized, apikeys.ErrForbidden, apikeys.ErrConflict, apikeys.ErrRateLimited, apikeys.ErrServer}
 	for _, tt := range tests {
@@ -182,16 +180,16 @@ func TestDecodeReplies(t *testing.T) {
 		wantVersion bool
 		excerpt     string
 	}{
-		{"HTML from a proxy", "text/html", "<html><body>Gateway login</body></html>", true, false, "<html><body>Gateway login</body></html>"},
-		{"truncated JSON", "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"k","na`, true, false, ""},
-		{"empty body", "application/json", "", true, false, ""},
-		{"whitespace body", "application/json", " \n", true, false, ""},
-		{"10 MB body", "application/json", big, true, false, ""},
-		{"payload member missing", "application/json", `{"meta":{"version":"1.0.0"},"payload":{}}`, true, false, ""},
-		{"payload of the wrong type", "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":[1,2]}}`, true, false, ""},
-		{"JSON array", "application/json", `[]`, true, false, ""},
-		{"unknown major version", "application/json", `{"meta":{"version":"2.0.0"},"payload":{"apikey":{"id":"k"}}}`, false, true, ""},
-		{"unknown major version, other shape", "application/json", `{"meta":{"version":"3.1"},"payload":{"apikey":"k"}}`, false, true, ""},
+		{name: "HTML from a proxy", contentType: "text/html", body: "<html><body>Gateway login</body></html>", wantDecode: true, wantVersion: false, excerpt: "<html><body>Gateway login</body></html>"},
+		{name: "truncated JSON", contentType: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"k","na`, wantDecode: true, wantVersion: false, excerpt: ""},
+		{name: "empty body", contentType: "application/json", body: "", wantDecode: true, wantVersion: false, excerpt: ""},
+		{name: "whitespace body", contentType: "application/json", body: " \n", wantDecode: true, wantVersion: false, excerpt: ""},
+		{name: "10 MB body", contentType: "application/json", body: big, wantDecode: true, wantVersion: false, excerpt: ""},
+		{name: "payload member missing", contentType: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{}}`, wantDecode: true, wantVersion: false, excerpt: ""},
+		{name: "payload of the wrong type", contentType: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{"apikey":[1,2]}}`, wantDecode: true, wantVersion: false, excerpt: ""},
+		{name: "JSON array", contentType: "application/json", body: `[]`, wantDecode: true, wantVersion: false, excerpt: ""},
+		{name: "unknown major version", contentType: "application/json", body: `{"meta":{"version":"2.0.0"},"payload":{"apikey":{"id":"k"}}}`, wantDecode: false, wantVersion: true, excerpt: ""},
+		{name: "unknown major version, other shape", contentType: "application/json", body: `{"meta":{"version":"3.1"},"payload":{"apikey":"k"}}`, wantDecode: false, wantVersion: true, excerpt: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,10 +251,11 @@ func TestMaxResponseBytesOption(t *testing.T) {
 	assert.Contains(t, de.Error(), "exceeds 64 bytes")
 }
 
-// TestSecretsNeverLeak runs successful, failing and retried calls with a
-// debug logger and checks the bearer token appears in no log line, error
-// string or formatted value.
-func TestSecretsNeverLeak(t *testing.T) {
+// TestPlatformSecretsNeverLeak runs successful, failing and retried
+// Platform calls with a debug logger and checks the bearer token appears
+// in no log line, error string or formatted value. The scan of every flow
+// of both APIs is TestSecretsNeverLeakFromAnyFlow (secrets_test.go).
+func TestPlatformSecretsNeverLeak(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/ok"):
@@ -346,11 +345,11 @@ func TestHugeContentLengthIsNotTrusted(t *testing.T) {
 		status  string
 		wantErr func(t *testing.T, err error)
 	}{
-		{"200 OK", func(t *testing.T, err error) {
+		{status: "200 OK", wantErr: func(t *testing.T, err error) {
 			var te *apikeys.TransportError
 			assert.ErrorAs(t, err, &te, "a 2xx body that breaks off is a transport failure")
 		}},
-		{"500 Internal Server Error", func(t *testing.T, err error) {
+		{status: "500 Internal Server Error", wantErr: func(t *testing.T, err error) {
 			assert.ErrorIs(t, err, apikeys.ErrServer)
 		}},
 	}
@@ -439,4 +438,25 @@ func TestCaptureResponseSharedByConcurrentCalls(t *testing.T) {
 	n, err := strconv.Atoi(info.Header.Get("X-Call"))
 	require.NoError(t, err)
 	assert.True(t, n >= 0 && n < 64, "the header of one of the calls: %d", n)
+}
+func debugLogger(buf *logBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// captureStderr returns what f wrote to os.Stderr.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	old := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	f()
+	os.Stderr = old
+	require.NoError(t, w.Close())
+	return <-done
 }

@@ -53,7 +53,7 @@ func TestErrorMessagesHaveOnePrefix(t *testing.T) {
 		return c
 	}
 	legacy := func(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) *apikeys.Client {
-		return newLegacyClient(t, newLegacyServer(t, h), apikeys.WithRetry(apikeys.RetryPolicy{}))
+		return newLegacyClient(t, newServer(t, h), apikeys.WithRetry(apikeys.RetryPolicy{}))
 	}
 	create := func(c *apikeys.Client) error {
 		_, err := c.APIKeys.Create(ctx, "env-1", apikeys.CreateAPIKeyRequest{Name: "n"})
@@ -70,142 +70,142 @@ func TestErrorMessagesHaveOnePrefix(t *testing.T) {
 		op   string // operation the message must name ("" if none)
 		call func(t *testing.T) error
 	}{
-		{"decode error (HTML page)", new(*apikeys.DecodeError), "APIKeys.Get", func(t *testing.T) error {
+		{name: "decode error (HTML page)", want: new(*apikeys.DecodeError), op: "APIKeys.Get", call: func(t *testing.T) error {
 			return get(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				w.Header().Set("Content-Type", "text/html")
 				_, _ = w.Write([]byte("<html>proxy</html>"))
 			}))
 		}},
-		{"decode error (truncated JSON)", new(*apikeys.DecodeError), "APIKeys.List", func(t *testing.T) error {
+		{name: "decode error (truncated JSON)", want: new(*apikeys.DecodeError), op: "APIKeys.List", call: func(t *testing.T) error {
 			c := platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				reply(w, 200, `{"meta":{"version":"1.0.0"},"payl`)
 			})
 			_, err := c.APIKeys.List(ctx, "env-1")
 			return err
 		}},
-		{"unsupported version", &apikeys.ErrUnsupportedVersion, "APIKeys.Get", func(t *testing.T) error {
+		{name: "unsupported version", want: &apikeys.ErrUnsupportedVersion, op: "APIKeys.Get", call: func(t *testing.T) error {
 			return get(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				reply(w, 200, `{"meta":{"version":"2.0.0"},"payload":{}}`)
 			}))
 		}},
-		{"API error", new(*apikeys.APIError), "", func(t *testing.T) error {
+		{name: "API error", want: new(*apikeys.APIError), op: "", call: func(t *testing.T) error {
 			return get(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				reply(w, 404, `{"message":"no such key"}`)
 			}))
 		}},
-		{"not configured (no token)", &apikeys.ErrNotConfigured, "APIKeys.Get", func(t *testing.T) error {
+		{name: "not configured (no token)", want: &apikeys.ErrNotConfigured, op: "APIKeys.Get", call: func(t *testing.T) error {
 			c, err := apikeys.NewClient()
 			require.NoError(t, err)
 			return get(c)
 		}},
-		{"token endpoint error", new(*apikeys.TokenError), "APIKeys.Get", func(t *testing.T) error {
+		{name: "token endpoint error", want: new(*apikeys.TokenError), op: "APIKeys.Get", call: func(t *testing.T) error {
 			return get(withTokens(t, func(w http.ResponseWriter) {
 				reply(w, 400, `{"error":"invalid_client","error_description":"Public key not found"}`)
 			}))
 		}},
-		{"token reply that is not a token", new(*apikeys.DecodeError), "APIKeys.Get", func(t *testing.T) error {
+		{name: "token reply that is not a token", want: new(*apikeys.DecodeError), op: "APIKeys.Get", call: func(t *testing.T) error {
 			return get(withTokens(t, func(w http.ResponseWriter) { reply(w, 200, `{"token_type":"Bearer"}`) }))
 		}},
-		{"token endpoint unreachable", new(*apikeys.TransportError), "APIKeys.Get", func(t *testing.T) error {
+		{name: "token endpoint unreachable", want: new(*apikeys.TransportError), op: "APIKeys.Get", call: func(t *testing.T) error {
 			return get(withTokens(t, func(w http.ResponseWriter) { hangUp(w) }))
 		}},
-		{"caller's token source fails with an SDK error", new(*apikeys.ValidationError), "APIKeys.Get", func(t *testing.T) error {
+		{name: "caller's token source fails with an SDK error", want: new(*apikeys.ValidationError), op: "APIKeys.Get", call: func(t *testing.T) error {
 			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { t.Error("the Platform API was called") })
 			c, err := apikeys.NewClient(apikeys.WithBaseURL(srv.URL+basePath),
-				apikeys.WithTokenSource(failingTokenSource{&apikeys.ValidationError{Field: "f", Reason: "is bad"}}))
+				apikeys.WithTokenSource(failingTokenSource{err: &apikeys.ValidationError{Field: "f", Reason: "is bad"}}))
 			require.NoError(t, err)
 			return get(c)
 		}},
-		{"caller's token source fails", nil, "APIKeys.Get", func(t *testing.T) error {
+		{name: "caller's token source fails", want: nil, op: "APIKeys.Get", call: func(t *testing.T) error {
 			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { t.Error("the Platform API was called") })
-			c, err := apikeys.NewClient(apikeys.WithBaseURL(srv.URL+basePath), apikeys.WithTokenSource(failingTokenSource{errors.New("vault sealed")}))
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(srv.URL+basePath), apikeys.WithTokenSource(failingTokenSource{err: errors.New("vault sealed")}))
 			require.NoError(t, err)
 			return get(c)
 		}},
-		{"token source on its own", new(*apikeys.TokenError), "", func(t *testing.T) error {
+		{name: "token source on its own", want: new(*apikeys.TokenError), op: "", call: func(t *testing.T) error {
 			tokens := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 401, `{"error":"invalid_client"}`) })
 			ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: testClientID, Key: key, TokenURL: tokens.URL + "/token"})
 			require.NoError(t, err)
 			_, err = ts.Token(ctx)
 			return err
 		}},
-		{"transport error (connection refused)", new(*apikeys.TransportError), "APIKeys.Get", func(t *testing.T) error {
+		{name: "transport error (connection refused)", want: new(*apikeys.TransportError), op: "APIKeys.Get", call: func(t *testing.T) error {
 			s := newServer(t, func(http.ResponseWriter, *http.Request, int) {})
 			c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}))
 			s.Close()
 			return get(c)
 		}},
-		{"transport error (redirect loop)", new(*apikeys.TransportError), "APIKeys.Get", func(t *testing.T) error {
+		{name: "transport error (redirect loop)", want: new(*apikeys.TransportError), op: "APIKeys.Get", call: func(t *testing.T) error {
 			return get(platform(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 				http.Redirect(w, r, r.URL.Path, http.StatusFound)
 			}))
 		}},
-		{"context ended", &context.Canceled, "APIKeys.Get", func(t *testing.T) error {
+		{name: "context ended", want: &context.Canceled, op: "APIKeys.Get", call: func(t *testing.T) error {
 			c := platform(t, func(http.ResponseWriter, *http.Request, int) { t.Error("called") })
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, err := c.APIKeys.Get(cctx, "client-1")
 			return err
 		}},
-		{"validation error (call)", new(*apikeys.ValidationError), "", func(t *testing.T) error {
+		{name: "validation error (call)", want: new(*apikeys.ValidationError), op: "", call: func(t *testing.T) error {
 			c := platform(t, func(http.ResponseWriter, *http.Request, int) { t.Error("called") })
 			_, err := c.APIKeys.Get(ctx, "a/b")
 			return err
 		}},
-		{"validation error (option)", new(*apikeys.ValidationError), "", func(t *testing.T) error {
+		{name: "validation error (option)", want: new(*apikeys.ValidationError), op: "", call: func(t *testing.T) error {
 			_, err := apikeys.NewClient(apikeys.WithBaseURL("ftp://example.com"))
 			return err
 		}},
-		{"ambiguous create (500)", new(*apikeys.AmbiguousError), "APIKeys.Create", func(t *testing.T) error {
+		{name: "ambiguous create (500)", want: new(*apikeys.AmbiguousError), op: "APIKeys.Create", call: func(t *testing.T) error {
 			return create(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 500, `{"message":"oops"}`) }))
 		}},
-		{"ambiguous create (reset after send)", new(*apikeys.AmbiguousError), "APIKeys.Create", func(t *testing.T) error {
+		{name: "ambiguous create (reset after send)", want: new(*apikeys.AmbiguousError), op: "APIKeys.Create", call: func(t *testing.T) error {
 			return create(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) { hangUp(w) }))
 		}},
-		{"ambiguous create (unreadable reply)", new(*apikeys.AmbiguousError), "APIKeys.Create", func(t *testing.T) error {
+		{name: "ambiguous create (unreadable reply)", want: new(*apikeys.AmbiguousError), op: "APIKeys.Create", call: func(t *testing.T) error {
 			return create(platform(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 201, `{"meta":`) }))
 		}},
-		{"legacy error (200 + status error)", new(*apikeys.APIError), "Legacy.List", func(t *testing.T) error {
+		{name: "legacy error (200 + status error)", want: new(*apikeys.APIError), op: "Legacy.List", call: func(t *testing.T) error {
 			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, 200, `{"status":"error","message":"quota reached"}`)
 			})
 			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
 			return err
 		}},
-		{"legacy error (502)", new(*apikeys.APIError), "Legacy.Update", func(t *testing.T) error {
+		{name: "legacy error (502)", want: new(*apikeys.APIError), op: "Legacy.Update", call: func(t *testing.T) error {
 			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 502, "") })
 			_, err := c.Legacy.Update(ctx, legacyKeyValue, "l")
 			return err
 		}},
-		{"legacy decode error", new(*apikeys.DecodeError), "Legacy.Validate", func(t *testing.T) error {
+		{name: "legacy decode error", want: new(*apikeys.DecodeError), op: "Legacy.Validate", call: func(t *testing.T) error {
 			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, `{"status":"ok"}`) })
 			_, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, legacyKeyValue)
 			return err
 		}},
-		{"legacy ambiguous create", new(*apikeys.AmbiguousError), "Legacy.Create", func(t *testing.T) error {
+		{name: "legacy ambiguous create", want: new(*apikeys.AmbiguousError), op: "Legacy.Create", call: func(t *testing.T) error {
 			c := legacy(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, 503, `{"status":"error","message":"busy"}`)
 			})
 			_, err := c.Legacy.Create(ctx, apikeys.AppKeys("app-1"), "ci")
 			return err
 		}},
-		{"legacy not configured", &apikeys.ErrNotConfigured, "Legacy.List", func(t *testing.T) error {
+		{name: "legacy not configured", want: &apikeys.ErrNotConfigured, op: "Legacy.List", call: func(t *testing.T) error {
 			c, err := apikeys.NewClient(apikeys.WithToken(testToken))
 			require.NoError(t, err)
 			_, err = c.Legacy.List(ctx, apikeys.UserKeys())
 			return err
 		}},
-		{"FetchJWKS: API error", new(*apikeys.APIError), "", func(t *testing.T) error {
+		{name: "FetchJWKS: API error", want: new(*apikeys.APIError), op: "", call: func(t *testing.T) error {
 			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 404, `{"error":"gone"}`) })
 			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}},
-		{"FetchJWKS: a key that is not an object", new(*apikeys.DecodeError), "", func(t *testing.T) error {
+		{name: "FetchJWKS: a key that is not an object", want: new(*apikeys.DecodeError), op: "", call: func(t *testing.T) error {
 			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 200, `{"keys":[7]}`) })
 			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
 			return err
 		}},
-		{"FetchJWKS: transport error", new(*apikeys.TransportError), "FetchJWKS", func(t *testing.T) error {
+		{name: "FetchJWKS: transport error", want: new(*apikeys.TransportError), op: "FetchJWKS", call: func(t *testing.T) error {
 			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { hangUp(w) })
 			_, err := apikeys.FetchJWKS(ctx, s.URL+"/jwks.json", apikeys.FetchInsecureLoopbackHTTP())
 			return err
@@ -302,11 +302,6 @@ func TestServerTextIsFilteredAndCapped(t *testing.T) {
 			}
 		})
 	}
-}
-
-func getKey(ctx context.Context, c *apikeys.Client) error {
-	_, err := c.APIKeys.Get(ctx, "client-1")
-	return err
 }
 
 // TestEchoedCredentialsAreMasked: a reply that echoes a credential the

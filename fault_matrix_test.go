@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,23 +37,22 @@ import (
 // previous connection was cut), so the server's counts are exact.
 
 const (
-	relApp       = "app-rel" // the app whose key the legacy create replaces
-	relMaxWait   = 2 * time.Second
-	relTokenCap  = 20 * time.Second // DefaultRetryPolicy().MaxWait, the token source's
-	relGuard     = 10 * time.Second // failure guard for waits that must end, not a timing assumption
-	relHTMLBody  = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-	relTruncated = `{"status":"ok","meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"x`
+	seededApp          = "app-rel" // the app whose key the legacy create replaces
+	clientMaxWait      = 2 * time.Second
+	tokenSourceMaxWait = 20 * time.Second // DefaultRetryPolicy().MaxWait, the token source's
+	gatewayErrorPage   = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+	truncatedReply     = `{"status":"ok","meta":{"version":"1.0.0"},"payload":{"apikey":{"id":"x`
 )
 
 // The APIs an operation belongs to, which decide its error type.
 const (
-	relPlatform = "platform"
-	relLegacy   = "legacy"
-	relToken    = "token"
+	platformAPI = "platform"
+	legacyAPI   = "legacy"
+	tokenAPI    = "token"
 )
 
-// relEnvConfig says how a case's clients are built.
-type relEnvConfig struct {
+// seededFakeConfig says how a case's clients are built.
+type seededFakeConfig struct {
 	http2         bool          // the fake serves TLS, and clients speak HTTP/2
 	rewrite       *int          // when set, every reply the client gets has this status instead
 	refused       bool          // clients point at a closed port
@@ -64,8 +62,9 @@ type relEnvConfig struct {
 	cutBodies     int32         // the first n replies to each client are cut after a few bytes
 }
 
-// relEnv is one case: a fake with seeded state, a client, a token source.
-type relEnv struct {
+// seededFake is what one case runs against: a fake with seeded state, a
+// client and a token source.
+type seededFake struct {
 	t        *testing.T
 	srv      *apikeystest.Server
 	srvClock *fakeClock
@@ -77,30 +76,20 @@ type relEnv struct {
 	tsTrips  *atomic.Int32 // token requests the source's transport was asked to send
 	finish   func()        // ends requests in flight and closes the fake
 	target   apikeystest.APIKey
-	appKey   string // the active key of relApp
+	appKey   string // the active key of seededApp
 	userKey  string // a user key the legacy operations act on
 }
 
-// relClosedAddr returns a loopback address nothing listens on.
-func relClosedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
-// relTokenTransport counts the token source's requests and cancels those
+// tokenSourceTransport counts the token source's requests and cancels those
 // still running when stop ends. The token fetch is detached from its
 // callers on purpose, so a test whose caller left must end it this way.
-type relTokenTransport struct {
+type tokenSourceTransport struct {
 	base  http.RoundTripper
 	stop  context.Context
 	trips *atomic.Int32
 }
 
-func (rt *relTokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (rt *tokenSourceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := rt.stop.Err(); err != nil {
 		return nil, err // the case is over: a retry must not reach the fake
 	}
@@ -110,21 +99,21 @@ func (rt *relTokenTransport) RoundTrip(req *http.Request) (*http.Response, error
 	return rt.base.RoundTrip(req.WithContext(ctx))
 }
 
-// relCutTransport cuts the body of the first n replies it carries after a
+// cuttingTransport cuts the body of the first n replies it carries after a
 // few bytes, as a connection reset in the middle of a reply does. The
 // server has handled those requests in full. When rewrite is set, every
 // reply's status becomes it, as a misbehaving proxy or RoundTripper may
 // do with statuses no server sends (0, 99, 1000).
-type relCutTransport struct {
+type cuttingTransport struct {
 	base    *http.Transport
 	left    atomic.Int32
 	rewrite *int
 }
 
-func (c *relCutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (c *cuttingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(req)
 	if err == nil && c.left.Add(-1) >= 0 {
-		resp.Body = &relCutBody{rc: resp.Body, left: 8}
+		resp.Body = &cutBody{rc: resp.Body, left: 8}
 	}
 	if err == nil && c.rewrite != nil {
 		resp.StatusCode = *c.rewrite
@@ -132,14 +121,14 @@ func (c *relCutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func (c *relCutTransport) CloseIdleConnections() { c.base.CloseIdleConnections() }
+func (c *cuttingTransport) CloseIdleConnections() { c.base.CloseIdleConnections() }
 
-type relCutBody struct {
+type cutBody struct {
 	rc   io.ReadCloser
 	left int
 }
 
-func (b *relCutBody) Read(p []byte) (int, error) {
+func (b *cutBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		return 0, io.ErrUnexpectedEOF
 	}
@@ -148,11 +137,11 @@ func (b *relCutBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *relCutBody) Close() error { return b.rc.Close() }
+func (b *cutBody) Close() error { return b.rc.Close() }
 
-func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
+func newSeededFake(t *testing.T, cfg seededFakeConfig) *seededFake {
 	t.Helper()
-	e := &relEnv{t: t, srvClock: newFakeClock(), tsTrips: new(atomic.Int32)}
+	e := &seededFake{t: t, srvClock: newFakeClock(), tsTrips: new(atomic.Int32)}
 	e.clock = e.srvClock
 	if cfg.skewedClock {
 		e.clock = newFakeClock()
@@ -177,22 +166,17 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 	staging := e.srv.EnvironmentID("Staging")
 
 	// Seed: a Platform key for the token source, one the operations act on,
-	// an active app key of relApp and a user key.
-	key := generatedKey(t, apikeys.ES256)
-	jwk, err := key.JWK()
+	// an active app key of seededApp and a user key.
+	key, svc := addServiceKey(t, e.srv, staging)
+	target, err := e.srv.AddAPIKey(staging, "rel-target", nil, "https://keys.example.com/jwks.json")
 	require.NoError(t, err)
-	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
-	require.NoError(t, err)
-	svc, err := e.srv.AddAPIKey(staging, "svc", set, "")
-	require.NoError(t, err)
-	e.target, err = e.srv.AddAPIKey(staging, "rel-target", nil, "https://keys.example.com/jwks.json")
-	require.NoError(t, err)
+	e.target = target
 	legacyCfg := apikeys.LegacyConfig{BaseURL: e.srv.URL, Domain: e.srv.LegacyDomain, UserKey: e.srv.LegacyUserKey}
 	seedTr := newTransport()
 	seedTr.ResponseHeaderTimeout = 0 // the seeding is no fault under test: a slow machine must not fail it
 	seeder, err := apikeys.NewClient(apikeys.WithLegacy(legacyCfg), apikeys.WithHTTPClient(&http.Client{Transport: seedTr}))
 	require.NoError(t, err)
-	app, err := seeder.Legacy.Create(context.Background(), apikeys.AppKeys(relApp), "rel-seed-app")
+	app, err := seeder.Legacy.Create(context.Background(), apikeys.AppKeys(seededApp), "rel-seed-app")
 	require.NoError(t, err)
 	user, err := seeder.Legacy.Create(context.Background(), apikeys.UserKeys(), "rel-victim")
 	require.NoError(t, err)
@@ -201,19 +185,19 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 
 	platformURL, legacyURL, tokenURL := e.srv.PlatformURL, e.srv.URL, e.srv.TokenURL
 	if cfg.refused {
-		dead := "http://" + relClosedAddr(t)
+		dead := "http://" + closedAddr(t)
 		platformURL, legacyURL, tokenURL = dead+"/platform", dead, dead+"/v2/auth/token"
 	}
 
 	stop, stopTokens := context.WithCancel(context.Background())
 	tsTr := newTransport()
-	tsCut := &relCutTransport{base: tsTr, rewrite: cfg.rewrite}
+	tsCut := &cuttingTransport{base: tsTr, rewrite: cfg.rewrite}
 	tsCut.left.Store(cfg.cutBodies)
 	e.ts, err = apikeys.NewTokenSource(apikeys.TokenConfig{
 		ClientID:   svc.ID,
 		Key:        key,
 		TokenURL:   tokenURL,
-		HTTPClient: &http.Client{Transport: &relTokenTransport{base: tsCut, stop: stop, trips: e.tsTrips}},
+		HTTPClient: &http.Client{Transport: &tokenSourceTransport{base: tsCut, stop: stop, trips: e.tsTrips}},
 		Clock:      e.clock.Now,
 	})
 	require.NoError(t, err)
@@ -225,13 +209,13 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 		auth = apikeys.WithTokenSource(e.ts)
 	}
 	tr := newTransport()
-	cut := &relCutTransport{base: tr, rewrite: cfg.rewrite}
+	cut := &cuttingTransport{base: tr, rewrite: cfg.rewrite}
 	cut.left.Store(cfg.cutBodies)
 	e.client, err = apikeys.NewClient(
 		apikeys.WithBaseURL(platformURL),
 		auth,
 		apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: legacyURL, Domain: e.srv.LegacyDomain, UserKey: e.srv.LegacyUserKey}),
-		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MaxWait: relMaxWait}),
+		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MaxWait: clientMaxWait}),
 		apikeys.WithHTTPClient(&http.Client{Transport: cut}),
 	)
 	require.NoError(t, err)
@@ -251,14 +235,14 @@ func relNewEnv(t *testing.T, cfg relEnvConfig) *relEnv {
 	return e
 }
 
-// relState is the fake's state in a comparable form.
-type relState struct {
+// serverState is the fake's state in a comparable form.
+type serverState struct {
 	Platform []string // "name jwksURL", sorted
 	Legacy   []string // "label type owner active|revoked-by-<user>", in creation order
 }
 
-func (e *relEnv) state() relState {
-	var s relState
+func (e *seededFake) state() serverState {
+	var s serverState
 	for _, k := range e.srv.APIKeys() {
 		s.Platform = append(s.Platform, k.Name+" "+k.JWKSURL)
 	}
@@ -273,177 +257,179 @@ func (e *relEnv) state() relState {
 	return s
 }
 
-// relSeeded is the state relNewEnv seeds.
-func relSeeded() relState {
-	return relState{
+// seededState is the state newSeededFake seeds.
+func seededState() serverState {
+	return serverState{
 		Platform: []string{"rel-target https://keys.example.com/jwks.json", "svc "},
 		Legacy: []string{
-			"rel-seed-app app " + relApp + " active",
+			"rel-seed-app app " + seededApp + " active",
 			"rel-victim user " + apikeystest.LegacyUserID + " active",
 		},
 	}
 }
 
-// relOp is one operation under test.
-type relOp struct {
+// operation is one SDK operation under test: a call of either API, or the
+// token source's fetch.
+type operation struct {
 	name   string // the SDK's operation name, as in AmbiguousError.Op
 	api    string
 	route  apikeystest.Route
 	create bool
-	call   func(ctx context.Context, t *testing.T, e *relEnv) error
+	call   func(ctx context.Context, t *testing.T, e *seededFake) error
 	// apply changes the seeded state as the operation does; nil for reads.
-	apply func(s *relState)
+	apply func(s *serverState)
 }
 
-func relOps() []relOp {
+// allOperations is every operation of both APIs, and the token fetch.
+func allOperations() []operation {
 	renamed, revoked := "rel-renamed", "revoked-by-"+apikeystest.LegacyUserID
-	return []relOp{
-		{"APIKeys.Create", relPlatform, apikeystest.RouteCreateAPIKey, true,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+	return []operation{
+		{name: "APIKeys.Create", api: platformAPI, route: apikeystest.RouteCreateAPIKey, create: true,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				k, err := e.client.APIKeys.Create(ctx, e.srv.EnvironmentID("Staging"), apikeys.CreateAPIKeyRequest{Name: "rel-new"})
 				if err == nil {
 					assert.Equal(t, "rel-new", k.Name)
 				}
 				return err
 			},
-			func(s *relState) { s.Platform = append(s.Platform, "rel-new "); slices.Sort(s.Platform) }},
-		{"APIKeys.Get", relPlatform, apikeystest.RouteGetAPIKey, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *serverState) { s.Platform = append(s.Platform, "rel-new "); slices.Sort(s.Platform) }},
+		{name: "APIKeys.Get", api: platformAPI, route: apikeystest.RouteGetAPIKey, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				k, err := e.client.APIKeys.Get(ctx, e.target.ID)
 				if err == nil {
 					assert.Equal(t, e.target.ID, k.ID)
 				}
 				return err
-			}, nil},
-		{"APIKeys.List", relPlatform, apikeystest.RouteListAPIKeys, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "APIKeys.List", api: platformAPI, route: apikeystest.RouteListAPIKeys, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				keys, err := e.client.APIKeys.List(ctx, e.srv.EnvironmentID("Staging"))
 				if err == nil {
 					assert.Len(t, keys, 2)
 				}
 				return err
-			}, nil},
-		{"APIKeys.Update", relPlatform, apikeystest.RouteUpdateAPIKey, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "APIKeys.Update", api: platformAPI, route: apikeystest.RouteUpdateAPIKey, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				k, err := e.client.APIKeys.Update(ctx, e.target.ID, apikeys.UpdateAPIKeyRequest{Name: &renamed})
 				if err == nil {
 					assert.Equal(t, renamed, k.Name)
 				}
 				return err
 			},
-			func(s *relState) {
+			apply: func(s *serverState) {
 				s.Platform[slices.Index(s.Platform, "rel-target https://keys.example.com/jwks.json")] = renamed + " https://keys.example.com/jwks.json"
 				slices.Sort(s.Platform)
 			}},
-		{"APIKeys.Delete", relPlatform, apikeystest.RouteDeleteAPIKey, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+		{name: "APIKeys.Delete", api: platformAPI, route: apikeystest.RouteDeleteAPIKey, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				_, err := e.client.APIKeys.Delete(ctx, e.target.ID)
 				return err
 			},
-			func(s *relState) {
+			apply: func(s *serverState) {
 				s.Platform = slices.DeleteFunc(s.Platform, func(p string) bool { return strings.HasPrefix(p, "rel-target ") })
 			}},
-		{"Environments.List", relPlatform, apikeystest.RouteListEnvironments, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+		{name: "Environments.List", api: platformAPI, route: apikeystest.RouteListEnvironments, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				envs, err := e.client.Environments.List(ctx, e.srv.OrganizationID())
 				if err == nil {
 					assert.Len(t, envs, 3)
 				}
 				return err
-			}, nil},
-		{"Legacy.List", relLegacy, apikeystest.RouteLegacyList, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
-				keys, err := e.client.Legacy.List(ctx, apikeys.AppKeys(relApp))
+			}, apply: nil},
+		{name: "Legacy.List", api: legacyAPI, route: apikeystest.RouteLegacyList, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
+				keys, err := e.client.Legacy.List(ctx, apikeys.AppKeys(seededApp))
 				if err == nil && assert.Len(t, keys, 1) {
 					assert.Equal(t, e.appKey, keys[0].Key)
 				}
 				return err
-			}, nil},
-		{"Legacy.Create", relLegacy, apikeystest.RouteLegacyCreate, true,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
-				k, err := e.client.Legacy.Create(ctx, apikeys.AppKeys(relApp), "rel-new")
+			}, apply: nil},
+		{name: "Legacy.Create", api: legacyAPI, route: apikeystest.RouteLegacyCreate, create: true,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
+				k, err := e.client.Legacy.Create(ctx, apikeys.AppKeys(seededApp), "rel-new")
 				if err == nil {
 					assert.Equal(t, "rel-new", k.Label)
 					assert.False(t, k.IsRevoked())
 				}
 				return err
 			},
-			func(s *relState) {
+			apply: func(s *serverState) {
 				// An app has one active key: the create revokes the seeded one.
-				s.Legacy[0] = "rel-seed-app app " + relApp + " " + revoked
-				s.Legacy = append(s.Legacy, "rel-new app "+relApp+" active")
+				s.Legacy[0] = "rel-seed-app app " + seededApp + " " + revoked
+				s.Legacy = append(s.Legacy, "rel-new app "+seededApp+" active")
 			}},
-		{"Legacy.Revoke", relLegacy, apikeystest.RouteLegacyRevoke, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+		{name: "Legacy.Revoke", api: legacyAPI, route: apikeystest.RouteLegacyRevoke, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				_, err := e.client.Legacy.Revoke(ctx, e.userKey)
 				return err
 			},
-			func(s *relState) { s.Legacy[1] = "rel-victim user " + apikeystest.LegacyUserID + " " + revoked }},
-		{"Legacy.Delete", relLegacy, apikeystest.RouteLegacyDelete, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *serverState) { s.Legacy[1] = "rel-victim user " + apikeystest.LegacyUserID + " " + revoked }},
+		{name: "Legacy.Delete", api: legacyAPI, route: apikeystest.RouteLegacyDelete, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				_, err := e.client.Legacy.Delete(ctx, e.userKey)
 				return err
 			},
-			func(s *relState) { s.Legacy = s.Legacy[:1] }},
-		{"Legacy.Update", relLegacy, apikeystest.RouteLegacyUpdate, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *serverState) { s.Legacy = s.Legacy[:1] }},
+		{name: "Legacy.Update", api: legacyAPI, route: apikeystest.RouteLegacyUpdate, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				k, err := e.client.Legacy.Update(ctx, e.userKey, "rel-relabelled")
 				if err == nil {
 					assert.Equal(t, "rel-relabelled", k.Label)
 				}
 				return err
 			},
-			func(s *relState) { s.Legacy[1] = "rel-relabelled user " + apikeystest.LegacyUserID + " active" }},
-		{"Legacy.Validate", relLegacy, apikeystest.RouteLegacyValidate, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			apply: func(s *serverState) { s.Legacy[1] = "rel-relabelled user " + apikeystest.LegacyUserID + " active" }},
+		{name: "Legacy.Validate", api: legacyAPI, route: apikeystest.RouteLegacyValidate, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				valid, err := e.client.Legacy.Validate(ctx, apikeys.KeyTypeApp, e.appKey)
 				if err == nil {
 					assert.True(t, valid)
 				}
 				return err
-			}, nil},
-		{"token request", relToken, apikeystest.RouteToken, false,
-			func(ctx context.Context, t *testing.T, e *relEnv) error {
+			}, apply: nil},
+		{name: "token request", api: tokenAPI, route: apikeystest.RouteToken, create: false,
+			call: func(ctx context.Context, t *testing.T, e *seededFake) error {
 				tok, err := e.ts.Token(ctx)
 				if err == nil {
 					assert.NotEmpty(t, tok.AccessToken)
 				}
 				return err
-			}, nil},
+			}, apply: nil},
 	}
 }
 
-// relMatch checks a failed call's error.
-type relMatch func(t *testing.T, op relOp, err error)
+// errorCheck checks a failed call's error.
+type errorCheck func(t *testing.T, op operation, err error)
 
-// relRetryable checks IsRetryable: true for transport errors, 429 and 5xx,
+// checkRetryable checks IsRetryable: true for transport errors, 429 and 5xx,
 // unless the outcome is ambiguous.
-func relRetryable(t *testing.T, err error, kindRetryable bool) {
+func checkRetryable(t *testing.T, err error, kindRetryable bool) {
 	t.Helper()
 	assert.Equal(t, kindRetryable && !apikeys.IsAmbiguous(err), apikeys.IsRetryable(err), "IsRetryable(%v)", err)
 }
 
-// relTransport matches a *TransportError (a timeout when timeout is set).
-func relTransport(timeout bool) relMatch {
-	return func(t *testing.T, op relOp, err error) {
+// transportError matches a *TransportError (a timeout when timeout is set).
+func transportError(timeout bool) errorCheck {
+	return func(t *testing.T, op operation, err error) {
 		var te *apikeys.TransportError
 		if assert.ErrorAs(t, err, &te) {
 			assert.Equal(t, op.name, te.Op)
 		}
 		var ne net.Error
 		assert.Equal(t, timeout, errors.As(err, &ne) && ne.Timeout(), "timeout: %v", err)
-		relRetryable(t, err, true)
+		checkRetryable(t, err, true)
 	}
 }
 
-// relStatus matches the typed error of an HTTP status for the op's API:
+// statusError matches the typed error of an HTTP status for the op's API:
 // *APIError, *LegacyError or *TokenError, with the status sentinel. When
 // injected is set the error carries the fake's message for that status,
 // so it is the last reply's error, not a "giving up" one.
-func relStatus(code int, injected bool) relMatch {
-	return func(t *testing.T, op relOp, err error) {
+func statusError(code int, injected bool) errorCheck {
+	return func(t *testing.T, op operation, err error) {
 		switch op.api {
-		case relPlatform:
+		case platformAPI:
 			var ae *apikeys.APIError
 			if assert.ErrorAs(t, err, &ae) {
 				assert.Equal(t, code, ae.StatusCode)
@@ -451,7 +437,7 @@ func relStatus(code int, injected bool) relMatch {
 					assert.Contains(t, string(ae.Body), "Bad Gateway")
 				}
 			}
-		case relLegacy:
+		case legacyAPI:
 			var le *apikeys.APIError
 			if assert.ErrorAs(t, err, &le) {
 				assert.Equal(t, code, le.StatusCode)
@@ -460,7 +446,7 @@ func relStatus(code int, injected bool) relMatch {
 					assert.Contains(t, le.Message, "Bad Gateway")
 				}
 			}
-		case relToken:
+		case tokenAPI:
 			var te *apikeys.TokenError
 			if assert.ErrorAs(t, err, &te) {
 				assert.Equal(t, code, te.StatusCode)
@@ -479,66 +465,66 @@ func relStatus(code int, injected bool) relMatch {
 			sentinel = apikeys.ErrServer
 		}
 		assert.ErrorIs(t, err, sentinel)
-		relRetryable(t, err, code != http.StatusUnauthorized)
+		checkRetryable(t, err, code != http.StatusUnauthorized)
 	}
 }
 
-// relDecode matches a *DecodeError of a 200 reply; html says whether the
+// decodeError matches a *DecodeError of a 200 reply; html says whether the
 // body was the HTML page, whose start the error shows (JSON is never shown,
 // nor is any part of a token reply).
-func relDecode(html bool) relMatch {
-	return func(t *testing.T, op relOp, err error) {
+func decodeError(html bool) errorCheck {
+	return func(t *testing.T, op operation, err error) {
 		var de *apikeys.DecodeError
 		if assert.ErrorAs(t, err, &de) {
 			assert.Equal(t, http.StatusOK, de.StatusCode)
 			switch {
-			case html && op.api != relToken:
+			case html && op.api != tokenAPI:
 				assert.Equal(t, "text/html", de.ContentType)
 				assert.Contains(t, de.Excerpt, "502 Bad Gateway")
 			default:
 				assert.Empty(t, de.Excerpt)
 			}
 		}
-		relRetryable(t, err, false)
+		checkRetryable(t, err, false)
 	}
 }
 
-// relDeadline matches the caller's context deadline.
-func relDeadline(t *testing.T, op relOp, err error) {
+// deadlineError matches the caller's context deadline.
+func deadlineError(t *testing.T, op operation, err error) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	var te *apikeys.TransportError
 	assert.False(t, errors.As(err, &te), "a context end is not a transport error: %v", err)
 	assert.Contains(t, err.Error(), op.name)
-	relRetryable(t, err, false)
+	checkRetryable(t, err, false)
 }
 
-// relWant is what a case should end with.
-type relWant struct {
+// expectation is what a case should end with.
+type expectation struct {
 	attempts  int // requests of the op's route the server saw (the client's attempts when refused)
 	ambiguous bool
 	applied   bool            // the op's change is in the server's state afterwards
-	err       relMatch        // nil: success
+	err       errorCheck      // nil: success
 	waits     []time.Duration // when set, the exact waits asked for between attempts
 	tokens    int             // when set, the token requests the server saw
 }
 
-// relExpiringContext is a context whose deadline passes when expire is
+// expiringContext is a context whose deadline passes when expire is
 // called: a context.WithDeadline whose clock the test holds, so that the
 // deadline passes exactly while the fake holds the request, however slow
 // the machine.
-type relExpiringContext struct {
+type expiringContext struct {
 	context.Context
 	done chan struct{}
 	once sync.Once
 }
 
-func relExpiring() *relExpiringContext {
-	return &relExpiringContext{Context: context.Background(), done: make(chan struct{})}
+func newExpiringContext() *expiringContext {
+	return &expiringContext{Context: context.Background(), done: make(chan struct{})}
 }
 
-func (c *relExpiringContext) Done() <-chan struct{} { return c.done }
+func (c *expiringContext) Done() <-chan struct{} { return c.done }
 
-func (c *relExpiringContext) Err() error {
+func (c *expiringContext) Err() error {
 	select {
 	case <-c.done:
 		return context.DeadlineExceeded
@@ -547,139 +533,130 @@ func (c *relExpiringContext) Err() error {
 	}
 }
 
-func (c *relExpiringContext) expire() { c.once.Do(func() { close(c.done) }) }
+func (c *expiringContext) expire() { c.once.Do(func() { close(c.done) }) }
 
-// relFault is one column of the matrix.
-type relFault struct {
+// faultColumn is one column of the matrix.
+type faultColumn struct {
 	name     string
-	cfg      relEnvConfig
-	inject   func(e *relEnv, r apikeystest.Route)
+	cfg      seededFakeConfig
+	inject   func(e *seededFake, r apikeystest.Route)
 	deadline bool // the caller's deadline passes once the fake holds the first request
-	want     func(op relOp) relWant
+	want     func(op operation) expectation
 }
 
-func relFaults() []relFault {
-	ok := func(n int) relWant { return relWant{attempts: n, applied: true} }
-	fail := func(n int, m relMatch) relWant { return relWant{attempts: n, err: m} }
-	ambiguous := func(m relMatch) relWant { return relWant{attempts: 1, ambiguous: true, err: m} }
+// faultColumns is every column of the matrix.
+func faultColumns() []faultColumn {
+	ok := func(n int) expectation { return expectation{attempts: n, applied: true} }
+	fail := func(n int, m errorCheck) expectation { return expectation{attempts: n, err: m} }
+	ambiguous := func(m errorCheck) expectation { return expectation{attempts: 1, ambiguous: true, err: m} }
 	// repeatable: everything but a create is retried alike.
-	repeatable := func(yes relWant, create relWant) func(relOp) relWant {
-		return func(op relOp) relWant {
+	repeatable := func(yes expectation, create expectation) func(operation) expectation {
+		return func(op operation) expectation {
 			if op.create {
 				return create
 			}
 			return yes
 		}
 	}
-	capOf := func(op relOp) time.Duration {
-		if op.api == relToken {
-			return relTokenCap
+	capOf := func(op operation) time.Duration {
+		if op.api == tokenAPI {
+			return tokenSourceMaxWait
 		}
-		return relMaxWait
+		return clientMaxWait
 	}
-	failNext := func(statuses ...int) func(*relEnv, apikeystest.Route) {
-		return func(e *relEnv, r apikeystest.Route) {
+	failNext := func(statuses ...int) func(*seededFake, apikeystest.Route) {
+		return func(e *seededFake, r apikeystest.Route) {
 			for _, s := range statuses {
 				e.srv.FailNext(r, 1, s, "")
 			}
 		}
 	}
-	retryAfter := func(ra func(e *relEnv) string, n int) func(*relEnv, apikeystest.Route) {
-		return func(e *relEnv, r apikeystest.Route) { e.srv.FailNext(r, n, http.StatusTooManyRequests, ra(e)) }
+	retryAfter := func(ra func(e *seededFake) string, n int) func(*seededFake, apikeystest.Route) {
+		return func(e *seededFake, r apikeystest.Route) { e.srv.FailNext(r, n, http.StatusTooManyRequests, ra(e)) }
 	}
-	return []relFault{
-		{name: "connection refused", cfg: relEnvConfig{refused: true},
+	return []faultColumn{
+		{name: "connection refused", cfg: seededFakeConfig{refused: true},
 			// A dial error surely never reached the server: even a create is retried.
-			want: func(relOp) relWant { return fail(4, relTransport(false)) }},
+			want: func(operation) expectation { return fail(4, transportError(false)) }},
 		{name: "reset before apply then ok",
-			inject: func(e *relEnv, r apikeystest.Route) { e.srv.DropNext(r, 1) },
-			want:   repeatable(ok(2), ambiguous(relTransport(false)))},
+			inject: func(e *seededFake, r apikeystest.Route) { e.srv.DropNext(r, 1) },
+			want:   repeatable(ok(2), ambiguous(transportError(false)))},
 		{name: "reset after apply then ok",
-			inject: func(e *relEnv, r apikeystest.Route) { e.srv.DropNextAfterApply(r, 1) },
+			inject: func(e *seededFake, r apikeystest.Route) { e.srv.DropNextAfterApply(r, 1) },
 			// The retried delete finds nothing and reports success; the
 			// create must not be repeated: it happened once.
-			want: repeatable(ok(2), relWant{attempts: 1, ambiguous: true, applied: true, err: relTransport(false)})},
+			want: repeatable(ok(2), expectation{attempts: 1, ambiguous: true, applied: true, err: transportError(false)})},
 		{name: "reset every time",
-			inject: func(e *relEnv, r apikeystest.Route) { e.srv.DropNext(r, 4) },
-			want:   repeatable(fail(4, relTransport(false)), ambiguous(relTransport(false)))},
-		{name: "reply cut mid-body then ok", cfg: relEnvConfig{cutBodies: 1},
+			inject: func(e *seededFake, r apikeystest.Route) { e.srv.DropNext(r, 4) },
+			want:   repeatable(fail(4, transportError(false)), ambiguous(transportError(false)))},
+		{name: "reply cut mid-body then ok", cfg: seededFakeConfig{cutBodies: 1},
 			// The server applied the request and its reply broke off: a
 			// transport failure, retried like any other.
-			want: repeatable(ok(2), relWant{attempts: 1, ambiguous: true, applied: true, err: relTransport(false)})},
-		{name: "timeout every time", cfg: relEnvConfig{headerTimeout: 50 * time.Millisecond},
+			want: repeatable(ok(2), expectation{attempts: 1, ambiguous: true, applied: true, err: transportError(false)})},
+		{name: "timeout every time", cfg: seededFakeConfig{headerTimeout: 50 * time.Millisecond},
 			// ResponseHeaderTimeout starts once the request is written, so
 			// every attempt reaches the fake, which holds it until the
 			// client gives up.
-			inject: func(e *relEnv, r apikeystest.Route) { e.srv.SetLatency(r, time.Hour) },
-			want:   repeatable(fail(4, relTransport(true)), ambiguous(relTransport(true)))},
+			inject: func(e *seededFake, r apikeystest.Route) { e.srv.SetLatency(r, time.Hour) },
+			want:   repeatable(fail(4, transportError(true)), ambiguous(transportError(true)))},
 		{name: "caller deadline in flight", deadline: true,
-			inject: func(e *relEnv, r apikeystest.Route) { e.srv.SetLatency(r, time.Hour) },
-			want: func(op relOp) relWant {
-				return relWant{attempts: 1, ambiguous: op.create, err: relDeadline}
+			inject: func(e *seededFake, r apikeystest.Route) { e.srv.SetLatency(r, time.Hour) },
+			want: func(op operation) expectation {
+				return expectation{attempts: 1, ambiguous: op.create, err: deadlineError}
 			}},
 		{name: "429 Retry-After seconds then ok",
-			inject: retryAfter(func(*relEnv) string { return "1" }, 1),
-			want: func(relOp) relWant {
-				return relWant{attempts: 2, applied: true, waits: []time.Duration{time.Second}}
+			inject: retryAfter(func(*seededFake) string { return "1" }, 1),
+			want: func(operation) expectation {
+				return expectation{attempts: 2, applied: true, waits: []time.Duration{time.Second}}
 			}},
 		{name: "429 Retry-After date then ok",
-			inject: retryAfter(func(e *relEnv) string { return e.clock.Now().Add(time.Second).Format(http.TimeFormat) }, 1),
-			want: func(relOp) relWant {
-				return relWant{attempts: 2, applied: true, waits: []time.Duration{time.Second}}
+			inject: retryAfter(func(e *seededFake) string { return e.clock.Now().Add(time.Second).Format(http.TimeFormat) }, 1),
+			want: func(operation) expectation {
+				return expectation{attempts: 2, applied: true, waits: []time.Duration{time.Second}}
 			}},
 		{name: "429 Retry-After date over the cap then ok",
-			inject: retryAfter(func(e *relEnv) string { return e.clock.Now().Add(time.Hour).Format(http.TimeFormat) }, 1),
-			want: func(op relOp) relWant {
-				return relWant{attempts: 2, applied: true, waits: []time.Duration{capOf(op)}}
+			inject: retryAfter(func(e *seededFake) string { return e.clock.Now().Add(time.Hour).Format(http.TimeFormat) }, 1),
+			want: func(op operation) expectation {
+				return expectation{attempts: 2, applied: true, waits: []time.Duration{capOf(op)}}
 			}},
 		{name: "429 Retry-After over the cap forever",
-			inject: retryAfter(func(*relEnv) string { return "3600" }, 4),
+			inject: retryAfter(func(*seededFake) string { return "3600" }, 4),
 			// A rate limit is refused before processing: even a create
 			// is retried, and it is not ambiguous when the retries run out.
-			want: func(op relOp) relWant {
-				return relWant{attempts: 4, err: relStatus(429, true), waits: []time.Duration{capOf(op), capOf(op), capOf(op)}}
+			want: func(op operation) expectation {
+				return expectation{attempts: 4, err: statusError(429, true), waits: []time.Duration{capOf(op), capOf(op), capOf(op)}}
 			}},
-		{name: "500 then ok", inject: failNext(500), want: repeatable(ok(2), ambiguous(relStatus(500, true)))},
-		{name: "502 then ok", inject: failNext(502), want: repeatable(ok(2), ambiguous(relStatus(502, true)))},
-		{name: "503 then ok", inject: failNext(503), want: repeatable(ok(2), ambiguous(relStatus(503, true)))},
-		{name: "504 then ok", inject: failNext(504), want: repeatable(ok(2), ambiguous(relStatus(504, true)))},
+		{name: "500 then ok", inject: failNext(500), want: repeatable(ok(2), ambiguous(statusError(500, true)))},
+		{name: "502 then ok", inject: failNext(502), want: repeatable(ok(2), ambiguous(statusError(502, true)))},
+		{name: "503 then ok", inject: failNext(503), want: repeatable(ok(2), ambiguous(statusError(503, true)))},
+		{name: "504 then ok", inject: failNext(504), want: repeatable(ok(2), ambiguous(statusError(504, true)))},
 		{name: "500 502 503 then ok", inject: failNext(500, 502, 503),
-			want: repeatable(ok(4), ambiguous(relStatus(500, true)))},
+			want: repeatable(ok(4), ambiguous(statusError(500, true)))},
 		{name: "500 502 503 504 never recovers", inject: failNext(500, 502, 503, 504),
 			// The error is the last reply's (504), not a "giving up" error.
-			want: repeatable(fail(4, relStatus(504, true)), ambiguous(relStatus(500, true)))},
-		{name: "401 once", cfg: relEnvConfig{tokenClient: true}, inject: failNext(401),
-			want: func(op relOp) relWant {
+			want: repeatable(fail(4, statusError(504, true)), ambiguous(statusError(500, true)))},
+		{name: "401 once", cfg: seededFakeConfig{tokenClient: true}, inject: failNext(401),
+			want: func(op operation) expectation {
 				switch op.api {
-				case relPlatform:
+				case platformAPI:
 					// Nothing was applied: every call, a create too, is
 					// retried once with a newly fetched token.
-					return relWant{attempts: 2, applied: true, tokens: 2}
+					return expectation{attempts: 2, applied: true, tokens: 2}
 				default:
 					// The legacy API has no token to renew; the token
 					// endpoint's 401 is final.
-					return fail(1, relStatus(401, true))
+					return fail(1, statusError(401, true))
 				}
 			}},
-		{name: "HTML 200", inject: func(e *relEnv, r apikeystest.Route) {
-			e.srv.FailNextBody(r, 1, http.StatusOK, "text/html", []byte(relHTMLBody))
-		}, want: repeatable(fail(1, relDecode(true)), ambiguous(relDecode(true)))},
-		{name: "HTML 502 then ok", inject: func(e *relEnv, r apikeystest.Route) {
-			e.srv.FailNextBody(r, 1, http.StatusBadGateway, "text/html", []byte(relHTMLBody))
-		}, want: repeatable(ok(2), ambiguous(relStatus(502, false)))},
-		{name: "truncated JSON 200", inject: func(e *relEnv, r apikeystest.Route) {
-			e.srv.FailNextBody(r, 1, http.StatusOK, "application/json", []byte(relTruncated))
-		}, want: repeatable(fail(1, relDecode(false)), ambiguous(relDecode(false)))},
-	}
-}
-
-// relAwait waits for ch, failing the test after relGuard.
-func relAwait(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(relGuard):
-		t.Fatalf("%s: not reached within %s", what, relGuard)
+		{name: "HTML 200", inject: func(e *seededFake, r apikeystest.Route) {
+			e.srv.FailNextBody(r, 1, http.StatusOK, "text/html", []byte(gatewayErrorPage))
+		}, want: repeatable(fail(1, decodeError(true)), ambiguous(decodeError(true)))},
+		{name: "HTML 502 then ok", inject: func(e *seededFake, r apikeystest.Route) {
+			e.srv.FailNextBody(r, 1, http.StatusBadGateway, "text/html", []byte(gatewayErrorPage))
+		}, want: repeatable(ok(2), ambiguous(statusError(502, false)))},
+		{name: "truncated JSON 200", inject: func(e *seededFake, r apikeystest.Route) {
+			e.srv.FailNextBody(r, 1, http.StatusOK, "application/json", []byte(truncatedReply))
+		}, want: repeatable(fail(1, decodeError(false)), ambiguous(decodeError(false)))},
 	}
 }
 
@@ -687,11 +664,11 @@ func relAwait(t *testing.T, ch <-chan struct{}, what string) {
 // HTTP/1.1 and over HTTP/2 on TLS.
 func TestFaultMatrix(t *testing.T) {
 	for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
-		for _, f := range relFaults() {
+		for _, f := range faultColumns() {
 			f.cfg.http2 = proto == "HTTP/2"
-			for _, op := range relOps() {
+			for _, op := range allOperations() {
 				t.Run(proto+"/"+f.name+"/"+op.name, func(t *testing.T) {
-					relRunCase(t, f, op)
+					runMatrixCase(t, f, op)
 				})
 			}
 		}
@@ -714,19 +691,19 @@ func TestFaultMatrixEveryStatus(t *testing.T) {
 	}
 	odd := []int{0, 99, 101, 199, 600, 1000}
 	for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
-		for _, op := range relOps() {
+		for _, op := range allOperations() {
 			t.Run(proto+"/"+op.name, func(t *testing.T) {
-				cfg := relEnvConfig{http2: proto == "HTTP/2"}
-				e := relNewEnv(t, cfg)
+				cfg := seededFakeConfig{http2: proto == "HTTP/2"}
+				e := newSeededFake(t, cfg)
 				for _, code := range statuses {
-					relStatusCase(t, e, op, code, code)
+					runStatusCase(t, e, op, code, code)
 				}
 				for _, code := range odd {
 					// A fresh client whose transport turns each reply's
 					// status (the fake's 500) into code.
 					cfg.rewrite = &code
-					oddEnv := relNewEnv(t, cfg)
-					relStatusCase(t, oddEnv, op, 500, code)
+					oddEnv := newSeededFake(t, cfg)
+					runStatusCase(t, oddEnv, op, 500, code)
 					oddEnv.finish()
 				}
 			})
@@ -734,9 +711,9 @@ func TestFaultMatrixEveryStatus(t *testing.T) {
 	}
 }
 
-// relStatusCase injects status sent (seen by the client as status seen)
+// runStatusCase injects status sent (seen by the client as status seen)
 // for every attempt of op, and checks the outcome.
-func relStatusCase(t *testing.T, e *relEnv, op relOp, sent, seen int) {
+func runStatusCase(t *testing.T, e *seededFake, op operation, sent, seen int) {
 	t.Helper()
 	worthRepeating := seen == 408 || seen == 429 || (seen >= 500 && seen <= 599)
 	refusal := seen >= 400 && seen <= 499 && seen != 408
@@ -754,7 +731,7 @@ func relStatusCase(t *testing.T, e *relEnv, op relOp, sent, seen int) {
 		return
 	}
 	sentAttempts := info.Attempts
-	if op.api == relToken {
+	if op.api == tokenAPI {
 		sentAttempts = int(e.tsTrips.Load() - trips)
 	}
 	assert.Equal(t, want, e.srv.Count(op.route)-base, "status %d: attempts the server saw", seen)
@@ -770,12 +747,12 @@ func relStatusCase(t *testing.T, e *relEnv, op relOp, sent, seen int) {
 		assert.False(t, apikeys.IsAmbiguous(err), "status %d", seen)
 		assert.Equal(t, worthRepeating, apikeys.IsRetryable(err), "status %d", seen)
 	}
-	assert.Equal(t, relSeeded(), e.state(), "status %d: nothing applied", seen)
+	assert.Equal(t, seededState(), e.state(), "status %d: nothing applied", seen)
 }
 
-func relRunCase(t *testing.T, f relFault, op relOp) {
+func runMatrixCase(t *testing.T, f faultColumn, op operation) {
 	want := f.want(op)
-	e := relNewEnv(t, f.cfg)
+	e := newSeededFake(t, f.cfg)
 	base := e.srv.Count(op.route)
 	if f.inject != nil {
 		f.inject(e, op.route)
@@ -783,7 +760,7 @@ func relRunCase(t *testing.T, f relFault, op relOp) {
 
 	var ctx context.Context = context.Background()
 	if f.deadline {
-		exp := relExpiring()
+		exp := newExpiringContext()
 		arrived := e.srv.Await(op.route, base+1)
 		quit := make(chan struct{})
 		defer close(quit)
@@ -800,13 +777,13 @@ func relRunCase(t *testing.T, f relFault, op relOp) {
 	err := op.call(apikeys.CaptureResponse(ctx, &info), t, e)
 	trips := int(e.tsTrips.Load())
 	sent := info.Attempts
-	if op.api == relToken {
+	if op.api == tokenAPI {
 		sent = trips
 	}
 	if !f.cfg.refused {
 		// Every attempt was written before the call returned: let the fake
 		// read them all before it closes, so its counts are final.
-		relAwait(t, e.srv.Await(op.route, base+sent), "attempts at the fake")
+		await(t, e.srv.Await(op.route, base+sent), "attempts at the fake")
 	}
 	e.finish()
 
@@ -816,7 +793,7 @@ func relRunCase(t *testing.T, f relFault, op relOp) {
 	} else {
 		assert.Equal(t, want.attempts, e.srv.Count(op.route)-base, "attempts the server saw")
 	}
-	if op.api == relToken {
+	if op.api == tokenAPI {
 		assert.Equal(t, want.attempts, sent, "token requests sent")
 	} else {
 		assert.Equal(t, want.attempts, sent, "attempts reported by CaptureResponse")
@@ -827,12 +804,12 @@ func relRunCase(t *testing.T, f relFault, op relOp) {
 
 	// Waits: one per retry, capped, and exact where the reply dictated them.
 	w := e.waits.all()
-	if op.api == relToken {
+	if op.api == tokenAPI {
 		w = e.tsWaits.all()
 	}
 	if want.waits != nil {
 		assert.Equal(t, want.waits, w, "waits between attempts")
-	} else if !(f.deadline && op.api == relToken) { // the detached fetch outlives its caller
+	} else if !(f.deadline && op.api == tokenAPI) { // the detached fetch outlives its caller
 		assert.Len(t, w, want.attempts-1, "one wait per retry: %v", w)
 	}
 
@@ -851,7 +828,7 @@ func relRunCase(t *testing.T, f relFault, op relOp) {
 	}
 
 	// The server's state: the change made exactly once, or not at all.
-	wantState := relSeeded()
+	wantState := seededState()
 	if want.applied && op.apply != nil {
 		op.apply(&wantState)
 	}
@@ -862,12 +839,12 @@ func relRunCase(t *testing.T, f relFault, op relOp) {
 // fresh has expired on the server (clocks apart). The 401 makes the client
 // drop it, fetch a new one and retry once, for every Platform call.
 func TestFaultMatrixExpiredToken(t *testing.T) {
-	for _, op := range relOps() {
-		if op.api != relPlatform {
+	for _, op := range allOperations() {
+		if op.api != platformAPI {
 			continue
 		}
 		t.Run(op.name, func(t *testing.T) {
-			e := relNewEnv(t, relEnvConfig{tokenClient: true, skewedClock: true})
+			e := newSeededFake(t, seededFakeConfig{tokenClient: true, skewedClock: true})
 			_, err := e.ts.Token(context.Background()) // cached: issued at t0, expires t0+300s on the server
 			require.NoError(t, err)
 			e.srvClock.Advance(301 * time.Second)
@@ -887,7 +864,7 @@ func TestFaultMatrixExpiredToken(t *testing.T) {
 				}
 			}
 			assert.Equal(t, []string{"expired bearer token", ""}, reasons)
-			wantState := relSeeded()
+			wantState := seededState()
 			if op.apply != nil {
 				op.apply(&wantState)
 			}
@@ -903,12 +880,12 @@ func TestFaultMatrixExpiredToken(t *testing.T) {
 // once, leave exactly one new key, the earlier key revoked once, and say
 // the outcome is ambiguous, so the caller reconciles with List.
 func TestLegacyAppKeyCreateResetAfterApply(t *testing.T) {
-	e := relNewEnv(t, relEnvConfig{})
+	e := newSeededFake(t, seededFakeConfig{})
 	e.srv.DropNextAfterApply(apikeystest.RouteLegacyCreate, 1)
 	before := e.srv.Count(apikeystest.RouteLegacyCreate)
 
 	var info apikeys.Response
-	got, err := e.client.Legacy.Create(apikeys.CaptureResponse(context.Background(), &info), apikeys.AppKeys(relApp), "rel-new")
+	got, err := e.client.Legacy.Create(apikeys.CaptureResponse(context.Background(), &info), apikeys.AppKeys(seededApp), "rel-new")
 	assert.Nil(t, got)
 	assert.True(t, apikeys.IsAmbiguous(err), "got %v", err)
 	assert.False(t, apikeys.IsRetryable(err), "an ambiguous create is reconciled, not retried")
@@ -922,7 +899,7 @@ func TestLegacyAppKeyCreateResetAfterApply(t *testing.T) {
 
 	var appKeys []apikeystest.LegacyKey
 	for _, k := range e.srv.LegacyKeys() {
-		if k.KeyType == apikeys.KeyTypeApp && k.KeyReference == relApp {
+		if k.KeyType == apikeys.KeyTypeApp && k.KeyReference == seededApp {
 			appKeys = append(appKeys, k)
 		}
 	}
@@ -935,7 +912,7 @@ func TestLegacyAppKeyCreateResetAfterApply(t *testing.T) {
 	assert.Nil(t, appKeys[1].Revoked, "the key the lost reply carried is active")
 
 	// Reconciling: the caller lists the app's keys and finds the new one.
-	keys, err := e.client.Legacy.List(context.Background(), apikeys.AppKeys(relApp))
+	keys, err := e.client.Legacy.List(context.Background(), apikeys.AppKeys(seededApp))
 	require.NoError(t, err)
 	var active []string
 	for _, k := range keys {

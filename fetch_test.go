@@ -44,16 +44,6 @@ func TestTransportErrorsHideTheQuery(t *testing.T) {
 	})
 }
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
 // TestFetchJWKSIsBounded: FetchJWKS ends on its own bound (FetchTimeout,
 // DefaultFetchTimeout by default) even when the caller's context has
 // none, with a retryable *TransportError that is not the caller's

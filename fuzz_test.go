@@ -25,8 +25,8 @@ import (
 	"unicode/utf8"
 )
 
-// secFuzzNow is the clock of the fuzz targets.
-var secFuzzNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+// fuzzNow is the clock of the fuzz targets.
+var fuzzNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 // FuzzRetryAfter: parseRetryAfter never panics and never returns a
 // negative delay; delay-seconds read exactly; and the backoff built on it
@@ -35,12 +35,12 @@ var secFuzzNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 func FuzzRetryAfter(f *testing.F) {
 	for _, s := range []string{"", "0", "5", " 120 ", "2147483648", "2147483649", "99999999999999999999", "-1", "1.5", "+3",
 		"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
-		secFuzzNow.Add(90 * time.Second).Format(http.TimeFormat), "tomorrow"} {
+		fuzzNow.Add(90 * time.Second).Format(http.TimeFormat), "tomorrow"} {
 		f.Add(s, uint8(0), uint16(32768), int64(500*time.Millisecond), int64(20*time.Second))
 	}
 	f.Add("", uint8(34), uint16(65535), int64(time.Second+1), int64(math.MaxInt64))
 	f.Fuzz(func(t *testing.T, v string, n uint8, jit uint16, minWait, maxWait int64) {
-		d, ok := parseRetryAfter(v, secFuzzNow)
+		d, ok := parseRetryAfter(v, fuzzNow)
 		if !ok && d != 0 {
 			t.Fatalf("parseRetryAfter(%q) = %v, false: want 0", v, d)
 		}
@@ -68,7 +68,7 @@ func FuzzRetryAfter(f *testing.F) {
 		resp := &http.Response{Header: http.Header{"Retry-After": {v}}}
 		jitter := float64(jit) / 65536
 		attempt := int(n) % (p.MaxRetries + 1)
-		w := p.backoff(attempt, resp, secFuzzNow, jitter)
+		w := p.backoff(attempt, resp, fuzzNow, jitter)
 		if w < 0 || w > p.MaxWait {
 			t.Fatalf("backoff(%d, Retry-After %q, jitter %v) with %+v = %v: outside [0, MaxWait]", attempt, v, jitter, p, w)
 		}
@@ -81,9 +81,9 @@ func FuzzRetryAfter(f *testing.F) {
 // Credentials of the legacy fuzz target: 40 hex characters, like real
 // user keys, with letters so that no JSON number can spell them.
 const (
-	secFuzzUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"
-	secFuzzCookie  = "s3ss10n-c00kie-9f8e7d6c"
-	secFuzzKey     = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0" // the key value a call is about
+	plantedUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"
+	plantedCookie  = "s3ss10n-c00kie-9f8e7d6c"
+	plantedKey     = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0" // the key value a call is about
 )
 
 // FuzzLegacyDecode: (*legacyConfig).decode never panics on any status,
@@ -97,33 +97,33 @@ func FuzzLegacyDecode(f *testing.F) {
 		ctype  string
 		body   string
 	}{
-		{200, "application/json", `{"status":"ok","list":[{"label":"ci","keyType":"user","key":"` + secFuzzKey + `","keyReference":"u1","secret":"s","revoked":1425990896789}]}`},
-		{200, "application/json", `{"status":"ok","apiKey":{"key":"` + secFuzzKey + `","revoked":"2015-03-10T12:34:56Z"}}`},
-		{200, "application/json", `{"status":"ok","valid":true}`},
-		{200, "application/json", `{"status":"error","message":"no key ` + secFuzzKey + ` for ` + secFuzzUserKey + `"}`},
-		{200, "application/json", `{"status":"error","msg":["not found","` + secFuzzCookie + `"]}`},
-		{200, "application/json", `{"status":"error","list":7}`},
-		{200, "application/json", `{"status":"ok","list":null}`},
-		{200, "application/json", `{"status":"maybe"}`},
-		{200, "application/json", `{"status":"ok","apiKey":{"key":"` + secFuzzKey[:20]},
-		{200, "text/html", `<html>` + secFuzzUserKey + `</html>`},
-		{200, "text/plain", ""},
-		{401, "application/json", `{"status":"error","message":"not logged in as ` + secFuzzUserKey + `"}`},
-		{404, "text/html", "<h1>Not Found</h1>"},
-		{502, "text/html", "<html>" + secFuzzCookie + " " + secFuzzKey + "</html>"},
+		{status: 200, ctype: "application/json", body: `{"status":"ok","list":[{"label":"ci","keyType":"user","key":"` + plantedKey + `","keyReference":"u1","secret":"s","revoked":1425990896789}]}`},
+		{status: 200, ctype: "application/json", body: `{"status":"ok","apiKey":{"key":"` + plantedKey + `","revoked":"2015-03-10T12:34:56Z"}}`},
+		{status: 200, ctype: "application/json", body: `{"status":"ok","valid":true}`},
+		{status: 200, ctype: "application/json", body: `{"status":"error","message":"no key ` + plantedKey + ` for ` + plantedUserKey + `"}`},
+		{status: 200, ctype: "application/json", body: `{"status":"error","msg":["not found","` + plantedCookie + `"]}`},
+		{status: 200, ctype: "application/json", body: `{"status":"error","list":7}`},
+		{status: 200, ctype: "application/json", body: `{"status":"ok","list":null}`},
+		{status: 200, ctype: "application/json", body: `{"status":"maybe"}`},
+		{status: 200, ctype: "application/json", body: `{"status":"ok","apiKey":{"key":"` + plantedKey[:20]},
+		{status: 200, ctype: "text/html", body: `<html>` + plantedUserKey + `</html>`},
+		{status: 200, ctype: "text/plain", body: ""},
+		{status: 401, ctype: "application/json", body: `{"status":"error","message":"not logged in as ` + plantedUserKey + `"}`},
+		{status: 404, ctype: "text/html", body: "<h1>Not Found</h1>"},
+		{status: 502, ctype: "text/html", body: "<html>" + plantedCookie + " " + plantedKey + "</html>"},
 	} {
 		for m := range uint8(3) {
 			f.Add(s.status, s.ctype, []byte(s.body), m)
 		}
 	}
-	sec := secrets(nil).add(secFuzzUserKey, "****").add(secFuzzCookie, "****").add(secFuzzKey, maskKey(secFuzzKey))
+	sec := secrets(nil).add(plantedUserKey, "****").add(plantedCookie, "****").add(plantedKey, maskKey(plantedKey))
 	members := []string{memberList, memberAPIKey, memberValid}
 	f.Fuzz(func(t *testing.T, status int, ctype string, body []byte, m uint8) {
 		if status < 100 || status > 999 {
 			status = 200 + (status%100+100)%100
 		}
 		member := members[int(m)%len(members)]
-		resp := secFuzzResponse(status, ctype, body)
+		resp := inMemoryReply(status, ctype, body)
 		resp.Header.Set("X-FH-REQUEST-ID", "req-1")
 		rep, err := readLegacy(resp, fuzzCall(opLegacyList, 1<<16, sec), member)
 		if err == nil {
@@ -150,7 +150,7 @@ func FuzzLegacyDecode(f *testing.F) {
 		default:
 			t.Fatalf("decode error %T %v is neither *APIError nor *DecodeError", err, err)
 		}
-		for _, secret := range []string{secFuzzUserKey, secFuzzCookie, secFuzzKey} {
+		for _, secret := range []string{plantedUserKey, plantedCookie, plantedKey} {
 			if strings.Contains(text, secret) {
 				t.Fatalf("error text holds a secret: %q", text)
 			}
@@ -165,8 +165,8 @@ func fuzzCall(op operation, limit int64, sec secrets) *call {
 	return &call{request: r, s: newSender(http.DefaultClient, RetryPolicy{}, limit, "")}
 }
 
-// secFuzzResponse is an in-memory reply.
-func secFuzzResponse(status int, ctype string, body []byte) *http.Response {
+// inMemoryReply is a reply held in memory, with no connection behind it.
+func inMemoryReply(status int, ctype string, body []byte) *http.Response {
 	h := http.Header{}
 	if ctype != "" {
 		h.Set("Content-Type", ctype)
@@ -175,9 +175,9 @@ func secFuzzResponse(status int, ctype string, body []byte) *http.Response {
 		ContentLength: int64(len(body)), Request: &http.Request{Method: http.MethodPost, URL: &url.URL{Scheme: "https", Host: "acme.example.com", Path: "/x"}}}
 }
 
-// secFuzzJWKSeeds are the public keys of testdata/jwks/jwks.json, one JSON
+// jwkSeeds are the public keys of testdata/jwks/jwks.json, one JSON
 // object each, and hand-written odd keys.
-func secFuzzJWKSeeds(f *testing.F) [][]byte {
+func jwkSeeds(f *testing.F) [][]byte {
 	f.Helper()
 	data, err := os.ReadFile("testdata/jwks/jwks.json")
 	if err != nil {
@@ -209,10 +209,10 @@ func secFuzzJWKSeeds(f *testing.F) [][]byte {
 	return seeds
 }
 
-// secIsPrivateMember reports whether a JWK member name is a private member
+// isPrivateMemberAnyCase reports whether a JWK member name is a private member
 // in any letter case: Go's encoding/json matches member names
 // case-insensitively (go-jose matches them exactly).
-func secIsPrivateMember(name string) bool {
+func isPrivateMemberAnyCase(name string) bool {
 	for _, p := range privateMembers {
 		if strings.EqualFold(name, p) {
 			return true
@@ -228,7 +228,7 @@ func secIsPrivateMember(name string) bool {
 // parses, its thumbprint matches NewJWK's kid for the same key and alg,
 // and a set of it twice is refused for the duplicate kid.
 func FuzzJWK(f *testing.F) {
-	for _, s := range secFuzzJWKSeeds(f) {
+	for _, s := range jwkSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -254,7 +254,7 @@ func FuzzJWK(f *testing.F) {
 		}
 		if perr == nil {
 			for name := range members {
-				if secIsPrivateMember(name) {
+				if isPrivateMemberAnyCase(name) {
 					t.Fatalf("PublicKey accepted a key with private member %q", name)
 				}
 			}
@@ -297,7 +297,7 @@ func FuzzJWK(f *testing.F) {
 // unique, non-empty kids and only keys whose public key parses, with no
 // private member in any letter case, in valid UTF-8.
 func FuzzJWKSet(f *testing.F) {
-	for _, s := range secFuzzJWKSeeds(f) {
+	for _, s := range jwkSeeds(f) {
 		f.Add(s)
 		f.Add([]byte(`{"keys":[` + string(s) + `,` + string(s) + `]}`))
 	}
@@ -329,7 +329,7 @@ func FuzzJWKSet(f *testing.F) {
 				t.Fatalf("keys[%d]: accepted, but PublicKey fails: %v", i, err)
 			}
 			for name := range k.members() {
-				if secIsPrivateMember(name) {
+				if isPrivateMemberAnyCase(name) {
 					t.Fatalf("keys[%d]: accepted with private member %q", i, name)
 				}
 			}
@@ -340,12 +340,12 @@ func FuzzJWKSet(f *testing.F) {
 	})
 }
 
-// secCheckEnvelope decodes one reply as T and checks decodeEnvelope's
+// checkEnvelope decodes one reply as T and checks decodeEnvelope's
 // contract: a typed error, or a payload the call can use under a
 // supported meta.version.
-func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte, limit int64, usable func(T) bool) {
+func checkEnvelope[T any](t *testing.T, status int, ctype string, body []byte, limit int64, usable func(T) bool) {
 	t.Helper()
-	resp := secFuzzResponse(status, ctype, body)
+	resp := inMemoryReply(status, ctype, body)
 	var payload T
 	c := fuzzCall(opGetAPIKey, limit, nil)
 	err := readEnvelope(resp, c, &payload)
@@ -389,9 +389,9 @@ func secCheckEnvelope[T any](t *testing.T, status int, ctype string, body []byte
 	}
 }
 
-// secListHas reports, independently of the decoder, whether body's
+// payloadHasList reports, independently of the decoder, whether body's
 // payload has member as a JSON array: what a list reply must carry.
-func secListHas(body []byte, member string) bool {
+func payloadHasList(body []byte, member string) bool {
 	var env map[string]json.RawMessage
 	if json.Unmarshal(body, &env) != nil {
 		return false
@@ -425,27 +425,27 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		ctype  string
 		body   string
 	}{
-		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":` + key + `}}`},
-		{200, "application/json", `{"meta":{"version":"1.4.2","totalRecords":1,"pageSize":20},"payload":{"apikeys":[` + key + `,null]}}`},
-		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"environments":[{"id":"e","environmentFlag":"Sandbox","organization":{"id":1}}]}}`},
-		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"message":"deleted"}}`},
-		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{}}`},
-		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":null}`},
-		{200, "application/json", `null`},
-		{200, "application/json", `{"error":"not found"}`},
-		{200, "application/json", `{"meta":{"version":"1.0.0","totalRecords":"7","pageSize":1.5},"payload":{"apikeys":[]}}`},
-		{200, "application/json", `{"meta":{"version":"2.0.0"},"payload":{"apikey":` + key + `}}`},
-		{200, "application/json", `{"meta":{"version":"v1"},"payload":{}}`},
-		{200, "application/json", `{"meta":{"version":3},"payload":{"apikey":null}}`},
-		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":{"id":7}}}`},
-		{200, "application/json", `{"meta":{"version":"1.0.0"},"payload":{"apikey":` + key[:40]},
-		{200, "text/html", "<html><body>Bad gateway</body></html>"},
-		{204, "", ""},
-		{200, "application/json", " \n"},
-		{400, "application/json", `{"message":"name is required","error":"bad_request","error_description":"x"}`},
-		{401, "application/json", `{"error":{"code":1}}`},
-		{429, "text/plain", "slow down"},
-		{503, "application/json", `{"payload":{"message":"down"}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{"apikey":` + key + `}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.4.2","totalRecords":1,"pageSize":20},"payload":{"apikeys":[` + key + `,null]}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{"environments":[{"id":"e","environmentFlag":"Sandbox","organization":{"id":1}}]}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{"message":"deleted"}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":null}`},
+		{status: 200, ctype: "application/json", body: `null`},
+		{status: 200, ctype: "application/json", body: `{"error":"not found"}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0","totalRecords":"7","pageSize":1.5},"payload":{"apikeys":[]}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"2.0.0"},"payload":{"apikey":` + key + `}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"v1"},"payload":{}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":3},"payload":{"apikey":null}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{"apikey":{"id":7}}}`},
+		{status: 200, ctype: "application/json", body: `{"meta":{"version":"1.0.0"},"payload":{"apikey":` + key[:40]},
+		{status: 200, ctype: "text/html", body: "<html><body>Bad gateway</body></html>"},
+		{status: 204, ctype: "", body: ""},
+		{status: 200, ctype: "application/json", body: " \n"},
+		{status: 400, ctype: "application/json", body: `{"message":"name is required","error":"bad_request","error_description":"x"}`},
+		{status: 401, ctype: "application/json", body: `{"error":{"code":1}}`},
+		{status: 429, ctype: "text/plain", body: "slow down"},
+		{status: 503, ctype: "application/json", body: `{"payload":{"message":"down"}}`},
 	} {
 		f.Add(s.status, s.ctype, []byte(s.body), uint16(0))
 	}
@@ -458,21 +458,21 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		if capKiB > 0 {
 			limit = int64(capKiB) // a small cap, to reach the oversize path
 		}
-		secCheckEnvelope(t, status, ctype, body, limit, func(p apiKeyPayload) bool { return p.APIKey != nil })
+		checkEnvelope(t, status, ctype, body, limit, func(p apiKeyPayload) bool { return p.APIKey != nil })
 		// A list or delete reply is usable only when it carries its member:
 		// a missing or null list read as [] would look like "no keys".
-		secCheckEnvelope(t, status, ctype, body, limit, func(p apiKeysPayload) bool {
-			return p.APIKeys != nil && secListHas(body, "apikeys")
+		checkEnvelope(t, status, ctype, body, limit, func(p apiKeysPayload) bool {
+			return p.APIKeys != nil && payloadHasList(body, "apikeys")
 		})
-		secCheckEnvelope(t, status, ctype, body, limit, func(p environmentsPayload) bool {
+		checkEnvelope(t, status, ctype, body, limit, func(p environmentsPayload) bool {
 			for _, e := range p.Environments {
 				if e != nil {
 					_ = e.Flag.Known()
 				}
 			}
-			return p.Environments != nil && secListHas(body, "environments")
+			return p.Environments != nil && payloadHasList(body, "environments")
 		})
-		secCheckEnvelope(t, status, ctype, body, limit, func(p deletePayload) bool {
+		checkEnvelope(t, status, ctype, body, limit, func(p deletePayload) bool {
 			return p.Message != nil
 		})
 	})
@@ -493,7 +493,7 @@ func FuzzLegacyKeyRevoked(f *testing.F) {
 		if !json.Valid(raw) {
 			return
 		}
-		doc := []byte(`{"label":"ci","keyType":"app","key":"` + secFuzzKey + `","secret":"s3cr3t-value","revoked":` + string(raw) + `}`)
+		doc := []byte(`{"label":"ci","keyType":"app","key":"` + plantedKey + `","secret":"s3cr3t-value","revoked":` + string(raw) + `}`)
 		var k LegacyKey
 		if err := json.Unmarshal(doc, &k); err != nil {
 			t.Fatalf("a key with revoked %s does not decode: %v", raw, err)
@@ -517,19 +517,19 @@ func FuzzLegacyKeyRevoked(f *testing.F) {
 			t.Fatalf("IsRevoked disagrees with Revoked")
 		}
 		for _, s := range []string{k.String(), k.GoString(), k.LogValue().String()} {
-			if strings.Contains(s, secFuzzKey) || strings.Contains(s, "s3cr3t-value") {
+			if strings.Contains(s, plantedKey) || strings.Contains(s, "s3cr3t-value") {
 				t.Fatalf("formatted key shows its value or secret: %s", s)
 			}
 		}
 	})
 }
 
-// TestSecDefaultResponseCaps: without WithMaxResponseBytes a client reads
+// TestDefaultResponseCaps: without WithMaxResponseBytes a client reads
 // at most DefaultMaxResponseBytes (8 MiB) of a success reply, Platform or
 // legacy; one byte more is a *DecodeError, and an error reply keeps at
 // most 64 KiB.
-func TestSecDefaultResponseCaps(t *testing.T) {
-	c, err := NewClient(WithLegacy(LegacyConfig{BaseURL: "https://acme.example.com", Domain: "acme", UserKey: secFuzzUserKey}))
+func TestDefaultResponseCaps(t *testing.T) {
+	c, err := NewClient(WithLegacy(LegacyConfig{BaseURL: "https://acme.example.com", Domain: "acme", UserKey: plantedUserKey}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,23 +543,23 @@ func TestSecDefaultResponseCaps(t *testing.T) {
 	platform := pad(`{"meta":{"version":"1.0.0"},"payload":{"message":"ok"}`, `}`, 8<<20)
 	legacy := pad(`{"status":"ok","valid":true`, `}`, 8<<20)
 	var p deletePayload
-	if err := readEnvelope(secFuzzResponse(200, "application/json", platform), fuzzCall(opDeleteAPIKey, limit, nil), &p); err != nil {
+	if err := readEnvelope(inMemoryReply(200, "application/json", platform), fuzzCall(opDeleteAPIKey, limit, nil), &p); err != nil {
 		t.Fatalf("an 8 MiB Platform reply: %v", err)
 	}
-	if _, err := readLegacy(secFuzzResponse(200, "application/json", legacy), fuzzCall(opLegacyValidate, limit, nil), memberValid); err != nil {
+	if _, err := readLegacy(inMemoryReply(200, "application/json", legacy), fuzzCall(opLegacyValidate, limit, nil), memberValid); err != nil {
 		t.Fatalf("an 8 MiB legacy reply: %v", err)
 	}
 	var de *DecodeError
-	err = readEnvelope(secFuzzResponse(200, "application/json", append(platform, ' ')), fuzzCall(opDeleteAPIKey, limit, nil), &p)
+	err = readEnvelope(inMemoryReply(200, "application/json", append(platform, ' ')), fuzzCall(opDeleteAPIKey, limit, nil), &p)
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("8 MiB + 1 Platform reply: %v", err)
 	}
-	_, err = readLegacy(secFuzzResponse(200, "application/json", append(legacy, ' ')), fuzzCall(opLegacyValidate, limit, nil), memberValid)
+	_, err = readLegacy(inMemoryReply(200, "application/json", append(legacy, ' ')), fuzzCall(opLegacyValidate, limit, nil), memberValid)
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("8 MiB + 1 legacy reply: %v", err)
 	}
 	var ae *APIError
-	if !errors.As(readEnvelope(secFuzzResponse(500, "text/plain", platform), fuzzCall(opGetAPIKey, limit, nil), &p), &ae) || len(ae.Body) != 64<<10 {
+	if !errors.As(readEnvelope(inMemoryReply(500, "text/plain", platform), fuzzCall(opGetAPIKey, limit, nil), &p), &ae) || len(ae.Body) != 64<<10 {
 		t.Fatalf("error body kept: %d bytes, want 64 KiB", len(ae.Body))
 	}
 }

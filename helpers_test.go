@@ -1,24 +1,50 @@
 package apikeys_test
 
+// Helpers shared by the root package's tests (package apikeys_test): a
+// helper used by two or more test files lives here, one used by a single
+// file stays in that file.
+//
+//   - Platform API test server and client: server, newServer, newClient,
+//     reply, envelope, keyJSON, hangUp, getKey, waits, roundTripFunc,
+//     closedAddr.
+//   - Legacy API test server: legacyConfig, newLegacyClient, writeLegacy.
+//   - Clocks and goroutines: fakeClock, leakCheck, await.
+//   - Keys: generatedKey, cachedSigningKey, wrappedSigner, signWithJose,
+//     fixture, rfc7638N, addServiceKey (apikeystest).
+//   - Logs: logBuffer.
+//   - Benchmarks: benchClientID, floorTransport.
+
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"encoding/json"
 	"io"
-	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/apikeys-go/apikeys"
+	"github.com/apikeys-go/apikeys/apikeystest"
 )
+
+// Platform API test server and client.
 
 // testToken is the bearer token the test clients send; tests check it never leaks.
 const testToken = "tok-9f8e7d6c5b4a39281706-SECRET"
+
+// testClientID is the client ID of the test token sources.
+const testClientID = "client-5f1c"
 
 // basePath is where the test servers mount the Platform API, so URL joins
 // that drop the base path fail the tests.
@@ -126,6 +152,207 @@ func hangUp(w http.ResponseWriter) {
 	}
 }
 
+const keyJSON = `{"id":"client-1","name":"billing","jwksURL":"https://keys.example.com/jwks.json","environment":{"id":"497f6eca-6276-4993-bfeb-53cbbbba6f08","environmentFlag":"Staging"}}`
+
+func envelope(payload string) string {
+	return `{"meta":{"version":"1.0.0"},"payload":` + payload + `}`
+}
+
+// getKey gets key client-1: a call for tests that care about its error only.
+func getKey(ctx context.Context, c *apikeys.Client) error {
+	_, err := c.APIKeys.Get(ctx, "client-1")
+	return err
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// Legacy API test server: the Platform test server (newServer) with
+// the legacy client's configuration, and the legacy API's replies.
+
+const (
+	legacyPrefix   = "/tenant-proxy"
+	legacyDomain   = "acme dev" // escaped as acme%20dev
+	legacyUserKey  = "f00dfeed0123456789abcdef0123456789f00d42"
+	legacyCookie   = "sess-C00KIE-5ecret-value"
+	legacyKeyValue = "4a23c0ffee0123456789abcdef0123456789ec9e"
+	legacyReqID    = "req-7f3a"
+)
+
+// legacyConfig points a LegacyConfig at s, mounted under a path prefix.
+func legacyConfig(s *server) apikeys.LegacyConfig {
+	return apikeys.LegacyConfig{BaseURL: s.URL + legacyPrefix, Domain: legacyDomain, UserKey: legacyUserKey, SessionCookie: legacyCookie}
+}
+
+// newLegacyClient returns a client for s with zero-wait retries.
+func newLegacyClient(t *testing.T, s *server, opts ...apikeys.Option) *apikeys.Client {
+	t.Helper()
+	opts = append([]apikeys.Option{apikeys.WithLegacy(legacyConfig(s)), apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3})}, opts...)
+	c, err := apikeys.NewClient(opts...)
+	require.NoError(t, err)
+	return c
+}
+
+// writeLegacy sends a reply with a JSON content type and a request ID.
+func writeLegacy(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-FH-REQUEST-ID", legacyReqID)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// Clocks and goroutines.
+
+// fakeClock is a settable clock for TokenConfig.Clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// leakCheck fails t if a goroutine started during t outlives it: the
+// check runs at cleanup, after the cleanups registered later.
+func leakCheck(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+// waitGuard bounds the waits that must end: a failure guard, not a timing
+// assumption.
+const waitGuard = 10 * time.Second
+
+// await waits for ch, failing the test after waitGuard.
+func await(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(waitGuard):
+		t.Fatalf("%s: not reached within %s", what, waitGuard)
+	}
+}
+
+// Keys.
+
+// rfc7638N is the modulus of the RSA key of RFC 7517 appendix A.1, the
+// key of RFC 7638 section 3.1.
+const rfc7638N = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+
+// signingKeys caches the signing keys the tests and benchmarks make, by
+// name, once per process: RSA-3072 generation is slow.
+var signingKeys struct {
+	sync.Mutex
+	byName map[string]apikeys.SigningKey
+}
+
+// cachedSigningKey returns the process's key named name, made by gen on
+// first use. Tests may ask at once: gen runs unlocked, and the first key
+// stored wins.
+func cachedSigningKey(tb testing.TB, name string, gen func() (apikeys.SigningKey, error)) apikeys.SigningKey {
+	tb.Helper()
+	signingKeys.Lock()
+	k, ok := signingKeys.byName[name]
+	signingKeys.Unlock()
+	if ok {
+		return k
+	}
+	k, err := gen()
+	require.NoError(tb, err, "key %s", name)
+	signingKeys.Lock()
+	defer signingKeys.Unlock()
+	if first, ok := signingKeys.byName[name]; ok {
+		return first
+	}
+	if signingKeys.byName == nil {
+		signingKeys.byName = make(map[string]apikeys.SigningKey)
+	}
+	signingKeys.byName[name] = k
+	return k
+}
+
+// generatedKey returns the process's GenerateSigningKey(alg) key.
+func generatedKey(tb testing.TB, alg string) apikeys.SigningKey {
+	tb.Helper()
+	return cachedSigningKey(tb, alg, func() (apikeys.SigningKey, error) { return apikeys.GenerateSigningKey(alg) })
+}
+
+// wrappedSigner hides the concrete key type, like an HSM or KMS signer.
+type wrappedSigner struct{ s crypto.Signer }
+
+func (w wrappedSigner) Public() crypto.PublicKey { return w.s.Public() }
+
+func (w wrappedSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	return w.s.Sign(r, d, o)
+}
+
+var _ crypto.Signer = wrappedSigner{}
+
+// signWithJose signs claims as a JWT with go-jose, the way a third party
+// would, with kid in the header when set.
+func signWithJose(t *testing.T, key any, alg, kid string, claims any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	if kid != "" {
+		opts = opts.WithHeader("kid", kid)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, opts)
+	require.NoError(t, err)
+	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
+	require.NoError(t, err)
+	return tok
+}
+
+// fixture reads a file of testdata/jwks.
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "jwks", name))
+	require.NoError(t, err)
+	return b
+}
+
+// addServiceKey registers an ES256 signing key with srv as the JWK set
+// of a Platform key named "svc" in environment envID, and returns both:
+// the key and client ID of a token source srv accepts.
+func addServiceKey(t *testing.T, srv *apikeystest.Server, envID string) (apikeys.SigningKey, apikeystest.APIKey) {
+	t.Helper()
+	key := generatedKey(t, apikeys.ES256)
+	jwk, err := key.JWK()
+	require.NoError(t, err)
+	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
+	require.NoError(t, err)
+	svc, err := srv.AddAPIKey(envID, "svc", set, "")
+	require.NoError(t, err)
+	return key, svc
+}
+
+// Logs.
+
 // logBuffer is a goroutine-safe buffer for a capturing slog handler.
 type logBuffer struct {
 	mu sync.Mutex
@@ -144,32 +371,20 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-func debugLogger(buf *logBuffer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+// Benchmarks.
 
-const keyJSON = `{"id":"client-1","name":"billing","jwksURL":"https://keys.example.com/jwks.json","environment":{"id":"497f6eca-6276-4993-bfeb-53cbbbba6f08","environmentFlag":"Staging"}}`
+// benchClientID is the client ID of the benchmarks' token sources.
+const benchClientID = "2c6a1f4e-8d3b-4b7a-9e0f-5a1d7c3e9b42"
 
-// captureStderr returns what f wrote to os.Stderr.
-func captureStderr(t *testing.T, f func()) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	old := os.Stderr
-	os.Stderr = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	f()
-	os.Stderr = old
-	require.NoError(t, w.Close())
-	return <-done
-}
-
-func envelope(payload string) string {
-	return `{"meta":{"version":"1.0.0"},"payload":` + payload + `}`
+// floorTransport is a clone of http.DefaultTransport that keeps as many
+// idle connections per host as it may keep in all (100), as the SDK's own
+// transport does: with the default 2, more than 2 concurrent callers
+// churn connections, and the parallel benchmarks would compare pool sizes
+// rather than per-call cost.
+func floorTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = t.MaxIdleConns
+	return t
 }
 
 // The fields of the SDK's models, without the JSON they were decoded from

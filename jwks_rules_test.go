@@ -86,11 +86,11 @@ func TestRSAKeySizeLimits(t *testing.T) {
 		bits int
 		ok   bool
 	}{
-		{"2048 bits", 2048, true},
-		{"4096 bits", 4096, true},
-		{"4097 bits", 4097, false},
-		{"6144 bits", 6144, false},
-		{"8192 bits", 8192, false},
+		{name: "2048 bits", bits: 2048, ok: true},
+		{name: "4096 bits", bits: 4096, ok: true},
+		{name: "4097 bits", bits: 4097, ok: false},
+		{name: "6144 bits", bits: 6144, ok: false},
+		{name: "8192 bits", bits: 8192, ok: false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,12 +153,12 @@ func TestRSAKeySizeLimits(t *testing.T) {
 // invalidUTF8 are byte sequences that are not UTF-8, from Markus Kuhn's
 // "UTF-8 decoder capability and stress test" and RFC 3629 section 10.
 var invalidUTF8 = []struct{ name, bytes string }{
-	{"lone continuation byte", "\x80"},
-	{"0xFF", "\xff"},
-	{"truncated 3-byte sequence", "\xe2\x82"},
-	{"overlong slash", "\xc0\xaf"},
-	{"UTF-16 surrogate U+D800", "\xed\xa0\x80"},
-	{"over U+10FFFF", "\xf4\x90\x80\x80"},
+	{name: "lone continuation byte", bytes: "\x80"},
+	{name: "0xFF", bytes: "\xff"},
+	{name: "truncated 3-byte sequence", bytes: "\xe2\x82"},
+	{name: "overlong slash", bytes: "\xc0\xaf"},
+	{name: "UTF-16 surrogate U+D800", bytes: "\xed\xa0\x80"},
+	{name: "over U+10FFFF", bytes: "\xf4\x90\x80\x80"},
 }
 
 // TestJWKInvalidUTF8: JSON text is UTF-8 and decoders read invalid bytes
@@ -179,9 +179,9 @@ func TestJWKInvalidUTF8(t *testing.T) {
 			name string
 			raw  string // a valid public JWK with bad.bytes somewhere
 		}{
-			{"in kid", strings.Replace(string(pub.Raw()), `"kid":"`+ec.KeyID+`"`, `"kid":"k`+bad.bytes+`"`, 1)},
-			{"in an unknown member", `{"note":"` + bad.bytes + `",` + string(pub.Raw()[1:])},
-			{"in a member name", `{"x-` + bad.bytes + `":1,` + string(pub.Raw()[1:])},
+			{name: "in kid", raw: strings.Replace(string(pub.Raw()), `"kid":"`+ec.KeyID+`"`, `"kid":"k`+bad.bytes+`"`, 1)},
+			{name: "in an unknown member", raw: `{"note":"` + bad.bytes + `",` + string(pub.Raw()[1:])},
+			{name: "in a member name", raw: `{"x-` + bad.bytes + `":1,` + string(pub.Raw()[1:])},
 		} {
 			t.Run(bad.name+" "+where.name, func(t *testing.T) {
 				raw := []byte(where.raw)
@@ -258,13 +258,13 @@ func TestJWKInvalidUTF8(t *testing.T) {
 // error message quotes it: huge, or with runes that break a log line or
 // reorder what a reader sees.
 var hostileText = []struct{ name, text string }{
-	{"100 KB", strings.Repeat("A", 100<<10)},
-	{"LINE SEPARATOR", "kid\u2028apikeys: forged log line"},
-	{"PARAGRAPH SEPARATOR", "kid\u2029apikeys: forged log line"},
-	{"RIGHT-TO-LEFT OVERRIDE", "\u202egnp.exe"}, // Trojan Source, CVE-2021-42574
-	{"C0 controls", "a\x00b\x1b[31mred\x1b[0m\r\nX-Injected: 1\x7f"},
-	{"C1 control and format runes", "a\u0085b\u200bc\ufeffd\u2066e"},
-	{"100 KB of separators", strings.Repeat("\u2028\u202e\u0000", 100<<10/8)},
+	{name: "100 KB", text: strings.Repeat("A", 100<<10)},
+	{name: "LINE SEPARATOR", text: "kid\u2028apikeys: forged log line"},
+	{name: "PARAGRAPH SEPARATOR", text: "kid\u2029apikeys: forged log line"},
+	{name: "RIGHT-TO-LEFT OVERRIDE", text: "\u202egnp.exe"}, // Trojan Source, CVE-2021-42574
+	{name: "C0 controls", text: "a\x00b\x1b[31mred\x1b[0m\r\nX-Injected: 1\x7f"},
+	{name: "C1 control and format runes", text: "a\u0085b\u200bc\ufeffd\u2066e"},
+	{name: "100 KB of separators", text: strings.Repeat("\u2028\u202e\u0000", 100<<10/8)},
 }
 
 // assertShortAndPrintable checks an error message that quotes hostile text:
@@ -320,66 +320,66 @@ func TestOutsideTextInErrorsIsCapped(t *testing.T) {
 			name string
 			err  func() error
 		}{
-			{"VerifyJWT, unknown kid", func() error {
+			{name: "VerifyJWT, unknown kid", err: func() error {
 				tok := signWithJose(t, ec.Signer, apikeys.ES256, h.text, jwt.Claims{})
 				_, err := apikeys.NewJWKSet(ecJWK).VerifyJWT(tok, []string{apikeys.ES256})
 				assert.ErrorIs(t, err, apikeys.ErrUnknownKeyID)
 				return err
 			}},
-			{"VerifyJWT, alg does not fit the key", func() error {
+			{name: "VerifyJWT, alg does not fit the key", err: func() error {
 				tok := signWithJose(t, ed.Signer, apikeys.EdDSA, h.text, jwt.Claims{})
 				_, err := apikeys.NewJWKSet(jwkWithKid).VerifyJWT(tok, []string{apikeys.EdDSA})
 				return err
 			}},
-			{"VerifyJWT, key's alg differs", func() error {
+			{name: "VerifyJWT, key's alg differs", err: func() error {
 				k := parse(`{"kid":"k","alg":` + hs + `,` + ecMembersOnly + `}`)
 				tok := signWithJose(t, ec.Signer, apikeys.ES256, "k", jwt.Claims{})
 				_, err := apikeys.NewJWKSet(k).VerifyJWT(tok, []string{apikeys.ES256})
 				return err
 			}},
-			{"VerifyJWT, token alg", func() error {
+			{name: "VerifyJWT, token alg", err: func() error {
 				tok := b64([]byte(`{"alg":`+hs+`,"kid":"k"}`)) + "." + b64([]byte(`{}`)) + ".AAAA"
 				_, err := apikeys.NewJWKSet(ecJWK).VerifyJWT(tok, []string{apikeys.ES256})
 				return err
 			}},
-			{"VerifyJWT, header member named twice", func() error {
+			{name: "VerifyJWT, header member named twice", err: func() error {
 				tok := b64([]byte(`{"alg":"ES256","kid":"k",`+hs+`:1,`+hs+`:1}`)) + "." + b64([]byte(`{}`)) + ".AAAA"
 				_, err := apikeys.NewJWKSet(ecJWK).VerifyJWT(tok, []string{apikeys.ES256})
 				return err
 			}},
-			{"Validate, kid and use", func() error {
+			{name: "Validate, kid and use", err: func() error {
 				return apikeys.NewJWKSet(parse(`{"kid":` + hs + `,"use":` + hs + `,` + ecMembersOnly + `}`)).Validate()
 			}},
-			{"Validate, kty", func() error {
+			{name: "Validate, kty", err: func() error {
 				return apikeys.NewJWKSet(parse(`{"kid":"k","kty":` + hs + `}`)).Validate()
 			}},
-			{"Validate, crv", func() error {
+			{name: "Validate, crv", err: func() error {
 				return apikeys.NewJWKSet(parse(`{"kid":"k","kty":"EC","crv":` + hs + `,"x":"AA","y":"AA"}`)).Validate()
 			}},
-			{"Validate, alg", func() error {
+			{name: "Validate, alg", err: func() error {
 				return apikeys.NewJWKSet(parse(`{"kid":"k","alg":` + hs + `,` + ecMembersOnly + `}`)).Validate()
 			}},
-			{"Validate, member named twice", func() error {
+			{name: "Validate, member named twice", err: func() error {
 				return apikeys.NewJWKSet(parse(`{"kid":"k",` + hs + `:1,` + hs + `:1,` + ecMembersOnly + `}`)).Validate()
 			}},
-			{"PublicKey, private member", func() error {
+			{name: "PublicKey, private member", err: func() error {
 				_, err := parse(`{"kid":` + hs + `,"d":"AA",` + ecMembersOnly + `}`).PublicKey()
 				return err
 			}},
-			{"PublicKey, member named twice", func() error {
+			{name: "PublicKey, member named twice", err: func() error {
 				_, err := parse(`{"kid":` + hs + `,` + hs + `:1,` + hs + `:2,` + ecMembersOnly + `}`).PublicKey()
 				return err
 			}},
-			{"ParseSigningKey, kty", func() error {
+			{name: "ParseSigningKey, kty", err: func() error {
 				_, err := apikeys.ParseSigningKey([]byte(`{"kty":`+hs+`,"d":"AA"}`), "")
 				return err
 			}},
-			{"ParseSigningKey, alg", func() error {
+			{name: "ParseSigningKey, alg", err: func() error {
 				raw := `{"alg":` + hs + `,` + string(privJWK[1:])
 				_, err := apikeys.ParseSigningKey([]byte(raw), "")
 				return err
 			}},
-			{"ParseSigningKey, alg differs", func() error {
+			{name: "ParseSigningKey, alg differs", err: func() error {
 				raw := `{"alg":` + hs + `,` + string(privJWK[1:])
 				_, err := apikeys.ParseSigningKey([]byte(raw), apikeys.ES256)
 				return err
@@ -463,15 +463,15 @@ func TestVerifyJWTRefusesCritAndB64(t *testing.T) {
 		goJoseOK bool   // go-jose alone verifies the token
 	}{
 		// RFC 7797 section 4: the unencoded payload as specified.
-		{"b64 false, crit b64", `,"b64":false,"crit":["b64"]`, `"b64"`, true},
-		{"b64 false without crit", `,"b64":false`, `"b64"`, true},
-		{"b64 true, crit b64", `,"b64":true,"crit":["b64"]`, `"b64"`, true},
-		{"b64 true", `,"b64":true`, `"b64"`, true},
-		{"b64 a string", `,"b64":"false"`, `"b64"`, true},
-		{"crit empty", `,"crit":[]`, `"crit"`, true},
-		{"crit null", `,"crit":null`, `"crit"`, true},
+		{name: "b64 false, crit b64", header: `,"b64":false,"crit":["b64"]`, member: `"b64"`, goJoseOK: true},
+		{name: "b64 false without crit", header: `,"b64":false`, member: `"b64"`, goJoseOK: true},
+		{name: "b64 true, crit b64", header: `,"b64":true,"crit":["b64"]`, member: `"b64"`, goJoseOK: true},
+		{name: "b64 true", header: `,"b64":true`, member: `"b64"`, goJoseOK: true},
+		{name: "b64 a string", header: `,"b64":"false"`, member: `"b64"`, goJoseOK: true},
+		{name: "crit empty", header: `,"crit":[]`, member: `"crit"`, goJoseOK: true},
+		{name: "crit null", header: `,"crit":null`, member: `"crit"`, goJoseOK: true},
 		// RFC 7515 section 4.1.11: an extension go-jose does not know.
-		{"crit exp", `,"crit":["exp"],"exp":1363284000`, `"crit"`, false},
+		{name: "crit exp", header: `,"crit":["exp"],"exp":1363284000`, member: `"crit"`, goJoseOK: false},
 	}
 	for _, key := range []apikeys.SigningKey{ec, ed} {
 		t.Run(key.Algorithm, func(t *testing.T) {

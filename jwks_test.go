@@ -20,12 +20,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,44 +35,13 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-// RFC 7638 section 3.1: the RSA key of RFC 7517 appendix A.1 and its
-// published SHA-256 thumbprint.
-const (
-	rfc7638N          = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
-	rfc7638Thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-)
+// rfc7638Thumbprint is the SHA-256 thumbprint RFC 7638 section 3.1
+// publishes for the key of rfc7638N.
+const rfc7638Thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 var allAlgs = []string{
 	apikeys.RS256, apikeys.RS384, apikeys.RS512, apikeys.PS256, apikeys.PS384, apikeys.PS512,
 	apikeys.ES256, apikeys.ES384, apikeys.ES512, apikeys.EdDSA,
-}
-
-// generated caches one SigningKey per alg: RSA-3072 generation is slow.
-var generated struct {
-	sync.Mutex
-	keys map[string]apikeys.SigningKey
-}
-
-func generatedKey(t testing.TB, alg string) apikeys.SigningKey {
-	t.Helper()
-	generated.Lock()
-	k, ok := generated.keys[alg]
-	generated.Unlock()
-	if ok {
-		return k
-	}
-	k, err := apikeys.GenerateSigningKey(alg)
-	require.NoError(t, err)
-	generated.Lock()
-	defer generated.Unlock()
-	if first, ok := generated.keys[alg]; ok {
-		return first
-	}
-	if generated.keys == nil {
-		generated.keys = make(map[string]apikeys.SigningKey)
-	}
-	generated.keys[alg] = k
-	return k
 }
 
 // strictJWK parses a JWK the way a strict verifier does: go-jose, public only.
@@ -95,19 +61,6 @@ func members(t *testing.T, k apikeys.JWK) map[string]any {
 	return m
 }
 
-func signWithJose(t *testing.T, key any, alg, kid string, claims any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, opts)
-	require.NoError(t, err)
-	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
-	require.NoError(t, err)
-	return tok
-}
-
 func TestGenerateSigningKey(t *testing.T) {
 	cases := []struct {
 		alg  string
@@ -115,16 +68,16 @@ func TestGenerateSigningKey(t *testing.T) {
 		crv  string
 		bits int
 	}{
-		{apikeys.RS256, "RSA", "", 3072},
-		{apikeys.RS384, "RSA", "", 3072},
-		{apikeys.RS512, "RSA", "", 3072},
-		{apikeys.PS256, "RSA", "", 3072},
-		{apikeys.PS384, "RSA", "", 3072},
-		{apikeys.PS512, "RSA", "", 3072},
-		{apikeys.ES256, "EC", "P-256", 0},
-		{apikeys.ES384, "EC", "P-384", 0},
-		{apikeys.ES512, "EC", "P-521", 0},
-		{apikeys.EdDSA, "OKP", "Ed25519", 0},
+		{alg: apikeys.RS256, kty: "RSA", crv: "", bits: 3072},
+		{alg: apikeys.RS384, kty: "RSA", crv: "", bits: 3072},
+		{alg: apikeys.RS512, kty: "RSA", crv: "", bits: 3072},
+		{alg: apikeys.PS256, kty: "RSA", crv: "", bits: 3072},
+		{alg: apikeys.PS384, kty: "RSA", crv: "", bits: 3072},
+		{alg: apikeys.PS512, kty: "RSA", crv: "", bits: 3072},
+		{alg: apikeys.ES256, kty: "EC", crv: "P-256", bits: 0},
+		{alg: apikeys.ES384, kty: "EC", crv: "P-384", bits: 0},
+		{alg: apikeys.ES512, kty: "EC", crv: "P-521", bits: 0},
+		{alg: apikeys.EdDSA, kty: "OKP", crv: "Ed25519", bits: 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.alg, func(t *testing.T) {
@@ -216,14 +169,6 @@ func TestRFC7638Thumbprint(t *testing.T) {
 	assert.NoError(t, apikeys.NewJWKSet(k, built).Validate() /* distinct kids */)
 }
 
-// fixture reads a file of testdata/jwks.
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "jwks", name))
-	require.NoError(t, err)
-	return b
-}
-
 func TestHandWrittenJWKS(t *testing.T) {
 	raw := fixture(t, "jwks.json")
 	var set apikeys.JWKSet
@@ -235,12 +180,12 @@ func TestHandWrittenJWKS(t *testing.T) {
 	assert.Error(t, json.Unmarshal(raw, &strict))
 
 	want := []struct{ kid, kty, alg, use, crv string }{
-		{"rsa-2048", "RSA", "", "sig", ""},
-		{"ec-p256", "EC", "ES256", "sig", "P-256"},
-		{"ec-p384", "EC", "ES384", "", "P-384"},
-		{"ec-p521", "EC", "ES512", "", "P-521"},
-		{"ed25519", "OKP", "EdDSA", "", "Ed25519"},
-		{"future-pq", "AKP", "ML-DSA-44", "", ""},
+		{kid: "rsa-2048", kty: "RSA", alg: "", use: "sig", crv: ""},
+		{kid: "ec-p256", kty: "EC", alg: "ES256", use: "sig", crv: "P-256"},
+		{kid: "ec-p384", kty: "EC", alg: "ES384", use: "", crv: "P-384"},
+		{kid: "ec-p521", kty: "EC", alg: "ES512", use: "", crv: "P-521"},
+		{kid: "ed25519", kty: "OKP", alg: "EdDSA", use: "", crv: "Ed25519"},
+		{kid: "future-pq", kty: "AKP", alg: "ML-DSA-44", use: "", crv: ""},
 	}
 	for i, w := range want {
 		k := set.Keys[i]
@@ -297,10 +242,10 @@ func TestVerifyJWTEachAlg(t *testing.T) {
 		keys[kid] = sk.Signer
 	}
 	cases := []struct{ alg, kid string }{
-		{apikeys.RS256, "rsa-2048"}, {apikeys.RS384, "rsa-2048"}, {apikeys.RS512, "rsa-2048"},
-		{apikeys.PS256, "rsa-2048"}, {apikeys.PS384, "rsa-2048"}, {apikeys.PS512, "rsa-2048"},
-		{apikeys.ES256, "ec-p256"}, {apikeys.ES384, "ec-p384"}, {apikeys.ES512, "ec-p521"},
-		{apikeys.EdDSA, "ed25519"},
+		{alg: apikeys.RS256, kid: "rsa-2048"}, {alg: apikeys.RS384, kid: "rsa-2048"}, {alg: apikeys.RS512, kid: "rsa-2048"},
+		{alg: apikeys.PS256, kid: "rsa-2048"}, {alg: apikeys.PS384, kid: "rsa-2048"}, {alg: apikeys.PS512, kid: "rsa-2048"},
+		{alg: apikeys.ES256, kid: "ec-p256"}, {alg: apikeys.ES384, kid: "ec-p384"}, {alg: apikeys.ES512, kid: "ec-p521"},
+		{alg: apikeys.EdDSA, kid: "ed25519"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.alg, func(t *testing.T) {
@@ -365,19 +310,19 @@ func TestVerifyJWTErrors(t *testing.T) {
 		want    string
 		unknown bool
 	}{
-		{"empty allow-list", good, nil, "allowedAlgs", false},
-		{"none allowed", good, []string{"none"}, "allowedAlgs", false},
-		{"HS256 allowed", good, []string{"HS256"}, "allowedAlgs", false},
-		{"alg none token", noneTok, []string{apikeys.ES256}, "", false},
-		{"HMAC token", hmacTok, []string{apikeys.ES256}, "", false},
-		{"not a JWT", "abc", []string{apikeys.ES256}, "", false},
-		{"no kid", signWithJose(t, ec.Signer, apikeys.ES256, "", jwt.Claims{}), []string{apikeys.ES256}, "no kid", false},
-		{"unknown kid", signWithJose(t, ec.Signer, apikeys.ES256, "who", jwt.Claims{}), []string{apikeys.ES256}, "", true},
-		{"wrong key", signWithJose(t, other, apikeys.ES256, ec.KeyID, jwt.Claims{}), []string{apikeys.ES256}, "", false},
-		{"tampered payload", tampered, []string{apikeys.ES256}, "", false},
-		{"alg does not fit key type", signWithJose(t, ed.Signer, apikeys.EdDSA, ec.KeyID, jwt.Claims{}), []string{apikeys.EdDSA}, "needs a OKP key", false},
-		{"alg differs from key alg", signWithJose(t, mustP384(t), apikeys.ES384, ec.KeyID, jwt.Claims{}), []string{apikeys.ES384}, "needs crv P-384", false},
-		{"only unknown key has kid", signWithJose(t, ec.Signer, apikeys.ES256, "XYZ-only", jwt.Claims{}), []string{apikeys.ES256}, "", true},
+		{name: "empty allow-list", token: good, algs: nil, want: "allowedAlgs", unknown: false},
+		{name: "none allowed", token: good, algs: []string{"none"}, want: "allowedAlgs", unknown: false},
+		{name: "HS256 allowed", token: good, algs: []string{"HS256"}, want: "allowedAlgs", unknown: false},
+		{name: "alg none token", token: noneTok, algs: []string{apikeys.ES256}, want: "", unknown: false},
+		{name: "HMAC token", token: hmacTok, algs: []string{apikeys.ES256}, want: "", unknown: false},
+		{name: "not a JWT", token: "abc", algs: []string{apikeys.ES256}, want: "", unknown: false},
+		{name: "no kid", token: signWithJose(t, ec.Signer, apikeys.ES256, "", jwt.Claims{}), algs: []string{apikeys.ES256}, want: "no kid", unknown: false},
+		{name: "unknown kid", token: signWithJose(t, ec.Signer, apikeys.ES256, "who", jwt.Claims{}), algs: []string{apikeys.ES256}, want: "", unknown: true},
+		{name: "wrong key", token: signWithJose(t, other, apikeys.ES256, ec.KeyID, jwt.Claims{}), algs: []string{apikeys.ES256}, want: "", unknown: false},
+		{name: "tampered payload", token: tampered, algs: []string{apikeys.ES256}, want: "", unknown: false},
+		{name: "alg does not fit key type", token: signWithJose(t, ed.Signer, apikeys.EdDSA, ec.KeyID, jwt.Claims{}), algs: []string{apikeys.EdDSA}, want: "needs a OKP key", unknown: false},
+		{name: "alg differs from key alg", token: signWithJose(t, mustP384(t), apikeys.ES384, ec.KeyID, jwt.Claims{}), algs: []string{apikeys.ES384}, want: "needs crv P-384", unknown: false},
+		{name: "only unknown key has kid", token: signWithJose(t, ec.Signer, apikeys.ES256, "XYZ-only", jwt.Claims{}), algs: []string{apikeys.ES256}, want: "", unknown: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -441,56 +386,56 @@ func TestValidateRules(t *testing.T) {
 		keys []string // JWK object bodies, without braces
 		want []string // every problem, in order
 	}{
-		{"valid RSA", []string{`"kid":"a",` + rsa2048}, nil},
-		{"valid RSA with alg and use", []string{`"kid":"a","alg":"PS512","use":"sig",` + rsa2048}, nil},
-		{"valid P-256", []string{`"kid":"a","alg":"ES256",` + p256}, nil},
-		{"valid P-384", []string{`"kid":"a","alg":"ES384",` + p384}, nil},
-		{"valid P-521", []string{`"kid":"a","alg":"ES512",` + p521}, nil},
-		{"valid Ed25519", []string{`"kid":"a","alg":"EdDSA",` + ed}, nil},
-		{"empty set", nil, nil},
-		{"missing kid", []string{rsa2048}, []string{`keys[0] (kid ""): missing kid`}},
-		{"duplicate kid", []string{`"kid":"a",` + rsa2048, `"kid":"b",` + p256, `"kid":"a",` + ed},
-			[]string{`keys[2] (kid "a"): duplicate kid (also keys[0])`}},
-		{"missing kty", []string{`"kid":"a","n":"AQAB","e":"AQAB"`}, []string{`keys[0] (kid "a"): missing kty`}},
-		{"unknown kty", []string{`"kid":"a","kty":"XYZ"`}, []string{`keys[0] (kid "a"): unknown kty "XYZ" (want RSA, EC or OKP)`}},
-		{"oct key", []string{`"kid":"a","kty":"oct","k":"c2VjcmV0"`}, []string{
+		{name: "valid RSA", keys: []string{`"kid":"a",` + rsa2048}, want: nil},
+		{name: "valid RSA with alg and use", keys: []string{`"kid":"a","alg":"PS512","use":"sig",` + rsa2048}, want: nil},
+		{name: "valid P-256", keys: []string{`"kid":"a","alg":"ES256",` + p256}, want: nil},
+		{name: "valid P-384", keys: []string{`"kid":"a","alg":"ES384",` + p384}, want: nil},
+		{name: "valid P-521", keys: []string{`"kid":"a","alg":"ES512",` + p521}, want: nil},
+		{name: "valid Ed25519", keys: []string{`"kid":"a","alg":"EdDSA",` + ed}, want: nil},
+		{name: "empty set", keys: nil, want: nil},
+		{name: "missing kid", keys: []string{rsa2048}, want: []string{`keys[0] (kid ""): missing kid`}},
+		{name: "duplicate kid", keys: []string{`"kid":"a",` + rsa2048, `"kid":"b",` + p256, `"kid":"a",` + ed},
+			want: []string{`keys[2] (kid "a"): duplicate kid (also keys[0])`}},
+		{name: "missing kty", keys: []string{`"kid":"a","n":"AQAB","e":"AQAB"`}, want: []string{`keys[0] (kid "a"): missing kty`}},
+		{name: "unknown kty", keys: []string{`"kid":"a","kty":"XYZ"`}, want: []string{`keys[0] (kid "a"): unknown kty "XYZ" (want RSA, EC or OKP)`}},
+		{name: "oct key", keys: []string{`"kid":"a","kty":"oct","k":"c2VjcmV0"`}, want: []string{
 			`keys[0] (kid "a"): holds private key member "k"`,
 			`keys[0] (kid "a"): kty "oct" is a symmetric key; only public keys are allowed`}},
-		{"private d", []string{`"kid":"a","d":"AAAA",` + p256}, []string{`keys[0] (kid "a"): holds private key member "d"`}},
-		{"private p", []string{`"kid":"a","p":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "p"`}},
-		{"private q", []string{`"kid":"a","q":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "q"`}},
-		{"private dp", []string{`"kid":"a","dp":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "dp"`}},
-		{"private dq", []string{`"kid":"a","dq":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "dq"`}},
-		{"private qi", []string{`"kid":"a","qi":"AAAA",` + rsa2048}, []string{`keys[0] (kid "a"): holds private key member "qi"`}},
-		{"private k", []string{`"kid":"a","k":"AAAA",` + ed}, []string{`keys[0] (kid "a"): holds private key member "k"`}},
-		{"every RSA private member", []string{`"kid":"a","d":"A","p":"A","q":"A","dp":"A","dq":"A","qi":"A",` + rsa2048}, []string{
+		{name: "private d", keys: []string{`"kid":"a","d":"AAAA",` + p256}, want: []string{`keys[0] (kid "a"): holds private key member "d"`}},
+		{name: "private p", keys: []string{`"kid":"a","p":"AAAA",` + rsa2048}, want: []string{`keys[0] (kid "a"): holds private key member "p"`}},
+		{name: "private q", keys: []string{`"kid":"a","q":"AAAA",` + rsa2048}, want: []string{`keys[0] (kid "a"): holds private key member "q"`}},
+		{name: "private dp", keys: []string{`"kid":"a","dp":"AAAA",` + rsa2048}, want: []string{`keys[0] (kid "a"): holds private key member "dp"`}},
+		{name: "private dq", keys: []string{`"kid":"a","dq":"AAAA",` + rsa2048}, want: []string{`keys[0] (kid "a"): holds private key member "dq"`}},
+		{name: "private qi", keys: []string{`"kid":"a","qi":"AAAA",` + rsa2048}, want: []string{`keys[0] (kid "a"): holds private key member "qi"`}},
+		{name: "private k", keys: []string{`"kid":"a","k":"AAAA",` + ed}, want: []string{`keys[0] (kid "a"): holds private key member "k"`}},
+		{name: "every RSA private member", keys: []string{`"kid":"a","d":"A","p":"A","q":"A","dp":"A","dq":"A","qi":"A",` + rsa2048}, want: []string{
 			`keys[0] (kid "a"): holds private key member "d"`, `keys[0] (kid "a"): holds private key member "p"`,
 			`keys[0] (kid "a"): holds private key member "q"`, `keys[0] (kid "a"): holds private key member "dp"`,
 			`keys[0] (kid "a"): holds private key member "dq"`, `keys[0] (kid "a"): holds private key member "qi"`}},
-		{"RSA under 2048 bits", []string{`"kid":"a",` + rsa1024}, []string{`keys[0] (kid "a"): RSA modulus is 1024 bits, under 2048`}},
-		{"EC curve P-192", []string{`"kid":"a","kty":"EC","crv":"P-192","x":"AA","y":"AA"`}, []string{`keys[0] (kid "a"): EC crv "P-192" is not P-256, P-384 or P-521`}},
-		{"EC curve secp256k1", []string{`"kid":"a","kty":"EC","crv":"secp256k1","x":"AA","y":"AA"`}, []string{`keys[0] (kid "a"): EC crv "secp256k1" is not P-256, P-384 or P-521`}},
-		{"EC curve missing", []string{`"kid":"a","kty":"EC","x":"AA","y":"AA"`}, []string{`keys[0] (kid "a"): EC crv "" is not P-256, P-384 or P-521`}},
-		{"OKP X25519", []string{`"kid":"a","kty":"OKP","crv":"X25519","x":"AA"`}, []string{`keys[0] (kid "a"): OKP crv "X25519" is not Ed25519`}},
-		{"OKP Ed448", []string{`"kid":"a","kty":"OKP","crv":"Ed448","x":"AA"`}, []string{`keys[0] (kid "a"): OKP crv "Ed448" is not Ed25519`}},
-		{"alg RS256 on EC", []string{`"kid":"a","alg":"RS256",` + p256}, []string{`keys[0] (kid "a"): alg "RS256" needs a RSA key, not kty "EC"`}},
-		{"alg PS256 on OKP", []string{`"kid":"a","alg":"PS256",` + ed}, []string{`keys[0] (kid "a"): alg "PS256" needs a RSA key, not kty "OKP"`}},
-		{"alg ES256 on RSA", []string{`"kid":"a","alg":"ES256",` + rsa2048}, []string{`keys[0] (kid "a"): alg "ES256" needs a EC key, not kty "RSA"`}},
-		{"alg ES384 on P-256", []string{`"kid":"a","alg":"ES384",` + p256}, []string{`keys[0] (kid "a"): alg "ES384" needs crv P-384, not "P-256"`}},
-		{"alg ES256 on P-521", []string{`"kid":"a","alg":"ES256",` + p521}, []string{`keys[0] (kid "a"): alg "ES256" needs crv P-256, not "P-521"`}},
-		{"alg ES512 on P-384", []string{`"kid":"a","alg":"ES512",` + p384}, []string{`keys[0] (kid "a"): alg "ES512" needs crv P-521, not "P-384"`}},
-		{"alg EdDSA on EC", []string{`"kid":"a","alg":"EdDSA",` + p256}, []string{`keys[0] (kid "a"): alg "EdDSA" needs a OKP key, not kty "EC"`}},
-		{"alg none", []string{`"kid":"a","alg":"none",` + rsa2048}, []string{`keys[0] (kid "a"): alg "none" is not allowed`}},
-		{"alg HS256", []string{`"kid":"a","alg":"HS256",` + rsa2048}, []string{`keys[0] (kid "a"): alg "HS256" is symmetric; only public-key signature algorithms are allowed`}},
-		{"alg RSA-OAEP", []string{`"kid":"a","alg":"RSA-OAEP",` + rsa2048}, []string{`keys[0] (kid "a"): alg "RSA-OAEP" is not a supported signature algorithm`}},
-		{"use enc", []string{`"kid":"a","use":"enc",` + rsa2048}, []string{`keys[0] (kid "a"): use "enc" is not "sig"`}},
-		{"RSA without n", []string{`"kid":"a","kty":"RSA","e":"AQAB"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
-		{"RSA bad e", []string{`"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQ"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
-		{"EC point not on curve", []string{`"kid":"a",` + notOnCurve}, []string{`keys[0] (kid "a"): public key members do not parse`}},
-		{"EC bad base64", []string{`"kid":"a","kty":"EC","crv":"P-256","x":"!!","y":"AA"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
-		{"Ed25519 short x", []string{`"kid":"a","kty":"OKP","crv":"Ed25519","x":"AAAA"`}, []string{`keys[0] (kid "a"): public key members do not parse`}},
-		{"kid not a string", []string{`"kid":7,` + rsa2048}, []string{`keys[0] (kid ""): kid is not a string`, `keys[0] (kid ""): missing kid`}},
-		{"use not a string", []string{`"kid":"a","use":["sig"],` + rsa2048}, []string{`keys[0] (kid "a"): use is not a string`}},
+		{name: "RSA under 2048 bits", keys: []string{`"kid":"a",` + rsa1024}, want: []string{`keys[0] (kid "a"): RSA modulus is 1024 bits, under 2048`}},
+		{name: "EC curve P-192", keys: []string{`"kid":"a","kty":"EC","crv":"P-192","x":"AA","y":"AA"`}, want: []string{`keys[0] (kid "a"): EC crv "P-192" is not P-256, P-384 or P-521`}},
+		{name: "EC curve secp256k1", keys: []string{`"kid":"a","kty":"EC","crv":"secp256k1","x":"AA","y":"AA"`}, want: []string{`keys[0] (kid "a"): EC crv "secp256k1" is not P-256, P-384 or P-521`}},
+		{name: "EC curve missing", keys: []string{`"kid":"a","kty":"EC","x":"AA","y":"AA"`}, want: []string{`keys[0] (kid "a"): EC crv "" is not P-256, P-384 or P-521`}},
+		{name: "OKP X25519", keys: []string{`"kid":"a","kty":"OKP","crv":"X25519","x":"AA"`}, want: []string{`keys[0] (kid "a"): OKP crv "X25519" is not Ed25519`}},
+		{name: "OKP Ed448", keys: []string{`"kid":"a","kty":"OKP","crv":"Ed448","x":"AA"`}, want: []string{`keys[0] (kid "a"): OKP crv "Ed448" is not Ed25519`}},
+		{name: "alg RS256 on EC", keys: []string{`"kid":"a","alg":"RS256",` + p256}, want: []string{`keys[0] (kid "a"): alg "RS256" needs a RSA key, not kty "EC"`}},
+		{name: "alg PS256 on OKP", keys: []string{`"kid":"a","alg":"PS256",` + ed}, want: []string{`keys[0] (kid "a"): alg "PS256" needs a RSA key, not kty "OKP"`}},
+		{name: "alg ES256 on RSA", keys: []string{`"kid":"a","alg":"ES256",` + rsa2048}, want: []string{`keys[0] (kid "a"): alg "ES256" needs a EC key, not kty "RSA"`}},
+		{name: "alg ES384 on P-256", keys: []string{`"kid":"a","alg":"ES384",` + p256}, want: []string{`keys[0] (kid "a"): alg "ES384" needs crv P-384, not "P-256"`}},
+		{name: "alg ES256 on P-521", keys: []string{`"kid":"a","alg":"ES256",` + p521}, want: []string{`keys[0] (kid "a"): alg "ES256" needs crv P-256, not "P-521"`}},
+		{name: "alg ES512 on P-384", keys: []string{`"kid":"a","alg":"ES512",` + p384}, want: []string{`keys[0] (kid "a"): alg "ES512" needs crv P-521, not "P-384"`}},
+		{name: "alg EdDSA on EC", keys: []string{`"kid":"a","alg":"EdDSA",` + p256}, want: []string{`keys[0] (kid "a"): alg "EdDSA" needs a OKP key, not kty "EC"`}},
+		{name: "alg none", keys: []string{`"kid":"a","alg":"none",` + rsa2048}, want: []string{`keys[0] (kid "a"): alg "none" is not allowed`}},
+		{name: "alg HS256", keys: []string{`"kid":"a","alg":"HS256",` + rsa2048}, want: []string{`keys[0] (kid "a"): alg "HS256" is symmetric; only public-key signature algorithms are allowed`}},
+		{name: "alg RSA-OAEP", keys: []string{`"kid":"a","alg":"RSA-OAEP",` + rsa2048}, want: []string{`keys[0] (kid "a"): alg "RSA-OAEP" is not a supported signature algorithm`}},
+		{name: "use enc", keys: []string{`"kid":"a","use":"enc",` + rsa2048}, want: []string{`keys[0] (kid "a"): use "enc" is not "sig"`}},
+		{name: "RSA without n", keys: []string{`"kid":"a","kty":"RSA","e":"AQAB"`}, want: []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{name: "RSA bad e", keys: []string{`"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQ"`}, want: []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{name: "EC point not on curve", keys: []string{`"kid":"a",` + notOnCurve}, want: []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{name: "EC bad base64", keys: []string{`"kid":"a","kty":"EC","crv":"P-256","x":"!!","y":"AA"`}, want: []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{name: "Ed25519 short x", keys: []string{`"kid":"a","kty":"OKP","crv":"Ed25519","x":"AAAA"`}, want: []string{`keys[0] (kid "a"): public key members do not parse`}},
+		{name: "kid not a string", keys: []string{`"kid":7,` + rsa2048}, want: []string{`keys[0] (kid ""): kid is not a string`, `keys[0] (kid ""): missing kid`}},
+		{name: "use not a string", keys: []string{`"kid":"a","use":["sig"],` + rsa2048}, want: []string{`keys[0] (kid "a"): use is not a string`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -546,14 +491,6 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	assert.Error(t, nilSet.Validate())
 }
 
-// wrappedSigner hides the concrete key type, like an HSM or KMS signer.
-type wrappedSigner struct{ s crypto.Signer }
-
-func (w wrappedSigner) Public() crypto.PublicKey { return w.s.Public() }
-func (w wrappedSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
-	return w.s.Sign(r, d, o)
-}
-
 func TestNewJWK(t *testing.T) {
 	rs := generatedKey(t, apikeys.RS384).Signer.(*rsa.PrivateKey)
 	ec := generatedKey(t, apikeys.ES384).Signer.(*ecdsa.PrivateKey)
@@ -565,15 +502,15 @@ func TestNewJWK(t *testing.T) {
 		wantAlg string
 		kty     string
 	}{
-		{"RSA public", &rs.PublicKey, apikeys.RS256, apikeys.RS256, "RSA"},
-		{"RSA public value", rs.PublicKey, apikeys.PS384, apikeys.PS384, "RSA"},
-		{"RSA private", rs, apikeys.RS384, apikeys.RS384, "RSA"},
-		{"RSA infer", &rs.PublicKey, "", apikeys.RS384, "RSA"},
-		{"EC public", &ec.PublicKey, apikeys.ES384, apikeys.ES384, "EC"},
-		{"EC private infer", ec, "", apikeys.ES384, "EC"},
-		{"Ed25519 public", ed.Public(), apikeys.EdDSA, apikeys.EdDSA, "OKP"},
-		{"Ed25519 private", ed, "", apikeys.EdDSA, "OKP"},
-		{"opaque signer", wrappedSigner{ec}, apikeys.ES384, apikeys.ES384, "EC"},
+		{name: "RSA public", key: &rs.PublicKey, alg: apikeys.RS256, wantAlg: apikeys.RS256, kty: "RSA"},
+		{name: "RSA public value", key: rs.PublicKey, alg: apikeys.PS384, wantAlg: apikeys.PS384, kty: "RSA"},
+		{name: "RSA private", key: rs, alg: apikeys.RS384, wantAlg: apikeys.RS384, kty: "RSA"},
+		{name: "RSA infer", key: &rs.PublicKey, alg: "", wantAlg: apikeys.RS384, kty: "RSA"},
+		{name: "EC public", key: &ec.PublicKey, alg: apikeys.ES384, wantAlg: apikeys.ES384, kty: "EC"},
+		{name: "EC private infer", key: ec, alg: "", wantAlg: apikeys.ES384, kty: "EC"},
+		{name: "Ed25519 public", key: ed.Public(), alg: apikeys.EdDSA, wantAlg: apikeys.EdDSA, kty: "OKP"},
+		{name: "Ed25519 private", key: ed, alg: "", wantAlg: apikeys.EdDSA, kty: "OKP"},
+		{name: "opaque signer", key: wrappedSigner{s: ec}, alg: apikeys.ES384, wantAlg: apikeys.ES384, kty: "EC"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -605,19 +542,19 @@ func TestNewJWK(t *testing.T) {
 		key  crypto.PublicKey
 		alg  string
 	}{
-		{"nil", nil, ""},
-		{"RSA 1024", &small.PublicKey, apikeys.RS256},
-		{"RSA 1024 private", small, ""},
-		{"P-224", &p224.PublicKey, ""},
-		{"X25519", x25519.PublicKey(), ""},
-		{"symmetric", []byte("secret"), ""},
-		{"RSA with ES256", &rs.PublicKey, apikeys.ES256},
-		{"P-384 with ES256", &ec.PublicKey, apikeys.ES256},
-		{"Ed25519 with RS256", ed.Public(), apikeys.RS256},
-		{"EC with EdDSA", ec, apikeys.EdDSA},
-		{"alg none", &rs.PublicKey, "none"},
-		{"alg HS256", &rs.PublicKey, "HS256"},
-		{"short Ed25519", ed25519.PublicKey([]byte{1, 2, 3}), ""},
+		{name: "nil", key: nil, alg: ""},
+		{name: "RSA 1024", key: &small.PublicKey, alg: apikeys.RS256},
+		{name: "RSA 1024 private", key: small, alg: ""},
+		{name: "P-224", key: &p224.PublicKey, alg: ""},
+		{name: "X25519", key: x25519.PublicKey(), alg: ""},
+		{name: "symmetric", key: []byte("secret"), alg: ""},
+		{name: "RSA with ES256", key: &rs.PublicKey, alg: apikeys.ES256},
+		{name: "P-384 with ES256", key: &ec.PublicKey, alg: apikeys.ES256},
+		{name: "Ed25519 with RS256", key: ed.Public(), alg: apikeys.RS256},
+		{name: "EC with EdDSA", key: ec, alg: apikeys.EdDSA},
+		{name: "alg none", key: &rs.PublicKey, alg: "none"},
+		{name: "alg HS256", key: &rs.PublicKey, alg: "HS256"},
+		{name: "short Ed25519", key: ed25519.PublicKey([]byte{1, 2, 3}), alg: ""},
 	}
 	for _, tc := range bad {
 		t.Run("refuses "+tc.name, func(t *testing.T) {
@@ -675,18 +612,18 @@ func TestParseSigningKey(t *testing.T) {
 		wantAlg string
 		kid     string // "" means the thumbprint
 	}{
-		{"RSA PKCS#8 infer", rsaPKCS8, "", apikeys.RS384, ""},
-		{"RSA PKCS#1 infer", rsaPKCS1, "", apikeys.RS384, ""},
-		{"RSA PKCS#1 PS512", rsaPKCS1, apikeys.PS512, apikeys.PS512, ""},
-		{"EC SEC1 after EC PARAMETERS", ecSEC1, "", apikeys.ES256, ""},
-		{"EC P-384 PKCS#8", ec384, "", apikeys.ES384, ""},
-		{"EC P-521 PKCS#8", ec521, apikeys.ES512, apikeys.ES512, ""},
-		{"Ed25519 PKCS#8", ed, "", apikeys.EdDSA, ""},
-		{"RSA JWK with alg and kid", privJWK, "", apikeys.PS256, "jwk-kid"},
-		{"RSA JWK same alg given", privJWK, apikeys.PS256, apikeys.PS256, "jwk-kid"},
-		{"EC JWK", ecJWK, "", apikeys.ES384, ""},
-		{"Ed25519 JWK", edJWK, "", apikeys.EdDSA, "ed"},
-		{"surrounding space", append(append([]byte("\n  "), ed...), "\n\n"...), "", apikeys.EdDSA, ""},
+		{name: "RSA PKCS#8 infer", data: rsaPKCS8, alg: "", wantAlg: apikeys.RS384, kid: ""},
+		{name: "RSA PKCS#1 infer", data: rsaPKCS1, alg: "", wantAlg: apikeys.RS384, kid: ""},
+		{name: "RSA PKCS#1 PS512", data: rsaPKCS1, alg: apikeys.PS512, wantAlg: apikeys.PS512, kid: ""},
+		{name: "EC SEC1 after EC PARAMETERS", data: ecSEC1, alg: "", wantAlg: apikeys.ES256, kid: ""},
+		{name: "EC P-384 PKCS#8", data: ec384, alg: "", wantAlg: apikeys.ES384, kid: ""},
+		{name: "EC P-521 PKCS#8", data: ec521, alg: apikeys.ES512, wantAlg: apikeys.ES512, kid: ""},
+		{name: "Ed25519 PKCS#8", data: ed, alg: "", wantAlg: apikeys.EdDSA, kid: ""},
+		{name: "RSA JWK with alg and kid", data: privJWK, alg: "", wantAlg: apikeys.PS256, kid: "jwk-kid"},
+		{name: "RSA JWK same alg given", data: privJWK, alg: apikeys.PS256, wantAlg: apikeys.PS256, kid: "jwk-kid"},
+		{name: "EC JWK", data: ecJWK, alg: "", wantAlg: apikeys.ES384, kid: ""},
+		{name: "Ed25519 JWK", data: edJWK, alg: "", wantAlg: apikeys.EdDSA, kid: "ed"},
+		{name: "surrounding space", data: append(append([]byte("\n  "), ed...), "\n\n"...), alg: "", wantAlg: apikeys.EdDSA, kid: ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -733,23 +670,23 @@ func TestParseSigningKey(t *testing.T) {
 		alg  string
 		want string
 	}{
-		{"empty", nil, "", "is empty"},
-		{"garbage", []byte("not a key"), "", "no PEM private key"},
-		{"RSA 1024", pemEncode("PRIVATE KEY", smallDER), "", "under 2048"},
-		{"public PEM", pemEncode("PUBLIC KEY", pubDER), "", "public key"},
-		{"certificate", pemEncode("CERTIFICATE", []byte{1}), "", "public key"},
-		{"public JWK", pubJWK, "", "public key"},
-		{"oct JWK", []byte(`{"kty":"oct","k":"c2VjcmV0"}`), "", "symmetric"},
-		{"bad JSON", []byte(`{"kty":`), "", "not valid JSON"},
-		{"encrypted PKCS#8", pemEncode("ENCRYPTED PRIVATE KEY", []byte{1}), "", "encrypted"},
-		{"encrypted PKCS#1", encrypted, "", "encrypted"},
-		{"corrupt PKCS#8", pemEncode("PRIVATE KEY", corrupt), "", "does not parse"},
-		{"X25519", pemEncode("PRIVATE KEY", xDER), "", "cannot sign"},
-		{"alg mismatch RSA", rsaPKCS8, apikeys.ES256, "needs a EC key"},
-		{"alg mismatch curve", ecSEC1, apikeys.ES384, "needs crv P-384"},
-		{"alg none", rsaPKCS8, "none", "not allowed"},
-		{"JWK alg differs", privJWK, apikeys.RS256, "differs"},
-		{"unknown PEM type", pemEncode("OPENSSH PRIVATE KEY", []byte{1}), "", "not a supported"},
+		{name: "empty", data: nil, alg: "", want: "is empty"},
+		{name: "garbage", data: []byte("not a key"), alg: "", want: "no PEM private key"},
+		{name: "RSA 1024", data: pemEncode("PRIVATE KEY", smallDER), alg: "", want: "under 2048"},
+		{name: "public PEM", data: pemEncode("PUBLIC KEY", pubDER), alg: "", want: "public key"},
+		{name: "certificate", data: pemEncode("CERTIFICATE", []byte{1}), alg: "", want: "public key"},
+		{name: "public JWK", data: pubJWK, alg: "", want: "public key"},
+		{name: "oct JWK", data: []byte(`{"kty":"oct","k":"c2VjcmV0"}`), alg: "", want: "symmetric"},
+		{name: "bad JSON", data: []byte(`{"kty":`), alg: "", want: "not valid JSON"},
+		{name: "encrypted PKCS#8", data: pemEncode("ENCRYPTED PRIVATE KEY", []byte{1}), alg: "", want: "encrypted"},
+		{name: "encrypted PKCS#1", data: encrypted, alg: "", want: "encrypted"},
+		{name: "corrupt PKCS#8", data: pemEncode("PRIVATE KEY", corrupt), alg: "", want: "does not parse"},
+		{name: "X25519", data: pemEncode("PRIVATE KEY", xDER), alg: "", want: "cannot sign"},
+		{name: "alg mismatch RSA", data: rsaPKCS8, alg: apikeys.ES256, want: "needs a EC key"},
+		{name: "alg mismatch curve", data: ecSEC1, alg: apikeys.ES384, want: "needs crv P-384"},
+		{name: "alg none", data: rsaPKCS8, alg: "none", want: "not allowed"},
+		{name: "JWK alg differs", data: privJWK, alg: apikeys.RS256, want: "differs"},
+		{name: "unknown PEM type", data: pemEncode("OPENSSH PRIVATE KEY", []byte{1}), alg: "", want: "not a supported"},
 	}
 	for _, tc := range bad {
 		t.Run("refuses "+tc.name, func(t *testing.T) {
@@ -804,38 +741,38 @@ func TestFetchJWKS(t *testing.T) {
 		keys   int
 		check  func(t *testing.T, err error)
 	}{
-		{"jwk-set+json", 200, "application/jwk-set+json", string(jwksBody), 6, nil},
-		{"json with charset", 200, "application/json; charset=utf-8", string(jwksBody), 6, nil},
-		{"other +json", 200, "application/vnd.acme+json", `{"keys":[]}`, 0, nil},
-		{"html", 200, "text/html", "<html>login</html>", 0, func(t *testing.T, err error) {
+		{name: "jwk-set+json", status: 200, ct: "application/jwk-set+json", body: string(jwksBody), keys: 6, check: nil},
+		{name: "json with charset", status: 200, ct: "application/json; charset=utf-8", body: string(jwksBody), keys: 6, check: nil},
+		{name: "other +json", status: 200, ct: "application/vnd.acme+json", body: `{"keys":[]}`, keys: 0, check: nil},
+		{name: "html", status: 200, ct: "text/html", body: "<html>login</html>", keys: 0, check: func(t *testing.T, err error) {
 			var de *apikeys.DecodeError
 			require.ErrorAs(t, err, &de)
 			assert.Equal(t, "text/html", de.ContentType)
 			assert.Contains(t, de.Excerpt, "login")
 		}},
-		{"no content type", 200, "", `{"keys":[]}`, 0, func(t *testing.T, err error) {
+		{name: "no content type", status: 200, ct: "", body: `{"keys":[]}`, keys: 0, check: func(t *testing.T, err error) {
 			var de *apikeys.DecodeError
 			assert.ErrorAs(t, err, &de)
 		}},
-		{"bad JSON", 200, "application/json", `{"keys":[`, 0, func(t *testing.T, err error) {
+		{name: "bad JSON", status: 200, ct: "application/json", body: `{"keys":[`, keys: 0, check: func(t *testing.T, err error) {
 			var de *apikeys.DecodeError
 			assert.ErrorAs(t, err, &de)
 		}},
-		{"keys missing", 200, "application/json", `{"other":1}`, 0, func(t *testing.T, err error) {
+		{name: "keys missing", status: 200, ct: "application/json", body: `{"other":1}`, keys: 0, check: func(t *testing.T, err error) {
 			var de *apikeys.DecodeError
 			require.ErrorAs(t, err, &de)
 			assert.Contains(t, de.Error(), `"keys" member is missing`)
 		}},
-		{"key not an object", 200, "application/json", `{"keys":["x"]}`, 0, func(t *testing.T, err error) {
+		{name: "key not an object", status: 200, ct: "application/json", body: `{"keys":["x"]}`, keys: 0, check: func(t *testing.T, err error) {
 			var de *apikeys.DecodeError
 			assert.ErrorAs(t, err, &de)
 		}},
-		{"over 1 MiB", 200, "application/json", big, 0, func(t *testing.T, err error) {
+		{name: "over 1 MiB", status: 200, ct: "application/json", body: big, keys: 0, check: func(t *testing.T, err error) {
 			var de *apikeys.DecodeError
 			require.ErrorAs(t, err, &de)
 			assert.Contains(t, de.Error(), "exceeds")
 		}},
-		{"404", 404, "application/json", `{"message":"no such set"}`, 0, func(t *testing.T, err error) {
+		{name: "404", status: 404, ct: "application/json", body: `{"message":"no such set"}`, keys: 0, check: func(t *testing.T, err error) {
 			var ae *apikeys.APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, 404, ae.StatusCode)
@@ -1113,7 +1050,7 @@ func TestSigningKeyPublicOfUnusableSigner(t *testing.T) {
 	ec := generatedKey(t, apikeys.ES256)
 	want := ec.Signer.Public()
 	assert.Equal(t, want, ec.Public())
-	assert.Equal(t, want, apikeys.SigningKey{Signer: wrappedSigner{ec.Signer}}.Public())
+	assert.Equal(t, want, apikeys.SigningKey{Signer: wrappedSigner{s: ec.Signer}}.Public())
 }
 
 // TestValidateRefusesRepeatedMembers: a key that names a member twice is
@@ -1132,12 +1069,12 @@ func TestValidateRefusesRepeatedMembers(t *testing.T) {
 		body   string
 		member string
 	}{
-		{"n 1024 then 2048", `{"kid":"a","kty":"RSA","n":"` + n1024 + `","n":"` + rfc7638N + `","e":"AQAB"}`, "n"},
-		{"n 2048 then 1024", `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","n":"` + n1024 + `","e":"AQAB"}`, "n"},
-		{"e twice", `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","e":"AQAB"}`, "e"},
-		{"kty twice", `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kty":"OKP"}`, "kty"},
-		{"x twice", `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","x":"` + x + `"}`, "x"},
-		{"kid twice", `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kid":"a"}`, "kid"},
+		{name: "n 1024 then 2048", body: `{"kid":"a","kty":"RSA","n":"` + n1024 + `","n":"` + rfc7638N + `","e":"AQAB"}`, member: "n"},
+		{name: "n 2048 then 1024", body: `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","n":"` + n1024 + `","e":"AQAB"}`, member: "n"},
+		{name: "e twice", body: `{"kid":"a","kty":"RSA","n":"` + rfc7638N + `","e":"AQAB","e":"AQAB"}`, member: "e"},
+		{name: "kty twice", body: `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kty":"OKP"}`, member: "kty"},
+		{name: "x twice", body: `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","x":"` + x + `"}`, member: "x"},
+		{name: "kid twice", body: `{"kid":"a","kty":"OKP","crv":"Ed25519","x":"` + x + `","kid":"a"}`, member: "kid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := tc.body
@@ -1178,14 +1115,14 @@ const (
 // (ext from W3C Web Cryptography; iat, nbf, exp and revoked from OpenID
 // Federation 1.0), each with a value of its type.
 var registeredJWKMembers = []struct{ name, value string }{
-	{"kty", `"EC"`}, {"use", `"sig"`}, {"key_ops", `["verify"]`}, {"alg", `"ES256"`}, {"kid", `"a"`},
-	{"x5u", `"https://keys.example.com/a.pem"`}, {"x5c", `["MIIBHjCBxaADAgECAgEBMAoGCCqGSM49BAMC"]`},
-	{"x5t", `"3fkZvhh0mFaa4sL_TxrPdURwCXw"`}, {"x5t#S256", `"Ui3fJaq3SWUPfoJj7oW1bIK_vOa-6JSJvIxbLzqnmWo"`},
-	{"crv", `"P-256"`}, {"x", `"AA"`}, {"y", `"AA"`}, {"n", `"AQAB"`}, {"e", `"AQAB"`},
-	{"d", `"AA"`}, {"p", `"AA"`}, {"q", `"AA"`}, {"dp", `"AA"`}, {"dq", `"AA"`}, {"qi", `"AA"`},
-	{"oth", `[{"r":"AA","d":"AA","t":"AA"}]`}, {"k", `"AA"`}, {"pub", `"AA"`}, {"priv", `"AA"`},
-	{"ext", `true`}, {"iat", `1700000000`}, {"nbf", `1700000000`}, {"exp", `1900000000`},
-	{"revoked", `{"revoked_at":1700000000,"reason":"keyCompromise"}`},
+	{name: "kty", value: `"EC"`}, {name: "use", value: `"sig"`}, {name: "key_ops", value: `["verify"]`}, {name: "alg", value: `"ES256"`}, {name: "kid", value: `"a"`},
+	{name: "x5u", value: `"https://keys.example.com/a.pem"`}, {name: "x5c", value: `["MIIBHjCBxaADAgECAgEBMAoGCCqGSM49BAMC"]`},
+	{name: "x5t", value: `"3fkZvhh0mFaa4sL_TxrPdURwCXw"`}, {name: "x5t#S256", value: `"Ui3fJaq3SWUPfoJj7oW1bIK_vOa-6JSJvIxbLzqnmWo"`},
+	{name: "crv", value: `"P-256"`}, {name: "x", value: `"AA"`}, {name: "y", value: `"AA"`}, {name: "n", value: `"AQAB"`}, {name: "e", value: `"AQAB"`},
+	{name: "d", value: `"AA"`}, {name: "p", value: `"AA"`}, {name: "q", value: `"AA"`}, {name: "dp", value: `"AA"`}, {name: "dq", value: `"AA"`}, {name: "qi", value: `"AA"`},
+	{name: "oth", value: `[{"r":"AA","d":"AA","t":"AA"}]`}, {name: "k", value: `"AA"`}, {name: "pub", value: `"AA"`}, {name: "priv", value: `"AA"`},
+	{name: "ext", value: `true`}, {name: "iat", value: `1700000000`}, {name: "nbf", value: `1700000000`}, {name: "exp", value: `1900000000`},
+	{name: "revoked", value: `{"revoked_at":1700000000,"reason":"keyCompromise"}`},
 }
 
 // spellingsOf returns spellings of the member name: the name itself, and
@@ -1220,7 +1157,7 @@ func spellingsOf(name string) (spellings []string, exact []bool) {
 // it: for every registered JWK member name, in several spellings, added to
 // a valid RSA, EC and OKP key from the RFCs.
 func TestValidateRefusesMembersInTwoCases(t *testing.T) {
-	keys := []struct{ kty, members string }{{"RSA", rfcRSAMembers}, {"EC", rfcECMembers}, {"OKP", rfcOKPMembers}}
+	keys := []struct{ kty, members string }{{kty: "RSA", members: rfcRSAMembers}, {kty: "EC", members: rfcECMembers}, {kty: "OKP", members: rfcOKPMembers}}
 	type testCase struct {
 		name string
 		body string // the key

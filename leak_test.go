@@ -2,7 +2,6 @@ package apikeys_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -20,15 +19,15 @@ import (
 // test closes its servers, and idle keep-alive connections end with them.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// relGateTransport holds each request until release is closed (or the
+// gateTransport holds each request until release is closed (or the
 // request's context ends), after telling entered.
-type relGateTransport struct {
+type gateTransport struct {
 	base    http.RoundTripper
 	entered chan struct{}
 	release chan struct{}
 }
 
-func (g *relGateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (g *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	select {
 	case g.entered <- struct{}{}:
 	default:
@@ -41,25 +40,19 @@ func (g *relGateTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return g.base.RoundTrip(req)
 }
 
-// relLeakSetup starts a fake with a Platform key for a token source whose
+// newGatedTokenSource starts a fake with a Platform key for a token source whose
 // requests pass through a gate. The leak check is registered first, so it
 // runs after the fake and the transports are closed.
-func relLeakSetup(t *testing.T) (*apikeystest.Server, *apikeys.AssertionTokenSource, *relGateTransport) {
+func newGatedTokenSource(t *testing.T) (*apikeystest.Server, *apikeys.AssertionTokenSource, *gateTransport) {
 	t.Helper()
 	leakCheck(t)
 	srv := apikeystest.NewServer()
 	t.Cleanup(srv.Close)
-	key := generatedKey(t, apikeys.ES256)
-	jwk, err := key.JWK()
-	require.NoError(t, err)
-	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
-	require.NoError(t, err)
-	svc, err := srv.AddAPIKey(srv.EnvironmentID("Staging"), "svc", set, "")
-	require.NoError(t, err)
+	key, svc := addServiceKey(t, srv, srv.EnvironmentID("Staging"))
 
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	gate := &relGateTransport{base: tr, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	gate := &gateTransport{base: tr, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
 		ClientID: svc.ID, Key: key, TokenURL: srv.TokenURL, HTTPClient: &http.Client{Transport: gate},
 	})
@@ -68,8 +61,8 @@ func relLeakSetup(t *testing.T) (*apikeystest.Server, *apikeys.AssertionTokenSou
 	return srv, ts, gate
 }
 
-// relClient is a client of srv with its own transport, closed at cleanup.
-func relClient(t *testing.T, srv *apikeystest.Server, opts ...apikeys.Option) *apikeys.Client {
+// clientOf returns a client of srv with its own transport, closed at cleanup.
+func clientOf(t *testing.T, srv *apikeystest.Server, opts ...apikeys.Option) *apikeys.Client {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -86,8 +79,8 @@ func relClient(t *testing.T, srv *apikeystest.Server, opts ...apikeys.Option) *a
 // token). The fetch finishes on its own, its token is cached, and no
 // goroutine is left behind.
 func TestLeakTokenWaitersLeave(t *testing.T) {
-	srv, ts, gate := relLeakSetup(t)
-	c := relClient(t, srv, apikeys.WithTokenSource(ts))
+	srv, ts, gate := newGatedTokenSource(t)
+	c := clientOf(t, srv, apikeys.WithTokenSource(ts))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	tokenErr := make(chan error, 1)
@@ -95,7 +88,7 @@ func TestLeakTokenWaitersLeave(t *testing.T) {
 		_, err := ts.Token(ctx)
 		tokenErr <- err
 	}()
-	relAwait(t, gate.entered, "the token request")
+	await(t, gate.entered, "the token request")
 	callErr := make(chan error, 1)
 	go func() {
 		_, err := c.APIKeys.List(ctx, srv.EnvironmentID("Staging"))
@@ -122,7 +115,7 @@ func TestLeakTokenWaitersLeave(t *testing.T) {
 // then fails. Nothing is cached, nothing is left running, and the next
 // caller fetches again.
 func TestLeakTokenWaiterLeavesFailedFetch(t *testing.T) {
-	srv, ts, gate := relLeakSetup(t)
+	srv, ts, gate := newGatedTokenSource(t)
 	srv.FailNext(apikeystest.RouteToken, 1, http.StatusBadRequest, "")
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -131,11 +124,11 @@ func TestLeakTokenWaiterLeavesFailedFetch(t *testing.T) {
 		_, err := ts.Token(ctx)
 		tokenErr <- err
 	}()
-	relAwait(t, gate.entered, "the token request")
+	await(t, gate.entered, "the token request")
 	cancel()
 	assert.ErrorIs(t, <-tokenErr, context.Canceled)
 	close(gate.release)
-	relAwait(t, srv.Await(apikeystest.RouteToken, 1), "the refused token request")
+	await(t, srv.Await(apikeystest.RouteToken, 1), "the refused token request")
 
 	// The failed fetch is not cached: this caller either waits for it
 	// (and gets its error) or, once it is over, starts a new one.
@@ -151,15 +144,15 @@ func TestLeakTokenWaiterLeavesFailedFetch(t *testing.T) {
 	assert.Equal(t, 1, srv.IssuedTokens())
 }
 
-// relSignal is a slog handler that reports each record with msg on ch.
-type relSignal struct {
+// messageSignal is a slog handler that reports each record with msg on ch.
+type messageSignal struct {
 	msg string
 	ch  chan struct{}
 }
 
-func (h *relSignal) Enabled(context.Context, slog.Level) bool { return true }
+func (h *messageSignal) Enabled(context.Context, slog.Level) bool { return true }
 
-func (h *relSignal) Handle(_ context.Context, r slog.Record) error {
+func (h *messageSignal) Handle(_ context.Context, r slog.Record) error {
 	if r.Message == h.msg {
 		select {
 		case h.ch <- struct{}{}:
@@ -169,9 +162,9 @@ func (h *relSignal) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-func (h *relSignal) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *messageSignal) WithAttrs([]slog.Attr) slog.Handler { return h }
 
-func (h *relSignal) WithGroup(string) slog.Handler { return h }
+func (h *messageSignal) WithGroup(string) slog.Handler { return h }
 
 // TestLeakCallCancelledMidWait: a call cancelled while it waits an hour
 // before a retry (the real wait, not an injected one) returns at once with
@@ -180,8 +173,8 @@ func TestLeakCallCancelledMidWait(t *testing.T) {
 	leakCheck(t)
 	srv := apikeystest.NewServer()
 	t.Cleanup(srv.Close)
-	signal := &relSignal{msg: "apikeys: retrying", ch: make(chan struct{}, 1)}
-	c := relClient(t, srv, apikeys.WithToken(srv.BearerToken),
+	signal := &messageSignal{msg: "apikeys: retrying", ch: make(chan struct{}, 1)}
+	c := clientOf(t, srv, apikeys.WithToken(srv.BearerToken),
 		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MinWait: time.Hour, MaxWait: time.Hour}),
 		apikeys.WithLogger(slog.New(signal)))
 
@@ -191,13 +184,13 @@ func TestLeakCallCancelledMidWait(t *testing.T) {
 		status int
 		call   func(ctx context.Context) error
 	}{
-		{"get after a 503", apikeystest.RouteGetAPIKey, http.StatusServiceUnavailable, func(ctx context.Context) error {
+		{name: "get after a 503", route: apikeystest.RouteGetAPIKey, status: http.StatusServiceUnavailable, call: func(ctx context.Context) error {
 			_, err := c.APIKeys.Get(ctx, "no-such-key")
 			return err
 		}},
 		// A 429 is refused before processing: the create is retried,
 		// and cancelling its wait is not ambiguous.
-		{"create after a 429", apikeystest.RouteCreateAPIKey, http.StatusTooManyRequests, func(ctx context.Context) error {
+		{name: "create after a 429", route: apikeystest.RouteCreateAPIKey, status: http.StatusTooManyRequests, call: func(ctx context.Context) error {
 			_, err := c.APIKeys.Create(ctx, srv.EnvironmentID("Staging"), apikeys.CreateAPIKeyRequest{Name: "n"})
 			return err
 		}},
@@ -208,12 +201,12 @@ func TestLeakCallCancelledMidWait(t *testing.T) {
 			defer cancel()
 			errc := make(chan error, 1)
 			go func() { errc <- tc.call(ctx) }()
-			relAwait(t, signal.ch, "the retry decision")
+			await(t, signal.ch, "the retry decision")
 			cancel()
 			var err error
 			select {
 			case err = <-errc:
-			case <-time.After(relGuard):
+			case <-time.After(waitGuard):
 				t.Fatal("the call did not end with its context")
 			}
 			assert.ErrorIs(t, err, context.Canceled)

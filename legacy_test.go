@@ -22,78 +22,13 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-const (
-	legacyPrefix   = "/tenant-proxy"
-	legacyDomain   = "acme dev" // escaped as acme%20dev
-	legacyUserKey  = "f00dfeed0123456789abcdef0123456789f00d42"
-	legacyCookie   = "sess-C00KIE-5ecret-value"
-	legacyKeyValue = "4a23c0ffee0123456789abcdef0123456789ec9e"
-	legacySecret   = "api-SECRET-0987654321-shh"
-	legacyReqID    = "req-7f3a"
-)
+// legacySecret is the secret of the key in legacyKeyJSON.
+const legacySecret = "api-SECRET-0987654321-shh"
 
 // legacyKeyJSON is a key as a real server sends it: null revoked* members
 // and fields the SDK does not know.
 const legacyKeyJSON = `{"label":"ci","keyType":"app","key":"` + legacyKeyValue + `","keyReference":"app-1",` +
 	`"secret":"` + legacySecret + `","revoked":null,"revokedBy":null,"revokedEmail":null,"_id":"x1","createdBy":{"id":"u1"},"tags":[1,2]}`
-
-// legacyHit is what the fake server saw of one request.
-type legacyHit struct {
-	Method string
-	Path   string // escaped
-	Header http.Header
-	Body   []byte
-}
-
-// legacyServer records every request and answers attempt n with handle.
-type legacyServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	hits []legacyHit
-}
-
-func newLegacyServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int)) *legacyServer {
-	t.Helper()
-	s := &legacyServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		n := len(s.hits)
-		s.hits = append(s.hits, legacyHit{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
-		s.mu.Unlock()
-		handle(w, r, n)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *legacyServer) seen() []legacyHit {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]legacyHit(nil), s.hits...)
-}
-
-// legacyConfig points a LegacyConfig at s, mounted under a path prefix.
-func legacyConfig(s *legacyServer) apikeys.LegacyConfig {
-	return apikeys.LegacyConfig{BaseURL: s.URL + legacyPrefix, Domain: legacyDomain, UserKey: legacyUserKey, SessionCookie: legacyCookie}
-}
-
-// newLegacyClient returns a client for s with zero-wait retries.
-func newLegacyClient(t *testing.T, s *legacyServer, opts ...apikeys.Option) *apikeys.Client {
-	t.Helper()
-	opts = append([]apikeys.Option{apikeys.WithLegacy(legacyConfig(s)), apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3})}, opts...)
-	c, err := apikeys.NewClient(opts...)
-	require.NoError(t, err)
-	return c
-}
-
-// writeLegacy sends a reply with a JSON content type and a request ID.
-func writeLegacy(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-FH-REQUEST-ID", legacyReqID)
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
 
 // legacyHangUp drops the connection with a reset after the request was read.
 func legacyHangUp(w http.ResponseWriter) {
@@ -119,32 +54,32 @@ type legacyOp struct {
 func legacyOps() []legacyOp {
 	apiKeyOK := `{"status":"ok","apiKey":` + legacyKeyJSON + `,"unknown":true}`
 	return []legacyOp{
-		{"list user", "list", `{"type":"user"}`, `{"status":"ok","list":[` + legacyKeyJSON + `],"count":1}`,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
+		{name: "list user", path: "list", body: `{"type":"user"}`, ok: `{"status":"ok","list":[` + legacyKeyJSON + `],"count":1}`,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
 				return s.List(ctx, apikeys.UserKeys())
 			}},
-		{"list app", "list", `{"type":"app","appId":"app-1"}`, `{"status":"ok","list":[` + legacyKeyJSON + `]}`,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
+		{name: "list app", path: "list", body: `{"type":"app","appId":"app-1"}`, ok: `{"status":"ok","list":[` + legacyKeyJSON + `]}`,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
 				return s.List(ctx, apikeys.AppKeys("app-1"))
 			}},
-		{"create user", "create", `{"type":"user","label":"ci","fields":{"label":"ci"}}`, apiKeyOK,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
+		{name: "create user", path: "create", body: `{"type":"user","label":"ci","fields":{"label":"ci"}}`, ok: apiKeyOK,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
 				return s.Create(ctx, apikeys.UserKeys(), "ci")
 			}},
-		{"create app", "create", `{"type":"app","label":"ci","appId":"app-1","fields":{"label":"ci"}}`, apiKeyOK,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
+		{name: "create app", path: "create", body: `{"type":"app","label":"ci","appId":"app-1","fields":{"label":"ci"}}`, ok: apiKeyOK,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
 				return s.Create(ctx, apikeys.AppKeys("app-1"), "ci")
 			}},
-		{"revoke", "revoke", `{"key":"` + legacyKeyValue + `"}`, apiKeyOK,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) { return s.Revoke(ctx, legacyKeyValue) }},
-		{"delete", "delete", `{"key":"` + legacyKeyValue + `"}`, apiKeyOK,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) { return s.Delete(ctx, legacyKeyValue) }},
-		{"update", "update", `{"key":"` + legacyKeyValue + `","fields":{"label":"ci"},"label":"ci"}`, apiKeyOK,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
+		{name: "revoke", path: "revoke", body: `{"key":"` + legacyKeyValue + `"}`, ok: apiKeyOK,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) { return s.Revoke(ctx, legacyKeyValue) }},
+		{name: "delete", path: "delete", body: `{"key":"` + legacyKeyValue + `"}`, ok: apiKeyOK,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) { return s.Delete(ctx, legacyKeyValue) }},
+		{name: "update", path: "update", body: `{"key":"` + legacyKeyValue + `","fields":{"label":"ci"},"label":"ci"}`, ok: apiKeyOK,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
 				return s.Update(ctx, legacyKeyValue, "ci")
 			}},
-		{"validate", "validate", `{"type":"app","key":"` + legacyKeyValue + `"}`, `{"status":"ok","valid":true,"extra":null}`,
-			func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
+		{name: "validate", path: "validate", body: `{"type":"app","key":"` + legacyKeyValue + `"}`, ok: `{"status":"ok","valid":true,"extra":null}`,
+			call: func(ctx context.Context, s *apikeys.LegacyService) (any, error) {
 				return s.Validate(ctx, apikeys.KeyTypeApp, legacyKeyValue)
 			}},
 	}
@@ -157,13 +92,13 @@ func legacyPath(op string) string {
 func TestLegacyCallsSendDocumentedRequests(t *testing.T) {
 	for _, op := range legacyOps() {
 		t.Run(op.name, func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, op.ok) })
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, op.ok) })
 			c := newLegacyClient(t, srv)
 
 			got, err := op.call(context.Background(), c.Legacy)
 			require.NoError(t, err)
 
-			hits := srv.seen()
+			hits := srv.requests()
 			require.Len(t, hits, 1)
 			h := hits[0]
 			assert.Equal(t, http.MethodPost, h.Method)
@@ -201,13 +136,13 @@ func TestLegacyCredentialHeaders(t *testing.T) {
 		userKey, cookie  string
 		wantUser, wantCk string
 	}{
-		{"user key only", legacyUserKey, "", legacyUserKey, ""},
-		{"cookie only", "", legacyCookie, "", "feedhenry=" + legacyCookie},
-		{"both", legacyUserKey, legacyCookie, legacyUserKey, "feedhenry=" + legacyCookie},
+		{name: "user key only", userKey: legacyUserKey, cookie: "", wantUser: legacyUserKey, wantCk: ""},
+		{name: "cookie only", userKey: "", cookie: legacyCookie, wantUser: "", wantCk: "feedhenry=" + legacyCookie},
+		{name: "both", userKey: legacyUserKey, cookie: legacyCookie, wantUser: legacyUserKey, wantCk: "feedhenry=" + legacyCookie},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, http.StatusOK, `{"status":"ok","list":[]}`)
 			})
 			cfg := legacyConfig(srv)
@@ -220,7 +155,7 @@ func TestLegacyCredentialHeaders(t *testing.T) {
 			assert.Empty(t, keys)
 			assert.NotNil(t, keys)
 
-			hits := srv.seen()
+			hits := srv.requests()
 			require.Len(t, hits, 1)
 			assert.Equal(t, tt.wantUser, hits[0].Header.Get("X-FH-AUTH-USER"))
 			assert.Equal(t, tt.wantCk, hits[0].Header.Get("Cookie"))
@@ -236,7 +171,7 @@ func TestLegacyListDecodesKeys(t *testing.T) {
 		null,
 		{"label":"repo","keyType":"git_repo","key":"k-active-0002","keyReference":"user-1","revoked":"","revokedBy":null,"new":{"nested":[1]}}
 	]}`
-	srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
+	srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
 	c := newLegacyClient(t, srv)
 
 	keys, err := c.Legacy.List(context.Background(), apikeys.UserKeys())
@@ -267,40 +202,40 @@ func TestLegacyErrorReplies(t *testing.T) {
 		body   string
 		want   want
 	}{
-		{"200 status error message", 200, "", `{"status":"error","message":"Label is required"}`,
-			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Label is required", RequestID: legacyReqID}, isNot: []error{apikeys.ErrNotFound}}},
-		{"200 status error msg string", 200, "", `{"status":"error","msg":"Invalid request"}`,
-			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Invalid request", RequestID: legacyReqID}}},
-		{"200 status error msg array", 200, "", `{"status":"error","msg":["Invalid key","Invalid type",3]}`,
-			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Invalid key; Invalid type", RequestID: legacyReqID}}},
-		{"200 status error not found", 200, "", `{"status":"error","message":"API Key Not Found"}`,
-			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "API Key Not Found", RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
-		{"200 status error with malformed payload member", 200, "", `{"status":"error","message":"nope","list":"not a list","valid":"x"}`,
-			want{legacy: &apikeys.APIError{StatusCode: 200, Message: "nope", RequestID: legacyReqID}}},
-		{"200 status error without message", 200, "", `{"status":"error"}`,
-			want{legacy: &apikeys.APIError{StatusCode: 200, RequestID: legacyReqID}}},
-		{"401 JSON", 401, "", `{"status":"error","message":"not logged in"}`,
-			want{legacy: &apikeys.APIError{StatusCode: 401, Message: "not logged in", RequestID: legacyReqID}, is: []error{apikeys.ErrUnauthorized}, isNot: []error{apikeys.ErrNotFound}}},
-		{"404 JSON without message", 404, "", `{"status":"error"}`,
-			want{legacy: &apikeys.APIError{StatusCode: 404, RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
-		{"500 HTML page", 500, "text/html", html,
-			want{legacy: &apikeys.APIError{StatusCode: 500, RequestID: legacyReqID}, is: []error{apikeys.ErrServer}, maxMsgLn: 64}},
-		{"200 truncated JSON", 200, "", `{"status":"ok","list":[{"label":"ci","key":`, want{}},
-		{"200 empty body", 200, "", ``, want{}},
-		{"200 whitespace body", 200, "", " \n", want{}},
-		{"200 status missing", 200, "", `{"list":[],"apiKey":{},"valid":true}`, want{}},
-		{"200 status unknown", 200, "", `{"status":"pending","list":[],"apiKey":{},"valid":true}`, want{}},
-		{"200 status not a string", 200, "", `{"status":1}`, want{}},
-		{"200 JSON array", 200, "", `[]`, want{}},
-		{"200 JSON null", 200, "", `null`, want{}},
-		{"200 ok without payload", 200, "", `{"status":"ok"}`, want{}},
-		{"200 ok with null payload", 200, "", `{"status":"ok","list":null,"apiKey":null,"valid":null}`, want{}},
-		{"200 HTML login page", 200, "text/html", `<html><body>Please log in</body></html>`, want{excerpt: "<html><body>Please log in</body></html>"}},
+		{name: "200 status error message", status: 200, ctype: "", body: `{"status":"error","message":"Label is required"}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Label is required", RequestID: legacyReqID}, isNot: []error{apikeys.ErrNotFound}}},
+		{name: "200 status error msg string", status: 200, ctype: "", body: `{"status":"error","msg":"Invalid request"}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Invalid request", RequestID: legacyReqID}}},
+		{name: "200 status error msg array", status: 200, ctype: "", body: `{"status":"error","msg":["Invalid key","Invalid type",3]}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 200, Message: "Invalid key; Invalid type", RequestID: legacyReqID}}},
+		{name: "200 status error not found", status: 200, ctype: "", body: `{"status":"error","message":"API Key Not Found"}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 200, Message: "API Key Not Found", RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
+		{name: "200 status error with malformed payload member", status: 200, ctype: "", body: `{"status":"error","message":"nope","list":"not a list","valid":"x"}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 200, Message: "nope", RequestID: legacyReqID}}},
+		{name: "200 status error without message", status: 200, ctype: "", body: `{"status":"error"}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 200, RequestID: legacyReqID}}},
+		{name: "401 JSON", status: 401, ctype: "", body: `{"status":"error","message":"not logged in"}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 401, Message: "not logged in", RequestID: legacyReqID}, is: []error{apikeys.ErrUnauthorized}, isNot: []error{apikeys.ErrNotFound}}},
+		{name: "404 JSON without message", status: 404, ctype: "", body: `{"status":"error"}`,
+			want: want{legacy: &apikeys.APIError{StatusCode: 404, RequestID: legacyReqID}, is: []error{apikeys.ErrNotFound}}},
+		{name: "500 HTML page", status: 500, ctype: "text/html", body: html,
+			want: want{legacy: &apikeys.APIError{StatusCode: 500, RequestID: legacyReqID}, is: []error{apikeys.ErrServer}, maxMsgLn: 64}},
+		{name: "200 truncated JSON", status: 200, ctype: "", body: `{"status":"ok","list":[{"label":"ci","key":`, want: want{}},
+		{name: "200 empty body", status: 200, ctype: "", body: ``, want: want{}},
+		{name: "200 whitespace body", status: 200, ctype: "", body: " \n", want: want{}},
+		{name: "200 status missing", status: 200, ctype: "", body: `{"list":[],"apiKey":{},"valid":true}`, want: want{}},
+		{name: "200 status unknown", status: 200, ctype: "", body: `{"status":"pending","list":[],"apiKey":{},"valid":true}`, want: want{}},
+		{name: "200 status not a string", status: 200, ctype: "", body: `{"status":1}`, want: want{}},
+		{name: "200 JSON array", status: 200, ctype: "", body: `[]`, want: want{}},
+		{name: "200 JSON null", status: 200, ctype: "", body: `null`, want: want{}},
+		{name: "200 ok without payload", status: 200, ctype: "", body: `{"status":"ok"}`, want: want{}},
+		{name: "200 ok with null payload", status: 200, ctype: "", body: `{"status":"ok","list":null,"apiKey":null,"valid":null}`, want: want{}},
+		{name: "200 HTML login page", status: 200, ctype: "text/html", body: `<html><body>Please log in</body></html>`, want: want{excerpt: "<html><body>Please log in</body></html>"}},
 	}
 	for _, op := range legacyOps() {
 		for _, tt := range tests {
 			t.Run(op.name+"/"+tt.name, func(t *testing.T) {
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 					if tt.ctype != "" {
 						w.Header().Set("Content-Type", tt.ctype)
 						w.Header().Set("X-FH-REQUEST-ID", legacyReqID)
@@ -314,7 +249,7 @@ func TestLegacyErrorReplies(t *testing.T) {
 
 				got, err := op.call(context.Background(), c.Legacy)
 				require.Error(t, err)
-				assert.Len(t, srv.seen(), 1)
+				assert.Len(t, srv.requests(), 1)
 				assert.Contains(t, err.Error(), "Legacy.")
 				switch v := got.(type) {
 				case []*apikeys.LegacyKey:
@@ -366,7 +301,7 @@ func TestLegacyErrorReplies(t *testing.T) {
 
 func TestLegacyOversizeReplyIsDecodeError(t *testing.T) {
 	body := `{"status":"ok","list":[` + strings.Repeat(legacyKeyJSON+",", 20) + legacyKeyJSON + `]}`
-	srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
+	srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
 	c := newLegacyClient(t, srv, apikeys.WithMaxResponseBytes(1024))
 
 	keys, err := c.Legacy.List(context.Background(), apikeys.UserKeys())
@@ -384,15 +319,15 @@ func TestLegacyUndecodableReplyQuotesNoSecret(t *testing.T) {
 	tests := []struct {
 		name, ctype, body, excerpt string
 	}{
-		{"JSON after a newline, as text", "text/plain", "\n{\"status\":\"ok\",\"apiKey\":{\"secret\":\"" + secret + "\"},\"list\":5}", ""},
-		{"JSON after a byte-order mark", "text/plain", "\uFEFF{\"status\":\"ok\",\"apiKey\":{\"secret\":\"" + secret + "\"},\"list\":5}", ""},
-		{"text with JSON inside", "text/plain", "x{\"apiKey\":{\"secret\":\"" + secret + "\"}}", ""},
-		{"form-encoded", "application/x-www-form-urlencoded", "secret=" + secret, ""},
-		{"HTML page", "text/html", "  <html><title>502 Bad Gateway</title></html>", "<html><title>502 Bad Gateway</title></html>"},
+		{name: "JSON after a newline, as text", ctype: "text/plain", body: "\n{\"status\":\"ok\",\"apiKey\":{\"secret\":\"" + secret + "\"},\"list\":5}", excerpt: ""},
+		{name: "JSON after a byte-order mark", ctype: "text/plain", body: "\uFEFF{\"status\":\"ok\",\"apiKey\":{\"secret\":\"" + secret + "\"},\"list\":5}", excerpt: ""},
+		{name: "text with JSON inside", ctype: "text/plain", body: "x{\"apiKey\":{\"secret\":\"" + secret + "\"}}", excerpt: ""},
+		{name: "form-encoded", ctype: "application/x-www-form-urlencoded", body: "secret=" + secret, excerpt: ""},
+		{name: "HTML page", ctype: "text/html", body: "  <html><title>502 Bad Gateway</title></html>", excerpt: "<html><title>502 Bad Gateway</title></html>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				w.Header().Set("Content-Type", tt.ctype)
 				_, _ = io.WriteString(w, tt.body)
 			})
@@ -417,40 +352,40 @@ func TestLegacyErrorIs(t *testing.T) {
 		// The legacy API's wording for an unknown key, in any case and
 		// with detail after it, matches ErrNotFound whatever the status
 		// (200, 400) when the status has no sentinel of its own.
-		{200, "API key not found", apikeys.ErrNotFound, true},
-		{200, "API KEY NOT FOUND", apikeys.ErrNotFound, true},
-		{200, "api key was not found.", apikeys.ErrNotFound, true},
-		{200, "apiKey not found: 4a23…ec9e", apikeys.ErrNotFound, true},
-		{200, "The key is not found", apikeys.ErrNotFound, true},
-		{400, "key not found", apikeys.ErrNotFound, true},
-		{200, "invalid request; API key not found", apikeys.ErrNotFound, true}, // a "msg" array
-		{404, "", apikeys.ErrNotFound, true},
-		{404, "domain not found", apikeys.ErrNotFound, true}, // the status says so
+		{status: 200, msg: "API key not found", target: apikeys.ErrNotFound, want: true},
+		{status: 200, msg: "API KEY NOT FOUND", target: apikeys.ErrNotFound, want: true},
+		{status: 200, msg: "api key was not found.", target: apikeys.ErrNotFound, want: true},
+		{status: 200, msg: "apiKey not found: 4a23…ec9e", target: apikeys.ErrNotFound, want: true},
+		{status: 200, msg: "The key is not found", target: apikeys.ErrNotFound, want: true},
+		{status: 400, msg: "key not found", target: apikeys.ErrNotFound, want: true},
+		{status: 200, msg: "invalid request; API key not found", target: apikeys.ErrNotFound, want: true}, // a "msg" array
+		{status: 404, msg: "", target: apikeys.ErrNotFound, want: true},
+		{status: 404, msg: "domain not found", target: apikeys.ErrNotFound, want: true}, // the status says so
 		// Any other "not found" is not an unknown key.
-		{200, "NOT FOUND", apikeys.ErrNotFound, false},
-		{200, "user not found", apikeys.ErrNotFound, false},
-		{200, "domain not found", apikeys.ErrNotFound, false},
-		{200, "app not found", apikeys.ErrNotFound, false},
-		{200, "user key not found", apikeys.ErrNotFound, false}, // the caller's credential
-		{400, "environment not found for key", apikeys.ErrNotFound, false},
-		{200, "key not foundation", apikeys.ErrNotFound, false},
-		{200, "keyring not found", apikeys.ErrNotFound, false},
-		{401, "API key not found", apikeys.ErrNotFound, false}, // 401 has its own sentinel
-		{401, "API key not found", apikeys.ErrUnauthorized, true},
-		{500, "template not found", apikeys.ErrNotFound, false},
-		{500, "template not found", apikeys.ErrServer, true},
-		{200, "found it", apikeys.ErrNotFound, false},
-		{401, "", apikeys.ErrUnauthorized, true},
+		{status: 200, msg: "NOT FOUND", target: apikeys.ErrNotFound, want: false},
+		{status: 200, msg: "user not found", target: apikeys.ErrNotFound, want: false},
+		{status: 200, msg: "domain not found", target: apikeys.ErrNotFound, want: false},
+		{status: 200, msg: "app not found", target: apikeys.ErrNotFound, want: false},
+		{status: 200, msg: "user key not found", target: apikeys.ErrNotFound, want: false}, // the caller's credential
+		{status: 400, msg: "environment not found for key", target: apikeys.ErrNotFound, want: false},
+		{status: 200, msg: "key not foundation", target: apikeys.ErrNotFound, want: false},
+		{status: 200, msg: "keyring not found", target: apikeys.ErrNotFound, want: false},
+		{status: 401, msg: "API key not found", target: apikeys.ErrNotFound, want: false}, // 401 has its own sentinel
+		{status: 401, msg: "API key not found", target: apikeys.ErrUnauthorized, want: true},
+		{status: 500, msg: "template not found", target: apikeys.ErrNotFound, want: false},
+		{status: 500, msg: "template not found", target: apikeys.ErrServer, want: true},
+		{status: 200, msg: "found it", target: apikeys.ErrNotFound, want: false},
+		{status: 401, msg: "", target: apikeys.ErrUnauthorized, want: true},
 		// The legacy API also says "not logged in" with HTTP 200: the user
 		// key or session was not accepted, as with a 401.
-		{200, "not logged in", apikeys.ErrUnauthorized, true},
-		{200, "Error, check your login details", apikeys.ErrUnauthorized, true},
-		{200, "login required", apikeys.ErrUnauthorized, true},
-		{200, "logged in as admin", apikeys.ErrUnauthorized, false},
-		{403, "", apikeys.ErrForbidden, true},
-		{429, "", apikeys.ErrRateLimited, true},
-		{200, "not found", nil, false},
-		{200, "not found", apikeys.ErrServer, false},
+		{status: 200, msg: "not logged in", target: apikeys.ErrUnauthorized, want: true},
+		{status: 200, msg: "Error, check your login details", target: apikeys.ErrUnauthorized, want: true},
+		{status: 200, msg: "login required", target: apikeys.ErrUnauthorized, want: true},
+		{status: 200, msg: "logged in as admin", target: apikeys.ErrUnauthorized, want: false},
+		{status: 403, msg: "", target: apikeys.ErrForbidden, want: true},
+		{status: 429, msg: "", target: apikeys.ErrRateLimited, want: true},
+		{status: 200, msg: "not found", target: nil, want: false},
+		{status: 200, msg: "not found", target: apikeys.ErrServer, want: false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s %v", tt.status, tt.msg, tt.target), func(t *testing.T) {
@@ -475,32 +410,32 @@ func TestLegacyRevokedFormats(t *testing.T) {
 		want    *time.Time
 		wantErr bool // from ParseRevoked; the key then holds the zero time
 	}{
-		{"ms epoch number", `1425990896789`, &atMs, false},
-		{"ms epoch float", `1425990896789.0`, &atMs, false},
-		{"ms epoch exponent", `1.425990896789e12`, &atMs, false},
-		{"ms epoch numeric string", `"1425990896789"`, &atMs, false},
-		{"ISO with ms", `"2015-03-10T12:34:56.789Z"`, &atMs, false},
-		{"ISO with offset", `"2015-03-10T13:34:56+01:00"`, &at, false},
-		{"ISO offset without colon", `"2015-03-10T13:34:56+0100"`, &at, false},
-		{"ISO without zone", `"2015-03-10T12:34:56"`, &at, false},
-		{"space separated", `"2015-03-10 12:34:56"`, &at, false},
-		{"space separated with ms", `"2015-03-10 12:34:56.789"`, &atMs, false},
-		{"RFC1123", `"Tue, 10 Mar 2015 12:34:56 GMT"`, &at, false},
-		{"RFC1123Z", `"Tue, 10 Mar 2015 12:34:56 +0000"`, &at, false},
-		{"JS Date string", `"Tue Mar 10 2015 12:34:56 GMT+0000 (UTC)"`, &at, false},
-		{"JS Date string other zone", `"Tue Mar 10 2015 13:34:56 GMT+0100 (Central European Standard Time)"`, &at, false},
-		{"Unix date", `"Tue Mar 10 12:34:56 UTC 2015"`, &at, false},
-		{"padded string", `"  2015-03-10T12:34:56Z "`, &at, false},
-		{"empty string", `""`, nil, false},
-		{"null", `null`, nil, false},
-		{"false", `false`, nil, false},
-		{"zero", `0`, nil, false},
-		{"zero string", `"0"`, nil, false},
-		{"garbage string", `"yesterday-ish"`, &zero, true},
-		{"true", `true`, &zero, true},
-		{"negative", `-5`, &zero, true},
-		{"beyond year 9999", `1e20`, &zero, true},
-		{"object", `{"$date":1425990896789}`, &zero, true},
+		{name: "ms epoch number", revoked: `1425990896789`, want: &atMs, wantErr: false},
+		{name: "ms epoch float", revoked: `1425990896789.0`, want: &atMs, wantErr: false},
+		{name: "ms epoch exponent", revoked: `1.425990896789e12`, want: &atMs, wantErr: false},
+		{name: "ms epoch numeric string", revoked: `"1425990896789"`, want: &atMs, wantErr: false},
+		{name: "ISO with ms", revoked: `"2015-03-10T12:34:56.789Z"`, want: &atMs, wantErr: false},
+		{name: "ISO with offset", revoked: `"2015-03-10T13:34:56+01:00"`, want: &at, wantErr: false},
+		{name: "ISO offset without colon", revoked: `"2015-03-10T13:34:56+0100"`, want: &at, wantErr: false},
+		{name: "ISO without zone", revoked: `"2015-03-10T12:34:56"`, want: &at, wantErr: false},
+		{name: "space separated", revoked: `"2015-03-10 12:34:56"`, want: &at, wantErr: false},
+		{name: "space separated with ms", revoked: `"2015-03-10 12:34:56.789"`, want: &atMs, wantErr: false},
+		{name: "RFC1123", revoked: `"Tue, 10 Mar 2015 12:34:56 GMT"`, want: &at, wantErr: false},
+		{name: "RFC1123Z", revoked: `"Tue, 10 Mar 2015 12:34:56 +0000"`, want: &at, wantErr: false},
+		{name: "JS Date string", revoked: `"Tue Mar 10 2015 12:34:56 GMT+0000 (UTC)"`, want: &at, wantErr: false},
+		{name: "JS Date string other zone", revoked: `"Tue Mar 10 2015 13:34:56 GMT+0100 (Central European Standard Time)"`, want: &at, wantErr: false},
+		{name: "Unix date", revoked: `"Tue Mar 10 12:34:56 UTC 2015"`, want: &at, wantErr: false},
+		{name: "padded string", revoked: `"  2015-03-10T12:34:56Z "`, want: &at, wantErr: false},
+		{name: "empty string", revoked: `""`, want: nil, wantErr: false},
+		{name: "null", revoked: `null`, want: nil, wantErr: false},
+		{name: "false", revoked: `false`, want: nil, wantErr: false},
+		{name: "zero", revoked: `0`, want: nil, wantErr: false},
+		{name: "zero string", revoked: `"0"`, want: nil, wantErr: false},
+		{name: "garbage string", revoked: `"yesterday-ish"`, want: &zero, wantErr: true},
+		{name: "true", revoked: `true`, want: &zero, wantErr: true},
+		{name: "negative", revoked: `-5`, want: &zero, wantErr: true},
+		{name: "beyond year 9999", revoked: `1e20`, want: &zero, wantErr: true},
+		{name: "object", revoked: `{"$date":1425990896789}`, want: &zero, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -560,11 +495,11 @@ func TestLegacyKeyMasksSecrets(t *testing.T) {
 		key, secret      string
 		wantKey, wantSec string
 	}{
-		{"", "", `""`, `""`},
-		{"abcd", "s", `"****"`, `"****"`},
-		{"abcdefgh", "", `"****"`, `""`},
-		{"abcdefghi", "", `"abcd…fghi"`, `""`},
-		{"ключключключ", "", `"ключ…ключ"`, `""`},
+		{key: "", secret: "", wantKey: `""`, wantSec: `""`},
+		{key: "abcd", secret: "s", wantKey: `"****"`, wantSec: `"****"`},
+		{key: "abcdefgh", secret: "", wantKey: `"****"`, wantSec: `""`},
+		{key: "abcdefghi", secret: "", wantKey: `"abcd…fghi"`, wantSec: `""`},
+		{key: "ключключключ", secret: "", wantKey: `"ключ…ключ"`, wantSec: `""`},
 	}
 	for _, tt := range tests {
 		s := apikeys.LegacyKey{Key: tt.key, Secret: tt.secret}.String()
@@ -594,7 +529,7 @@ func TestLegacyRetryTable(t *testing.T) {
 	t.Run("idempotent calls are retried on 503", func(t *testing.T) {
 		for _, name := range []string{"list user", "list app", "validate", "update"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n == 0 {
 					writeLegacy(w, http.StatusServiceUnavailable, `{"status":"error","message":"busy"}`)
 					return
@@ -603,14 +538,14 @@ func TestLegacyRetryTable(t *testing.T) {
 			})
 			_, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.NoError(t, err, name)
-			assert.Len(t, srv.seen(), 2, name)
+			assert.Len(t, srv.requests(), 2, name)
 		}
 	})
 
 	t.Run("idempotent calls are retried after a reset", func(t *testing.T) {
 		for _, name := range []string{"list user", "validate", "update"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n == 0 {
 					legacyHangUp(w)
 					return
@@ -619,7 +554,7 @@ func TestLegacyRetryTable(t *testing.T) {
 			})
 			_, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.NoError(t, err, name)
-			assert.Len(t, srv.seen(), 2, name)
+			assert.Len(t, srv.requests(), 2, name)
 		}
 	})
 
@@ -628,12 +563,12 @@ func TestLegacyRetryTable(t *testing.T) {
 			status int
 			body   string
 		}{
-			{200, notFound}, {404, notFound},
-			{200, `{"status":"error","message":"Key not found: 4a23…ec9e"}`},
-			{400, `{"status":"error","msg":["invalid request","API KEY NOT FOUND"]}`},
+			{status: 200, body: notFound}, {status: 404, body: notFound},
+			{status: 200, body: `{"status":"error","message":"Key not found: 4a23…ec9e"}`},
+			{status: 400, body: `{"status":"error","msg":["invalid request","API KEY NOT FOUND"]}`},
 		} {
 			op := find("delete")
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 				if n == 0 {
 					legacyHangUp(w) // applied, but the reply is lost
 					return
@@ -644,7 +579,7 @@ func TestLegacyRetryTable(t *testing.T) {
 			got, err := op.call(apikeys.CaptureResponse(ctx, &resp), newLegacyClient(t, srv).Legacy)
 			require.NoError(t, err, second.body)
 			assert.Equal(t, &apikeys.LegacyKey{Key: legacyKeyValue}, got)
-			assert.Len(t, srv.seen(), 2)
+			assert.Len(t, srv.requests(), 2)
 			assert.Equal(t, 2, resp.Attempts)
 		}
 	})
@@ -661,8 +596,8 @@ func TestLegacyRetryTable(t *testing.T) {
 			for _, second := range []struct {
 				status int
 				body   string
-			}{{200, notFound}, {404, notFound}, {404, ""}} {
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+			}{{status: 200, body: notFound}, {status: 404, body: notFound}, {status: 404, body: ""}} {
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 					if n == 0 {
 						first(w)
 						return
@@ -673,7 +608,7 @@ func TestLegacyRetryTable(t *testing.T) {
 				assert.ErrorIs(t, err, apikeys.ErrNotFound, second.body)
 				assert.False(t, apikeys.IsAmbiguous(err))
 				assert.Nil(t, got, "no key, revoked or not, is returned")
-				assert.Len(t, srv.seen(), 2)
+				assert.Len(t, srv.requests(), 2)
 			}
 		}
 	})
@@ -686,16 +621,16 @@ func TestLegacyRetryTable(t *testing.T) {
 				body   string
 				is     error
 			}{
-				{200, `{"status":"error","message":"user not found"}`, nil},
-				{200, `{"status":"error","message":"domain not found"}`, nil},
-				{200, `{"status":"error","msg":["not found"]}`, nil},
-				{404, `{"status":"error","message":"domain not found"}`, apikeys.ErrNotFound},
-				{404, `{"status":"error","message":"app not found"}`, apikeys.ErrNotFound},
-				{401, `{"status":"error","message":"API key not found"}`, apikeys.ErrUnauthorized},
-				{403, `{"status":"error","message":"key not found"}`, apikeys.ErrForbidden},
+				{status: 200, body: `{"status":"error","message":"user not found"}`, is: nil},
+				{status: 200, body: `{"status":"error","message":"domain not found"}`, is: nil},
+				{status: 200, body: `{"status":"error","msg":["not found"]}`, is: nil},
+				{status: 404, body: `{"status":"error","message":"domain not found"}`, is: apikeys.ErrNotFound},
+				{status: 404, body: `{"status":"error","message":"app not found"}`, is: apikeys.ErrNotFound},
+				{status: 401, body: `{"status":"error","message":"API key not found"}`, is: apikeys.ErrUnauthorized},
+				{status: 403, body: `{"status":"error","message":"key not found"}`, is: apikeys.ErrForbidden},
 			} {
 				op := find(name)
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 					if n == 0 {
 						legacyHangUp(w) // the reply is lost
 						return
@@ -712,7 +647,7 @@ func TestLegacyRetryTable(t *testing.T) {
 					assert.NotErrorIs(t, err, apikeys.ErrNotFound)
 				}
 				assert.Nil(t, got, name)
-				assert.Len(t, srv.seen(), 2, name)
+				assert.Len(t, srv.requests(), 2, name)
 			}
 		}
 	})
@@ -720,18 +655,18 @@ func TestLegacyRetryTable(t *testing.T) {
 	t.Run("revoke and delete: not found on the first attempt is an error", func(t *testing.T) {
 		for _, name := range []string{"revoke", "delete"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, notFound) })
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, notFound) })
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.ErrorIs(t, err, apikeys.ErrNotFound, name)
 			assert.Nil(t, got, name)
-			assert.Len(t, srv.seen(), 1, name)
+			assert.Len(t, srv.requests(), 1, name)
 		}
 	})
 
 	t.Run("revoke and delete are retried on 503", func(t *testing.T) {
 		for _, name := range []string{"revoke", "delete"} {
 			op := find(name)
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n < 2 {
 					writeLegacy(w, http.StatusBadGateway, "")
 					return
@@ -741,25 +676,25 @@ func TestLegacyRetryTable(t *testing.T) {
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			require.NoError(t, err, name)
 			assert.Equal(t, legacySecret, got.(*apikeys.LegacyKey).Secret)
-			assert.Len(t, srv.seen(), 3, name)
+			assert.Len(t, srv.requests(), 3, name)
 		}
 	})
 
 	for _, name := range []string{"create user", "create app"} {
 		op := find(name)
 		t.Run(name+": reset after the server applied it is ambiguous, not retried", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { legacyHangUp(w) })
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { legacyHangUp(w) })
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.Nil(t, got)
 			assert.True(t, apikeys.IsAmbiguous(err), "%v", err)
 			assert.False(t, apikeys.IsRetryable(err))
 			var te *apikeys.TransportError
 			assert.ErrorAs(t, err, &te)
-			assert.Len(t, srv.seen(), 1, "exactly one create reached the server")
+			assert.Len(t, srv.requests(), 1, "exactly one create reached the server")
 		})
 
 		t.Run(name+": 429 is retried", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n == 0 {
 					w.Header().Set("Retry-After", "0")
 					writeLegacy(w, http.StatusTooManyRequests, `{"status":"error","message":"slow down"}`)
@@ -770,22 +705,22 @@ func TestLegacyRetryTable(t *testing.T) {
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			require.NoError(t, err)
 			assert.Equal(t, legacyKeyValue, got.(*apikeys.LegacyKey).Key)
-			assert.Len(t, srv.seen(), 2)
+			assert.Len(t, srv.requests(), 2)
 		})
 
 		t.Run(name+": 429 until the retries run out is a rate limit, not ambiguous", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, http.StatusTooManyRequests, `{"status":"error","message":"slow down"}`)
 			})
 			_, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
 			assert.ErrorIs(t, err, apikeys.ErrRateLimited)
 			assert.False(t, apikeys.IsAmbiguous(err))
 			assert.True(t, apikeys.IsRetryable(err))
-			assert.Len(t, srv.seen(), 4)
+			assert.Len(t, srv.requests(), 4)
 		})
 
 		t.Run(name+": 500 is ambiguous, not retried", func(t *testing.T) {
-			srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeLegacy(w, http.StatusInternalServerError, `{"status":"error","message":"db down"}`)
 			})
 			got, err := op.call(ctx, newLegacyClient(t, srv).Legacy)
@@ -797,14 +732,11 @@ func TestLegacyRetryTable(t *testing.T) {
 			assert.Equal(t, 500, le.StatusCode)
 			assert.Equal(t, "db down", le.Message)
 			assert.Contains(t, err.Error(), "Legacy.Create")
-			assert.Len(t, srv.seen(), 1)
+			assert.Len(t, srv.requests(), 1)
 		})
 
 		t.Run(name+": connection refused is retried and not ambiguous", func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			addr := ln.Addr().String()
-			require.NoError(t, ln.Close())
+			addr := closedAddr(t)
 			c, err := apikeys.NewClient(
 				apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: "http://" + addr + legacyPrefix, Domain: legacyDomain, UserKey: legacyUserKey}),
 				apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3}))
@@ -860,100 +792,100 @@ func TestLegacyBadInputIsRefusedBeforeIO(t *testing.T) {
 		field string
 		call  func(ctx context.Context, s *apikeys.LegacyService) error
 	}{
-		{"list zero owner", "owner", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "list zero owner", field: "owner", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.List(ctx, apikeys.KeyOwner{})
 			return err
 		}},
-		{"list empty app id", "appID", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "list empty app id", field: "appID", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.List(ctx, apikeys.AppKeys(""))
 			return err
 		}},
-		{"list app id with slash", "appID", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "list app id with slash", field: "appID", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.List(ctx, apikeys.AppKeys("a/b"))
 			return err
 		}},
-		{"list app id with control", "appID", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "list app id with control", field: "appID", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.List(ctx, apikeys.AppKeys("a\x00b"))
 			return err
 		}},
-		{"create zero owner", "owner", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "create zero owner", field: "owner", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Create(ctx, apikeys.KeyOwner{}, "ci")
 			return err
 		}},
-		{"create empty app id", "appID", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "create empty app id", field: "appID", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Create(ctx, apikeys.AppKeys(""), "ci")
 			return err
 		}},
-		{"create empty label", "label", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "create empty label", field: "label", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Create(ctx, apikeys.UserKeys(), "")
 			return err
 		}},
-		{"create blank label", "label", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "create blank label", field: "label", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Create(ctx, apikeys.UserKeys(), " \t ")
 			return err
 		}},
-		{"create label with control", "label", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "create label with control", field: "label", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Create(ctx, apikeys.AppKeys("app-1"), "ci\nfoo")
 			return err
 		}},
-		{"create long label", "label", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "create long label", field: "label", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Create(ctx, apikeys.UserKeys(), long)
 			return err
 		}},
-		{"revoke empty key", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "revoke empty key", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Revoke(ctx, "")
 			return err
 		}},
-		{"revoke key with space", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "revoke key with space", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Revoke(ctx, "ab cd")
 			return err
 		}},
-		{"delete empty key", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "delete empty key", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Delete(ctx, "")
 			return err
 		}},
-		{"delete key with control", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "delete key with control", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Delete(ctx, "ab\x7fcd")
 			return err
 		}},
-		{"update empty key", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "update empty key", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Update(ctx, "", "ci")
 			return err
 		}},
-		{"update key with tab", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "update key with tab", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Update(ctx, "ab\tcd", "ci")
 			return err
 		}},
-		{"update empty label", "label", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "update empty label", field: "label", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Update(ctx, legacyKeyValue, "")
 			return err
 		}},
-		{"update long label", "label", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "update long label", field: "label", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Update(ctx, legacyKeyValue, long)
 			return err
 		}},
-		{"validate empty type", "keyType", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "validate empty type", field: "keyType", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Validate(ctx, "", legacyKeyValue)
 			return err
 		}},
-		{"validate blank type", "keyType", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "validate blank type", field: "keyType", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Validate(ctx, "  ", legacyKeyValue)
 			return err
 		}},
-		{"validate type with control", "keyType", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "validate type with control", field: "keyType", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Validate(ctx, "app\r\n", legacyKeyValue)
 			return err
 		}},
-		{"validate empty key", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "validate empty key", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Validate(ctx, apikeys.KeyTypeUser, "")
 			return err
 		}},
-		{"validate key with newline", "key", func(ctx context.Context, s *apikeys.LegacyService) error {
+		{name: "validate key with newline", field: "key", call: func(ctx context.Context, s *apikeys.LegacyService) error {
 			_, err := s.Validate(ctx, apikeys.KeyTypeUser, "ab\ncd")
 			return err
 		}},
 	}
-	srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, `{"status":"ok"}`) })
+	srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, 200, `{"status":"ok"}`) })
 	c := newLegacyClient(t, srv)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -963,7 +895,7 @@ func TestLegacyBadInputIsRefusedBeforeIO(t *testing.T) {
 			assert.Equal(t, tt.field, ve.Field)
 		})
 	}
-	assert.Empty(t, srv.seen())
+	assert.Empty(t, srv.requests())
 }
 
 func TestLegacySecretsNeverLeak(t *testing.T) {
@@ -997,7 +929,7 @@ func TestLegacySecretsNeverLeak(t *testing.T) {
 	}
 	var mu sync.Mutex
 	calls := map[string]int{}
-	srv := newLegacyServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		op := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 		mu.Lock()
 		n := calls[op]
@@ -1101,7 +1033,7 @@ func TestLegacyNotLoggedInIsUnauthorized(t *testing.T) {
 	} {
 		for _, op := range legacyOps() {
 			t.Run(op.name+"/"+body, func(t *testing.T) {
-				srv := newLegacyServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
+				srv := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeLegacy(w, http.StatusOK, body) })
 				_, err := op.call(t.Context(), newLegacyClient(t, srv).Legacy)
 				assert.ErrorIs(t, err, apikeys.ErrUnauthorized)
 				var le *apikeys.APIError
@@ -1110,7 +1042,7 @@ func TestLegacyNotLoggedInIsUnauthorized(t *testing.T) {
 				assert.Contains(t, strings.ToLower(le.Message), "log")
 				assert.False(t, apikeys.IsAmbiguous(err))
 				assert.False(t, apikeys.IsRetryable(err))
-				assert.Len(t, srv.seen(), 1)
+				assert.Len(t, srv.requests(), 1)
 			})
 		}
 	}

@@ -19,15 +19,15 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-// The legacy credentials of the redirect tests.
+// The legacy credentials clientWithEveryCredential sends.
 const (
-	secRedirectUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"
-	secRedirectCookie  = "c00kie-5f1c9a"
-	secRedirectDomain  = "acme"
+	sentUserKey = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e"
+	sentCookie  = "c00kie-5f1c9a"
+	sentDomain  = "acme"
 )
 
-// secAnswer answers any Platform or legacy call the redirect tests make.
-func secAnswer(w http.ResponseWriter, r *http.Request) {
+// answerAnyCall answers any Platform or legacy call the redirect tests make.
+func answerAnyCall(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	switch {
 	case strings.HasSuffix(path, "/api/list"):
@@ -44,14 +44,15 @@ func secAnswer(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// secRedirectClient is a client for base (Platform under basePath, legacy
-// at base) with every credential set, sending through hc (nil: default).
-func secRedirectClient(t *testing.T, base string, hc *http.Client) *apikeys.Client {
+// clientWithEveryCredential is a client for base (Platform under
+// basePath, legacy at base) with every credential set, sending through hc
+// (nil: default).
+func clientWithEveryCredential(t *testing.T, base string, hc *http.Client) *apikeys.Client {
 	t.Helper()
 	opts := []apikeys.Option{
 		apikeys.WithBaseURL(base + basePath),
 		apikeys.WithToken(testToken),
-		apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: base, Domain: secRedirectDomain, UserKey: secRedirectUserKey, SessionCookie: secRedirectCookie}),
+		apikeys.WithLegacy(apikeys.LegacyConfig{BaseURL: base, Domain: sentDomain, UserKey: sentUserKey, SessionCookie: sentCookie}),
 		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: time.Millisecond}),
 	}
 	if hc != nil {
@@ -64,40 +65,41 @@ func secRedirectClient(t *testing.T, base string, hc *http.Client) *apikeys.Clie
 	return c
 }
 
-// secRedirectCall is one call of the redirect tests.
-type secRedirectCall struct {
+// credentialedCall is one call of the redirect and certificate tests, made
+// with every credential set.
+type credentialedCall struct {
 	name   string
 	legacy bool
 	call   func(ctx context.Context, c *apikeys.Client) error
 }
 
-func secRedirectCalls() []secRedirectCall {
-	return []secRedirectCall{
-		{"Platform GET", false, func(ctx context.Context, c *apikeys.Client) error {
+func credentialedCalls() []credentialedCall {
+	return []credentialedCall{
+		{name: "Platform GET", legacy: false, call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Get(ctx, "client-1")
 			return err
 		}},
-		{"Platform DELETE", false, func(ctx context.Context, c *apikeys.Client) error {
+		{name: "Platform DELETE", legacy: false, call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Delete(ctx, "client-1")
 			return err
 		}},
-		{"legacy list (POST)", true, func(ctx context.Context, c *apikeys.Client) error {
+		{name: "legacy list (POST)", legacy: true, call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.Legacy.List(ctx, apikeys.UserKeys())
 			return err
 		}},
-		{"legacy validate (POST)", true, func(ctx context.Context, c *apikeys.Client) error {
-			_, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, secRedirectUserKey)
+		{name: "legacy validate (POST)", legacy: true, call: func(ctx context.Context, c *apikeys.Client) error {
+			_, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, sentUserKey)
 			return err
 		}},
 	}
 }
 
-// secCredentials returns the credential headers a request carried.
-func secCredentials(h http.Header) []string {
+// credentialHeaders returns the credential headers a request carried.
+func credentialHeaders(h http.Header) []string {
 	return []string{h.Get("Authorization"), h.Get("X-FH-AUTH-USER"), h.Get("Cookie")}
 }
 
-// TestSecRedirectToAnotherHostDropsCredentials: a Platform or legacy call
+// TestRedirectToAnotherHostDropsCredentials: a Platform or legacy call
 // redirected to another host (another port, or another name for the same
 // address) reaches it without Authorization, X-FH-AUTH-USER or Cookie,
 // with 302, 307 and 308 alike. net/http itself keeps Authorization for
@@ -105,28 +107,28 @@ func secCredentials(h http.Header) []string {
 // 307 or 308 would re-send the request body, and a legacy body holds a key
 // value, itself a credential: such a redirect to another host is refused
 // and nothing reaches it.
-func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
-	target := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { secAnswer(w, r) })
+func TestRedirectToAnotherHostDropsCredentials(t *testing.T) {
+	target := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { answerAnyCall(w, r) })
 	for _, dest := range []struct{ name, url string }{
-		{"another port", target.URL},
-		{"another host name", strings.Replace(target.URL, "127.0.0.1", "localhost", 1)},
+		{name: "another port", url: target.URL},
+		{name: "another host name", url: strings.Replace(target.URL, "127.0.0.1", "localhost", 1)},
 	} {
 		for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
-			for _, call := range secRedirectCalls() {
+			for _, call := range credentialedCalls() {
 				t.Run(dest.name+"/"+http.StatusText(code)+"/"+call.name, func(t *testing.T) {
 					origin := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 						http.Redirect(w, r, dest.url+r.URL.Path, code)
 					})
 					before := target.count()
 					var info apikeys.Response
-					err := call.call(apikeys.CaptureResponse(context.Background(), &info), secRedirectClient(t, origin.URL, nil))
+					err := call.call(apikeys.CaptureResponse(context.Background(), &info), clientWithEveryCredential(t, origin.URL, nil))
 
 					sent := origin.requests()
 					require.Len(t, sent, 1)
 					if call.legacy {
-						assert.Equal(t, []string{"", secRedirectUserKey, "feedhenry=" + secRedirectCookie}, secCredentials(sent[0].Header))
+						assert.Equal(t, []string{"", sentUserKey, "feedhenry=" + sentCookie}, credentialHeaders(sent[0].Header))
 					} else {
-						assert.Equal(t, []string{"Bearer " + testToken, "", ""}, secCredentials(sent[0].Header))
+						assert.Equal(t, []string{"Bearer " + testToken, "", ""}, credentialHeaders(sent[0].Header))
 					}
 					got := target.requests()
 					switch {
@@ -148,12 +150,12 @@ func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
 					require.Len(t, got, before+1, "the redirect was followed")
 					hop := got[len(got)-1]
 					assert.Empty(t, hop.Body, "no body followed the redirect")
-					assert.Equal(t, []string{"", "", ""}, secCredentials(hop.Header), "credentials followed the redirect")
+					assert.Equal(t, []string{"", "", ""}, credentialHeaders(hop.Header), "credentials followed the redirect")
 					for _, v := range hop.Header {
 						for _, s := range v {
 							assert.NotContains(t, s, testToken)
-							assert.NotContains(t, s, secRedirectUserKey)
-							assert.NotContains(t, s, secRedirectCookie)
+							assert.NotContains(t, s, sentUserKey)
+							assert.NotContains(t, s, sentCookie)
 						}
 					}
 				})
@@ -162,34 +164,34 @@ func TestSecRedirectToAnotherHostDropsCredentials(t *testing.T) {
 	}
 }
 
-// TestSecSameHostRedirectKeepsCredentials: a redirect to the same host
+// TestSameHostRedirectKeepsCredentials: a redirect to the same host
 // and port keeps the credentials (the SDK strips them only for another
 // host), and a 307 re-sends the legacy POST body.
-func TestSecSameHostRedirectKeepsCredentials(t *testing.T) {
-	for _, call := range secRedirectCalls() {
+func TestSameHostRedirectKeepsCredentials(t *testing.T) {
+	for _, call := range credentialedCalls() {
 		t.Run(call.name, func(t *testing.T) {
 			origin := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 				if r.URL.Query().Get("moved") == "" {
 					http.Redirect(w, r, r.URL.Path+"?moved=1", http.StatusTemporaryRedirect)
 					return
 				}
-				secAnswer(w, r)
+				answerAnyCall(w, r)
 			})
-			require.NoError(t, call.call(context.Background(), secRedirectClient(t, origin.URL, nil)))
+			require.NoError(t, call.call(context.Background(), clientWithEveryCredential(t, origin.URL, nil)))
 			reqs := origin.requests()
 			require.Len(t, reqs, 2)
-			assert.Equal(t, secCredentials(reqs[0].Header), secCredentials(reqs[1].Header))
-			assert.NotEqual(t, []string{"", "", ""}, secCredentials(reqs[1].Header))
+			assert.Equal(t, credentialHeaders(reqs[0].Header), credentialHeaders(reqs[1].Header))
+			assert.NotEqual(t, []string{"", "", ""}, credentialHeaders(reqs[1].Header))
 			assert.Equal(t, reqs[0].Method, reqs[1].Method)
 			assert.Equal(t, string(reqs[0].Body), string(reqs[1].Body))
 		})
 	}
 }
 
-// TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack: in a chain
+// TestRedirectToAnotherHostNeverLeaksOnTheWayBack: in a chain
 // origin -> other host -> origin, the other host sees no credential, and
 // a legacy call (whose body a 307 would re-send) does not reach it at all.
-func TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
+func TestRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
 	var originURL string
 	other := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		http.Redirect(w, r, originURL+r.URL.Path+"?back=1", http.StatusTemporaryRedirect)
@@ -199,12 +201,12 @@ func TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
 			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 			return
 		}
-		secAnswer(w, r)
+		answerAnyCall(w, r)
 	})
 	originURL = origin.URL
 	platform := 0
-	for _, call := range secRedirectCalls() {
-		err := call.call(context.Background(), secRedirectClient(t, origin.URL, nil))
+	for _, call := range credentialedCalls() {
+		err := call.call(context.Background(), clientWithEveryCredential(t, origin.URL, nil))
 		if call.legacy {
 			assert.ErrorContains(t, err, "refusing to send the request body to another host", call.name)
 			continue
@@ -214,23 +216,23 @@ func TestSecRedirectToAnotherHostNeverLeaksOnTheWayBack(t *testing.T) {
 	}
 	require.Len(t, other.requests(), platform)
 	for _, r := range other.requests() {
-		assert.Equal(t, []string{"", "", ""}, secCredentials(r.Header), r.Path)
+		assert.Equal(t, []string{"", "", ""}, credentialHeaders(r.Header), r.Path)
 		assert.Empty(t, r.Body)
 	}
 }
 
-// secTLSRedirector is an https server that redirects every request to
+// httpsToHTTPRedirector is an https server that redirects every request to
 // the same path on an http server, which counts what reaches it.
-type secTLSRedirector struct {
+type httpsToHTTPRedirector struct {
 	tls   *httptest.Server
 	tlsN  atomic.Int64
 	plain *server
 }
 
-func secNewTLSRedirector(t *testing.T) *secTLSRedirector {
+func newHTTPSToHTTPRedirector(t *testing.T) *httpsToHTTPRedirector {
 	t.Helper()
-	s := &secTLSRedirector{}
-	s.plain = newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { secAnswer(w, r) })
+	s := &httpsToHTTPRedirector{}
+	s.plain = newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { answerAnyCall(w, r) })
 	s.tls = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.tlsN.Add(1)
 		http.Redirect(w, r, s.plain.URL+r.URL.Path, http.StatusFound)
@@ -239,16 +241,16 @@ func secNewTLSRedirector(t *testing.T) *secTLSRedirector {
 	return s
 }
 
-// TestSecHTTPSToHTTPRedirectIsRefused: an https -> http redirect is
+// TestHTTPSToHTTPRedirectIsRefused: an https -> http redirect is
 // refused, without retry and without reaching the http server, for
 // Platform and legacy calls, FetchJWKS and the token endpoint (which
 // follows no redirect at all).
-func TestSecHTTPSToHTTPRedirectIsRefused(t *testing.T) {
-	for _, call := range secRedirectCalls() {
+func TestHTTPSToHTTPRedirectIsRefused(t *testing.T) {
+	for _, call := range credentialedCalls() {
 		t.Run(call.name, func(t *testing.T) {
-			s := secNewTLSRedirector(t)
+			s := newHTTPSToHTTPRedirector(t)
 			var info apikeys.Response
-			err := call.call(apikeys.CaptureResponse(context.Background(), &info), secRedirectClient(t, s.tls.URL, s.tls.Client()))
+			err := call.call(apikeys.CaptureResponse(context.Background(), &info), clientWithEveryCredential(t, s.tls.URL, s.tls.Client()))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "refusing redirect from https to http")
 			assert.False(t, apikeys.IsRetryable(err))
@@ -258,14 +260,14 @@ func TestSecHTTPSToHTTPRedirectIsRefused(t *testing.T) {
 		})
 	}
 	t.Run("FetchJWKS", func(t *testing.T) {
-		s := secNewTLSRedirector(t)
+		s := newHTTPSToHTTPRedirector(t)
 		_, err := apikeys.FetchJWKS(context.Background(), s.tls.URL+"/jwks.json", apikeys.FetchHTTPClient(s.tls.Client()))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "refusing redirect from https to http")
 		assert.Zero(t, s.plain.count())
 	})
 	t.Run("token endpoint", func(t *testing.T) {
-		s := secNewTLSRedirector(t)
+		s := newHTTPSToHTTPRedirector(t)
 		key, err := apikeys.GenerateSigningKey(apikeys.ES256)
 		require.NoError(t, err)
 		ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: s.tls.URL + "/v2/auth/token", HTTPClient: s.tls.Client()})
@@ -279,20 +281,20 @@ func TestSecHTTPSToHTTPRedirectIsRefused(t *testing.T) {
 	})
 }
 
-// TestSecRedirectLoopEnds: a redirect loop ends after 10 redirects with
+// TestRedirectLoopEnds: a redirect loop ends after 10 redirects with
 // a clear error, and the call is not retried: the server sees the 10
 // requests of one attempt. The token source follows no redirect.
-func TestSecRedirectLoopEnds(t *testing.T) {
+func TestRedirectLoopEnds(t *testing.T) {
 	loop := func(t *testing.T) *server {
 		return newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 			http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)
 		})
 	}
-	for _, call := range secRedirectCalls() {
+	for _, call := range credentialedCalls() {
 		t.Run(call.name, func(t *testing.T) {
 			s := loop(t)
 			var info apikeys.Response
-			err := call.call(apikeys.CaptureResponse(context.Background(), &info), secRedirectClient(t, s.URL, nil))
+			err := call.call(apikeys.CaptureResponse(context.Background(), &info), clientWithEveryCredential(t, s.URL, nil))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "stopped after 10 redirects")
 			assert.False(t, apikeys.IsRetryable(err))
@@ -306,7 +308,7 @@ func TestSecRedirectLoopEnds(t *testing.T) {
 		// No layer below the SDK re-sends a create: net/http returns the
 		// 307 instead of following it with the body again.
 		s := loop(t)
-		_, err := secRedirectClient(t, s.URL, nil).Legacy.Create(context.Background(), apikeys.AppKeys("app-1"), "ci")
+		_, err := clientWithEveryCredential(t, s.URL, nil).Legacy.Create(context.Background(), apikeys.AppKeys("app-1"), "ci")
 		var le *apikeys.APIError
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, http.StatusTemporaryRedirect, le.StatusCode)
@@ -335,15 +337,15 @@ func TestSecRedirectLoopEnds(t *testing.T) {
 	})
 }
 
-// TestSecUntrustedCertificateIsNotRetried: a TLS certificate the client
+// TestUntrustedCertificateIsNotRetried: a TLS certificate the client
 // does not trust fails the call at once, without a retry (a repeat cannot
 // fix it) and without sending a request, for Platform and legacy calls,
 // the token endpoint and FetchJWKS.
-func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
+func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 	var conns, requests atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
-		secAnswer(w, r)
+		answerAnyCall(w, r)
 	}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -359,9 +361,9 @@ func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
 	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: "client-1", Key: key, TokenURL: srv.URL + "/v2/auth/token"})
 	require.NoError(t, err)
 	apikeys.SetTokenSourceWait(ts, func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
-	calls := append(secRedirectCalls(),
-		secRedirectCall{"token endpoint", false, func(ctx context.Context, _ *apikeys.Client) error { _, err := ts.Token(ctx); return err }},
-		secRedirectCall{"FetchJWKS", false, func(ctx context.Context, _ *apikeys.Client) error {
+	calls := append(credentialedCalls(),
+		credentialedCall{name: "token endpoint", legacy: false, call: func(ctx context.Context, _ *apikeys.Client) error { _, err := ts.Token(ctx); return err }},
+		credentialedCall{name: "FetchJWKS", legacy: false, call: func(ctx context.Context, _ *apikeys.Client) error {
 			_, err := apikeys.FetchJWKS(ctx, srv.URL+"/jwks.json")
 			return err
 		}},
@@ -369,7 +371,7 @@ func TestSecUntrustedCertificateIsNotRetried(t *testing.T) {
 	for _, call := range calls {
 		t.Run(call.name, func(t *testing.T) {
 			before := conns.Load()
-			err := call.call(context.Background(), secRedirectClient(t, srv.URL, nil))
+			err := call.call(context.Background(), clientWithEveryCredential(t, srv.URL, nil))
 			var te *apikeys.TransportError
 			require.ErrorAs(t, err, &te)
 			assert.Contains(t, err.Error(), "certificate")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -27,27 +26,27 @@ type platformOp struct {
 func platformOps() []platformOp {
 	name := "n"
 	return []platformOp{
-		{"APIKeys.Get", "read", envelope(`{"apikey":` + keyJSON + `}`), func(ctx context.Context, c *apikeys.Client) error {
+		{name: "APIKeys.Get", class: "read", ok: envelope(`{"apikey":` + keyJSON + `}`), call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Get(ctx, "client-1")
 			return err
 		}},
-		{"APIKeys.List", "read", envelope(`{"apikeys":[]}`), func(ctx context.Context, c *apikeys.Client) error {
+		{name: "APIKeys.List", class: "read", ok: envelope(`{"apikeys":[]}`), call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.List(ctx, "env-1")
 			return err
 		}},
-		{"Environments.List", "read", envelope(`{"environments":[]}`), func(ctx context.Context, c *apikeys.Client) error {
+		{name: "Environments.List", class: "read", ok: envelope(`{"environments":[]}`), call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.Environments.List(ctx, 1)
 			return err
 		}},
-		{"APIKeys.Update", "read", envelope(`{"apikey":` + keyJSON + `}`), func(ctx context.Context, c *apikeys.Client) error {
+		{name: "APIKeys.Update", class: "read", ok: envelope(`{"apikey":` + keyJSON + `}`), call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Update(ctx, "client-1", apikeys.UpdateAPIKeyRequest{Name: &name})
 			return err
 		}},
-		{"APIKeys.Delete", "delete", envelope(`{"message":"deleted"}`), func(ctx context.Context, c *apikeys.Client) error {
+		{name: "APIKeys.Delete", class: "delete", ok: envelope(`{"message":"deleted"}`), call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Delete(ctx, "client-1")
 			return err
 		}},
-		{"APIKeys.Create", "create", envelope(`{"apikey":` + keyJSON + `}`), func(ctx context.Context, c *apikeys.Client) error {
+		{name: "APIKeys.Create", class: "create", ok: envelope(`{"apikey":` + keyJSON + `}`), call: func(ctx context.Context, c *apikeys.Client) error {
 			_, err := c.APIKeys.Create(ctx, "env-1", apikeys.CreateAPIKeyRequest{Name: "n"})
 			return err
 		}},
@@ -85,40 +84,40 @@ func TestRetryTable(t *testing.T) {
 		steps []step // the last step repeats
 		want  map[string]outcome
 	}{
-		{"429 then ok", []step{status(429), ok}, map[string]outcome{
+		{name: "429 then ok", steps: []step{status(429), ok}, want: map[string]outcome{
 			"read": success(2), "delete": success(2), "create": success(2)}},
-		{"429 twice then ok", []step{status(429), status(429), ok}, map[string]outcome{
+		{name: "429 twice then ok", steps: []step{status(429), status(429), ok}, want: map[string]outcome{
 			"read": success(3), "delete": success(3), "create": success(3)}},
-		{"500 then ok", []step{status(500), ok}, map[string]outcome{
-			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
-		{"502 then ok", []step{status(502), ok}, map[string]outcome{
-			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
-		{"503 then ok", []step{status(503), ok}, map[string]outcome{
-			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
-		{"504 then ok", []step{status(504), ok}, map[string]outcome{
-			"read": success(2), "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
-		{"reset after send then ok", []step{reset, ok}, map[string]outcome{
-			"read": success(2), "delete": success(2), "create": {1, nil, true}}},
-		{"503 forever", []step{status(503)}, map[string]outcome{
-			"read": {4, apikeys.ErrServer, false}, "delete": {4, apikeys.ErrServer, false}, "create": {1, apikeys.ErrServer, true}}},
-		{"429 forever", []step{status(429)}, map[string]outcome{
-			"read": {4, apikeys.ErrRateLimited, false}, "delete": {4, apikeys.ErrRateLimited, false}, "create": {4, apikeys.ErrRateLimited, false}}},
-		{"400 is final", []step{status(400)}, map[string]outcome{
-			"read": {1, errNoSentinel, false}, "delete": {1, errNoSentinel, false}, "create": {1, errNoSentinel, false}}},
-		{"404 is final", []step{status(404)}, map[string]outcome{
-			"read": {1, apikeys.ErrNotFound, false}, "delete": {1, apikeys.ErrNotFound, false}, "create": {1, apikeys.ErrNotFound, false}}},
-		{"401 with a static token is final", []step{status(401)}, map[string]outcome{
-			"read": {1, apikeys.ErrUnauthorized, false}, "delete": {1, apikeys.ErrUnauthorized, false}, "create": {1, apikeys.ErrUnauthorized, false}}},
-		{"403 is final", []step{status(403)}, map[string]outcome{
-			"read": {1, apikeys.ErrForbidden, false}, "delete": {1, apikeys.ErrForbidden, false}, "create": {1, apikeys.ErrForbidden, false}}},
-		{"reset then key not found: the lost reply was a delete", []step{reset, keyNotFound}, map[string]outcome{
-			"read": {2, apikeys.ErrNotFound, false}, "delete": success(2), "create": {1, nil, true}}},
-		{"500 then key not found: the lost reply was a delete", []step{status(500), keyNotFound}, map[string]outcome{
-			"read": {2, apikeys.ErrNotFound, false}, "delete": success(2), "create": {1, apikeys.ErrServer, true}}},
-		{"reset then a 404 that does not name the key", []step{reset, status(404)}, map[string]outcome{
-			"read": {2, apikeys.ErrNotFound, false}, "delete": {2, apikeys.ErrNotFound, false}, "create": {1, nil, true}}},
-		{"429 then 404 is not found", []step{status(429), status(404)}, map[string]outcome{
-			"read": {2, apikeys.ErrNotFound, false}, "delete": {2, apikeys.ErrNotFound, false}, "create": {2, apikeys.ErrNotFound, false}}},
+		{name: "500 then ok", steps: []step{status(500), ok}, want: map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {attempts: 1, err: apikeys.ErrServer, ambiguous: true}}},
+		{name: "502 then ok", steps: []step{status(502), ok}, want: map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {attempts: 1, err: apikeys.ErrServer, ambiguous: true}}},
+		{name: "503 then ok", steps: []step{status(503), ok}, want: map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {attempts: 1, err: apikeys.ErrServer, ambiguous: true}}},
+		{name: "504 then ok", steps: []step{status(504), ok}, want: map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {attempts: 1, err: apikeys.ErrServer, ambiguous: true}}},
+		{name: "reset after send then ok", steps: []step{reset, ok}, want: map[string]outcome{
+			"read": success(2), "delete": success(2), "create": {attempts: 1, err: nil, ambiguous: true}}},
+		{name: "503 forever", steps: []step{status(503)}, want: map[string]outcome{
+			"read": {attempts: 4, err: apikeys.ErrServer, ambiguous: false}, "delete": {attempts: 4, err: apikeys.ErrServer, ambiguous: false}, "create": {attempts: 1, err: apikeys.ErrServer, ambiguous: true}}},
+		{name: "429 forever", steps: []step{status(429)}, want: map[string]outcome{
+			"read": {attempts: 4, err: apikeys.ErrRateLimited, ambiguous: false}, "delete": {attempts: 4, err: apikeys.ErrRateLimited, ambiguous: false}, "create": {attempts: 4, err: apikeys.ErrRateLimited, ambiguous: false}}},
+		{name: "400 is final", steps: []step{status(400)}, want: map[string]outcome{
+			"read": {attempts: 1, err: errNoSentinel, ambiguous: false}, "delete": {attempts: 1, err: errNoSentinel, ambiguous: false}, "create": {attempts: 1, err: errNoSentinel, ambiguous: false}}},
+		{name: "404 is final", steps: []step{status(404)}, want: map[string]outcome{
+			"read": {attempts: 1, err: apikeys.ErrNotFound, ambiguous: false}, "delete": {attempts: 1, err: apikeys.ErrNotFound, ambiguous: false}, "create": {attempts: 1, err: apikeys.ErrNotFound, ambiguous: false}}},
+		{name: "401 with a static token is final", steps: []step{status(401)}, want: map[string]outcome{
+			"read": {attempts: 1, err: apikeys.ErrUnauthorized, ambiguous: false}, "delete": {attempts: 1, err: apikeys.ErrUnauthorized, ambiguous: false}, "create": {attempts: 1, err: apikeys.ErrUnauthorized, ambiguous: false}}},
+		{name: "403 is final", steps: []step{status(403)}, want: map[string]outcome{
+			"read": {attempts: 1, err: apikeys.ErrForbidden, ambiguous: false}, "delete": {attempts: 1, err: apikeys.ErrForbidden, ambiguous: false}, "create": {attempts: 1, err: apikeys.ErrForbidden, ambiguous: false}}},
+		{name: "reset then key not found: the lost reply was a delete", steps: []step{reset, keyNotFound}, want: map[string]outcome{
+			"read": {attempts: 2, err: apikeys.ErrNotFound, ambiguous: false}, "delete": success(2), "create": {attempts: 1, err: nil, ambiguous: true}}},
+		{name: "500 then key not found: the lost reply was a delete", steps: []step{status(500), keyNotFound}, want: map[string]outcome{
+			"read": {attempts: 2, err: apikeys.ErrNotFound, ambiguous: false}, "delete": success(2), "create": {attempts: 1, err: apikeys.ErrServer, ambiguous: true}}},
+		{name: "reset then a 404 that does not name the key", steps: []step{reset, status(404)}, want: map[string]outcome{
+			"read": {attempts: 2, err: apikeys.ErrNotFound, ambiguous: false}, "delete": {attempts: 2, err: apikeys.ErrNotFound, ambiguous: false}, "create": {attempts: 1, err: nil, ambiguous: true}}},
+		{name: "429 then 404 is not found", steps: []step{status(429), status(404)}, want: map[string]outcome{
+			"read": {attempts: 2, err: apikeys.ErrNotFound, ambiguous: false}, "delete": {attempts: 2, err: apikeys.ErrNotFound, ambiguous: false}, "create": {attempts: 2, err: apikeys.ErrNotFound, ambiguous: false}}},
 	}
 	for _, tt := range tests {
 		for _, op := range platformOps() {
@@ -170,10 +169,7 @@ func TestRetryTable(t *testing.T) {
 // TestConnectionRefused: a dial failure surely never reached the server,
 // so even a create is retried, and the outcome is not ambiguous.
 func TestConnectionRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := closedAddr(t)
 
 	for _, op := range platformOps() {
 		t.Run(op.name, func(t *testing.T) {
@@ -224,16 +220,16 @@ func TestRetryWaits(t *testing.T) {
 		want       []time.Duration
 	}{
 		// MinWait 100ms, MaxWait 2s, jitter 0.5: MinWait + 0.5*(min(MaxWait, MinWait<<n) - MinWait).
-		{"exponential with jitter", "", []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},
-		{"Retry-After seconds", "1", []time.Duration{1050 * time.Millisecond, 1050 * time.Millisecond, 1050 * time.Millisecond}},
-		{"Retry-After over the cap", "3600", []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{name: "exponential with jitter", retryAfter: "", want: []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},
+		{name: "Retry-After seconds", retryAfter: "1", want: []time.Duration{1050 * time.Millisecond, 1050 * time.Millisecond, 1050 * time.Millisecond}},
+		{name: "Retry-After over the cap", retryAfter: "3600", want: []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
 		// Delay seconds past 2^31 (and past what a Duration holds) are a
 		// long wait like any other: capped, never ignored.
-		{"Retry-After over 2^31 seconds", "2147483649", []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
-		{"Retry-After of 30 digits", "999999999999999999999999999999", []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
-		{"Retry-After HTTP date over the cap", httpDate, []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
-		{"Retry-After date in the past", fixedNow.Add(-time.Hour).Format(http.TimeFormat), []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}},
-		{"Retry-After garbage falls back", "soon", []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},
+		{name: "Retry-After over 2^31 seconds", retryAfter: "2147483649", want: []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{name: "Retry-After of 30 digits", retryAfter: "999999999999999999999999999999", want: []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{name: "Retry-After HTTP date over the cap", retryAfter: httpDate, want: []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{name: "Retry-After date in the past", retryAfter: fixedNow.Add(-time.Hour).Format(http.TimeFormat), want: []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}},
+		{name: "Retry-After garbage falls back", retryAfter: "soon", want: []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,16 +256,16 @@ func TestBackoff(t *testing.T) {
 		jitter     float64
 		want       time.Duration
 	}{
-		{"first, no jitter", 0, "", 0, time.Second},
-		{"first, full jitter", 0, "", 0.999999999, time.Second},
-		{"third, full jitter", 2, "", 1, 4 * time.Second},
-		{"third, half jitter", 2, "", 0.5, 2500 * time.Millisecond},
-		{"capped", 10, "", 1, 20 * time.Second},
-		{"huge attempt number does not overflow", 200, "", 1, 20 * time.Second},
-		{"Retry-After seconds plus jitter", 0, "5", 0.5, 5500 * time.Millisecond},
-		{"Retry-After capped", 0, "120", 0, 20 * time.Second},
-		{"Retry-After date", 0, fixedNow.Add(3 * time.Second).Format(http.TimeFormat), 0, 3 * time.Second},
-		{"Retry-After negative is ignored", 2, "-5", 0, time.Second},
+		{name: "first, no jitter", n: 0, retryAfter: "", jitter: 0, want: time.Second},
+		{name: "first, full jitter", n: 0, retryAfter: "", jitter: 0.999999999, want: time.Second},
+		{name: "third, full jitter", n: 2, retryAfter: "", jitter: 1, want: 4 * time.Second},
+		{name: "third, half jitter", n: 2, retryAfter: "", jitter: 0.5, want: 2500 * time.Millisecond},
+		{name: "capped", n: 10, retryAfter: "", jitter: 1, want: 20 * time.Second},
+		{name: "huge attempt number does not overflow", n: 200, retryAfter: "", jitter: 1, want: 20 * time.Second},
+		{name: "Retry-After seconds plus jitter", n: 0, retryAfter: "5", jitter: 0.5, want: 5500 * time.Millisecond},
+		{name: "Retry-After capped", n: 0, retryAfter: "120", jitter: 0, want: 20 * time.Second},
+		{name: "Retry-After date", n: 0, retryAfter: fixedNow.Add(3 * time.Second).Format(http.TimeFormat), jitter: 0, want: 3 * time.Second},
+		{name: "Retry-After negative is ignored", n: 2, retryAfter: "-5", jitter: 0, want: time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,19 +280,19 @@ func TestParseRetryAfter(t *testing.T) {
 		want time.Duration
 		ok   bool
 	}{
-		{"0", 0, true},
-		{"120", 2 * time.Minute, true},
-		{" 3 ", 3 * time.Second, true},
-		{fixedNow.Add(time.Minute).Format(http.TimeFormat), time.Minute, true},
-		{"Sun, 06 Nov 1994 08:49:37 GMT", 0, true}, // in the past
-		{"", 0, false},
-		{"1.5", 0, false},
-		{"-1", 0, false},
+		{in: "0", want: 0, ok: true},
+		{in: "120", want: 2 * time.Minute, ok: true},
+		{in: " 3 ", want: 3 * time.Second, ok: true},
+		{in: fixedNow.Add(time.Minute).Format(http.TimeFormat), want: time.Minute, ok: true},
+		{in: "Sun, 06 Nov 1994 08:49:37 GMT", want: 0, ok: true}, // in the past
+		{in: "", want: 0, ok: false},
+		{in: "1.5", want: 0, ok: false},
+		{in: "-1", want: 0, ok: false},
 		// Delay seconds too large for a Duration saturate (the backoff
 		// caps them at MaxWait); they are never dropped.
-		{"2147483649", 2147483649 * time.Second, true},
-		{"99999999999999999999", time.Duration(math.MaxInt64 / int64(time.Second) * int64(time.Second)), true},
-		{"tomorrow", 0, false},
+		{in: "2147483649", want: 2147483649 * time.Second, ok: true},
+		{in: "99999999999999999999", want: time.Duration(math.MaxInt64 / int64(time.Second) * int64(time.Second)), ok: true},
+		{in: "tomorrow", want: 0, ok: false},
 	}
 	for _, tt := range tests {
 		got, ok := apikeys.ParseRetryAfter(tt.in, fixedNow)
@@ -401,10 +397,7 @@ func (p probingTokenSource) Token(ctx context.Context) (*apikeys.Token, error) {
 // request. Here the create fails in a transport that reports no trace
 // events; the source's failed dial must not make it look "never sent".
 func TestTokenSourceRequestsDoNotMaskASentCreate(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	closedAddr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := closedAddr(t)
 
 	var sent int
 	transport := roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -412,7 +405,7 @@ func TestTokenSourceRequestsDoNotMaskASentCreate(t *testing.T) {
 		return nil, errors.New("connection reset by peer")
 	})
 	c, err := apikeys.NewClient(apikeys.WithBaseURL("http://127.0.0.1:1"+basePath),
-		apikeys.WithTokenSource(probingTokenSource{addr: closedAddr}),
+		apikeys.WithTokenSource(probingTokenSource{addr: addr}),
 		apikeys.WithHTTPClient(&http.Client{Transport: transport}),
 		apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 3}))
 	require.NoError(t, err)

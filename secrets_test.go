@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -33,10 +32,10 @@ import (
 	"github.com/apikeys-go/apikeys/apikeystest"
 )
 
-// TestSecLegacyConfigJSONHidesCredentials: a LegacyConfig that ends up in
+// TestLegacyConfigJSONHidesCredentials: a LegacyConfig that ends up in
 // JSON (a service's config dumped by json.Marshal, or a struct logged with
 // slog's JSON handler) shows its host and domain, never its credentials.
-func TestSecLegacyConfigJSONHidesCredentials(t *testing.T) {
+func TestLegacyConfigJSONHidesCredentials(t *testing.T) {
 	const userKey, cookie = "4a23bd0e3c1f9a8b7c6d5e4f3a2b1c0d9e8fec9e", "s3ss10n-c00kie-SECRET"
 	cfg := apikeys.LegacyConfig{BaseURL: "https://acme.feedhenry.com", Domain: "acme", UserKey: userKey, SessionCookie: cookie}
 	type serviceConfig struct {
@@ -54,7 +53,7 @@ func TestSecLegacyConfigJSONHidesCredentials(t *testing.T) {
 		assert.NotContains(t, out, cookie)
 	}
 	assert.JSONEq(t, `{"BaseURL":"https://acme.feedhenry.com","Domain":"acme","UserKey":"****","SessionCookie":""}`,
-		secMarshal(t, apikeys.LegacyConfig{BaseURL: "https://acme.feedhenry.com", Domain: "acme", UserKey: userKey}))
+		jsonString(t, apikeys.LegacyConfig{BaseURL: "https://acme.feedhenry.com", Domain: "acme", UserKey: userKey}))
 	// String, %#v and LogValue mask the same way as MarshalJSON: "****"
 	// for a set credential, "" for an unset one.
 	one := apikeys.LegacyConfig{BaseURL: "https://acme.feedhenry.com", Domain: "acme", UserKey: userKey}
@@ -63,18 +62,18 @@ func TestSecLegacyConfigJSONHidesCredentials(t *testing.T) {
 	assert.Equal(t, "[base_url=https://acme.feedhenry.com domain=acme user_key=**** session_cookie=]", one.LogValue().String())
 }
 
-func secMarshal(t *testing.T, v any) string {
+func jsonString(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
 }
 
-// secTee sends every record to each handler: the scan logs through slog's
+// teeHandler sends every record to each handler: the scan logs through slog's
 // JSON and text handlers at once.
-type secTee []slog.Handler
+type teeHandler []slog.Handler
 
-func (t secTee) Enabled(ctx context.Context, l slog.Level) bool {
+func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	for _, h := range t {
 		if h.Enabled(ctx, l) {
 			return true
@@ -83,7 +82,7 @@ func (t secTee) Enabled(ctx context.Context, l slog.Level) bool {
 	return false
 }
 
-func (t secTee) Handle(ctx context.Context, r slog.Record) error {
+func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
 	for _, h := range t {
 		if h.Enabled(ctx, r.Level) {
 			if err := h.Handle(ctx, r.Clone()); err != nil {
@@ -94,33 +93,33 @@ func (t secTee) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-func (t secTee) WithAttrs(attrs []slog.Attr) slog.Handler {
-	out := make(secTee, len(t))
+func (t teeHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	out := make(teeHandler, len(t))
 	for i, h := range t {
 		out[i] = h.WithAttrs(attrs)
 	}
 	return out
 }
 
-func (t secTee) WithGroup(name string) slog.Handler {
-	out := make(secTee, len(t))
+func (t teeHandler) WithGroup(name string) slog.Handler {
+	out := make(teeHandler, len(t))
 	for i, h := range t {
 		out[i] = h.WithGroup(name)
 	}
 	return out
 }
 
-// secRecorder is a transport that remembers every credential crossing
+// credentialRecorder is a transport that remembers every credential crossing
 // it: bearer tokens, X-FH-AUTH-USER values, cookies and client assertions
 // sent, and access tokens, legacy key values and secrets received. The
 // scan then looks for each of them in everything the SDK printed.
-type secRecorder struct {
+type credentialRecorder struct {
 	next  http.RoundTripper
 	mu    sync.Mutex
 	kinds map[string]map[string]bool // kind of credential -> values seen
 }
 
-func (r *secRecorder) add(kind, v string) {
+func (r *credentialRecorder) add(kind, v string) {
 	if len(v) < 8 {
 		return // too short to be a credential; would match by chance
 	}
@@ -133,7 +132,7 @@ func (r *secRecorder) add(kind, v string) {
 }
 
 // all returns every value seen, with a kind it was seen as.
-func (r *secRecorder) all() map[string]string {
+func (r *credentialRecorder) all() map[string]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string]string{}
@@ -145,13 +144,13 @@ func (r *secRecorder) all() map[string]string {
 	return out
 }
 
-func (r *secRecorder) count(kind string) int {
+func (r *credentialRecorder) count(kind string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.kinds[kind])
 }
 
-func (r *secRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+func (r *credentialRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
 		r.add("bearer token sent", tok)
 	}
@@ -191,7 +190,7 @@ func (r *secRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // walk records the values of reply members that hold secrets.
-func (r *secRecorder) walk(v any) {
+func (r *credentialRecorder) walk(v any) {
 	switch v := v.(type) {
 	case map[string]any:
 		for name, m := range v {
@@ -214,19 +213,19 @@ func (r *secRecorder) walk(v any) {
 	}
 }
 
-// secScan collects everything the SDK printed, logged or returned during
-// the flows of TestSecSecretsNeverLeak.
-type secScan struct {
+// printScan collects everything the SDK printed, logged or returned during
+// the flows of TestSecretsNeverLeakFromAnyFlow.
+type printScan struct {
 	t      *testing.T
 	logger *slog.Logger
 	out    strings.Builder
 	flows  []string
 }
 
-// secVerbs is every fmt verb (and the flags that change what a verb
+// fmtVerbs is every fmt verb (and the flags that change what a verb
 // prints), not only the ones a type is meant to be printed with: %d, %x
 // or %q of a struct print its fields unless the type formats itself.
-var secVerbs = []string{
+var fmtVerbs = []string{
 	"%v", "%+v", "%#v", "%s", "%q", "%#q", "%+q", "%x", "%X", "% x", "% X", "%#x", "%d", "%+d",
 	"%o", "%O", "%b", "%t", "%e", "%E", "%f", "%F", "%g", "%G", "%c", "%U", "%#U", "%10.4s", "%-12v", "%T",
 	"%z", "%!",
@@ -239,8 +238,8 @@ var secVerbs = []string{
 // shown for pointers only. Slices of legacy keys are logged as their
 // elements: slog's JSON handler encodes a slice with encoding/json, which
 // does not call LogValue on the elements (see SECURITY.md).
-func (s *secScan) show(v any) {
-	for _, verb := range secVerbs {
+func (s *printScan) show(v any) {
+	for _, verb := range fmtVerbs {
 		fmt.Fprintf(&s.out, verb+"\n", v)
 	}
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
@@ -260,7 +259,7 @@ func (s *secScan) show(v any) {
 }
 
 // marshal JSON-encodes a value whose type is meant to be logged.
-func (s *secScan) marshal(v any) {
+func (s *printScan) marshal(v any) {
 	b, err := json.Marshal(v)
 	require.NoError(s.t, err)
 	s.out.Write(b)
@@ -269,7 +268,7 @@ func (s *secScan) marshal(v any) {
 
 // flow runs one flow, shows what it returned, and turns a panic into a
 // test failure.
-func (s *secScan) flow(name string, f func() (any, error)) (v any, err error) {
+func (s *printScan) flow(name string, f func() (any, error)) (v any, err error) {
 	s.flows = append(s.flows, name)
 	defer func() {
 		if p := recover(); p != nil {
@@ -286,9 +285,9 @@ func (s *secScan) flow(name string, f func() (any, error)) (v any, err error) {
 	return v, err
 }
 
-// secRenderings returns the ways fmt can print a secret string or byte
+// printedForms returns the ways fmt can print a secret string or byte
 // slice: as is, in hex (%x, %X, % x) and as decimal bytes (%d of a []byte).
-func secRenderings(secret string) []string {
+func printedForms(secret string) []string {
 	b := []byte(secret)
 	spaced := func(format string) string {
 		parts := make([]string, len(b))
@@ -304,10 +303,10 @@ func secRenderings(secret string) []string {
 	return out
 }
 
-// secPrivateMaterial returns the encodings of a signing key's private
+// privateKeyMaterial returns the encodings of a signing key's private
 // half: the base64 lines of its PKCS #8 PEM, its private JWK members, and
 // the private scalars in base64url and decimal.
-func secPrivateMaterial(t *testing.T, signer crypto.Signer) []string {
+func privateKeyMaterial(t *testing.T, signer crypto.Signer) []string {
 	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(signer)
 	require.NoError(t, err)
@@ -339,25 +338,25 @@ func secPrivateMaterial(t *testing.T, signer crypto.Signer) []string {
 	return out
 }
 
-// TestSecSecretsNeverLeak runs every flow of both APIs and the token
+// TestSecretsNeverLeakFromAnyFlow runs every flow of both APIs and the token
 // source against apikeystest (legacy admin, so secrets come back) with a
 // debug logger on slog's JSON and text handlers, and prints every
 // returned value and error with %v, %+v, %#v and %s (and JSON-encodes
 // Token, SigningKey and LegacyConfig). No credential seen on the wire, no
 // legacy key value or secret, and no private key material may appear in
 // any of it, and no flow may panic.
-func TestSecSecretsNeverLeak(t *testing.T) {
+func TestSecretsNeverLeakFromAnyFlow(t *testing.T) {
 	srv := apikeystest.NewServer(apikeystest.WithLegacyAdmin(true))
 	t.Cleanup(srv.Close)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(transport.CloseIdleConnections)
-	rec := &secRecorder{next: transport, kinds: map[string]map[string]bool{}}
+	rec := &credentialRecorder{next: transport, kinds: map[string]map[string]bool{}}
 	hc := &http.Client{Transport: rec}
 
 	var jsonLogs, textLogs logBuffer
 	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
-	logger := slog.New(secTee{slog.NewJSONHandler(&jsonLogs, opts), slog.NewTextHandler(&textLogs, opts)})
-	scan := &secScan{t: t, logger: logger}
+	logger := slog.New(teeHandler{slog.NewJSONHandler(&jsonLogs, opts), slog.NewTextHandler(&textLogs, opts)})
+	scan := &printScan{t: t, logger: logger}
 	ctx := context.Background()
 	envID := srv.EnvironmentID("Production")
 	require.NotEmpty(t, envID)
@@ -376,8 +375,7 @@ func TestSecSecretsNeverLeak(t *testing.T) {
 	require.NoError(t, err)
 	noWait := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	apikeys.SetTokenSourceWait(ts, noWait)
-	rsaPEM, err := os.ReadFile("testdata/jwks/rsa2048.pkcs8.pem")
-	require.NoError(t, err)
+	rsaPEM := fixture(t, "rsa2048.pkcs8.pem")
 	rsaKey, err := apikeys.ParseSigningKey(rsaPEM, "")
 	require.NoError(t, err)
 	edKey, err := apikeys.GenerateSigningKey(apikeys.EdDSA) // its Signer is the private key's bytes
@@ -642,13 +640,13 @@ func TestSecSecretsNeverLeak(t *testing.T) {
 		secrets[k.Key] = "stored legacy key value"
 		secrets[k.Secret] = "stored legacy secret"
 	}
-	for _, m := range secPrivateMaterial(t, sk.Signer) {
+	for _, m := range privateKeyMaterial(t, sk.Signer) {
 		secrets[m] = "ES384 private key material"
 	}
-	for _, m := range secPrivateMaterial(t, rsaKey.Signer) {
+	for _, m := range privateKeyMaterial(t, rsaKey.Signer) {
 		secrets[m] = "RSA private key material"
 	}
-	for _, m := range secPrivateMaterial(t, edKey.Signer) {
+	for _, m := range privateKeyMaterial(t, edKey.Signer) {
 		secrets[m] = "Ed25519 private key material"
 	}
 
@@ -662,7 +660,7 @@ func TestSecSecretsNeverLeak(t *testing.T) {
 		if secret == "" {
 			continue
 		}
-		for _, form := range secRenderings(secret) {
+		for _, form := range printedForms(secret) {
 			if i := strings.Index(all, form); i >= 0 {
 				t.Errorf("%s leaked (as %q...): ...%s...", kind, form[:min(len(form), 16)], all[max(0, i-120):min(len(all), i+len(form)+40)])
 				break

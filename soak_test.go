@@ -2,7 +2,6 @@ package apikeys_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -19,8 +18,8 @@ import (
 	"github.com/apikeys-go/apikeys/apikeystest"
 )
 
-// The soak: relSoakCalls calls from relSoakWorkers goroutines sharing one
-// Client (and one token source) against one fake, about relSoakFaultRate of
+// The soak: callsInSoak calls from goroutinesInSoak goroutines sharing one
+// Client (and one token source) against one fake, about faultsPerCall of
 // them preceded by an injected fault (503, 429 or a dropped connection) on
 // their route. The schedule of faults is drawn from a seeded generator per
 // goroutine, so the same faults are injected on every run; which call meets
@@ -30,16 +29,16 @@ import (
 // Measured with -race on 2 cores: about 20 s for the 20,000 calls, within
 // the one-minute budget.
 const (
-	relSoakCalls     = 20000
-	relSoakWorkers   = 64
-	relSoakFaultRate = 0.05
-	relSoakSeed      = 20261123
-	relSoakSeedKeys  = 16 // Platform keys and legacy user keys seeded
-	relSoakEvery     = 25 // each goroutine creates a key every relSoakEvery calls, and deletes one between
+	callsInSoak      = 20000
+	goroutinesInSoak = 64
+	faultsPerCall    = 0.05
+	scheduleSeed     = 20261123 // seeds each goroutine's schedule of faults, with its index
+	seededKeysPerAPI = 16       // Platform keys and legacy user keys seeded
+	createEvery      = 25       // each goroutine creates a key every createEvery calls, and deletes one between
 )
 
-// relSoakTally is one goroutine's account of its calls.
-type relSoakTally struct {
+// callTally is one goroutine's account of its calls.
+type callTally struct {
 	outcomes   map[string]int
 	faults     map[string]int
 	unexpected []string
@@ -48,19 +47,19 @@ type relSoakTally struct {
 	appKeys    []string          // app keys created, in order
 }
 
-func (tl *relSoakTally) record(kind string, create bool, err error) {
-	outcome, ok := relSoakOutcome(err, create)
+func (tl *callTally) record(kind string, create bool, err error) {
+	outcome, ok := classifyOutcome(err, create)
 	tl.outcomes[kind+": "+outcome]++
 	if !ok && len(tl.unexpected) < 5 {
 		tl.unexpected = append(tl.unexpected, fmt.Sprintf("%s: %v", kind, err))
 	}
 }
 
-// relSoakOutcome names the result of a call, and says whether a fault of
+// classifyOutcome names the result of a call, and says whether a fault of
 // the soak can explain it: success; for a create, an ambiguous outcome;
 // or, when faults queued up on a route outlast the retries, the last
 // fault's 503, 429 or transport error.
-func relSoakOutcome(err error, create bool) (string, bool) {
+func classifyOutcome(err error, create bool) (string, bool) {
 	var te *apikeys.TransportError
 	var ae *apikeys.APIError
 	var le *apikeys.APIError
@@ -87,15 +86,9 @@ func TestSoak(t *testing.T) {
 	t.Cleanup(srv.Close)
 	staging := srv.EnvironmentID("Staging")
 
-	key := generatedKey(t, apikeys.ES256)
-	jwk, err := key.JWK()
-	require.NoError(t, err)
-	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
-	require.NoError(t, err)
-	svc, err := srv.AddAPIKey(staging, "svc", set, "")
-	require.NoError(t, err)
+	key, svc := addServiceKey(t, srv, staging)
 	var seededPlatform []apikeystest.APIKey
-	for i := range relSoakSeedKeys {
+	for i := range seededKeysPerAPI {
 		k, err := srv.AddAPIKey(staging, fmt.Sprintf("seed-%02d", i), nil, "")
 		require.NoError(t, err)
 		seededPlatform = append(seededPlatform, k)
@@ -109,7 +102,7 @@ func TestSoak(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	var seededUser []*apikeys.LegacyKey
-	for i := range relSoakSeedKeys {
+	for i := range seededKeysPerAPI {
 		k, err := seeder.Legacy.Create(ctx, apikeys.UserKeys(), fmt.Sprintf("seed-user-%02d", i))
 		require.NoError(t, err)
 		seededUser = append(seededUser, k)
@@ -136,17 +129,17 @@ func TestSoak(t *testing.T) {
 	connsBefore := srv.Connections()
 
 	start := time.Now()
-	tallies := make([]*relSoakTally, relSoakWorkers)
+	tallies := make([]*callTally, goroutinesInSoak)
 	var wg sync.WaitGroup
-	for w := range relSoakWorkers {
-		tl := &relSoakTally{outcomes: map[string]int{}, faults: map[string]int{}, platform: map[string]string{}, legacy: map[string]string{}}
+	for w := range goroutinesInSoak {
+		tl := &callTally{outcomes: map[string]int{}, faults: map[string]int{}, platform: map[string]string{}, legacy: map[string]string{}}
 		tallies[w] = tl
-		n := relSoakCalls / relSoakWorkers
-		if w < relSoakCalls%relSoakWorkers {
+		n := callsInSoak / goroutinesInSoak
+		if w < callsInSoak%goroutinesInSoak {
 			n++
 		}
 		wg.Go(func() {
-			relSoakWorker(c, srv, w, n, tl, staging, seededPlatform, seededUser)
+			makeSoakCalls(c, srv, w, n, tl, staging, seededPlatform, seededUser)
 		})
 	}
 	wg.Wait()
@@ -165,16 +158,16 @@ func TestSoak(t *testing.T) {
 		}
 		assert.Empty(t, tl.unexpected, "goroutine %d", w)
 	}
-	assert.Equal(t, relSoakCalls, total)
+	assert.Equal(t, callsInSoak, total)
 	injected := faults["503"] + faults["429"] + faults["drop"]
 	conns := srv.Connections() - connsBefore
 	t.Logf("%d calls from %d goroutines in %s; %d faults injected (%v); %d connections opened; outcomes %v",
-		total, relSoakWorkers, elapsed.Round(time.Millisecond), injected, faults, conns, outcomes)
-	assert.InDelta(t, relSoakFaultRate*relSoakCalls, injected, 0.2*relSoakFaultRate*relSoakCalls)
+		total, goroutinesInSoak, elapsed.Round(time.Millisecond), injected, faults, conns, outcomes)
+	assert.InDelta(t, faultsPerCall*callsInSoak, injected, 0.2*faultsPerCall*callsInSoak)
 
 	// Connections are reused: a dropped connection costs a new one, and a
 	// few more open while 64 goroutines overlap.
-	assert.Less(t, conns, relSoakCalls/10, "connections opened")
+	assert.Less(t, conns, callsInSoak/10, "connections opened")
 	assert.Equal(t, 1, srv.IssuedTokens(), "one token for every goroutine")
 
 	// The server's state is what the successful calls made it.
@@ -264,12 +257,12 @@ func TestSoak(t *testing.T) {
 	assert.Less(t, elapsed, time.Minute)
 }
 
-// relSoakWorker makes n calls, its faults drawn from a generator seeded
+// makeSoakCalls makes n calls, its faults drawn from a generator seeded
 // with the soak's seed and its index.
-func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *relSoakTally, staging string,
+func makeSoakCalls(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *callTally, staging string,
 	seededPlatform []apikeystest.APIKey, seededUser []*apikeys.LegacyKey) {
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(relSoakSeed, uint64(w)))
+	rng := rand.New(rand.NewPCG(scheduleSeed, uint64(w)))
 	var ownPlatform, ownLegacy []string // names and labels this goroutine created, not yet deleted
 	created := 0
 	for i := range n {
@@ -281,12 +274,12 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 		}
 		var cl call
 		switch pick := rng.IntN(100); {
-		case i%relSoakEvery == 0:
+		case i%createEvery == 0:
 			created++
 			switch created % 3 {
 			case 0:
 				name := fmt.Sprintf("soak-%d-%d", w, created)
-				cl = call{"APIKeys.Create", apikeystest.RouteCreateAPIKey, true, func() error {
+				cl = call{kind: "APIKeys.Create", route: apikeystest.RouteCreateAPIKey, create: true, do: func() error {
 					k, err := c.APIKeys.Create(ctx, staging, apikeys.CreateAPIKeyRequest{Name: name})
 					if err == nil {
 						tl.platform[name] = k.ID
@@ -296,7 +289,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 				}}
 			case 1:
 				label := fmt.Sprintf("soak-user-%d-%d", w, created)
-				cl = call{"Legacy.Create user", apikeystest.RouteLegacyCreate, true, func() error {
+				cl = call{kind: "Legacy.Create user", route: apikeystest.RouteLegacyCreate, create: true, do: func() error {
 					k, err := c.Legacy.Create(ctx, apikeys.UserKeys(), label)
 					if err == nil {
 						tl.legacy[label] = k.Key
@@ -305,7 +298,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 					return err
 				}}
 			default:
-				cl = call{"Legacy.Create app", apikeystest.RouteLegacyCreate, true, func() error {
+				cl = call{kind: "Legacy.Create app", route: apikeystest.RouteLegacyCreate, create: true, do: func() error {
 					k, err := c.Legacy.Create(ctx, apikeys.AppKeys(fmt.Sprintf("soak-app-%d", w)), "soak")
 					if err == nil {
 						tl.appKeys = append(tl.appKeys, k.Key)
@@ -313,9 +306,9 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 					return err
 				}}
 			}
-		case i%relSoakEvery == relSoakEvery/2 && len(ownPlatform) > 0 && created%2 == 0:
+		case i%createEvery == createEvery/2 && len(ownPlatform) > 0 && created%2 == 0:
 			name := ownPlatform[0]
-			cl = call{"APIKeys.Delete", apikeystest.RouteDeleteAPIKey, false, func() error {
+			cl = call{kind: "APIKeys.Delete", route: apikeystest.RouteDeleteAPIKey, create: false, do: func() error {
 				_, err := c.APIKeys.Delete(ctx, tl.platform[name])
 				if err == nil {
 					delete(tl.platform, name)
@@ -323,9 +316,9 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 				}
 				return err
 			}}
-		case i%relSoakEvery == relSoakEvery/2 && len(ownLegacy) > 0:
+		case i%createEvery == createEvery/2 && len(ownLegacy) > 0:
 			label := ownLegacy[0]
-			cl = call{"Legacy.Delete", apikeystest.RouteLegacyDelete, false, func() error {
+			cl = call{kind: "Legacy.Delete", route: apikeystest.RouteLegacyDelete, create: false, do: func() error {
 				_, err := c.Legacy.Delete(ctx, tl.legacy[label])
 				if err == nil {
 					delete(tl.legacy, label)
@@ -335,7 +328,7 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 			}}
 		case pick < 25:
 			k := seededPlatform[rng.IntN(len(seededPlatform))]
-			cl = call{"APIKeys.Get", apikeystest.RouteGetAPIKey, false, func() error {
+			cl = call{kind: "APIKeys.Get", route: apikeystest.RouteGetAPIKey, create: false, do: func() error {
 				got, err := c.APIKeys.Get(ctx, k.ID)
 				if err == nil && got.Name != k.Name {
 					return fmt.Errorf("got key %q, want %q", got.Name, k.Name)
@@ -343,12 +336,12 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 				return err
 			}}
 		case pick < 35:
-			cl = call{"APIKeys.List", apikeystest.RouteListAPIKeys, false, func() error {
+			cl = call{kind: "APIKeys.List", route: apikeystest.RouteListAPIKeys, create: false, do: func() error {
 				_, err := c.APIKeys.List(ctx, staging)
 				return err
 			}}
 		case pick < 42:
-			cl = call{"Environments.List", apikeystest.RouteListEnvironments, false, func() error {
+			cl = call{kind: "Environments.List", route: apikeystest.RouteListEnvironments, create: false, do: func() error {
 				envs, err := c.Environments.List(ctx, srv.OrganizationID())
 				if err == nil && len(envs) != 3 {
 					return fmt.Errorf("%d environments", len(envs))
@@ -358,18 +351,18 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 		case pick < 52:
 			k := seededPlatform[rng.IntN(len(seededPlatform))]
 			jwksURL := fmt.Sprintf("https://keys.example.com/%d.json", w)
-			cl = call{"APIKeys.Update", apikeystest.RouteUpdateAPIKey, false, func() error {
+			cl = call{kind: "APIKeys.Update", route: apikeystest.RouteUpdateAPIKey, create: false, do: func() error {
 				_, err := c.APIKeys.Update(ctx, k.ID, apikeys.UpdateAPIKeyRequest{JWKSURL: &jwksURL})
 				return err
 			}}
 		case pick < 70:
-			cl = call{"Legacy.List", apikeystest.RouteLegacyList, false, func() error {
+			cl = call{kind: "Legacy.List", route: apikeystest.RouteLegacyList, create: false, do: func() error {
 				_, err := c.Legacy.List(ctx, apikeys.UserKeys())
 				return err
 			}}
 		case pick < 85:
 			k := seededUser[rng.IntN(len(seededUser))]
-			cl = call{"Legacy.Validate", apikeystest.RouteLegacyValidate, false, func() error {
+			cl = call{kind: "Legacy.Validate", route: apikeystest.RouteLegacyValidate, create: false, do: func() error {
 				valid, err := c.Legacy.Validate(ctx, apikeys.KeyTypeUser, k.Key)
 				if err == nil && !valid {
 					return fmt.Errorf("seeded key %q is not valid", k.Label)
@@ -378,12 +371,12 @@ func relSoakWorker(c *apikeys.Client, srv *apikeystest.Server, w, n int, tl *rel
 			}}
 		default:
 			k := seededUser[rng.IntN(len(seededUser))]
-			cl = call{"Legacy.Update", apikeystest.RouteLegacyUpdate, false, func() error {
+			cl = call{kind: "Legacy.Update", route: apikeystest.RouteLegacyUpdate, create: false, do: func() error {
 				_, err := c.Legacy.Update(ctx, k.Key, k.Label) // the same label: the state stays checkable
 				return err
 			}}
 		}
-		if rng.Float64() < relSoakFaultRate {
+		if rng.Float64() < faultsPerCall {
 			switch f := rng.IntN(10); {
 			case f < 4:
 				srv.FailNext(cl.route, 1, http.StatusServiceUnavailable, "")

@@ -27,34 +27,9 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/apikeys-go/apikeys"
 )
-
-const testClientID = "client-5f1c"
-
-// fakeClock is a settable clock for TokenConfig.Clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // tokenEndpoint is an httptest token endpoint that verifies every client
 // assertion with go-jose, as the real endpoint does, and answers with
@@ -73,11 +48,6 @@ type tokenEndpoint struct {
 	jtis       []string
 	iats       []int64
 	assertions []string
-}
-
-func leakCheck(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
 
 func newTokenEndpoint(t *testing.T, key apikeys.SigningKey, clock *fakeClock, respond func(n int, w http.ResponseWriter, r *http.Request)) *tokenEndpoint {
@@ -220,14 +190,14 @@ func TestTokenSourceAssertion(t *testing.T) {
 		key   apikeys.SigningKey
 		scope string
 	}{
-		{"RS384", generatedKey(t, apikeys.RS384), ""},
-		{"PS256", rsa2048, "system/*.read"},
-		{"ES256", generatedKey(t, apikeys.ES256), ""},
-		{"ES384", generatedKey(t, apikeys.ES384), "a b"},
-		{"ES512", generatedKey(t, apikeys.ES512), ""},
-		{"EdDSA", generatedKey(t, apikeys.EdDSA), ""},
-		{"opaque ES384 signer", apikeys.SigningKey{
-			Signer: wrappedSigner{generatedKey(t, apikeys.ES384).Signer}, KeyID: "hsm-1", Algorithm: apikeys.ES384}, ""},
+		{name: "RS384", key: generatedKey(t, apikeys.RS384), scope: ""},
+		{name: "PS256", key: rsa2048, scope: "system/*.read"},
+		{name: "ES256", key: generatedKey(t, apikeys.ES256), scope: ""},
+		{name: "ES384", key: generatedKey(t, apikeys.ES384), scope: "a b"},
+		{name: "ES512", key: generatedKey(t, apikeys.ES512), scope: ""},
+		{name: "EdDSA", key: generatedKey(t, apikeys.EdDSA), scope: ""},
+		{name: "opaque ES384 signer", key: apikeys.SigningKey{
+			Signer: wrappedSigner{s: generatedKey(t, apikeys.ES384).Signer}, KeyID: "hsm-1", Algorithm: apikeys.ES384}, scope: ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,11 +228,11 @@ func TestTokenSourceCaching(t *testing.T) {
 		lifetime  time.Duration
 		refresh   time.Duration // when the cached token is replaced
 	}{
-		{"expires_in 300", 300, 300 * time.Second, 270 * time.Second},
-		{"expires_in absent", nil, 300 * time.Second, 270 * time.Second},
-		{"expires_in 3600", 3600, time.Hour, time.Hour - 30*time.Second},
-		{"expires_in 60", 60, 60 * time.Second, 54 * time.Second},
-		{"expires_in as string", "120", 120 * time.Second, 108 * time.Second},
+		{name: "expires_in 300", expiresIn: 300, lifetime: 300 * time.Second, refresh: 270 * time.Second},
+		{name: "expires_in absent", expiresIn: nil, lifetime: 300 * time.Second, refresh: 270 * time.Second},
+		{name: "expires_in 3600", expiresIn: 3600, lifetime: time.Hour, refresh: time.Hour - 30*time.Second},
+		{name: "expires_in 60", expiresIn: 60, lifetime: 60 * time.Second, refresh: 54 * time.Second},
+		{name: "expires_in as string", expiresIn: "120", lifetime: 120 * time.Second, refresh: 108 * time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,7 +306,7 @@ func TestTokenSourceSingleFlight(t *testing.T) {
 		go func() {
 			started.Done()
 			tok, err := ts.Token(context.Background())
-			results <- result{tok, err}
+			results <- result{tok: tok, err: err}
 		}()
 	}
 	started.Wait()
@@ -431,31 +401,31 @@ func TestTokenSourceEndpointErrors(t *testing.T) {
 		requests int32
 		waits    []time.Duration
 	}{
-		{"400 invalid_request", func(w http.ResponseWriter, r *http.Request) {
+		{name: "400 invalid_request", respond: func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "JWT header kid property is required"})
-		}, &apikeys.TokenError{Op: "token request", StatusCode: 400, Code: "invalid_request", Description: "JWT header kid property is required"}, nil, 1, nil},
-		{"401 invalid_client blank description", func(w http.ResponseWriter, r *http.Request) {
+		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 400, Code: "invalid_request", Description: "JWT header kid property is required"}, sentinel: nil, requests: 1, waits: nil},
+		{name: "401 invalid_client blank description", respond: func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 401, map[string]string{"error": "invalid_client", "error_description": ""})
-		}, &apikeys.TokenError{Op: "token request", StatusCode: 401, Code: "invalid_client"}, apikeys.ErrUnauthorized, 1, nil},
-		{"400 with error_uri", func(w http.ResponseWriter, r *http.Request) {
+		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 401, Code: "invalid_client"}, sentinel: apikeys.ErrUnauthorized, requests: 1, waits: nil},
+		{name: "400 with error_uri", respond: func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 400, map[string]string{"error": "invalid_scope", "error_uri": "https://docs.example/errors#scope"})
-		}, &apikeys.TokenError{Op: "token request", StatusCode: 400, Code: "invalid_scope", URI: "https://docs.example/errors#scope"}, nil, 1, nil},
-		{"403 without JSON", func(w http.ResponseWriter, r *http.Request) {
+		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 400, Code: "invalid_scope", URI: "https://docs.example/errors#scope"}, sentinel: nil, requests: 1, waits: nil},
+		{name: "403 without JSON", respond: func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Forbidden", 403)
-		}, &apikeys.TokenError{Op: "token request", StatusCode: 403}, apikeys.ErrForbidden, 1, nil},
-		{"redirect is not followed", func(w http.ResponseWriter, r *http.Request) {
+		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 403}, sentinel: apikeys.ErrForbidden, requests: 1, waits: nil},
+		{name: "redirect is not followed", respond: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
-		}, &apikeys.TokenError{Op: "token request", StatusCode: 307}, nil, 1, nil},
-		{"500 every time", func(w http.ResponseWriter, r *http.Request) {
+		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 307}, sentinel: nil, requests: 1, waits: nil},
+		{name: "500 every time", respond: func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 500, map[string]string{"error": "server_error"})
-		}, &apikeys.TokenError{Op: "token request", StatusCode: 500, Code: "server_error"}, apikeys.ErrServer, 4,
+		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 500, Code: "server_error"}, sentinel: apikeys.ErrServer, requests: 4,
 			// jitter is 0 in tests: every wait is MinWait.
-			[]time.Duration{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond}},
-		{"429 with Retry-After", func(w http.ResponseWriter, r *http.Request) {
+			waits: []time.Duration{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond}},
+		{name: "429 with Retry-After", respond: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 			writeJSON(w, 429, map[string]string{"error": "slow_down"})
-		}, &apikeys.TokenError{Op: "token request", StatusCode: 429, Code: "slow_down"}, apikeys.ErrRateLimited, 4,
-			[]time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second}},
+		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 429, Code: "slow_down"}, sentinel: apikeys.ErrRateLimited, requests: 4,
+			waits: []time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -484,21 +454,21 @@ func TestTokenSourceEndpointErrors(t *testing.T) {
 		body string
 		want string
 	}{
-		{"HTML", "text/html", "<html>proxy login</html>", "invalid JSON"},
-		{"truncated JSON", "application/json", `{"access_token":"at-`, "invalid JSON"},
-		{"no access_token", "application/json", `{"token_type":"Bearer"}`, "access_token is empty"},
-		{"token_type mac", "application/json", `{"access_token":"x","token_type":"mac"}`, "not Bearer"},
-		{"expires_in not a number", "application/json", `{"access_token":"x","expires_in":"soon"}`, "expires_in"},
+		{name: "HTML", ct: "text/html", body: "<html>proxy login</html>", want: "invalid JSON"},
+		{name: "truncated JSON", ct: "application/json", body: `{"access_token":"at-`, want: "invalid JSON"},
+		{name: "no access_token", ct: "application/json", body: `{"token_type":"Bearer"}`, want: "access_token is empty"},
+		{name: "token_type mac", ct: "application/json", body: `{"access_token":"x","token_type":"mac"}`, want: "not Bearer"},
+		{name: "expires_in not a number", ct: "application/json", body: `{"access_token":"x","expires_in":"soon"}`, want: "expires_in"},
 		// A lifetime that is not a positive number of seconds is no token.
-		{"expires_in 0", "application/json", `{"access_token":"x","expires_in":0}`, "expires_in"},
-		{"expires_in negative", "application/json", `{"access_token":"x","expires_in":-300}`, "expires_in"},
-		{"expires_in NaN", "application/json", `{"access_token":"x","expires_in":"NaN"}`, "expires_in"},
-		{"expires_in Infinity", "application/json", `{"access_token":"x","expires_in":"Infinity"}`, "expires_in"},
-		{"expires_in huge", "application/json", `{"access_token":"x","expires_in":1e400}`, "expires_in"},
-		{"expires_in true", "application/json", `{"access_token":"x","expires_in":true}`, "expires_in"},
-		{"expires_in object", "application/json", `{"access_token":"x","expires_in":{}}`, "expires_in"},
-		{"access_token wrong type", "application/json", `{"access_token":42}`, "wrong JSON type"},
-		{"over 64 KiB", "application/json", `{"access_token":"` + strings.Repeat("a", 70<<10) + `"}`, "exceeds"},
+		{name: "expires_in 0", ct: "application/json", body: `{"access_token":"x","expires_in":0}`, want: "expires_in"},
+		{name: "expires_in negative", ct: "application/json", body: `{"access_token":"x","expires_in":-300}`, want: "expires_in"},
+		{name: "expires_in NaN", ct: "application/json", body: `{"access_token":"x","expires_in":"NaN"}`, want: "expires_in"},
+		{name: "expires_in Infinity", ct: "application/json", body: `{"access_token":"x","expires_in":"Infinity"}`, want: "expires_in"},
+		{name: "expires_in huge", ct: "application/json", body: `{"access_token":"x","expires_in":1e400}`, want: "expires_in"},
+		{name: "expires_in true", ct: "application/json", body: `{"access_token":"x","expires_in":true}`, want: "expires_in"},
+		{name: "expires_in object", ct: "application/json", body: `{"access_token":"x","expires_in":{}}`, want: "expires_in"},
+		{name: "access_token wrong type", ct: "application/json", body: `{"access_token":42}`, want: "wrong JSON type"},
+		{name: "over 64 KiB", ct: "application/json", body: `{"access_token":"` + strings.Repeat("a", 70<<10) + `"}`, want: "exceeds"},
 	}
 	for _, tc := range decodeCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -651,28 +621,28 @@ func TestNewTokenSourceValidation(t *testing.T) {
 		edit  func(*apikeys.TokenConfig)
 		field string
 	}{
-		{"empty client ID", func(c *apikeys.TokenConfig) { c.ClientID = "" }, "TokenConfig.ClientID"},
-		{"blank client ID", func(c *apikeys.TokenConfig) { c.ClientID = "  " }, "TokenConfig.ClientID"},
-		{"client ID with spaces", func(c *apikeys.TokenConfig) { c.ClientID = " a" }, "TokenConfig.ClientID"},
-		{"client ID with newline", func(c *apikeys.TokenConfig) { c.ClientID = "a\nb" }, "TokenConfig.ClientID"},
-		{"client ID too long", func(c *apikeys.TokenConfig) { c.ClientID = strings.Repeat("a", 300) }, "TokenConfig.ClientID"},
-		{"no signer", func(c *apikeys.TokenConfig) { c.Key.Signer = nil }, "TokenConfig.Key.Signer"},
-		{"no kid", func(c *apikeys.TokenConfig) { c.Key.KeyID = "" }, "TokenConfig.Key.KeyID"},
-		{"kid with newline", func(c *apikeys.TokenConfig) { c.Key.KeyID = "a\n" }, "TokenConfig.Key.KeyID"},
-		{"no alg", func(c *apikeys.TokenConfig) { c.Key.Algorithm = "" }, "TokenConfig.Key.Algorithm"},
-		{"HS256", func(c *apikeys.TokenConfig) { c.Key.Algorithm = "HS256" }, "TokenConfig.Key.Algorithm"},
-		{"none", func(c *apikeys.TokenConfig) { c.Key.Algorithm = "none" }, "TokenConfig.Key.Algorithm"},
-		{"alg does not fit key", func(c *apikeys.TokenConfig) { c.Key.Algorithm = apikeys.RS384 }, "TokenConfig.Key.Algorithm"},
-		{"curve does not fit alg", func(c *apikeys.TokenConfig) { c.Key.Algorithm = apikeys.ES384 }, "TokenConfig.Key.Algorithm"},
-		{"RSA 1024", func(c *apikeys.TokenConfig) {
+		{name: "empty client ID", edit: func(c *apikeys.TokenConfig) { c.ClientID = "" }, field: "TokenConfig.ClientID"},
+		{name: "blank client ID", edit: func(c *apikeys.TokenConfig) { c.ClientID = "  " }, field: "TokenConfig.ClientID"},
+		{name: "client ID with spaces", edit: func(c *apikeys.TokenConfig) { c.ClientID = " a" }, field: "TokenConfig.ClientID"},
+		{name: "client ID with newline", edit: func(c *apikeys.TokenConfig) { c.ClientID = "a\nb" }, field: "TokenConfig.ClientID"},
+		{name: "client ID too long", edit: func(c *apikeys.TokenConfig) { c.ClientID = strings.Repeat("a", 300) }, field: "TokenConfig.ClientID"},
+		{name: "no signer", edit: func(c *apikeys.TokenConfig) { c.Key.Signer = nil }, field: "TokenConfig.Key.Signer"},
+		{name: "no kid", edit: func(c *apikeys.TokenConfig) { c.Key.KeyID = "" }, field: "TokenConfig.Key.KeyID"},
+		{name: "kid with newline", edit: func(c *apikeys.TokenConfig) { c.Key.KeyID = "a\n" }, field: "TokenConfig.Key.KeyID"},
+		{name: "no alg", edit: func(c *apikeys.TokenConfig) { c.Key.Algorithm = "" }, field: "TokenConfig.Key.Algorithm"},
+		{name: "HS256", edit: func(c *apikeys.TokenConfig) { c.Key.Algorithm = "HS256" }, field: "TokenConfig.Key.Algorithm"},
+		{name: "none", edit: func(c *apikeys.TokenConfig) { c.Key.Algorithm = "none" }, field: "TokenConfig.Key.Algorithm"},
+		{name: "alg does not fit key", edit: func(c *apikeys.TokenConfig) { c.Key.Algorithm = apikeys.RS384 }, field: "TokenConfig.Key.Algorithm"},
+		{name: "curve does not fit alg", edit: func(c *apikeys.TokenConfig) { c.Key.Algorithm = apikeys.ES384 }, field: "TokenConfig.Key.Algorithm"},
+		{name: "RSA 1024", edit: func(c *apikeys.TokenConfig) {
 			c.Key = apikeys.SigningKey{Signer: small, KeyID: "k", Algorithm: apikeys.RS384}
-		}, "TokenConfig.Key.Signer"},
-		{"http token URL", func(c *apikeys.TokenConfig) { c.TokenURL = "http://auth.example/token" }, "TokenConfig.TokenURL"},
-		{"relative token URL", func(c *apikeys.TokenConfig) { c.TokenURL = "/v2/auth/token" }, "TokenConfig.TokenURL"},
-		{"token URL with query", func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token?x=1" }, "TokenConfig.TokenURL"},
-		{"token URL with fragment", func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token#x" }, "TokenConfig.TokenURL"},
-		{"token URL with user info", func(c *apikeys.TokenConfig) { c.TokenURL = "https://u:p@auth.example/token" }, "TokenConfig.TokenURL"},
-		{"scope with newline", func(c *apikeys.TokenConfig) { c.Scope = "a\nb" }, "TokenConfig.Scope"},
+		}, field: "TokenConfig.Key.Signer"},
+		{name: "http token URL", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "http://auth.example/token" }, field: "TokenConfig.TokenURL"},
+		{name: "relative token URL", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "/v2/auth/token" }, field: "TokenConfig.TokenURL"},
+		{name: "token URL with query", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token?x=1" }, field: "TokenConfig.TokenURL"},
+		{name: "token URL with fragment", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token#x" }, field: "TokenConfig.TokenURL"},
+		{name: "token URL with user info", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://u:p@auth.example/token" }, field: "TokenConfig.TokenURL"},
+		{name: "scope with newline", edit: func(c *apikeys.TokenConfig) { c.Scope = "a\nb" }, field: "TokenConfig.Scope"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -691,10 +661,10 @@ func TestNewTokenSourceValidation(t *testing.T) {
 		edit func(*apikeys.TokenConfig)
 		url  string
 	}{
-		{"default token URL", func(c *apikeys.TokenConfig) { c.TokenURL = "" }, apikeys.DefaultTokenURL},
-		{"loopback http", func(c *apikeys.TokenConfig) { c.TokenURL = "http://127.0.0.1:8080/token" }, "http://127.0.0.1:8080/token"},
-		{"insecure http", func(c *apikeys.TokenConfig) { c.TokenURL = "http://auth.internal/token"; c.InsecureHTTP = true }, "http://auth.internal/token"},
-		{"opaque signer", func(c *apikeys.TokenConfig) { c.Key.Signer = wrappedSigner{c.Key.Signer} }, "https://auth.example/v2/auth/token"},
+		{name: "default token URL", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "" }, url: apikeys.DefaultTokenURL},
+		{name: "loopback http", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "http://127.0.0.1:8080/token" }, url: "http://127.0.0.1:8080/token"},
+		{name: "insecure http", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "http://auth.internal/token"; c.InsecureHTTP = true }, url: "http://auth.internal/token"},
+		{name: "opaque signer", edit: func(c *apikeys.TokenConfig) { c.Key.Signer = wrappedSigner{s: c.Key.Signer} }, url: "https://auth.example/v2/auth/token"},
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
@@ -896,8 +866,6 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 }
 
-var _ crypto.Signer = wrappedSigner{}
-
 // valuePublicSigner is a crypto.Signer whose Public returns a public key
 // by value (rsa.PublicKey, ecdsa.PublicKey), as some wrappers do.
 type valuePublicSigner struct{ s crypto.Signer }
@@ -924,7 +892,7 @@ func TestNewTokenSourceRefusesKeyItCannotSignWith(t *testing.T) {
 	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
 		t.Run(alg, func(t *testing.T) {
 			k := generatedKey(t, alg)
-			k.Signer = valuePublicSigner{k.Signer}
+			k.Signer = valuePublicSigner{s: k.Signer}
 			ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: testClientID, Key: k, TokenURL: "https://auth.example/v2/auth/token"})
 			var ve *apikeys.ValidationError
 			require.ErrorAs(t, err, &ve)
