@@ -46,7 +46,7 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 		}
 		key, err := c.APIKeys.Create(ctx, s.EnvironmentID, apikeys.CreateAPIKeyRequest{Name: "quickstart", JWKSet: apikeys.NewJWKSet(jwk)})
 		if err != nil {
-			return err // apikeys.IsAmbiguous(err): list the keys before creating again
+			return err // if apikeys.IsAmbiguous(err), ask c.APIKeys.FindCreated before creating again
 		}
 		fmt.Fprintf(w, "created key %q (id %s) with kid %s\n", key.Name, key.ID, signer.KeyID)
 

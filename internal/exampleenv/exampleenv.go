@@ -46,8 +46,11 @@ type Setup struct {
 	// Legacy manages legacy keys; nil when it is not configured.
 	Legacy *apikeys.Client
 	// Real says the setup is real servers, not the fake.
-	Real           bool
-	TokenURL       string
+	Real bool
+	// TokenURL is the token endpoint of the Platform client, for the
+	// token sources of the keys an example makes.
+	TokenURL string
+	// EnvironmentID is where an example makes Platform keys.
 	EnvironmentID  string
 	OrganizationID int    // 0: unknown
 	AppID          string // "": no app keys may be made
