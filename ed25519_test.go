@@ -107,13 +107,13 @@ func TestVerifyJWTJose6Ed25519(t *testing.T) {
 		token, keyAlg string
 		allowed       []string
 	}{
-		{"ed25519", apikeys.Ed25519, []string{apikeys.Ed25519}},
-		{"ed25519", apikeys.EdDSA, []string{apikeys.Ed25519}},
-		{"ed25519", "", []string{apikeys.Ed25519}},
-		{"ed25519", apikeys.Ed25519, []string{apikeys.ES256, apikeys.EdDSA, apikeys.Ed25519}},
-		{"eddsa", apikeys.Ed25519, []string{apikeys.EdDSA}},
-		{"eddsa", apikeys.EdDSA, []string{apikeys.EdDSA}},
-		{"eddsa", "", []string{apikeys.EdDSA, apikeys.Ed25519}},
+		{token: "ed25519", keyAlg: apikeys.Ed25519, allowed: []string{apikeys.Ed25519}},
+		{token: "ed25519", keyAlg: apikeys.EdDSA, allowed: []string{apikeys.Ed25519}},
+		{token: "ed25519", keyAlg: "", allowed: []string{apikeys.Ed25519}},
+		{token: "ed25519", keyAlg: apikeys.Ed25519, allowed: []string{apikeys.ES256, apikeys.EdDSA, apikeys.Ed25519}},
+		{token: "eddsa", keyAlg: apikeys.Ed25519, allowed: []string{apikeys.EdDSA}},
+		{token: "eddsa", keyAlg: apikeys.EdDSA, allowed: []string{apikeys.EdDSA}},
+		{token: "eddsa", keyAlg: "", allowed: []string{apikeys.EdDSA, apikeys.Ed25519}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.token+"/key alg "+tc.keyAlg+"/"+strings.Join(tc.allowed, ","), func(t *testing.T) {
@@ -177,11 +177,11 @@ func TestVerifyJWTEd25519AllowedAlgs(t *testing.T) {
 		allowed []string
 		want    string
 	}{
-		{"ed25519", []string{apikeys.EdDSA}, `token alg "Ed25519" is not in allowedAlgs`},
-		{"ed25519", []string{apikeys.ES256, apikeys.RS384}, `token alg "Ed25519" is not in allowedAlgs`},
-		{"eddsa", []string{apikeys.Ed25519}, `token alg "EdDSA" is not in allowedAlgs`},
-		{"ed25519", []string{"ed25519"}, `invalid allowedAlgs: "ed25519" is not an accepted signature algorithm`},
-		{"ed25519", []string{"ED25519"}, `invalid allowedAlgs: "ED25519" is not an accepted signature algorithm`},
+		{token: "ed25519", allowed: []string{apikeys.EdDSA}, want: `token alg "Ed25519" is not in allowedAlgs`},
+		{token: "ed25519", allowed: []string{apikeys.ES256, apikeys.RS384}, want: `token alg "Ed25519" is not in allowedAlgs`},
+		{token: "eddsa", allowed: []string{apikeys.Ed25519}, want: `token alg "EdDSA" is not in allowedAlgs`},
+		{token: "ed25519", allowed: []string{"ed25519"}, want: `invalid allowedAlgs: "ed25519" is not an accepted signature algorithm`},
+		{token: "ed25519", allowed: []string{"ED25519"}, want: `invalid allowedAlgs: "ED25519" is not an accepted signature algorithm`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.token+"/"+strings.Join(tc.allowed, ","), func(t *testing.T) {
@@ -236,102 +236,102 @@ func TestVerifyJWTEd25519HeaderChecks(t *testing.T) {
 		token func(t *testing.T, alg, kid string) string
 		want  string
 	}{
-		{"crit", func(t *testing.T, alg, kid string) string {
+		{name: "crit", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`","crit":["exp"],"exp":1}`, payload), ".")
-		}, `token header has "crit"`},
-		{"crit empty", func(t *testing.T, alg, kid string) string {
+		}, want: `token header has "crit"`},
+		{name: "crit empty", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`","crit":[]}`, payload), ".")
-		}, `token header has "crit"`},
-		{"b64 false", func(t *testing.T, alg, kid string) string {
+		}, want: `token header has "crit"`},
+		{name: "b64 false", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`","b64":false,"crit":["b64"]}`, payload), ".")
-		}, `token header has "b64"`},
-		{"alg in lower case", func(t *testing.T, alg, kid string) string {
+		}, want: `token header has "b64"`},
+		{name: "alg in lower case", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+strings.ToLower(alg)+`","kid":"`+kid+`"}`, payload), ".")
-		}, `is not in allowedAlgs`},
-		{"alg in upper case", func(t *testing.T, alg, kid string) string {
+		}, want: `is not in allowedAlgs`},
+		{name: "alg in upper case", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+strings.ToUpper(alg)+`","kid":"`+kid+`"}`, payload), ".")
-		}, `is not in allowedAlgs`},
-		{"alg named twice", func(t *testing.T, alg, kid string) string {
+		}, want: `is not in allowedAlgs`},
+		{name: "alg named twice", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"ES256","kid":"`+kid+`","alg":"`+alg+`"}`, payload), ".")
-		}, `member "alg" appears twice`},
-		{"kid named twice", func(t *testing.T, alg, kid string) string {
+		}, want: `member "alg" appears twice`},
+		{name: "kid named twice", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`","kid":"`+kid+`"}`, payload), ".")
-		}, `member "kid" appears twice`},
-		{"kid in another letter case", func(t *testing.T, alg, kid string) string {
+		}, want: `member "kid" appears twice`},
+		{name: "kid in another letter case", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`","KID":"other"}`, payload), ".")
-		}, `member "KID" repeats "kid" in another letter case`},
-		{"no kid", func(t *testing.T, alg, kid string) string {
+		}, want: `member "KID" repeats "kid" in another letter case`},
+		{name: "no kid", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`"}`, payload), ".")
-		}, `token header has no kid`},
-		{"unknown kid", func(t *testing.T, alg, kid string) string {
+		}, want: `token header has no kid`},
+		{name: "unknown kid", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"who"}`, payload), ".")
-		}, `no usable key with the token's kid`},
-		{"kid not a string", func(t *testing.T, alg, kid string) string {
+		}, want: `no usable key with the token's kid`},
+		{name: "kid not a string", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":1}`, payload), ".")
-		}, `failed to unmarshal key ID`},
-		{"header padded", func(t *testing.T, alg, kid string) string {
+		}, want: `failed to unmarshal key ID`},
+		{name: "header padded", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			p[0] = padded(t, `{"alg":"`+alg+`","kid":"`+kid+`"}`)
 			return strings.Join(p, ".")
-		}, `token header is not unpadded base64url`},
-		{"payload padded", func(t *testing.T, alg, kid string) string {
+		}, want: `token header is not unpadded base64url`},
+		{name: "payload padded", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			p[1] = padded(t, payload)
 			return strings.Join(p, ".")
-		}, `token payload is not unpadded base64url`},
-		{"signature padded", func(t *testing.T, alg, kid string) string {
+		}, want: `token payload is not unpadded base64url`},
+		{name: "signature padded", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			sig, err := base64.RawURLEncoding.DecodeString(p[2])
 			require.NoError(t, err)
 			p[2] = base64.URLEncoding.EncodeToString(sig)
 			require.Contains(t, p[2], "=")
 			return strings.Join(p, ".")
-		}, `token signature is not unpadded base64url`},
-		{"line break in payload", func(t *testing.T, alg, kid string) string {
+		}, want: `token signature is not unpadded base64url`},
+		{name: "line break in payload", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			p[1] = p[1][:8] + "\n" + p[1][8:]
 			return strings.Join(p, ".")
-		}, `token payload is not unpadded base64url`},
-		{"stray bits in signature", func(t *testing.T, alg, kid string) string {
+		}, want: `token payload is not unpadded base64url`},
+		{name: "stray bits in signature", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			p[2] = stray(t, p[2])
 			return strings.Join(p, ".")
-		}, `token signature is not unpadded base64url`},
-		{"two segments", func(t *testing.T, alg, kid string) string {
+		}, want: `token signature is not unpadded base64url`},
+		{name: "two segments", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)[:2], ".")
-		}, `token is not a compact JWS`},
-		{"four segments", func(t *testing.T, alg, kid string) string {
+		}, want: `token is not a compact JWS`},
+		{name: "four segments", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(append(parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload), "AAAA"), ".")
-		}, `token is not a compact JWS`},
-		{"JSON serialization", func(t *testing.T, alg, kid string) string {
+		}, want: `token is not a compact JWS`},
+		{name: "JSON serialization", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			return `{"protected":"` + p[0] + `","payload":"` + p[1] + `","signature":"` + p[2] + `"}`
-		}, `token is not a compact JWS`},
-		{"signature one byte short", func(t *testing.T, alg, kid string) string {
+		}, want: `token is not a compact JWS`},
+		{name: "signature one byte short", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			sig, err := base64.RawURLEncoding.DecodeString(p[2])
 			require.NoError(t, err)
 			p[2] = b64(sig[:ed25519.SignatureSize-1])
 			return strings.Join(p, ".")
-		}, `error in cryptographic primitive`},
-		{"signature one byte long", func(t *testing.T, alg, kid string) string {
+		}, want: `error in cryptographic primitive`},
+		{name: "signature one byte long", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			sig, err := base64.RawURLEncoding.DecodeString(p[2])
 			require.NoError(t, err)
 			p[2] = b64(append(sig, 0))
 			return strings.Join(p, ".")
-		}, `error in cryptographic primitive`},
-		{"no signature", func(t *testing.T, alg, kid string) string {
+		}, want: `error in cryptographic primitive`},
+		{name: "no signature", token: func(t *testing.T, alg, kid string) string {
 			p := parts(`{"alg":"`+alg+`","kid":"`+kid+`"}`, payload)
 			p[2] = ""
 			return strings.Join(p, ".")
-		}, `error in cryptographic primitive`},
-		{"embedded private jwk", func(t *testing.T, alg, kid string) string {
+		}, want: `error in cryptographic primitive`},
+		{name: "embedded private jwk", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`","jwk":`+string(f.PrivateJWK)+`}`, payload), ".")
-		}, `JWK contains private parameters`},
-		{"x5c not a certificate", func(t *testing.T, alg, kid string) string {
+		}, want: `JWK contains private parameters`},
+		{name: "x5c not a certificate", token: func(t *testing.T, alg, kid string) string {
 			return strings.Join(parts(`{"alg":"`+alg+`","kid":"`+kid+`","x5c":["AAAA"]}`, payload), ".")
-		}, `failed to unmarshal x5c header`},
+		}, want: `failed to unmarshal x5c header`},
 	}
 	// The alg's name, in any case, is the only difference allowed between
 	// the errors for the two names.
@@ -389,9 +389,9 @@ func TestJWKSetEd25519(t *testing.T) {
 		alg  string
 		want string
 	}{
-		{"EC key", ecJWK, apikeys.Ed25519, `alg "Ed25519" needs a OKP key, not kty "EC"`},
-		{"lower case", joseJWK, "ed25519", `alg "ed25519" is not a supported signature algorithm`},
-		{"upper case", joseJWK, "ED25519", `alg "ED25519" is not a supported signature algorithm`},
+		{name: "EC key", jwk: ecJWK, alg: apikeys.Ed25519, want: `alg "Ed25519" needs a OKP key, not kty "EC"`},
+		{name: "lower case", jwk: joseJWK, alg: "ed25519", want: `alg "ed25519" is not a supported signature algorithm`},
+		{name: "upper case", jwk: joseJWK, alg: "ED25519", want: `alg "ED25519" is not a supported signature algorithm`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -416,11 +416,11 @@ func TestParseSigningKeyJose6Ed25519(t *testing.T) {
 	cases := []struct {
 		name, jwk, alg, want string
 	}{
-		{"JWK alg", string(f.PrivateJWK), "", apikeys.Ed25519},
-		{"given Ed25519", string(f.PrivateJWK), apikeys.Ed25519, apikeys.Ed25519},
-		{"given EdDSA", string(f.PrivateJWK), apikeys.EdDSA, apikeys.EdDSA},
-		{"no JWK alg", noAlg, "", apikeys.EdDSA},
-		{"no JWK alg, given Ed25519", noAlg, apikeys.Ed25519, apikeys.Ed25519},
+		{name: "JWK alg", jwk: string(f.PrivateJWK), alg: "", want: apikeys.Ed25519},
+		{name: "given Ed25519", jwk: string(f.PrivateJWK), alg: apikeys.Ed25519, want: apikeys.Ed25519},
+		{name: "given EdDSA", jwk: string(f.PrivateJWK), alg: apikeys.EdDSA, want: apikeys.EdDSA},
+		{name: "no JWK alg", jwk: noAlg, alg: "", want: apikeys.EdDSA},
+		{name: "no JWK alg, given Ed25519", jwk: noAlg, alg: apikeys.Ed25519, want: apikeys.Ed25519},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -479,22 +479,22 @@ func TestClientAssertionEd25519(t *testing.T) {
 		key  func(t *testing.T) apikeys.SigningKey
 		want string
 	}{
-		{"jose JWK", joseKey(""), apikeys.Ed25519},
-		{"jose JWK, given EdDSA", joseKey(apikeys.EdDSA), apikeys.EdDSA},
-		{"PEM, default alg", pemKey(""), apikeys.EdDSA},
-		{"PEM, given Ed25519", pemKey(apikeys.Ed25519), apikeys.Ed25519},
-		{"generated EdDSA", func(t *testing.T) apikeys.SigningKey { return generatedKey(t, apikeys.EdDSA) }, apikeys.EdDSA},
-		{"generated Ed25519", func(t *testing.T) apikeys.SigningKey { return generatedKey(t, apikeys.Ed25519) }, apikeys.Ed25519},
-		{"opaque signer, Ed25519", func(t *testing.T) apikeys.SigningKey {
+		{name: "jose JWK", key: joseKey(""), want: apikeys.Ed25519},
+		{name: "jose JWK, given EdDSA", key: joseKey(apikeys.EdDSA), want: apikeys.EdDSA},
+		{name: "PEM, default alg", key: pemKey(""), want: apikeys.EdDSA},
+		{name: "PEM, given Ed25519", key: pemKey(apikeys.Ed25519), want: apikeys.Ed25519},
+		{name: "generated EdDSA", key: func(t *testing.T) apikeys.SigningKey { return generatedKey(t, apikeys.EdDSA) }, want: apikeys.EdDSA},
+		{name: "generated Ed25519", key: func(t *testing.T) apikeys.SigningKey { return generatedKey(t, apikeys.Ed25519) }, want: apikeys.Ed25519},
+		{name: "opaque signer, Ed25519", key: func(t *testing.T) apikeys.SigningKey {
 			sk := joseKey("")(t)
-			sk.Signer = opaqueSigner{sk.Signer}
+			sk.Signer = opaqueSigner{Signer: sk.Signer}
 			return sk
-		}, apikeys.Ed25519},
-		{"opaque signer, EdDSA", func(t *testing.T) apikeys.SigningKey {
+		}, want: apikeys.Ed25519},
+		{name: "opaque signer, EdDSA", key: func(t *testing.T) apikeys.SigningKey {
 			sk := joseKey(apikeys.EdDSA)(t)
-			sk.Signer = opaqueSigner{sk.Signer}
+			sk.Signer = opaqueSigner{Signer: sk.Signer}
 			return sk
-		}, apikeys.EdDSA},
+		}, want: apikeys.EdDSA},
 	}
 	now := f.when()
 	for _, tc := range cases {

@@ -41,11 +41,11 @@ func TestAPIKeysFindCreated(t *testing.T) {
 		req     apikeys.CreateAPIKeyRequest
 		applied bool
 	}{
-		{"by kids, applied", apikeys.CreateAPIKeyRequest{Name: "svc", JWKSet: freshSet}, true},
-		{"by kids, not applied", apikeys.CreateAPIKeyRequest{Name: "svc", JWKSet: freshSet}, false},
-		{"by jwksURL, applied", apikeys.CreateAPIKeyRequest{Name: "svc", JWKSURL: "https://keys.example.com/svc-2026-11.json"}, true},
-		{"by jwksURL, not applied", apikeys.CreateAPIKeyRequest{Name: "svc", JWKSURL: "https://keys.example.com/svc-2026-11.json"}, false},
-		{"no keys, applied", apikeys.CreateAPIKeyRequest{Name: "svc-empty"}, true},
+		{name: "by kids, applied", req: apikeys.CreateAPIKeyRequest{Name: "svc", JWKSet: freshSet}, applied: true},
+		{name: "by kids, not applied", req: apikeys.CreateAPIKeyRequest{Name: "svc", JWKSet: freshSet}, applied: false},
+		{name: "by jwksURL, applied", req: apikeys.CreateAPIKeyRequest{Name: "svc", JWKSURL: "https://keys.example.com/svc-2026-11.json"}, applied: true},
+		{name: "by jwksURL, not applied", req: apikeys.CreateAPIKeyRequest{Name: "svc", JWKSURL: "https://keys.example.com/svc-2026-11.json"}, applied: false},
+		{name: "no keys, applied", req: apikeys.CreateAPIKeyRequest{Name: "svc-empty"}, applied: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,12 +60,12 @@ func TestAPIKeysFindCreated(t *testing.T) {
 				set     []byte
 				jwksURL string
 			}{
-				{"svc", oldSet, ""},   // same name, other kids
-				{"svc", mixedSet, ""}, // same name, one kid in common
-				{"svc", nil, "https://keys.example.com/svc-2026-10.json"}, // same name, other URL
-				{"svc-old", sameKids, ""},                                 // same kids, other name
-				{"svc-old", nil, "https://keys.example.com/svc-2026-11.json"},
-				{"svc-empty", nil, "https://keys.example.com/e.json"},
+				{name: "svc", set: oldSet, jwksURL: ""},                                       // same name, other kids
+				{name: "svc", set: mixedSet, jwksURL: ""},                                     // same name, one kid in common
+				{name: "svc", set: nil, jwksURL: "https://keys.example.com/svc-2026-10.json"}, // same name, other URL
+				{name: "svc-old", set: sameKids, jwksURL: ""},                                 // same kids, other name
+				{name: "svc-old", set: nil, jwksURL: "https://keys.example.com/svc-2026-11.json"},
+				{name: "svc-empty", set: nil, jwksURL: "https://keys.example.com/e.json"},
 			}
 			addDecoys := func() {
 				for _, d := range decoys {
@@ -147,10 +147,10 @@ func TestLegacyFindCreated(t *testing.T) {
 		owner   apikeys.KeyOwner
 		applied bool
 	}{
-		{"app key, applied", apikeys.AppKeys("app-1"), true},
-		{"app key, not applied", apikeys.AppKeys("app-1"), false},
-		{"user key, applied", apikeys.UserKeys(), true},
-		{"user key, not applied", apikeys.UserKeys(), false},
+		{name: "app key, applied", owner: apikeys.AppKeys("app-1"), applied: true},
+		{name: "app key, not applied", owner: apikeys.AppKeys("app-1"), applied: false},
+		{name: "user key, applied", owner: apikeys.UserKeys(), applied: true},
+		{name: "user key, not applied", owner: apikeys.UserKeys(), applied: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

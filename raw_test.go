@@ -33,48 +33,48 @@ func TestRawJSONKept(t *testing.T) {
 		member string // a member the SDK does not model
 		value  string // its JSON value
 	}{
-		{"APIKeys.Get", envelope(`{"apikey":` + platformKey + `}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+		{name: "APIKeys.Get", reply: envelope(`{"apikey":` + platformKey + `}`), call: func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
 			k, err := c.APIKeys.Get(ctx, "client-1")
 			if err != nil {
 				return nil, err
 			}
 			return k.Raw(), nil
-		}, platformKey, "createdAt", `"2024-05-01T10:00:00Z"`},
-		{"APIKeys.List", envelope(`{"apikeys":[` + platformKey + `]}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+		}, want: platformKey, member: "createdAt", value: `"2024-05-01T10:00:00Z"`},
+		{name: "APIKeys.List", reply: envelope(`{"apikeys":[` + platformKey + `]}`), call: func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
 			keys, err := c.APIKeys.List(ctx, "env-1")
 			if err != nil || len(keys) != 1 {
 				return nil, fmt.Errorf("%d keys: %w", len(keys), err)
 			}
 			return keys[0].Raw(), nil
-		}, platformKey, "scopes", `["fhir"]`},
-		{"APIKey.Environment", envelope(`{"apikey":` + platformKey + `}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+		}, want: platformKey, member: "scopes", value: `["fhir"]`},
+		{name: "APIKey.Environment", reply: envelope(`{"apikey":` + platformKey + `}`), call: func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
 			k, err := c.APIKeys.Get(ctx, "client-1")
 			if err != nil {
 				return nil, err
 			}
 			return k.Environment.Raw(), nil
-		}, `{"id":"env-1","environmentFlag":"Staging","region":"us-east"}`, "region", `"us-east"`},
-		{"Environments.List", envelope(`{"environments":[` + environment + `]}`), func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+		}, want: `{"id":"env-1","environmentFlag":"Staging","region":"us-east"}`, member: "region", value: `"us-east"`},
+		{name: "Environments.List", reply: envelope(`{"environments":[` + environment + `]}`), call: func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
 			envs, err := c.Environments.List(ctx, 42)
 			if err != nil || len(envs) != 1 {
 				return nil, fmt.Errorf("%d environments: %w", len(envs), err)
 			}
 			return envs[0].Raw(), nil
-		}, environment, "createdAt", `"2023-01-02T03:04:05Z"`},
-		{"Legacy.List", `{"status":"ok","list":[` + legacyKey + `]}`, func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+		}, want: environment, member: "createdAt", value: `"2023-01-02T03:04:05Z"`},
+		{name: "Legacy.List", reply: `{"status":"ok","list":[` + legacyKey + `]}`, call: func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
 			keys, err := c.Legacy.List(ctx, apikeys.UserKeys())
 			if err != nil || len(keys) != 1 {
 				return nil, fmt.Errorf("%d keys: %w", len(keys), err)
 			}
 			return keys[0].Raw(), nil
-		}, legacyKey, "sysCreated", `1425990896789`},
-		{"Legacy.Create", `{"status":"ok","apiKey":` + legacyKey + `}`, func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
+		}, want: legacyKey, member: "sysCreated", value: `1425990896789`},
+		{name: "Legacy.Create", reply: `{"status":"ok","apiKey":` + legacyKey + `}`, call: func(ctx context.Context, c *apikeys.Client) (json.RawMessage, error) {
 			k, err := c.Legacy.Create(ctx, apikeys.UserKeys(), "ci")
 			if err != nil {
 				return nil, err
 			}
 			return k.Raw(), nil
-		}, legacyKey, "createdBy", `{"email":"ops@example.com"}`},
+		}, want: legacyKey, member: "createdBy", value: `{"email":"ops@example.com"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

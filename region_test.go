@@ -18,10 +18,10 @@ func TestRegionURLs(t *testing.T) {
 		region          apikeys.Region
 		base, token, st string
 	}{
-		{"", apikeys.DefaultBaseURL, apikeys.DefaultTokenURL, "us"},
-		{apikeys.US, apikeys.DefaultBaseURL, apikeys.DefaultTokenURL, "us"},
-		{apikeys.Canada, apikeys.CanadaBaseURL, apikeys.CanadaTokenURL, "ca"},
-		{"eu", "", "", "eu"},
+		{region: "", base: apikeys.DefaultBaseURL, token: apikeys.DefaultTokenURL, st: "us"},
+		{region: apikeys.US, base: apikeys.DefaultBaseURL, token: apikeys.DefaultTokenURL, st: "us"},
+		{region: apikeys.Canada, base: apikeys.CanadaBaseURL, token: apikeys.CanadaTokenURL, st: "ca"},
+		{region: "eu", base: "", token: "", st: "eu"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.region), func(t *testing.T) {
@@ -47,32 +47,32 @@ func TestRegionMismatchRefused(t *testing.T) {
 		field    string
 		mentions []string
 	}{
-		{"Canada region, US base URL", []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithBaseURL(apikeys.DefaultBaseURL)},
-			"WithRegion", []string{"ca", apikeys.DefaultBaseURL}},
-		{"US region, Canada base URL", []apikeys.Option{apikeys.WithRegion(apikeys.US), apikeys.WithBaseURL(apikeys.CanadaBaseURL)},
-			"WithRegion", []string{"us", apikeys.CanadaBaseURL}},
-		{"Canada base URL, US token source", []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL), apikeys.WithTokenSource(usSource)},
-			"WithTokenSource", []string{apikeys.CanadaBaseURL, apikeys.DefaultTokenURL}},
-		{"default base URL, Canada token source", []apikeys.Option{apikeys.WithTokenSource(caSource)},
-			"WithTokenSource", []string{apikeys.DefaultBaseURL, apikeys.CanadaTokenURL}},
-		{"base URL in other letter case and with a slash", []apikeys.Option{apikeys.WithBaseURL("https://API.CA.RedoxEngine.com:443/platform/"), apikeys.WithTokenSource(usSource)},
-			"WithTokenSource", []string{apikeys.DefaultTokenURL}},
-		{"Canada base URL, US token URL", []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL), apikeys.WithTokenURL(apikeys.DefaultTokenURL), assertion},
-			"WithTokenURL", []string{apikeys.CanadaBaseURL, apikeys.DefaultTokenURL}},
-		{"Canada region, US token URL", []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithTokenURL(apikeys.DefaultTokenURL), assertion},
-			"WithTokenURL", []string{"ca", apikeys.DefaultTokenURL}},
-		{"unknown region", []apikeys.Option{apikeys.WithRegion("eu")}, "WithRegion", []string{`"eu"`}},
-		{"token URL without a client assertion", []apikeys.Option{apikeys.WithTokenURL(apikeys.DefaultTokenURL)}, "WithTokenURL", nil},
-		{"empty token URL", []apikeys.Option{apikeys.WithTokenURL(""), assertion}, "WithTokenURL", nil},
-		{"token URL with a query", []apikeys.Option{apikeys.WithTokenURL("https://auth.example.com/token?x=1"), assertion}, "WithTokenURL", nil},
-		{"client assertion, base URL of no region, no token URL", []apikeys.Option{apikeys.WithBaseURL("https://proxy.example.com/platform"), assertion},
-			"WithClientAssertion", []string{"https://proxy.example.com/platform"}},
-		{"client assertion, then a token", []apikeys.Option{assertion, apikeys.WithToken("t")}, "WithToken", nil},
-		{"token, then a client assertion", []apikeys.Option{apikeys.WithToken("t"), assertion}, "WithClientAssertion", nil},
-		{"token source, then a client assertion", []apikeys.Option{apikeys.WithTokenSource(usSource), assertion}, "WithClientAssertion", nil},
-		{"two client assertions", []apikeys.Option{assertion, assertion}, "WithClientAssertion", nil},
-		{"client assertion without a client ID", []apikeys.Option{apikeys.WithClientAssertion(" ", key)}, "WithClientAssertion", nil},
-		{"client assertion without a key", []apikeys.Option{apikeys.WithClientAssertion("client-1", apikeys.SigningKey{})}, "WithClientAssertion key.Signer", nil},
+		{name: "Canada region, US base URL", opts: []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithBaseURL(apikeys.DefaultBaseURL)},
+			field: "WithRegion", mentions: []string{"ca", apikeys.DefaultBaseURL}},
+		{name: "US region, Canada base URL", opts: []apikeys.Option{apikeys.WithRegion(apikeys.US), apikeys.WithBaseURL(apikeys.CanadaBaseURL)},
+			field: "WithRegion", mentions: []string{"us", apikeys.CanadaBaseURL}},
+		{name: "Canada base URL, US token source", opts: []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL), apikeys.WithTokenSource(usSource)},
+			field: "WithTokenSource", mentions: []string{apikeys.CanadaBaseURL, apikeys.DefaultTokenURL}},
+		{name: "default base URL, Canada token source", opts: []apikeys.Option{apikeys.WithTokenSource(caSource)},
+			field: "WithTokenSource", mentions: []string{apikeys.DefaultBaseURL, apikeys.CanadaTokenURL}},
+		{name: "base URL in other letter case and with a slash", opts: []apikeys.Option{apikeys.WithBaseURL("https://API.CA.RedoxEngine.com:443/platform/"), apikeys.WithTokenSource(usSource)},
+			field: "WithTokenSource", mentions: []string{apikeys.DefaultTokenURL}},
+		{name: "Canada base URL, US token URL", opts: []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL), apikeys.WithTokenURL(apikeys.DefaultTokenURL), assertion},
+			field: "WithTokenURL", mentions: []string{apikeys.CanadaBaseURL, apikeys.DefaultTokenURL}},
+		{name: "Canada region, US token URL", opts: []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithTokenURL(apikeys.DefaultTokenURL), assertion},
+			field: "WithTokenURL", mentions: []string{"ca", apikeys.DefaultTokenURL}},
+		{name: "unknown region", opts: []apikeys.Option{apikeys.WithRegion("eu")}, field: "WithRegion", mentions: []string{`"eu"`}},
+		{name: "token URL without a client assertion", opts: []apikeys.Option{apikeys.WithTokenURL(apikeys.DefaultTokenURL)}, field: "WithTokenURL", mentions: nil},
+		{name: "empty token URL", opts: []apikeys.Option{apikeys.WithTokenURL(""), assertion}, field: "WithTokenURL", mentions: nil},
+		{name: "token URL with a query", opts: []apikeys.Option{apikeys.WithTokenURL("https://auth.example.com/token?x=1"), assertion}, field: "WithTokenURL", mentions: nil},
+		{name: "client assertion, base URL of no region, no token URL", opts: []apikeys.Option{apikeys.WithBaseURL("https://proxy.example.com/platform"), assertion},
+			field: "WithClientAssertion", mentions: []string{"https://proxy.example.com/platform"}},
+		{name: "client assertion, then a token", opts: []apikeys.Option{assertion, apikeys.WithToken("t")}, field: "WithToken", mentions: nil},
+		{name: "token, then a client assertion", opts: []apikeys.Option{apikeys.WithToken("t"), assertion}, field: "WithClientAssertion", mentions: nil},
+		{name: "token source, then a client assertion", opts: []apikeys.Option{apikeys.WithTokenSource(usSource), assertion}, field: "WithClientAssertion", mentions: nil},
+		{name: "two client assertions", opts: []apikeys.Option{assertion, assertion}, field: "WithClientAssertion", mentions: nil},
+		{name: "client assertion without a client ID", opts: []apikeys.Option{apikeys.WithClientAssertion(" ", key)}, field: "WithClientAssertion", mentions: nil},
+		{name: "client assertion without a key", opts: []apikeys.Option{apikeys.WithClientAssertion("client-1", apikeys.SigningKey{})}, field: "WithClientAssertion key.Signer", mentions: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,13 +97,13 @@ func TestTokenConfigRegion(t *testing.T) {
 		wantURL string // "" when refused
 		field   string
 	}{
-		{"no region: US", apikeys.TokenConfig{}, apikeys.DefaultTokenURL, ""},
-		{"Canada", apikeys.TokenConfig{Region: apikeys.Canada}, apikeys.CanadaTokenURL, ""},
-		{"Canada, its own token URL", apikeys.TokenConfig{Region: apikeys.Canada, TokenURL: apikeys.CanadaTokenURL}, apikeys.CanadaTokenURL, ""},
-		{"Canada, a proxy's token URL", apikeys.TokenConfig{Region: apikeys.Canada, TokenURL: "https://auth.example.com/token"}, "https://auth.example.com/token", ""},
-		{"Canada, the US token URL", apikeys.TokenConfig{Region: apikeys.Canada, TokenURL: apikeys.DefaultTokenURL}, "", "TokenConfig.TokenURL"},
-		{"US, the Canada token URL", apikeys.TokenConfig{Region: apikeys.US, TokenURL: apikeys.CanadaTokenURL}, "", "TokenConfig.TokenURL"},
-		{"unknown region", apikeys.TokenConfig{Region: "CA"}, "", "TokenConfig.Region"},
+		{name: "no region: US", cfg: apikeys.TokenConfig{}, wantURL: apikeys.DefaultTokenURL, field: ""},
+		{name: "Canada", cfg: apikeys.TokenConfig{Region: apikeys.Canada}, wantURL: apikeys.CanadaTokenURL, field: ""},
+		{name: "Canada, its own token URL", cfg: apikeys.TokenConfig{Region: apikeys.Canada, TokenURL: apikeys.CanadaTokenURL}, wantURL: apikeys.CanadaTokenURL, field: ""},
+		{name: "Canada, a proxy's token URL", cfg: apikeys.TokenConfig{Region: apikeys.Canada, TokenURL: "https://auth.example.com/token"}, wantURL: "https://auth.example.com/token", field: ""},
+		{name: "Canada, the US token URL", cfg: apikeys.TokenConfig{Region: apikeys.Canada, TokenURL: apikeys.DefaultTokenURL}, wantURL: "", field: "TokenConfig.TokenURL"},
+		{name: "US, the Canada token URL", cfg: apikeys.TokenConfig{Region: apikeys.US, TokenURL: apikeys.CanadaTokenURL}, wantURL: "", field: "TokenConfig.TokenURL"},
+		{name: "unknown region", cfg: apikeys.TokenConfig{Region: "CA"}, wantURL: "", field: "TokenConfig.Region"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,13 +130,13 @@ func TestClientRegionDefaults(t *testing.T) {
 		opts           []apikeys.Option
 		base, tokenURL string
 	}{
-		{"defaults", nil, apikeys.DefaultBaseURL, apikeys.DefaultTokenURL},
-		{"Canada region", []apikeys.Option{apikeys.WithRegion(apikeys.Canada)}, apikeys.CanadaBaseURL, apikeys.CanadaTokenURL},
-		{"Canada base URL", []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL)}, apikeys.CanadaBaseURL, apikeys.CanadaTokenURL},
-		{"Canada region, a proxy's base URL", []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithBaseURL("https://proxy.example.com/platform")},
-			"https://proxy.example.com/platform", apikeys.CanadaTokenURL},
-		{"Canada region, a proxy's token URL", []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithTokenURL("https://auth.example.com/token")},
-			apikeys.CanadaBaseURL, "https://auth.example.com/token"},
+		{name: "defaults", opts: nil, base: apikeys.DefaultBaseURL, tokenURL: apikeys.DefaultTokenURL},
+		{name: "Canada region", opts: []apikeys.Option{apikeys.WithRegion(apikeys.Canada)}, base: apikeys.CanadaBaseURL, tokenURL: apikeys.CanadaTokenURL},
+		{name: "Canada base URL", opts: []apikeys.Option{apikeys.WithBaseURL(apikeys.CanadaBaseURL)}, base: apikeys.CanadaBaseURL, tokenURL: apikeys.CanadaTokenURL},
+		{name: "Canada region, a proxy's base URL", opts: []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithBaseURL("https://proxy.example.com/platform")},
+			base: "https://proxy.example.com/platform", tokenURL: apikeys.CanadaTokenURL},
+		{name: "Canada region, a proxy's token URL", opts: []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithTokenURL("https://auth.example.com/token")},
+			base: apikeys.CanadaBaseURL, tokenURL: "https://auth.example.com/token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,9 +158,9 @@ func TestClientAssertionTokenSourceAccessor(t *testing.T) {
 		opt  apikeys.Option
 		want *apikeys.AssertionTokenSource
 	}{
-		{"static token", apikeys.WithToken("t"), nil},
-		{"other token source", apikeys.WithTokenSource(apikeys.TokenSourceFunc(func(context.Context) (*apikeys.Token, error) { return nil, nil })), nil},
-		{"assertion token source", apikeys.WithTokenSource(ts), ts},
+		{name: "static token", opt: apikeys.WithToken("t"), want: nil},
+		{name: "other token source", opt: apikeys.WithTokenSource(apikeys.TokenSourceFunc(func(context.Context) (*apikeys.Token, error) { return nil, nil })), want: nil},
+		{name: "assertion token source", opt: apikeys.WithTokenSource(ts), want: ts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +178,7 @@ func TestClientAssertionSharesTheClient(t *testing.T) {
 	for _, proto := range []struct {
 		name string
 		opts []apikeystest.Option
-	}{{"HTTP/1.1", nil}, {"HTTP/2.0", []apikeystest.Option{apikeystest.WithTLS()}}} {
+	}{{name: "HTTP/1.1", opts: nil}, {name: "HTTP/2.0", opts: []apikeystest.Option{apikeystest.WithTLS()}}} {
 		t.Run(proto.name, func(t *testing.T) {
 			srv := apikeystest.NewServer(proto.opts...)
 			t.Cleanup(srv.Close)

@@ -32,11 +32,11 @@ func factsOf(t *testing.T, err error) replyFacts {
 	)
 	switch {
 	case errors.As(err, &ae):
-		return replyFacts{ae.Header, ae.RequestID, ae.Attempts}
+		return replyFacts{header: ae.Header, requestID: ae.RequestID, attempts: ae.Attempts}
 	case errors.As(err, &de):
-		return replyFacts{de.Header, de.RequestID, de.Attempts}
+		return replyFacts{header: de.Header, requestID: de.RequestID, attempts: de.Attempts}
 	case errors.As(err, &te):
-		return replyFacts{te.Header, te.RequestID, te.Attempts}
+		return replyFacts{header: te.Header, requestID: te.RequestID, attempts: te.Attempts}
 	}
 	t.Fatalf("%T is not an error about a reply: %v", err, err)
 	return replyFacts{}
@@ -57,34 +57,34 @@ func TestRequestIDOnEveryErrorType(t *testing.T) {
 		wantType any
 		wantID   string
 	}{
-		{"Platform APIError, X-Request-Id", map[string]string{"X-Request-Id": "rid-1"}, 404, "application/json", `{"message":"no such key"}`,
-			platformGet, &apikeys.APIError{}, "rid-1"},
-		{"Platform APIError, lower-case x-correlation-id", map[string]string{"x-correlation-id": "corr-1"}, 500, "application/json", `{}`,
-			platformGet, &apikeys.APIError{}, "corr-1"},
-		{"Platform APIError, X-Amzn-Trace-Id", map[string]string{"X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678"}, 409, "application/json", `{}`,
-			platformGet, &apikeys.APIError{}, "Root=1-67891233-abcdef012345678912345678"},
-		{"Platform APIError, X-Request-Id first of all three", map[string]string{"X-Amzn-Trace-Id": "amzn", "X-Correlation-Id": "corr", "X-Request-Id": "rid"}, 403, "application/json", `{}`,
-			platformGet, &apikeys.APIError{}, "rid"},
-		{"Platform APIError, X-Correlation-Id before X-Amzn-Trace-Id", map[string]string{"X-Amzn-Trace-Id": "amzn", "X-Correlation-Id": "corr"}, 400, "application/json", `{}`,
-			platformGet, &apikeys.APIError{}, "corr"},
-		{"Platform DecodeError", map[string]string{"X-Request-Id": "rid-2"}, 200, "text/html", html,
-			platformGet, &apikeys.DecodeError{}, "rid-2"},
-		{"Platform APIError, legacy header ignored", map[string]string{"X-FH-REQUEST-ID": "fh"}, 404, "application/json", `{}`,
-			platformGet, &apikeys.APIError{}, ""},
-		{"legacy APIError", map[string]string{"X-FH-REQUEST-ID": "fh-1"}, 200, "application/json", `{"status":"error","message":"no such key"}`,
-			legacyList, &apikeys.APIError{}, "fh-1"},
-		{"legacy APIError, HTTP status", map[string]string{"x-fh-request-id": "fh-2"}, 401, "application/json", `{"status":"error","message":"not logged in"}`,
-			legacyList, &apikeys.APIError{}, "fh-2"},
-		{"legacy DecodeError", map[string]string{"X-FH-REQUEST-ID": "fh-3"}, 200, "text/html", html,
-			legacyList, &apikeys.DecodeError{}, "fh-3"},
-		{"TokenError", map[string]string{"X-Request-Id": "tok-rid"}, 400, "application/json", `{"error":"invalid_request"}`,
-			fetchToken, &apikeys.TokenError{}, "tok-rid"},
-		{"token DecodeError", map[string]string{"X-Correlation-Id": "tok-corr"}, 200, "text/html", html,
-			fetchToken, &apikeys.DecodeError{}, "tok-corr"},
-		{"JWKS host APIError", map[string]string{"X-Request-Id": "jwks-rid"}, 404, "text/plain", "not found",
-			fetchJWKS, &apikeys.APIError{}, "jwks-rid"},
-		{"JWKS host DecodeError", map[string]string{"X-Request-Id": "jwks-rid-2"}, 200, "text/html", html,
-			fetchJWKS, &apikeys.DecodeError{}, "jwks-rid-2"},
+		{name: "Platform APIError, X-Request-Id", header: map[string]string{"X-Request-Id": "rid-1"}, status: 404, ctype: "application/json", body: `{"message":"no such key"}`,
+			call: platformGet, wantType: &apikeys.APIError{}, wantID: "rid-1"},
+		{name: "Platform APIError, lower-case x-correlation-id", header: map[string]string{"x-correlation-id": "corr-1"}, status: 500, ctype: "application/json", body: `{}`,
+			call: platformGet, wantType: &apikeys.APIError{}, wantID: "corr-1"},
+		{name: "Platform APIError, X-Amzn-Trace-Id", header: map[string]string{"X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678"}, status: 409, ctype: "application/json", body: `{}`,
+			call: platformGet, wantType: &apikeys.APIError{}, wantID: "Root=1-67891233-abcdef012345678912345678"},
+		{name: "Platform APIError, X-Request-Id first of all three", header: map[string]string{"X-Amzn-Trace-Id": "amzn", "X-Correlation-Id": "corr", "X-Request-Id": "rid"}, status: 403, ctype: "application/json", body: `{}`,
+			call: platformGet, wantType: &apikeys.APIError{}, wantID: "rid"},
+		{name: "Platform APIError, X-Correlation-Id before X-Amzn-Trace-Id", header: map[string]string{"X-Amzn-Trace-Id": "amzn", "X-Correlation-Id": "corr"}, status: 400, ctype: "application/json", body: `{}`,
+			call: platformGet, wantType: &apikeys.APIError{}, wantID: "corr"},
+		{name: "Platform DecodeError", header: map[string]string{"X-Request-Id": "rid-2"}, status: 200, ctype: "text/html", body: html,
+			call: platformGet, wantType: &apikeys.DecodeError{}, wantID: "rid-2"},
+		{name: "Platform APIError, legacy header ignored", header: map[string]string{"X-FH-REQUEST-ID": "fh"}, status: 404, ctype: "application/json", body: `{}`,
+			call: platformGet, wantType: &apikeys.APIError{}, wantID: ""},
+		{name: "legacy APIError", header: map[string]string{"X-FH-REQUEST-ID": "fh-1"}, status: 200, ctype: "application/json", body: `{"status":"error","message":"no such key"}`,
+			call: legacyList, wantType: &apikeys.APIError{}, wantID: "fh-1"},
+		{name: "legacy APIError, HTTP status", header: map[string]string{"x-fh-request-id": "fh-2"}, status: 401, ctype: "application/json", body: `{"status":"error","message":"not logged in"}`,
+			call: legacyList, wantType: &apikeys.APIError{}, wantID: "fh-2"},
+		{name: "legacy DecodeError", header: map[string]string{"X-FH-REQUEST-ID": "fh-3"}, status: 200, ctype: "text/html", body: html,
+			call: legacyList, wantType: &apikeys.DecodeError{}, wantID: "fh-3"},
+		{name: "TokenError", header: map[string]string{"X-Request-Id": "tok-rid"}, status: 400, ctype: "application/json", body: `{"error":"invalid_request"}`,
+			call: fetchToken, wantType: &apikeys.TokenError{}, wantID: "tok-rid"},
+		{name: "token DecodeError", header: map[string]string{"X-Correlation-Id": "tok-corr"}, status: 200, ctype: "text/html", body: html,
+			call: fetchToken, wantType: &apikeys.DecodeError{}, wantID: "tok-corr"},
+		{name: "JWKS host APIError", header: map[string]string{"X-Request-Id": "jwks-rid"}, status: 404, ctype: "text/plain", body: "not found",
+			call: fetchJWKS, wantType: &apikeys.APIError{}, wantID: "jwks-rid"},
+		{name: "JWKS host DecodeError", header: map[string]string{"X-Request-Id": "jwks-rid-2"}, status: 200, ctype: "text/html", body: html,
+			call: fetchJWKS, wantType: &apikeys.DecodeError{}, wantID: "jwks-rid-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,22 +165,22 @@ func TestErrorsCountAttempts(t *testing.T) {
 		attempts   int
 		wantText   string
 	}{
-		{"503 three times", 2, func(w http.ResponseWriter, _ int) {
+		{name: "503 three times", maxRetries: 2, reply: func(w http.ResponseWriter, _ int) {
 			w.Header().Set("X-Request-Id", "rid-3")
 			reply(w, http.StatusServiceUnavailable, `{}`)
-		}, 3, "(request ID rid-3; after 3 attempts)"},
-		{"503 once, no retries", 0, func(w http.ResponseWriter, _ int) {
+		}, attempts: 3, wantText: "(request ID rid-3; after 3 attempts)"},
+		{name: "503 once, no retries", maxRetries: 0, reply: func(w http.ResponseWriter, _ int) {
 			reply(w, http.StatusServiceUnavailable, `{}`)
-		}, 1, "503 Service Unavailable"},
-		{"503, then an HTML page", 2, func(w http.ResponseWriter, n int) {
+		}, attempts: 1, wantText: "503 Service Unavailable"},
+		{name: "503, then an HTML page", maxRetries: 2, reply: func(w http.ResponseWriter, n int) {
 			if n == 0 {
 				reply(w, http.StatusServiceUnavailable, `{}`)
 				return
 			}
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html>maintenance</html>")
-		}, 2, "(after 2 attempts)"},
-		{"hang-up twice", 1, func(w http.ResponseWriter, _ int) { hangUp(w) }, 2, "(after 2 attempts)"},
+		}, attempts: 2, wantText: "(after 2 attempts)"},
+		{name: "hang-up twice", maxRetries: 1, reply: func(w http.ResponseWriter, _ int) { hangUp(w) }, attempts: 2, wantText: "(after 2 attempts)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

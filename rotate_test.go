@@ -608,7 +608,7 @@ func TestTokenInvalidatorMustBeForwarded(t *testing.T) {
 			e := newRotationEnv(t, false)
 			var src apikeys.TokenSource = forwardingSource{ts: e.live}
 			if forward {
-				src = invalidatingSource{forwardingSource{ts: e.live}}
+				src = invalidatingSource{forwardingSource: forwardingSource{ts: e.live}}
 			}
 			c, err := apikeys.NewClient(apikeys.WithBaseURL(e.srv.PlatformURL), apikeys.WithTokenSource(src),
 				apikeys.WithHTTPClient(e.srv.HTTPClient()), apikeys.WithRetry(apikeys.RetryPolicy{}))

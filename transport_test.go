@@ -25,13 +25,13 @@ func TestTokenValid(t *testing.T) {
 		tok  *apikeys.Token
 		want bool
 	}{
-		{"nil", nil, false},
-		{"no access token", &apikeys.Token{Expiry: time.Now().Add(time.Hour)}, false},
-		{"no expiry", &apikeys.Token{AccessToken: "t"}, true},
-		{"an hour left", &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour)}, true},
-		{"a minute left", &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(time.Minute)}, true},
-		{"5 seconds left: too close to use", &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(5 * time.Second)}, false},
-		{"expired", &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(-time.Second)}, false},
+		{name: "nil", tok: nil, want: false},
+		{name: "no access token", tok: &apikeys.Token{Expiry: time.Now().Add(time.Hour)}, want: false},
+		{name: "no expiry", tok: &apikeys.Token{AccessToken: "t"}, want: true},
+		{name: "an hour left", tok: &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour)}, want: true},
+		{name: "a minute left", tok: &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(time.Minute)}, want: true},
+		{name: "5 seconds left: too close to use", tok: &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(5 * time.Second)}, want: false},
+		{name: "expired", tok: &apikeys.Token{AccessToken: "t", Expiry: time.Now().Add(-time.Second)}, want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,12 +104,12 @@ func TestTransport(t *testing.T) {
 		wantStatus  int
 		wantTokens  []string // the bearer tokens the server saw, in order
 	}{
-		{"no 401", 0, false, get, http.StatusOK, []string{"tok-1"}},
-		{"401 then a new token: GET", 1, false, get, http.StatusOK, []string{"tok-1", "tok-2"}},
-		{"401 then a new token: POST with a body", 1, false, post, http.StatusOK, []string{"tok-1", "tok-2"}},
-		{"401 twice: one refresh only", 2, false, get, http.StatusUnauthorized, []string{"tok-1", "tok-2"}},
-		{"401, body that cannot be sent again", 1, false, postOneShot, http.StatusUnauthorized, []string{"tok-1"}},
-		{"401, source that cannot refresh", 1, true, get, http.StatusUnauthorized, []string{"tok-1"}},
+		{name: "no 401", unauthorize: 0, nonInvalid: false, newRequest: get, wantStatus: http.StatusOK, wantTokens: []string{"tok-1"}},
+		{name: "401 then a new token: GET", unauthorize: 1, nonInvalid: false, newRequest: get, wantStatus: http.StatusOK, wantTokens: []string{"tok-1", "tok-2"}},
+		{name: "401 then a new token: POST with a body", unauthorize: 1, nonInvalid: false, newRequest: post, wantStatus: http.StatusOK, wantTokens: []string{"tok-1", "tok-2"}},
+		{name: "401 twice: one refresh only", unauthorize: 2, nonInvalid: false, newRequest: get, wantStatus: http.StatusUnauthorized, wantTokens: []string{"tok-1", "tok-2"}},
+		{name: "401, body that cannot be sent again", unauthorize: 1, nonInvalid: false, newRequest: postOneShot, wantStatus: http.StatusUnauthorized, wantTokens: []string{"tok-1"}},
+		{name: "401, source that cannot refresh", unauthorize: 1, nonInvalid: true, newRequest: get, wantStatus: http.StatusUnauthorized, wantTokens: []string{"tok-1"}},
 	}
 	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
 		for _, tt := range tests {
@@ -138,7 +138,7 @@ func TestTransport(t *testing.T) {
 				src := &rotatingSource{}
 				var source apikeys.TokenSource = src
 				if tt.nonInvalid {
-					source = onlyTokens{src}
+					source = onlyTokens{TokenSource: src}
 				}
 				hc := &http.Client{Transport: &apikeys.Transport{Source: source, Base: srv.Client().Transport}}
 				req := tt.newRequest(srv.URL)
@@ -177,7 +177,7 @@ func post(url string) *http.Request {
 }
 
 func postOneShot(url string) *http.Request {
-	req, _ := http.NewRequest(http.MethodPost, url+"/fhir/Patient", oneShotBody{strings.NewReader("payload")})
+	req, _ := http.NewRequest(http.MethodPost, url+"/fhir/Patient", oneShotBody{Reader: strings.NewReader("payload")})
 	return req
 }
 
@@ -198,22 +198,22 @@ func TestTransportTokenFailure(t *testing.T) {
 		source apikeys.TokenSource
 		check  func(t *testing.T, err error)
 	}{
-		{"no source", nil, func(t *testing.T, err error) {
+		{name: "no source", source: nil, check: func(t *testing.T, err error) {
 			var ve *apikeys.ValidationError
 			assert.ErrorAs(t, err, &ve)
 		}},
-		{"source error", &rotatingSource{err: endpointErr}, func(t *testing.T, err error) {
+		{name: "source error", source: &rotatingSource{err: endpointErr}, check: func(t *testing.T, err error) {
 			var te *apikeys.TokenError
 			require.ErrorAs(t, err, &te)
 			assert.Same(t, endpointErr, te)
 			assert.ErrorIs(t, err, apikeys.ErrUnauthorized)
 		}},
-		{"no token and no error", apikeys.TokenSourceFunc(func(context.Context) (*apikeys.Token, error) { return nil, nil }), func(t *testing.T, err error) {
+		{name: "no token and no error", source: apikeys.TokenSourceFunc(func(context.Context) (*apikeys.Token, error) { return nil, nil }), check: func(t *testing.T, err error) {
 			assert.ErrorContains(t, err, "is empty")
 		}},
-		{"token with a newline", apikeys.TokenSourceFunc(func(context.Context) (*apikeys.Token, error) {
+		{name: "token with a newline", source: apikeys.TokenSourceFunc(func(context.Context) (*apikeys.Token, error) {
 			return &apikeys.Token{AccessToken: "tok\r\nX-Evil: 1"}, nil
-		}), func(t *testing.T, err error) {
+		}), check: func(t *testing.T, err error) {
 			assert.ErrorContains(t, err, "control characters")
 			assert.NotContains(t, err.Error(), "X-Evil")
 		}},
