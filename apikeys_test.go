@@ -15,6 +15,12 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
+// environmentFields is e without the JSON it was decoded from (Raw), for
+// comparing what was decoded; tests check Raw on its own.
+func environmentFields(e apikeys.Environment) apikeys.Environment {
+	return apikeys.Environment{ID: e.ID, Name: e.Name, Flag: e.Flag, Organization: e.Organization}
+}
+
 func TestAPIKeysCallsSendDocumentedRequests(t *testing.T) {
 	const envID = "497f6eca-6276-4993-bfeb-53cbbbba6f08"
 	name := "renamed"

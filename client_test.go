@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -438,9 +437,6 @@ func TestCaptureResponseSharedByConcurrentCalls(t *testing.T) {
 	n, err := strconv.Atoi(info.Header.Get("X-Call"))
 	require.NoError(t, err)
 	assert.True(t, n >= 0 && n < 64, "the header of one of the calls: %d", n)
-}
-func debugLogger(buf *logBuffer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // captureStderr returns what f wrote to os.Stderr.

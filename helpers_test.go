@@ -7,11 +7,13 @@ package apikeys_test
 //   - Platform API test server and client: server, newServer, newClient,
 //     reply, envelope, keyJSON, hangUp, getKey, waits, roundTripFunc,
 //     closedAddr.
-//   - Legacy API test server: legacyConfig, newLegacyClient, writeLegacy.
+//   - Legacy API test server: legacyConfig, newLegacyClient, writeLegacy,
+//     legacySecret, legacyKeyJSON.
 //   - Clocks and goroutines: fakeClock, leakCheck, await.
 //   - Keys: generatedKey, cachedSigningKey, wrappedSigner, signWithJose,
 //     fixture, rfc7638N, addServiceKey (apikeystest).
-//   - Logs: logBuffer.
+//   - Token endpoint replies: writeJSON, tokenReply.
+//   - Logs: logBuffer, debugLogger.
 //   - Benchmarks: benchClientID, floorTransport.
 
 import (
@@ -19,7 +21,9 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -191,6 +195,14 @@ const (
 	legacyReqID    = "req-7f3a"
 )
 
+// legacySecret is the secret of the key in legacyKeyJSON.
+const legacySecret = "api-SECRET-0987654321-shh"
+
+// legacyKeyJSON is a key as a real server sends it: null revoked* members
+// and fields the SDK does not know.
+const legacyKeyJSON = `{"label":"ci","keyType":"app","key":"` + legacyKeyValue + `","keyReference":"app-1",` +
+	`"secret":"` + legacySecret + `","revoked":null,"revokedBy":null,"revokedEmail":null,"_id":"x1","createdBy":{"id":"u1"},"tags":[1,2]}`
+
 // legacyConfig points a LegacyConfig at s, mounted under a path prefix.
 func legacyConfig(s *server) apikeys.LegacyConfig {
 	return apikeys.LegacyConfig{BaseURL: s.URL + legacyPrefix, Domain: legacyDomain, UserKey: legacyUserKey, SessionCookie: legacyCookie}
@@ -351,6 +363,20 @@ func addServiceKey(t *testing.T, srv *apikeystest.Server, envID string) (apikeys
 	return key, svc
 }
 
+// Token endpoint replies.
+
+// writeJSON replies status with body as JSON.
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// tokenReply answers tok-<n> living 300 s.
+func tokenReply(n int, w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, 200, map[string]any{"access_token": fmt.Sprintf("tok-%d", n), "token_type": "Bearer", "expires_in": 300})
+}
+
 // Logs.
 
 // logBuffer is a goroutine-safe buffer for a capturing slog handler.
@@ -371,6 +397,11 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
+// debugLogger logs JSON at debug level and above into buf.
+func debugLogger(buf *logBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
 // Benchmarks.
 
 // benchClientID is the client ID of the benchmarks' token sources.
@@ -385,16 +416,4 @@ func floorTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = t.MaxIdleConns
 	return t
-}
-
-// The fields of the SDK's models, without the JSON they were decoded from
-// (Raw), for comparing what was decoded; tests check Raw on its own.
-
-func legacyFields(k *apikeys.LegacyKey) *apikeys.LegacyKey {
-	return &apikeys.LegacyKey{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference,
-		Secret: k.Secret, Revoked: k.Revoked, RevokedBy: k.RevokedBy, RevokedEmail: k.RevokedEmail}
-}
-
-func environmentFields(e apikeys.Environment) apikeys.Environment {
-	return apikeys.Environment{ID: e.ID, Name: e.Name, Flag: e.Flag, Organization: e.Organization}
 }

@@ -22,13 +22,12 @@ import (
 	"github.com/apikeys-go/apikeys"
 )
 
-// legacySecret is the secret of the key in legacyKeyJSON.
-const legacySecret = "api-SECRET-0987654321-shh"
-
-// legacyKeyJSON is a key as a real server sends it: null revoked* members
-// and fields the SDK does not know.
-const legacyKeyJSON = `{"label":"ci","keyType":"app","key":"` + legacyKeyValue + `","keyReference":"app-1",` +
-	`"secret":"` + legacySecret + `","revoked":null,"revokedBy":null,"revokedEmail":null,"_id":"x1","createdBy":{"id":"u1"},"tags":[1,2]}`
+// legacyFields is k without the JSON it was decoded from (Raw), for
+// comparing what was decoded; tests check Raw on its own.
+func legacyFields(k *apikeys.LegacyKey) *apikeys.LegacyKey {
+	return &apikeys.LegacyKey{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference,
+		Secret: k.Secret, Revoked: k.Revoked, RevokedBy: k.RevokedBy, RevokedEmail: k.RevokedEmail}
+}
 
 // legacyHangUp drops the connection with a reset after the request was read.
 func legacyHangUp(w http.ResponseWriter) {

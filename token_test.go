@@ -131,17 +131,6 @@ func (e *tokenEndpoint) seenJTIs() []string {
 	return append([]string(nil), e.jtis...)
 }
 
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// tokenReply answers tok-<n> living 300 s.
-func tokenReply(n int, w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, 200, map[string]any{"access_token": fmt.Sprintf("tok-%d", n), "token_type": "Bearer", "expires_in": 300})
-}
-
 // failFirst answers the first token request with status, an OAuth error
 // code and, when set, Retry-After; later ones get tokens.
 func failFirst(status int, code, retryAfter string) func(int, http.ResponseWriter, *http.Request) {
