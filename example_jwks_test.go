@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"time"
 
 	"github.com/apikeys-go/apikeys"
@@ -86,4 +87,62 @@ func ExampleNewTokenSource() {
 	fmt.Println(tok) // the access token itself is never printed
 	// Output:
 	// Token{AccessToken: ****, TokenType: Bearer, Scope: keys.read, Expiry: 2025-01-02T03:09:05Z}
+}
+
+// Serve a fixed public JWK Set at a key's jwksURL with JWKSHandler, and
+// check with FetchJWKS that the hosted set holds the signing key's kid.
+func ExampleJWKSHandler() {
+	key, err := apikeys.GenerateSigningKey(apikeys.ES384)
+	if err != nil {
+		log.Fatal(err)
+	}
+	jwk, err := key.JWK()
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler, err := apikeys.JWKSHandler(apikeys.NewJWKSet(jwk)) // refuses private keys
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /.well-known/jwks.json", handler)
+	srv := httptest.NewServer(mux) // in production: your https service at the jwksURL
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/.well-known/jwks.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, resp.Header.Get("Content-Type"))
+	// Output:
+	// 200 application/jwk-set+json
+}
+
+// Download a hosted JWK Set, e.g. to check before a rotation that it holds
+// the kid the new key signs with. FetchJWKS takes https URLs only; plain
+// http to a loopback host is for tests.
+func ExampleFetchJWKS() {
+	key, err := apikeys.GenerateSigningKey(apikeys.EdDSA)
+	if err != nil {
+		log.Fatal(err)
+	}
+	jwk, err := key.JWK()
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler, err := apikeys.JWKSHandler(apikeys.NewJWKSet(jwk))
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+
+	set, err := apikeys.FetchJWKS(context.Background(), srv.URL, apikeys.FetchInsecureLoopbackHTTP(), apikeys.FetchTimeout(10*time.Second))
+	if err != nil {
+		log.Fatal(err) // an *APIError (API JWKSHostAPI) for a non-2xx reply, a *DecodeError for one that is no set
+	}
+	fmt.Println("holds the key's kid:", slices.Contains(set.KeyIDs(), key.KeyID))
+	// Output:
+	// holds the key's kid: true
 }

@@ -2,9 +2,12 @@ package apikeys_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
+	"strconv"
 
 	"github.com/apikeys-go/apikeys"
 	"github.com/apikeys-go/apikeys/apikeystest"
@@ -167,26 +170,104 @@ func ExampleIsAmbiguous() {
 	// The server creates the key, then the connection breaks before the reply.
 	srv.DropNextAfterApply(apikeystest.RouteCreateAPIKey, 1)
 
-	_, err = c.APIKeys.Create(ctx, env, apikeys.CreateAPIKeyRequest{Name: "billing-svc"})
+	_, set := newPublicKeySet()
+	req := apikeys.CreateAPIKeyRequest{Name: "billing-svc", JWKSet: set}
+	key, err := c.APIKeys.Create(ctx, env, req)
 	if apikeys.IsAmbiguous(err) {
-		// The create was not retried, so there is no duplicate: look for the key by name
-		// before creating it again.
+		// The create was not retried, so there is no duplicate: ask whether
+		// it was made before creating it again.
 		fmt.Println("outcome unknown; reconciling")
-		keys, err := c.APIKeys.List(ctx, env)
-		if err != nil {
-			log.Fatal(err)
+		key, err = c.APIKeys.FindCreated(ctx, env, req)
+		if errors.Is(err, apikeys.ErrNotFound) {
+			key, err = c.APIKeys.Create(ctx, env, req) // it was not made
 		}
-		found := 0
-		for _, k := range keys {
-			if k.Name == "billing-svc" {
-				found++
-			}
-		}
-		fmt.Println("keys named billing-svc:", found)
 	}
-	fmt.Println("create requests sent:", srv.Count(apikeystest.RouteCreateAPIKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("have", key.Name, "; create requests sent:", srv.Count(apikeystest.RouteCreateAPIKey))
 	// Output:
 	// outcome unknown; reconciling
-	// keys named billing-svc: 1
-	// create requests sent: 1
+	// have billing-svc ; create requests sent: 1
+}
+
+// Authenticate with a key's private key in one option: the client signs
+// client assertions and gets access tokens on its own HTTP client.
+func ExampleWithClientAssertion() {
+	srv := apikeystest.NewServer()
+	defer srv.Close()
+
+	// A management API key whose public key the Platform holds.
+	signer, set := newPublicKeySet()
+	setJSON, err := json.Marshal(set)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mgmt, err := srv.AddAPIKey(srv.EnvironmentID("Development"), "management", setJSON, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	c, err := apikeys.NewClient(
+		apikeys.WithBaseURL(srv.PlatformURL), // in production: WithRegion(apikeys.US) for both URLs
+		apikeys.WithTokenURL(srv.TokenURL),   // (the fake is no region's)
+		apikeys.WithClientAssertion(mgmt.ID, signer),
+		apikeys.WithHTTPClient(srv.HTTPClient()),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys, err := c.APIKeys.List(context.Background(), srv.EnvironmentID("Development"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("keys:", len(keys), "; token requests:", srv.Count(apikeystest.RouteToken))
+	fmt.Println("signs with:", c.AssertionTokenSource().KeyID() == signer.KeyID) // SetKey switches keys
+	// Output:
+	// keys: 1 ; token requests: 1
+	// signs with: true
+}
+
+// Call another API that takes the same access token (Redox's FHIR and Data
+// Model APIs do) with an http.Client on a Transport.
+func ExampleTransport() {
+	srv := apikeystest.NewServer()
+	defer srv.Close()
+	c, err := srv.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	hc := &http.Client{Transport: &apikeys.Transport{
+		Source: c.AssertionTokenSource(),   // or any TokenSource
+		Base:   srv.HTTPClient().Transport, // default http.DefaultTransport
+	}}
+	resp, err := hc.Get(srv.PlatformURL + "/v1/organizations/" + strconv.Itoa(srv.OrganizationID()) + "/environments")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status)
+	// Output:
+	// 200 OK
+}
+
+// CaptureResponse reports what a call saw: the last reply's status and
+// headers, the Platform's meta.version and the number of attempts.
+func ExampleCaptureResponse() {
+	srv := apikeystest.NewServer()
+	defer srv.Close()
+	c, err := srv.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.FailNext(apikeystest.RouteListEnvironments, 1, http.StatusServiceUnavailable, "")
+
+	var resp apikeys.Response
+	ctx := apikeys.CaptureResponse(context.Background(), &resp)
+	if _, err := c.Environments.List(ctx, srv.OrganizationID()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode, "after", resp.Attempts, "attempts; version", resp.Version)
+	// Output:
+	// 200 after 2 attempts; version 1.0.0
 }
