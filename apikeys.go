@@ -29,16 +29,40 @@ type APIKey struct {
 }
 
 // Raw returns the JSON object the key was decoded from, members the SDK
-// does not model included; nil for a key not decoded from JSON. It is
-// shared: do not modify it.
+// does not model included; nil for a key not decoded from JSON. A key
+// from a reply shares the reply's memory; do not modify it.
 func (k APIKey) Raw() json.RawMessage { return k.raw }
 
-// UnmarshalJSON decodes a key and keeps the object for Raw.
+// UnmarshalJSON decodes a key and keeps (a copy of) the object for Raw.
 func (k *APIKey) UnmarshalJSON(b []byte) error {
-	type plain APIKey // without this method
-	raw, err := decodeKeepingRaw(b, (*plain)(k))
-	k.raw = raw
-	return err
+	var w apiKeyJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if raw := rawObject(b, nil); raw != nil { // a copy; null leaves k as it is
+		*k = *w.key(raw)
+	}
+	return nil
+}
+
+// apiKeyJSON is an APIKey as the API sends it: replies decode into it (see
+// span), and key makes the APIKey.
+type apiKeyJSON struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	JWKSURL     string          `json:"jwksURL"`
+	JWKSet      *JWKSet         `json:"jwkSet"`
+	Environment environmentJSON `json:"environment"`
+}
+
+// key returns the APIKey of w (nil for nil: a null), whose object is raw.
+func (w *apiKeyJSON) key(raw json.RawMessage) *APIKey {
+	if w == nil {
+		return nil
+	}
+	env := w.Environment.environment(nil)
+	env.of = raw // its object is the "environment" member of raw
+	return &APIKey{ID: w.ID, Name: w.Name, JWKSURL: w.JWKSURL, JWKSet: w.JWKSet, Environment: env, raw: raw}
 }
 
 // CreateAPIKeyRequest is the body of APIKeysService.Create. Set JWKSURL
@@ -83,8 +107,23 @@ var (
 // The payloads of the replies. Each says, with missing, which member a
 // reply must carry: a missing or null one is a *DecodeError.
 type apiKeyPayload struct {
-	APIKey *APIKey `json:"apikey"`
+	APIKey *apiKeyJSON `json:"apikey"`
+	raw    json.RawMessage
 }
+
+func (p *apiKeyPayload) keepRaw(body []byte) {
+	var spans struct {
+		Payload struct {
+			APIKey span `json:"apikey"`
+		} `json:"payload"`
+	}
+	if spansIn(body, &spans) {
+		p.raw = rawObject(spans.Payload.APIKey, body)
+	}
+}
+
+// key returns the key of the reply.
+func (p *apiKeyPayload) key() *APIKey { return p.APIKey.key(p.raw) }
 
 func (p *apiKeyPayload) missing() string {
 	if p.APIKey == nil {
@@ -97,7 +136,36 @@ func (p *apiKeyPayload) missing() string {
 // one: read as [], it would tell a caller reconciling an ambiguous create
 // that the create did not happen.
 type apiKeysPayload struct {
-	APIKeys []*APIKey `json:"apikeys"`
+	APIKeys []*apiKeyJSON `json:"apikeys"`
+	raws    []span        // where each lies in body
+	body    []byte
+}
+
+func (p *apiKeysPayload) keepRaw(body []byte) {
+	var spans struct {
+		Payload struct {
+			APIKeys []span `json:"apikeys"`
+		} `json:"payload"`
+	}
+	if spansIn(body, &spans) && len(spans.Payload.APIKeys) == len(p.APIKeys) {
+		p.raws, p.body = spans.Payload.APIKeys, body
+	}
+}
+
+// keys returns the keys of the reply, without the null elements (which
+// would be nil for the caller to trip on), each with its object from body.
+func (p *apiKeysPayload) keys() []*APIKey {
+	keys := make([]*APIKey, 0, len(p.APIKeys))
+	for i, w := range p.APIKeys {
+		if w != nil {
+			var raw json.RawMessage
+			if p.raws != nil {
+				raw = rawObject(p.raws[i], p.body)
+			}
+			keys = append(keys, w.key(raw))
+		}
+	}
+	return keys
 }
 
 func (p *apiKeysPayload) missing() string {
@@ -135,7 +203,7 @@ func (s *APIKeysService) Create(ctx context.Context, environmentID string, req C
 		return nil, err
 	}
 	p, err := doPlatform[apiKeyPayload](ctx, s.client, opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
-	return p.APIKey, err
+	return p.key(), err
 }
 
 // Get returns one key by its ID (client ID).
@@ -144,7 +212,7 @@ func (s *APIKeysService) Get(ctx context.Context, apiKeyID string) (*APIKey, err
 		return nil, err
 	}
 	p, err := doPlatform[apiKeyPayload](ctx, s.client, opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
-	return p.APIKey, err
+	return p.key(), err
 }
 
 // List returns the keys of an environment.
@@ -156,8 +224,7 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 	if err != nil {
 		return nil, err
 	}
-	// A null element would be a nil *APIKey for the caller to trip on.
-	return slices.DeleteFunc(p.APIKeys, isNil), nil
+	return p.keys(), nil
 }
 
 // FindCreated returns the key that a Create of req in environmentID made,
@@ -217,7 +284,7 @@ func (s *APIKeysService) Update(ctx context.Context, apiKeyID string, req Update
 		return nil, err
 	}
 	p, err := doPlatform[apiKeyPayload](ctx, s.client, opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
-	return p.APIKey, err
+	return p.key(), err
 }
 
 // Delete deletes a key for good and returns the server's message. If an
@@ -369,7 +436,7 @@ func (s *APIKeysService) changePublicKeys(ctx context.Context, op operation, api
 		if err == nil && p.APIKey.JWKSURL != "" {
 			err = &opError{op: op.name, err: &sentinelError{ErrKeysHosted, "the API key's public keys are hosted at its jwksURL; change them there"}}
 		}
-		return p.APIKey, err
+		return p.key(), err
 	}
 	key, err := read()
 	if err != nil {

@@ -301,7 +301,7 @@ func BenchmarkAPIKeysGet(b *testing.B) {
 }
 
 func BenchmarkAPIKeysList(b *testing.B) {
-	sizes := []int{1, 100, 1000}
+	sizes := []int{1, 100, 1000, 10000}
 	routes := map[string]benchRoute{}
 	for _, n := range sizes {
 		routes[benchBasePath+"/v1/environments/env-"+strconv.Itoa(n)+"/apikeys"] = benchRoute{
@@ -649,4 +649,46 @@ func BenchmarkLegacyListParallel(b *testing.B) {
 			return err
 		})
 	})
+}
+
+// BenchmarkAPIKeysGetTokenSource measures what authenticating with a
+// client assertion costs a call once the token is cached: Get with
+// WithClientAssertion (source) next to Get with a static WithToken
+// (static), against the same server.
+func BenchmarkAPIKeysGetTokenSource(b *testing.B) {
+	tokenBody, err := json.Marshal(map[string]any{"access_token": benchToken, "token_type": "Bearer", "expires_in": 300})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newBenchServer(b, map[string]benchRoute{
+		benchBasePath + "/v1/apikeys/" + benchKeyID: {method: http.MethodGet, status: http.StatusOK, body: benchKeyReply(b)},
+		"/v2/auth/token": {method: http.MethodPost, status: http.StatusOK, body: tokenBody,
+			authHeader: "Content-Type", authValue: "application/x-www-form-urlencoded"},
+	})
+	ctx := context.Background()
+	clients := map[string]apikeys.Option{
+		"source": apikeys.WithClientAssertion(benchClientID, generatedKey(b, apikeys.ES256)),
+		"static": apikeys.WithToken(benchToken),
+	}
+	for _, name := range []string{"source", "static"} {
+		b.Run(name, func(b *testing.B) {
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL+benchBasePath), apikeys.WithTokenURL(s.URL+"/v2/auth/token"), clients[name])
+			if name == "static" {
+				c, err = apikeys.NewClient(apikeys.WithBaseURL(s.URL+benchBasePath), clients[name])
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.APIKeys.Get(ctx, benchKeyID); err != nil { // the token is fetched here
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				k, err := c.APIKeys.Get(ctx, benchKeyID)
+				if err != nil || k.ID != benchKeyID {
+					b.Fatalf("Get: %v", err)
+				}
+			}
+		})
+	}
 }

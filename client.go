@@ -122,7 +122,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		thc := *hc
 		ts := newSender(tokenHTTPClient(&thc), o.retry, maxTokenBodyBytes, userAgent)
 		ts.logger = o.logger
-		c.assertion = newTokenSource(o.assertion.clientID, o.assertion.key, tokenURL, "", defaultFetchTimeout, ts)
+		c.assertion = newTokenSource(o.assertion.clientID, o.assertion.key, tokenURL, "", defaultFetchTimeout, ts, nil)
 		c.sender.tokens = c.assertion
 	}
 	c.APIKeys = &APIKeysService{client: c}

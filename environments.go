@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 )
 
@@ -43,20 +42,51 @@ type Environment struct {
 	// on an APIKey.
 	Organization *Organization `json:"organization,omitempty"`
 
-	raw json.RawMessage
+	raw json.RawMessage // the object, or nil when
+	of  json.RawMessage // an APIKey's environment: the key's object
 }
 
 // Raw returns the JSON object the environment was decoded from, members
-// the SDK does not model included; nil for one not decoded from JSON. It
-// is shared: do not modify it.
-func (e Environment) Raw() json.RawMessage { return e.raw }
+// the SDK does not model included; nil for one not decoded from JSON. One
+// from a reply shares the reply's memory; do not modify it.
+func (e Environment) Raw() json.RawMessage {
+	if e.raw == nil && e.of != nil {
+		// An APIKey's environment: found in the key's object when asked
+		// for, rather than for every key of a List.
+		var key struct {
+			Environment span `json:"environment"`
+		}
+		if spansIn(e.of, &key) {
+			return rawObject(key.Environment, e.of)
+		}
+	}
+	return e.raw
+}
 
-// UnmarshalJSON decodes an environment and keeps the object for Raw.
+// UnmarshalJSON decodes an environment and keeps (a copy of) the object
+// for Raw.
 func (e *Environment) UnmarshalJSON(b []byte) error {
-	type plain Environment // without this method
-	raw, err := decodeKeepingRaw(b, (*plain)(e))
-	e.raw = raw
-	return err
+	var w environmentJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if raw := rawObject(b, nil); raw != nil { // a copy; null leaves e as it is
+		*e = w.environment(raw)
+	}
+	return nil
+}
+
+// environmentJSON is an Environment as the API sends it (see apiKeyJSON).
+type environmentJSON struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	Flag         EnvironmentFlag `json:"environmentFlag"`
+	Organization *Organization   `json:"organization"`
+}
+
+// environment returns the Environment of w, whose object is raw.
+func (w *environmentJSON) environment(raw json.RawMessage) Environment {
+	return Environment{ID: w.ID, Name: w.Name, Flag: w.Flag, Organization: w.Organization, raw: raw}
 }
 
 // EnvironmentsService lists Platform environments. Get it from Client.Environments.
@@ -69,7 +99,37 @@ var opListEnvironments = operation{"Environments.List", idempotent}
 // environmentsPayload is the list reply; a missing or null list is an
 // error, not an empty list (see apiKeysPayload).
 type environmentsPayload struct {
-	Environments []*Environment `json:"environments"`
+	Environments []*environmentJSON `json:"environments"`
+	raws         []span             // where each lies in body
+	body         []byte
+}
+
+func (p *environmentsPayload) keepRaw(body []byte) {
+	var spans struct {
+		Payload struct {
+			Environments []span `json:"environments"`
+		} `json:"payload"`
+	}
+	if spansIn(body, &spans) && len(spans.Payload.Environments) == len(p.Environments) {
+		p.raws, p.body = spans.Payload.Environments, body
+	}
+}
+
+// environments returns the environments of the reply, without the null
+// elements, each with its object from body.
+func (p *environmentsPayload) environments() []*Environment {
+	envs := make([]*Environment, 0, len(p.Environments))
+	for i, w := range p.Environments {
+		if w != nil {
+			var raw json.RawMessage
+			if p.raws != nil {
+				raw = rawObject(p.raws[i], p.body)
+			}
+			env := w.environment(raw)
+			envs = append(envs, &env)
+		}
+	}
+	return envs
 }
 
 func (p *environmentsPayload) missing() string {
@@ -89,5 +149,5 @@ func (s *EnvironmentsService) List(ctx context.Context, organizationID int) ([]*
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(p.Environments, isNil), nil
+	return p.environments(), nil
 }

@@ -294,6 +294,9 @@ func (e *DecodeError) Error() string { return message(e.Op, e.describe()) }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 func isDecodeError(err error) bool {
+	if err == nil {
+		return false // without the allocation of errors.As
+	}
 	var de *DecodeError
 	return errors.As(err, &de)
 }

@@ -439,7 +439,29 @@ func readLegacy(resp *http.Response, c *call, member string) (*legacyReply, erro
 	if !rep.has(member) {
 		return nil, c.decodeError(resp, nil, fmt.Errorf("%s is missing", member))
 	}
+	rep.keepRaw(body)
 	return &rep, nil
+}
+
+// keepRaw gives the keys of the reply their objects in body (see span).
+func (r *legacyReply) keepRaw(body []byte) {
+	var spans struct {
+		List   []span `json:"list"`
+		APIKey span   `json:"apiKey"`
+	}
+	if (r.List == nil && r.APIKey == nil) || !spansIn(body, &spans) {
+		return
+	}
+	if r.APIKey != nil {
+		r.APIKey.raw = rawObject(spans.APIKey, body)
+	}
+	if len(spans.List) == len(r.List) {
+		for i, w := range r.List {
+			if w != nil {
+				w.raw = rawObject(spans.List[i], body)
+			}
+		}
+	}
 }
 
 // unknownKeyRE matches the legacy API's message for an unknown key, "API

@@ -60,11 +60,13 @@ func (k LegacyKey) IsRevoked() bool { return k.Revoked != nil }
 
 // UnmarshalJSON decodes a key leniently: unknown fields are ignored, null
 // strings are read as "", and Revoked accepts the formats described on it.
+// It keeps a copy of the object for Raw.
 func (k *LegacyKey) UnmarshalJSON(b []byte) error {
 	var w legacyKeyJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	w.raw = rawObject(b, nil) // a copy
 	*k = *w.key()
 	return nil
 }
@@ -81,15 +83,7 @@ type legacyKeyJSON struct {
 	Revoked      json.RawMessage `json:"revoked"`
 	RevokedBy    string          `json:"revokedBy"`
 	RevokedEmail string          `json:"revokedEmail"`
-	raw          json.RawMessage
-}
-
-// UnmarshalJSON decodes a key and keeps the object for Raw.
-func (w *legacyKeyJSON) UnmarshalJSON(b []byte) error {
-	type plain legacyKeyJSON // without this method
-	raw, err := decodeKeepingRaw(b, (*plain)(w))
-	w.raw = raw
-	return err
+	raw          json.RawMessage // set after decoding (see span)
 }
 
 func (w *legacyKeyJSON) key() *LegacyKey {

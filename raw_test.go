@@ -127,3 +127,48 @@ func TestDecodedLegacyKeyStillMasked(t *testing.T) {
 		assert.NotContains(t, out, fmt.Sprintf("%x", legacySecret))
 	}
 }
+
+// TestRawJSONOfOddReplies: the object each model keeps is the one it was
+// decoded from, also when a reply names a member twice or in another
+// letter case (encoding/json takes the last of them), has null elements,
+// or escapes its text.
+func TestRawJSONOfOddReplies(t *testing.T) {
+	key := func(id, env string) string {
+		return `{"id":"` + id + `","name":"n-` + id + `","environment":{"id":"` + env + `","environmentFlag":"Staging"}}`
+	}
+	tests := []struct {
+		name  string
+		reply string
+		ids   []string // the keys List returns, in order
+	}{
+		{name: "plain", reply: envelope(`{"apikeys":[` + key("k1", "e1") + `,` + key("k2", "e2") + `]}`), ids: []string{"k1", "k2"}},
+		{name: "null elements", reply: envelope(`{"apikeys":[null,` + key("k1", "e1") + `,null,` + key("k2", "e2") + `]}`), ids: []string{"k1", "k2"}},
+		{name: "the list twice", reply: envelope(`{"apikeys":[` + key("old", "e0") + `],"apikeys":[` + key("k1", "e1") + `]}`), ids: []string{"k1"}},
+		{name: "the list twice, in another case", reply: envelope(`{"apikeys":[` + key("old", "e0") + `],"APIKeys":[` + key("k1", "e1") + `]}`), ids: []string{"k1"}},
+		{name: "payload twice", reply: `{"meta":{"version":"1.0.0"},"payload":{"apikeys":[` + key("old", "e0") + `]},"Payload":{"apikeys":[` + key("k1", "e1") + `]}}`, ids: []string{"k1"}},
+		{name: "environment twice", reply: envelope(`{"apikeys":[{"id":"k1","environment":{"id":"e0"},"ENVIRONMENT":{"id":"e1"}}]}`), ids: []string{"k1"}},
+		{name: "escapes", reply: envelope(`{"apikeys":[{"id":"k\u0031","name":"\"quoted\" \\ name","environment":{"id":"e\u0031"}}]}`), ids: []string{"k1"}},
+		{name: "meta of another type", reply: `{"meta":"v1","payload":{"apikeys":[` + key("k1", "e1") + `]}}`, ids: []string{"k1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, http.StatusOK, tt.reply) })
+			c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL+basePath), apikeys.WithToken(testToken))
+			require.NoError(t, err)
+			keys, err := c.APIKeys.List(context.Background(), "env-1")
+			require.NoError(t, err)
+			require.Len(t, keys, len(tt.ids))
+			for i, k := range keys {
+				assert.Equal(t, tt.ids[i], k.ID)
+				var back apikeys.APIKey
+				require.NoError(t, json.Unmarshal(k.Raw(), &back), "Raw is the key's object")
+				assert.Equal(t, k.ID, back.ID)
+				assert.Equal(t, k.Name, back.Name)
+				assert.Equal(t, k.Environment.ID, back.Environment.ID)
+				var env apikeys.Environment
+				require.NoError(t, json.Unmarshal(k.Environment.Raw(), &env), "the environment's Raw is its object")
+				assert.Equal(t, k.Environment.ID, env.ID)
+			}
+		})
+	}
+}

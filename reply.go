@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // bufferBody is the retryablehttp response handler, called for the reply
@@ -63,19 +66,25 @@ const maxPrealloc = 1 << 20
 // readPastLimit reads up to limit+1 bytes of the reply body, one more than
 // the caller keeps, so that it can tell a body that is too long. It reads
 // into one buffer sized from Content-Length (bytes.Buffer.ReadFrom would
-// reallocate it: it wants 512 free bytes before each read).
+// reallocate it: it wants 512 free bytes before each read). The server's
+// claim sizes at most maxPrealloc up front, for it may be huge, or a lie;
+// once that much has come, the buffer grows to the claim at once (within
+// limit), not step by step: a 3 MB reply is then read into two buffers
+// (1 MB, then 3 MB), not seven.
 func readPastLimit(resp *http.Response, limit int64) ([]byte, error) {
 	n := min(limit, math.MaxInt64-1) + 1
 	size := int64(512)
 	if resp.ContentLength > 0 {
-		// +1: room to see EOF without growing. The server's claim sizes
-		// at most maxPrealloc up front: it may be huge, or a lie.
-		size = min(resp.ContentLength, maxPrealloc) + 1
+		size = min(resp.ContentLength, maxPrealloc) + 1 // +1: room to see EOF without growing
 	}
 	b := make([]byte, 0, min(size, n))
 	for int64(len(b)) < n {
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+			want := int64(2 * cap(b))
+			if resp.ContentLength >= int64(len(b)) {
+				want = max(want, resp.ContentLength+1)
+			}
+			b = slices.Grow(b, int(min(want, n)-int64(len(b))))
 		}
 		m, err := resp.Body.Read(b[len(b):min(int64(cap(b)), n)])
 		b = b[:len(b)+m]
@@ -197,6 +206,16 @@ type envelope[T any] struct {
 	Payload T               `json:"payload"`
 }
 
+// envelopeFast is an envelope read in one pass, meta.version where it lies
+// in the body: what nearly every reply is. A reply it cannot read (a meta
+// that is no object, say) is read again as an envelope.
+type envelopeFast[T any] struct {
+	Meta struct {
+		Version span `json:"version"`
+	} `json:"meta"`
+	Payload T `json:"payload"`
+}
+
 // readEnvelope reads the reply to a Platform call into out: a non-2xx
 // reply is an *APIError; a 2xx reply must be an envelope of a version this
 // SDK reads, whose payload holds the member the call needs (see missing: a
@@ -211,8 +230,11 @@ func readEnvelope[T any](resp *http.Response, c *call, out *T) error {
 	if err != nil {
 		return err
 	}
+	var fast envelopeFast[T]
 	var env envelope[T]
-	if jerr := json.Unmarshal(body, &env); jerr != nil {
+	if json.Unmarshal(body, &fast) == nil {
+		env.Payload, c.version = fast.Payload, versionText(fast.Meta.Version)
+	} else if jerr := json.Unmarshal(body, &env); jerr != nil {
 		// Read on its own: a reply in an unknown format is reported as
 		// such, even when its payload also failed to decode.
 		var m struct {
@@ -225,13 +247,17 @@ func readEnvelope[T any](resp *http.Response, c *call, out *T) error {
 			return verr
 		}
 		return c.decodeError(resp, body, jerr)
+	} else {
+		c.version = metaVersion(env.Meta)
 	}
-	c.version = metaVersion(env.Meta)
 	if verr := checkVersion(c.op.name, c.version); verr != nil {
 		return verr
 	}
 	if p, ok := any(&env.Payload).(interface{ missing() string }); ok && p.missing() != "" {
 		return c.decodeError(resp, nil, fmt.Errorf("%s is missing", p.missing()))
+	}
+	if p, ok := any(&env.Payload).(interface{ keepRaw(body []byte) }); ok {
+		p.keepRaw(body)
 	}
 	*out = env.Payload
 	return nil
@@ -241,17 +267,22 @@ func readEnvelope[T any](resp *http.Response, c *call, out *T) error {
 // when it is missing, null or of another type.
 func metaVersion(meta json.RawMessage) string {
 	var m struct {
-		Version json.RawMessage `json:"version"`
+		Version span `json:"version"`
 	}
 	if len(meta) == 0 || json.Unmarshal(meta, &m) != nil {
 		return ""
 	}
-	v := bytes.TrimSpace(m.Version)
-	if len(v) == 0 {
-		return ""
-	}
+	return versionText(m.Version)
+}
+
+// versionText reads a meta.version value: a string, or a number's literal;
+// "" for null or another type.
+func versionText(v span) string {
 	var s string
 	switch {
+	case len(v) == 0:
+	case v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
+		s = string(v[1 : len(v)-1]) // no escapes: the text between the quotes
 	case v[0] == '"':
 		_ = json.Unmarshal(v, &s)
 	case v[0] == '-' || (v[0] >= '0' && v[0] <= '9'):
@@ -277,15 +308,45 @@ func checkVersion(op, version string) error {
 // isNil reports whether p is nil: lists drop their null elements with it.
 func isNil[T any](p *T) bool { return p == nil }
 
-// decodeKeepingRaw decodes the JSON object b into v, a pointer to a type
-// without an UnmarshalJSON method, and returns a copy of b to keep: the
-// decoder may reuse b once UnmarshalJSON returns.
-func decodeKeepingRaw(b []byte, v any) (json.RawMessage, error) {
-	if err := json.Unmarshal(b, v); err != nil {
-		return nil, err
+// Keeping the objects a reply's models were decoded from (their Raw).
+//
+// A model's UnmarshalJSON could keep its object, but it must then decode
+// that object a second time, on its own, and copy it: five allocations and
+// a copy per key, a List of 1,000 keys twice as slow. Replies decode into
+// wire types without that method instead (apiKeyJSON, environmentJSON,
+// legacyKeyJSON), and a second, cheap pass over the body collects where
+// each object lies (spans): the body is the call's own, never reused, so
+// the models point into it instead of copying.
+
+// span is a JSON value as it lies in the body being decoded.
+type span []byte
+
+// UnmarshalJSON keeps b itself: spansIn checks that it lies in the body.
+func (s *span) UnmarshalJSON(b []byte) error {
+	*s = b
+	return nil
+}
+
+// spansIn decodes body into spans, a pointer to a struct shaped like the
+// reply with span (or []span) where the objects are, and returns ok when
+// it could. encoding/json picks the same members as in the first pass
+// (the last of two with one name, names in any case), so the spans are
+// those of the objects decoded.
+func spansIn(body []byte, spans any) bool {
+	return json.Unmarshal(body, spans) == nil
+}
+
+// rawObject returns s as a model's Raw: nil unless it is an object, and a
+// copy should encoding/json ever hand UnmarshalJSON bytes from outside
+// body (it hands a part of its input today).
+func rawObject(s span, body []byte) json.RawMessage {
+	if len(s) == 0 || s[0] != '{' {
+		return nil
 	}
-	if len(b) == 0 || b[0] != '{' {
-		return nil, nil // null
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(body)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	if p < start || p+uintptr(len(s)) > start+uintptr(len(body)) {
+		return bytes.Clone(s)
 	}
-	return bytes.Clone(b), nil
+	return json.RawMessage(s[:len(s):len(s)])
 }

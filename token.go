@@ -200,11 +200,38 @@ type tokenSource struct {
 	sender       *sender                      // sends token requests, with the SDK's retry rules
 	now          func() time.Time
 	fetchTimeout time.Duration
+	// realClock says now is time.Now: a timer then drops the cached token
+	// at its refresh time, so that Token need not read the clock (on a
+	// virtual machine that costs more than the rest of a cached Token).
+	realClock bool
 
-	mu        sync.Mutex
-	tok       *Token     // cached token, nil when none
-	refreshAt time.Time  // when tok must be replaced
-	inflight  *tokenCall // the fetch in progress, nil when none
+	cached   atomic.Pointer[cachedToken] // the token to hand out, nil when none
+	mu       sync.Mutex                  // guards inflight
+	inflight *tokenCall                  // the fetch in progress, nil when none
+}
+
+// cachedToken is a token and when it must be replaced.
+type cachedToken struct {
+	tok       *Token
+	refreshAt time.Time
+}
+
+// fresh returns the cached token while it is fresh, else nil.
+func (s *tokenSource) fresh() *Token {
+	c := s.cached.Load()
+	if c == nil || (!s.realClock && !s.now().Before(c.refreshAt)) {
+		return nil
+	}
+	return c.tok
+}
+
+// cache makes tok the token to hand out until refreshAt.
+func (s *tokenSource) cache(tok *Token, refreshAt time.Time) {
+	c := &cachedToken{tok: tok, refreshAt: refreshAt}
+	s.cached.Store(c)
+	if s.realClock {
+		time.AfterFunc(time.Until(refreshAt), func() { s.cached.CompareAndSwap(c, nil) })
+	}
 }
 
 // assertionKey is a SigningKey with the go-jose signer built from it once.
@@ -267,26 +294,26 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	case cfg.Timeout == 0:
 		cfg.Timeout = defaultFetchTimeout
 	}
-	now := cfg.Clock
-	if now == nil {
-		now = time.Now
-	}
 	sender := newSender(tokenHTTPClient(copyHTTPClient(cfg.HTTPClient)), DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
-	sender.now = now // Retry-After dates are read on the clock of the assertions
-	return newTokenSource(cfg.ClientID, key, u, cfg.Scope, cfg.Timeout, sender), nil
+	return newTokenSource(cfg.ClientID, key, u, cfg.Scope, cfg.Timeout, sender, cfg.Clock), nil
 }
 
 // newTokenSource returns a source that fetches tokens for clientID with
-// key from tokenURL, through sender, on sender's clock.
-func newTokenSource(clientID string, key *assertionKey, tokenURL *url.URL, scope string, timeout time.Duration, sender *sender) *AssertionTokenSource {
+// key from tokenURL through sender, on clock (nil: the real one).
+func newTokenSource(clientID string, key *assertionKey, tokenURL *url.URL, scope string, timeout time.Duration, sender *sender, clock func() time.Time) *AssertionTokenSource {
 	s := &tokenSource{
 		clientID:     clientID,
 		tokenURL:     tokenURL,
 		scope:        scope,
 		sender:       sender,
-		now:          sender.now,
+		now:          clock,
+		realClock:    clock == nil,
 		fetchTimeout: timeout,
 	}
+	if s.realClock {
+		s.now = time.Now
+	}
+	sender.now = s.now // Retry-After dates are read on the clock of the assertions
 	s.key.Store(key)
 	return &AssertionTokenSource{s: s}
 }
@@ -397,6 +424,9 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 // it, which keeps that context's values but not an httptrace.ClientTrace),
 // bounded by a one-minute timeout.
 //
+// The returned Token is shared by every caller until it is replaced (as
+// golang.org/x/oauth2's sources share theirs): do not modify it.
+//
 // Errors are the endpoint's *TokenError, a *DecodeError for a reply that
 // is not a token, a *TransportError, or the context's error. A failed
 // fetch is not cached: the next call tries again.
@@ -411,11 +441,13 @@ func (ts *AssertionTokenSource) Token(ctx context.Context) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &opError{op: opToken.name, err: err}
 	}
+	if tok := s.fresh(); tok != nil {
+		return tok, nil
+	}
 	s.mu.Lock()
-	if s.tok != nil && s.now().Before(s.refreshAt) {
-		t := *s.tok
+	if tok := s.fresh(); tok != nil { // a fetch ended meanwhile
 		s.mu.Unlock()
-		return &t, nil
+		return tok, nil
 	}
 	call := s.inflight
 	if call == nil {
@@ -427,11 +459,7 @@ func (ts *AssertionTokenSource) Token(ctx context.Context) (*Token, error) {
 
 	select {
 	case <-call.done:
-		if call.err != nil {
-			return nil, call.err
-		}
-		t := *call.tok
-		return &t, nil
+		return call.tok, call.err
 	case <-ctx.Done():
 		return nil, &opError{op: opToken.name, err: ctx.Err()}
 	}
@@ -446,11 +474,8 @@ func (ts *AssertionTokenSource) Invalidate(t *Token) {
 		return
 	}
 	s := ts.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tok != nil && s.tok.AccessToken == t.AccessToken {
-		s.tok = nil
-		s.refreshAt = time.Time{}
+	if c := s.cached.Load(); c != nil && c.tok.AccessToken == t.AccessToken {
+		s.cached.CompareAndSwap(c, nil)
 	}
 }
 
@@ -468,7 +493,7 @@ func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
 	tok, refreshAt, err := s.fetch(ctx)
 	s.mu.Lock()
 	if err == nil {
-		s.tok, s.refreshAt = tok, refreshAt
+		s.cache(tok, refreshAt)
 	}
 	s.inflight = nil
 	call.tok, call.err = tok, err

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -258,15 +259,22 @@ func TestTokenSourceCaching(t *testing.T) {
 		})
 	}
 
-	t.Run("returned tokens are copies", func(t *testing.T) {
+	t.Run("a cached token is shared, not copied", func(t *testing.T) {
 		e := newTokenEndpoint(t, key, newFakeClock(), tokenReply)
 		ts, _ := newSource(t, e)
 		tok, err := ts.Token(context.Background())
 		require.NoError(t, err)
-		tok.AccessToken = "changed"
 		again, err := ts.Token(context.Background())
 		require.NoError(t, err)
-		assert.Equal(t, "tok-1", again.AccessToken)
+		assert.Same(t, tok, again, "one *Token for every caller: no allocation per call")
+
+		// Invalidate goes by the access token, so a copy drops it too.
+		cp := *tok
+		ts.Invalidate(&cp)
+		next, err := ts.Token(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "tok-2", next.AccessToken)
+		assert.Equal(t, "tok-1", tok.AccessToken, "a token handed out is never changed by the source")
 	})
 }
 
@@ -937,4 +945,43 @@ func TestTokenSourceTimeoutIsRetryable(t *testing.T) {
 	var ve *apikeys.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "TokenConfig.Timeout", ve.Field)
+}
+
+// TestTokenSourceRealClockRefresh: on the real clock a cached token is
+// handed out without reading the clock, and dropped by a timer at its
+// refresh time (270 s into a 300 s token). The test runs in a synctest
+// bubble, whose clock and timers are fake, and answers token requests in
+// memory: no network, no sleeping.
+func TestTokenSourceRealClockRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var requests atomic.Int32
+		endpoint := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			n := requests.Add(1)
+			rec := httptest.NewRecorder()
+			tokenReply(int(n), rec, r)
+			return rec.Result(), nil
+		})
+		ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
+			ClientID: testClientID, Key: generatedKey(t, apikeys.ES256), TokenURL: "https://auth.example.com/token",
+			HTTPClient: &http.Client{Transport: endpoint}, // no Clock: the real one
+		})
+		require.NoError(t, err)
+		ctx := context.Background()
+		token := func() string {
+			tok, err := ts.Token(ctx)
+			require.NoError(t, err)
+			return tok.AccessToken
+		}
+
+		assert.Equal(t, "tok-1", token())
+		time.Sleep(269 * time.Second)
+		assert.Equal(t, "tok-1", token(), "fresh until 270 s")
+		time.Sleep(2 * time.Second)
+		synctest.Wait() // the refresh timer has fired
+		assert.Equal(t, "tok-2", token(), "replaced 30 s before it expires")
+		assert.EqualValues(t, 2, requests.Load())
+
+		ts.Invalidate(&apikeys.Token{AccessToken: "tok-2"})
+		assert.Equal(t, "tok-3", token(), "Invalidate drops it at once")
+	})
 }
