@@ -25,28 +25,28 @@ type APIKey struct {
 	// Environment is the environment the key belongs to (ID and flag).
 	Environment Environment `json:"environment"`
 
-	raw json.RawMessage
+	obj objectRef // for Raw
 }
 
 // Raw returns the JSON object the key was decoded from, members the SDK
 // does not model included; nil for a key not decoded from JSON. A key
-// from a reply shares the reply's memory; do not modify it.
-func (k APIKey) Raw() json.RawMessage { return k.raw }
+// from a reply shares the reply's memory: do not modify it.
+func (k APIKey) Raw() json.RawMessage { return k.obj.object() }
 
-// UnmarshalJSON decodes a key and keeps (a copy of) the object for Raw.
+// UnmarshalJSON decodes a key and keeps a copy of the object for Raw.
 func (k *APIKey) UnmarshalJSON(b []byte) error {
 	var w apiKeyJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	if raw := rawObject(b, nil); raw != nil { // a copy; null leaves k as it is
-		*k = *w.key(raw)
+	if obj := ownObject(b); obj.objs != nil { // null leaves k as it is
+		*k = *w.key(obj)
 	}
 	return nil
 }
 
 // apiKeyJSON is an APIKey as the API sends it: replies decode into it (see
-// span), and key makes the APIKey.
+// raw.go), and key makes the APIKey.
 type apiKeyJSON struct {
 	ID          string          `json:"id"`
 	Name        string          `json:"name"`
@@ -55,14 +55,14 @@ type apiKeyJSON struct {
 	Environment environmentJSON `json:"environment"`
 }
 
-// key returns the APIKey of w (nil for nil: a null), whose object is raw.
-func (w *apiKeyJSON) key(raw json.RawMessage) *APIKey {
+// key returns the APIKey of w (nil for nil: a null), whose object obj is.
+func (w *apiKeyJSON) key(obj objectRef) *APIKey {
 	if w == nil {
 		return nil
 	}
-	env := w.Environment.environment(nil)
-	env.of = raw // its object is the "environment" member of raw
-	return &APIKey{ID: w.ID, Name: w.Name, JWKSURL: w.JWKSURL, JWKSet: w.JWKSet, Environment: env, raw: raw}
+	envObj := obj
+	envObj.inKey = true
+	return &APIKey{ID: w.ID, Name: w.Name, JWKSURL: w.JWKSURL, JWKSet: w.JWKSet, Environment: w.Environment.environment(envObj), obj: obj}
 }
 
 // CreateAPIKeyRequest is the body of APIKeysService.Create. Set JWKSURL
@@ -108,22 +108,13 @@ var (
 // reply must carry: a missing or null one is a *DecodeError.
 type apiKeyPayload struct {
 	APIKey *apiKeyJSON `json:"apikey"`
-	raw    json.RawMessage
+	objs   *replyObjects
 }
 
-func (p *apiKeyPayload) keepRaw(body []byte) {
-	var spans struct {
-		Payload struct {
-			APIKey span `json:"apikey"`
-		} `json:"payload"`
-	}
-	if spansIn(body, &spans) {
-		p.raw = rawObject(spans.Payload.APIKey, body)
-	}
-}
+func (p *apiKeyPayload) keepObjects(body []byte) { p.objs = newReplyObjects(body, platformKey) }
 
 // key returns the key of the reply.
-func (p *apiKeyPayload) key() *APIKey { return p.APIKey.key(p.raw) }
+func (p *apiKeyPayload) key() *APIKey { return p.APIKey.key(objectRef{objs: p.objs}) }
 
 func (p *apiKeyPayload) missing() string {
 	if p.APIKey == nil {
@@ -137,36 +128,13 @@ func (p *apiKeyPayload) missing() string {
 // that the create did not happen.
 type apiKeysPayload struct {
 	APIKeys []*apiKeyJSON `json:"apikeys"`
-	raws    []span        // where each lies in body
-	body    []byte
+	objs    *replyObjects
 }
 
-func (p *apiKeysPayload) keepRaw(body []byte) {
-	var spans struct {
-		Payload struct {
-			APIKeys []span `json:"apikeys"`
-		} `json:"payload"`
-	}
-	if spansIn(body, &spans) && len(spans.Payload.APIKeys) == len(p.APIKeys) {
-		p.raws, p.body = spans.Payload.APIKeys, body
-	}
-}
+func (p *apiKeysPayload) keepObjects(body []byte) { p.objs = newReplyObjects(body, platformKeys) }
 
-// keys returns the keys of the reply, without the null elements (which
-// would be nil for the caller to trip on), each with its object from body.
-func (p *apiKeysPayload) keys() []*APIKey {
-	keys := make([]*APIKey, 0, len(p.APIKeys))
-	for i, w := range p.APIKeys {
-		if w != nil {
-			var raw json.RawMessage
-			if p.raws != nil {
-				raw = rawObject(p.raws[i], p.body)
-			}
-			keys = append(keys, w.key(raw))
-		}
-	}
-	return keys
-}
+// keys returns the keys of the reply.
+func (p *apiKeysPayload) keys() []*APIKey { return models(p.APIKeys, p.objs, (*apiKeyJSON).key) }
 
 func (p *apiKeysPayload) missing() string {
 	if p.APIKeys == nil {

@@ -42,36 +42,23 @@ type Environment struct {
 	// on an APIKey.
 	Organization *Organization `json:"organization,omitempty"`
 
-	raw json.RawMessage // the object, or nil when
-	of  json.RawMessage // an APIKey's environment: the key's object
+	obj objectRef // for Raw
 }
 
 // Raw returns the JSON object the environment was decoded from, members
 // the SDK does not model included; nil for one not decoded from JSON. One
-// from a reply shares the reply's memory; do not modify it.
-func (e Environment) Raw() json.RawMessage {
-	if e.raw == nil && e.of != nil {
-		// An APIKey's environment: found in the key's object when asked
-		// for, rather than for every key of a List.
-		var key struct {
-			Environment span `json:"environment"`
-		}
-		if spansIn(e.of, &key) {
-			return rawObject(key.Environment, e.of)
-		}
-	}
-	return e.raw
-}
+// from a reply shares the reply's memory: do not modify it.
+func (e Environment) Raw() json.RawMessage { return e.obj.object() }
 
-// UnmarshalJSON decodes an environment and keeps (a copy of) the object
-// for Raw.
+// UnmarshalJSON decodes an environment and keeps a copy of the object for
+// Raw.
 func (e *Environment) UnmarshalJSON(b []byte) error {
 	var w environmentJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	if raw := rawObject(b, nil); raw != nil { // a copy; null leaves e as it is
-		*e = w.environment(raw)
+	if obj := ownObject(b); obj.objs != nil { // null leaves e as it is
+		*e = w.environment(obj)
 	}
 	return nil
 }
@@ -84,9 +71,9 @@ type environmentJSON struct {
 	Organization *Organization   `json:"organization"`
 }
 
-// environment returns the Environment of w, whose object is raw.
-func (w *environmentJSON) environment(raw json.RawMessage) Environment {
-	return Environment{ID: w.ID, Name: w.Name, Flag: w.Flag, Organization: w.Organization, raw: raw}
+// environment returns the Environment of w, whose object obj is.
+func (w *environmentJSON) environment(obj objectRef) Environment {
+	return Environment{ID: w.ID, Name: w.Name, Flag: w.Flag, Organization: w.Organization, obj: obj}
 }
 
 // EnvironmentsService lists Platform environments. Get it from Client.Environments.
@@ -100,36 +87,17 @@ var opListEnvironments = operation{"Environments.List", idempotent}
 // error, not an empty list (see apiKeysPayload).
 type environmentsPayload struct {
 	Environments []*environmentJSON `json:"environments"`
-	raws         []span             // where each lies in body
-	body         []byte
+	objs         *replyObjects
 }
 
-func (p *environmentsPayload) keepRaw(body []byte) {
-	var spans struct {
-		Payload struct {
-			Environments []span `json:"environments"`
-		} `json:"payload"`
-	}
-	if spansIn(body, &spans) && len(spans.Payload.Environments) == len(p.Environments) {
-		p.raws, p.body = spans.Payload.Environments, body
-	}
-}
+func (p *environmentsPayload) keepObjects(body []byte) { p.objs = newReplyObjects(body, platformEnvs) }
 
-// environments returns the environments of the reply, without the null
-// elements, each with its object from body.
+// environments returns the environments of the reply.
 func (p *environmentsPayload) environments() []*Environment {
-	envs := make([]*Environment, 0, len(p.Environments))
-	for i, w := range p.Environments {
-		if w != nil {
-			var raw json.RawMessage
-			if p.raws != nil {
-				raw = rawObject(p.raws[i], p.body)
-			}
-			env := w.environment(raw)
-			envs = append(envs, &env)
-		}
-	}
-	return envs
+	return models(p.Environments, p.objs, func(w *environmentJSON, obj objectRef) *Environment {
+		env := w.environment(obj)
+		return &env
+	})
 }
 
 func (p *environmentsPayload) missing() string {

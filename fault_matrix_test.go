@@ -423,7 +423,7 @@ func transportError(timeout bool) errorCheck {
 }
 
 // statusError matches the typed error of an HTTP status for the op's API:
-// *APIError, *LegacyError or *TokenError, with the status sentinel. When
+// *APIError (either API) or *TokenError, with the status sentinel. When
 // injected is set the error carries the fake's message for that status,
 // so it is the last reply's error, not a "giving up" one.
 func statusError(code int, injected bool) errorCheck {

@@ -87,7 +87,7 @@ const (
 )
 
 // FuzzLegacyDecode: (*legacyConfig).decode never panics on any status,
-// content type and body; its errors are a *LegacyError or a
+// content type and body; its errors are an *APIError (LegacyAPI) or a
 // *DecodeError; a success has status "ok" and the member the call needs;
 // and no error text ever holds the user key, the session cookie or the
 // full key value the call was about, however the body spells them.

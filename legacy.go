@@ -171,13 +171,7 @@ func (s *LegacyService) List(ctx context.Context, owner KeyOwner) ([]*LegacyKey,
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]*LegacyKey, 0, len(rep.List))
-	for _, w := range rep.List {
-		if w != nil { // a null element
-			keys = append(keys, w.key())
-		}
-	}
-	return keys, nil
+	return models(rep.List, newReplyObjects(rep.body, legacyListObjects), (*legacyKeyJSON).key), nil
 }
 
 // Create creates a key for owner. Creating an app key revokes the app's
@@ -199,7 +193,7 @@ func (s *LegacyService) Create(ctx context.Context, owner KeyOwner, label string
 	if err != nil {
 		return nil, err
 	}
-	return rep.APIKey.key(), nil
+	return rep.key(), nil
 }
 
 // FindCreated returns the key that a Create for owner with label made,
@@ -262,7 +256,7 @@ func (s *LegacyService) removeKey(ctx context.Context, op operation, path, key s
 	if rep == nil {
 		return &LegacyKey{Key: key}, nil // an earlier attempt removed it
 	}
-	return rep.APIKey.key(), nil
+	return rep.key(), nil
 }
 
 // Update sets the label of a key and returns the updated key.
@@ -278,7 +272,7 @@ func (s *LegacyService) Update(ctx context.Context, key, label string) (*LegacyK
 	if err != nil {
 		return nil, err
 	}
-	return rep.APIKey.key(), nil
+	return rep.key(), nil
 }
 
 // Validate reports whether key is a valid key of type keyType (such as
@@ -353,6 +347,8 @@ type legacyReply struct {
 	List   []*legacyKeyJSON `json:"list"`
 	APIKey *legacyKeyJSON   `json:"apiKey"`
 	Valid  *bool            `json:"valid"`
+
+	body []byte // for the keys' objects (see raw.go)
 }
 
 func (r *legacyReply) has(member string) bool {
@@ -439,29 +435,13 @@ func readLegacy(resp *http.Response, c *call, member string) (*legacyReply, erro
 	if !rep.has(member) {
 		return nil, c.decodeError(resp, nil, fmt.Errorf("%s is missing", member))
 	}
-	rep.keepRaw(body)
+	rep.body = body
 	return &rep, nil
 }
 
-// keepRaw gives the keys of the reply their objects in body (see span).
-func (r *legacyReply) keepRaw(body []byte) {
-	var spans struct {
-		List   []span `json:"list"`
-		APIKey span   `json:"apiKey"`
-	}
-	if (r.List == nil && r.APIKey == nil) || !spansIn(body, &spans) {
-		return
-	}
-	if r.APIKey != nil {
-		r.APIKey.raw = rawObject(spans.APIKey, body)
-	}
-	if len(spans.List) == len(r.List) {
-		for i, w := range r.List {
-			if w != nil {
-				w.raw = rawObject(spans.List[i], body)
-			}
-		}
-	}
+// key returns the reply's apiKey.
+func (r *legacyReply) key() *LegacyKey {
+	return r.APIKey.key(objectRef{objs: newReplyObjects(r.body, legacyKeyObjects)})
 }
 
 // unknownKeyRE matches the legacy API's message for an unknown key, "API

@@ -191,7 +191,7 @@ func TestLegacyErrorReplies(t *testing.T) {
 		is       []error
 		isNot    []error
 		excerpt  string // DecodeError excerpt
-		maxMsgLn int    // a cap on LegacyError.Message's length (0: exact match)
+		maxMsgLn int    // a cap on APIError.Message's length (0: exact match)
 	}
 	html := "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head><body>" + strings.Repeat("<p>stack trace line</p>", 50) + "</body></html>"
 	tests := []struct {

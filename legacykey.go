@@ -45,7 +45,7 @@ type LegacyKey struct {
 	// RevokedEmail is the email address of the user who revoked the key.
 	RevokedEmail string `json:"revokedEmail,omitempty"`
 
-	raw json.RawMessage
+	obj objectRef // for Raw
 }
 
 // Raw returns the JSON object the key was decoded from, members the SDK
@@ -53,7 +53,7 @@ type LegacyKey struct {
 // for a key not decoded from JSON. It holds the key value and the secret
 // as the server sent them: handle it as you would Key and Secret, and
 // print the LegacyKey, not Raw. It is shared: do not modify it.
-func (k LegacyKey) Raw() json.RawMessage { return k.raw }
+func (k LegacyKey) Raw() json.RawMessage { return k.obj.object() }
 
 // IsRevoked reports whether the key has been revoked.
 func (k LegacyKey) IsRevoked() bool { return k.Revoked != nil }
@@ -66,8 +66,7 @@ func (k *LegacyKey) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	w.raw = rawObject(b, nil) // a copy
-	*k = *w.key()
+	*k = *w.key(ownObject(b))
 	return nil
 }
 
@@ -83,17 +82,20 @@ type legacyKeyJSON struct {
 	Revoked      json.RawMessage `json:"revoked"`
 	RevokedBy    string          `json:"revokedBy"`
 	RevokedEmail string          `json:"revokedEmail"`
-	raw          json.RawMessage // set after decoding (see span)
 }
 
-func (w *legacyKeyJSON) key() *LegacyKey {
+// key returns the LegacyKey of w (nil for nil: a null), whose object obj is.
+func (w *legacyKeyJSON) key(obj objectRef) *LegacyKey {
+	if w == nil {
+		return nil
+	}
 	revoked, err := parseRevoked(w.Revoked)
 	if err != nil {
 		revoked = &time.Time{} // revoked, when unknown
 	}
 	return &LegacyKey{
 		Label: w.Label, KeyType: w.KeyType, Key: w.Key, KeyReference: w.KeyReference, Secret: w.Secret,
-		Revoked: revoked, RevokedBy: w.RevokedBy, RevokedEmail: w.RevokedEmail, raw: w.raw,
+		Revoked: revoked, RevokedBy: w.RevokedBy, RevokedEmail: w.RevokedEmail, obj: obj,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -171,4 +172,42 @@ func TestRawJSONOfOddReplies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRawJSONConcurrently: the keys of one reply find their objects once,
+// together, whichever asks first; under -race, from many goroutines.
+func TestRawJSONConcurrently(t *testing.T) {
+	var list strings.Builder
+	for i := range 50 {
+		if i > 0 {
+			list.WriteString(",")
+		}
+		fmt.Fprintf(&list, `{"id":"k%d","name":"n%d","environment":{"id":"e%d"},"extra":%d}`, i, i, i, i)
+	}
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, http.StatusOK, envelope(`{"apikeys":[`+list.String()+`]}`))
+	})
+	c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL+basePath), apikeys.WithToken(testToken))
+	require.NoError(t, err)
+	keys, err := c.APIKeys.List(context.Background(), "env-1")
+	require.NoError(t, err)
+	require.Len(t, keys, 50)
+
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		for range 2 {
+			wg.Go(func() {
+				var got struct {
+					ID    string `json:"id"`
+					Extra int    `json:"extra"`
+				}
+				if assert.NoError(t, json.Unmarshal(k.Raw(), &got)) {
+					assert.Equal(t, k.ID, got.ID)
+					assert.Equal(t, k.ID, fmt.Sprintf("k%d", got.Extra))
+				}
+				assert.Contains(t, string(k.Environment.Raw()), `"id":"`+k.Environment.ID+`"`)
+			})
+		}
+	}
+	wg.Wait()
 }

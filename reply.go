@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // bufferBody is the retryablehttp response handler, called for the reply
@@ -256,8 +255,8 @@ func readEnvelope[T any](resp *http.Response, c *call, out *T) error {
 	if p, ok := any(&env.Payload).(interface{ missing() string }); ok && p.missing() != "" {
 		return c.decodeError(resp, nil, fmt.Errorf("%s is missing", p.missing()))
 	}
-	if p, ok := any(&env.Payload).(interface{ keepRaw(body []byte) }); ok {
-		p.keepRaw(body)
+	if p, ok := any(&env.Payload).(interface{ keepObjects(body []byte) }); ok {
+		p.keepObjects(body)
 	}
 	*out = env.Payload
 	return nil
@@ -307,46 +306,3 @@ func checkVersion(op, version string) error {
 
 // isNil reports whether p is nil: lists drop their null elements with it.
 func isNil[T any](p *T) bool { return p == nil }
-
-// Keeping the objects a reply's models were decoded from (their Raw).
-//
-// A model's UnmarshalJSON could keep its object, but it must then decode
-// that object a second time, on its own, and copy it: five allocations and
-// a copy per key, a List of 1,000 keys twice as slow. Replies decode into
-// wire types without that method instead (apiKeyJSON, environmentJSON,
-// legacyKeyJSON), and a second, cheap pass over the body collects where
-// each object lies (spans): the body is the call's own, never reused, so
-// the models point into it instead of copying.
-
-// span is a JSON value as it lies in the body being decoded.
-type span []byte
-
-// UnmarshalJSON keeps b itself: spansIn checks that it lies in the body.
-func (s *span) UnmarshalJSON(b []byte) error {
-	*s = b
-	return nil
-}
-
-// spansIn decodes body into spans, a pointer to a struct shaped like the
-// reply with span (or []span) where the objects are, and returns ok when
-// it could. encoding/json picks the same members as in the first pass
-// (the last of two with one name, names in any case), so the spans are
-// those of the objects decoded.
-func spansIn(body []byte, spans any) bool {
-	return json.Unmarshal(body, spans) == nil
-}
-
-// rawObject returns s as a model's Raw: nil unless it is an object, and a
-// copy should encoding/json ever hand UnmarshalJSON bytes from outside
-// body (it hands a part of its input today).
-func rawObject(s span, body []byte) json.RawMessage {
-	if len(s) == 0 || s[0] != '{' {
-		return nil
-	}
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(body)))
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-	if p < start || p+uintptr(len(s)) > start+uintptr(len(body)) {
-		return bytes.Clone(s)
-	}
-	return json.RawMessage(s[:len(s):len(s)])
-}

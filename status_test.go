@@ -178,7 +178,7 @@ func protoOf(info apikeys.Response) string {
 	return info.Header.Get("X-Test-Proto")
 }
 
-// statusOf returns the status of the *APIError or *LegacyError in err.
+// statusOf returns the status of the *APIError (either API) in err.
 func statusOf(err error) int {
 	var ae *apikeys.APIError
 	if errors.As(err, &ae) {
