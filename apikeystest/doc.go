@@ -27,11 +27,13 @@
 //
 // The fake is strict where the real APIs are strict: bad input is refused with the status and
 // body the real service uses, and the token endpoint verifies every rule of a client assertion
-// (kid, alg, signature, aud, iat, exp, jti replay). Seed state with [Server.AddAPIKey], inspect it
-// with [Server.APIKeys], [Server.LegacyKeys] and [Server.Requests] (a request log with secrets
-// masked by name and the fake's own credentials by value, as [Request] details), and inject
-// faults per [Route] with [Server.FailNext], [Server.DropNext], [Server.DropNextAfterApply],
-// [Server.FailNextBody] and [Server.SetLatency].
+// (kid, alg, signature, aud, iat, exp, jti replay). Seed state with [Server.AddAPIKey],
+// [Server.AddLegacyUser] and [Server.AddLegacyKey], inspect it with [Server.APIKeys],
+// [Server.LegacyKeys], [Server.LegacyUsers] and [Server.Requests] (a request log with secrets
+// masked by name and the fake's own credentials by value, as [Request] details), inject faults
+// per [Route] with [Server.FailNext], [Server.DropNext], [Server.DropNextAfterApply],
+// [Server.FailNextBody] and [Server.SetLatency], and bring it back to its state at start with
+// [Server.Reset].
 //
 // # Choices where the vendor documentation is silent
 //

@@ -158,8 +158,8 @@ func (s *Server) record(c *call) (*fault, time.Duration) {
 	entry := s.logEntry(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.logIdx = len(s.log)
-	s.log = append(s.log, entry)
+	c.entry = &entry
+	s.log = append(s.log, c.entry)
 	if c.route == "" {
 		return nil, 0
 	}

@@ -185,17 +185,20 @@ type Server struct {
 	endOnce  sync.Once
 	closing  chan struct{} // closed by endLatency, ending any latency still running
 
-	mu     sync.Mutex
-	envs   []Environment
-	keys   []*APIKey            // Platform keys, in creation order
-	legacy []*LegacyKey         // legacy keys, in creation order
-	tokens map[string]time.Time // access token -> expiry
-	issued []IssuedToken
-	jtis   map[string]bool
+	mu   sync.Mutex
+	envs []Environment
+	keys []*APIKey // Platform keys, in creation order
+	// management holds the IDs of the keys NewManagementKey stored, which Reset keeps.
+	management map[string]bool
+	legacy     []*LegacyKey         // legacy keys, in creation order
+	users      []LegacyUser         // legacy users, the seeded one first
+	tokens     map[string]time.Time // access token -> expiry
+	issued     []IssuedToken
+	jtis       map[string]bool
 	// jwksTTL is how long jwksCache keeps a fetched jwksURL set.
 	jwksTTL   time.Duration
 	jwksCache map[string]cachedSet
-	log       []Request
+	log       []*Request
 	counts    map[Route]int
 	faults    map[Route][]*fault
 	latency   map[Route]time.Duration
@@ -226,6 +229,7 @@ func NewServer(opts ...Option) *Server {
 		now:           cfg.now,
 		admin:         cfg.legacyAdmin,
 		jwks:          cfg.jwksClient,
+		management:    map[string]bool{},
 		tokens:        map[string]time.Time{},
 		jtis:          map[string]bool{},
 		jwksTTL:       cfg.jwksTTL,
@@ -237,6 +241,7 @@ func NewServer(opts ...Option) *Server {
 		stopped:       make(chan struct{}),
 	}
 	s.secrets.add(s.BearerToken, s.LegacyUserKey, s.SessionCookie)
+	s.users = []LegacyUser{{ID: LegacyUserID, Email: LegacyUserEmail, Key: s.LegacyUserKey}}
 	if s.jwks == nil {
 		s.ownJWKS = &http.Transport{
 			DialContext:       (&net.Dialer{Timeout: jwksTimeout}).DialContext,
@@ -399,12 +404,40 @@ func (s *Server) stop() {
 // at once.
 func (s *Server) endLatency() { s.endOnce.Do(func() { close(s.closing) }) }
 
+// Reset brings the fake back to its state at start, so that one fake can serve many tests (or a
+// standalone fake many runs) without their state mixing. It forgets every Platform key except
+// the management keys ([Server.NewManagementKey], [Server.NewClient], [Server.Client]) that
+// still exist, every legacy key and every legacy user but the seeded one, the access tokens
+// issued (and the jti values used), the jwksURL sets cached, the request log, the counts, and
+// every fault and latency ([Server.ClearFaults]). It keeps the seeded environments, organization
+// and credentials (BearerToken, LegacyUserKey, SessionCookie), the URLs and options, and the
+// fake's record of secrets to mask. A client made before a Reset keeps working: its access
+// token is refused with 401 and it fetches a new one with its management key. Requests in flight
+// during a Reset finish against the new state and are not in the new log; channels from
+// [Server.Await] not yet closed wait for the counts since the Reset.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = slices.DeleteFunc(s.keys, func(k *APIKey) bool { return !s.management[k.ID] })
+	s.legacy = nil
+	s.users = s.users[:1]
+	clear(s.tokens)
+	s.issued = nil
+	clear(s.jtis)
+	clear(s.jwksCache)
+	s.log = nil
+	clear(s.counts)
+	clear(s.faults)
+	clear(s.latency)
+}
+
 // Requests returns a copy of the request log, oldest first, with secrets masked.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.log))
-	for i, r := range s.log {
+	for i, e := range s.log {
+		r := *e
 		r.Header = r.Header.Clone()
 		out[i] = r
 	}
