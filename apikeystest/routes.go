@@ -57,6 +57,7 @@ func (s *Server) newMux() *http.ServeMux {
 		{RouteLegacyValidate, "POST /box/srv/1.1/ide/{domain}/api/validate", s.legacyOp(s.legacyValidate)},
 	} {
 		mux.Handle(rt.pattern, routeHandler{rt.route, rt.serve})
+		s.routes = append(s.routes, rt.route)
 	}
 	return mux
 }

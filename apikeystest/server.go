@@ -71,6 +71,7 @@ type config struct {
 	tlsCert      *tls.Certificate
 	listener     net.Listener
 	publicURL    string
+	adminAPI     bool
 }
 
 // DefaultJWKSCache is how long the fake keeps a key's fetched jwksURL set by default.
@@ -171,9 +172,12 @@ type Server struct {
 	LegacyDomain  string // legacy tenant domain
 	LegacyUserKey string // 40-hex user API key of the seeded legacy user (X-FH-AUTH-USER)
 	SessionCookie string // value of a "feedhenry" cookie that also authenticates legacy calls
+	AdminURL      string // URL + "/_fake", the admin API's base URL, with WithAdminAPI; else ""
 
 	ts       *httptest.Server
 	mux      *http.ServeMux
+	routes   []Route // every route the mux serves, in the order of the Route constants
+	adminAPI bool
 	secrets  secretSet // masked in the request log by value
 	now      func() time.Time
 	admin    bool
@@ -229,6 +233,7 @@ func NewServer(opts ...Option) *Server {
 		now:           cfg.now,
 		admin:         cfg.legacyAdmin,
 		jwks:          cfg.jwksClient,
+		adminAPI:      cfg.adminAPI,
 		management:    map[string]bool{},
 		tokens:        map[string]time.Time{},
 		jtis:          map[string]bool{},
@@ -292,6 +297,9 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.PlatformURL = s.URL + "/platform"
 	s.TokenURL = s.URL + "/v2/auth/token"
+	if cfg.adminAPI {
+		s.AdminURL = s.URL + adminRoot
+	}
 	return s
 }
 
