@@ -512,23 +512,24 @@ func (s *Server) adminAddLegacyUser(w http.ResponseWriter, _ *http.Request, body
 }
 
 // adminLegacyKeyJSON is a stored legacy key (LegacyKey) in the legacy wire form: revoked is a
-// millisecond epoch number, null while the key is active, and secret is always shown.
+// millisecond epoch number, and the revoked members are null while the key is active; secret
+// is always shown.
 type adminLegacyKeyJSON struct {
-	Label        string `json:"label"`
-	KeyType      string `json:"keyType"`
-	Key          string `json:"key"`
-	KeyReference string `json:"keyReference"`
-	Secret       string `json:"secret"`
-	Revoked      *int64 `json:"revoked"`
-	RevokedBy    string `json:"revokedBy"`
-	RevokedEmail string `json:"revokedEmail"`
+	Label        string  `json:"label"`
+	KeyType      string  `json:"keyType"`
+	Key          string  `json:"key"`
+	KeyReference string  `json:"keyReference"`
+	Secret       string  `json:"secret"`
+	Revoked      *int64  `json:"revoked"`
+	RevokedBy    *string `json:"revokedBy"`
+	RevokedEmail *string `json:"revokedEmail"`
 }
 
 func adminLegacyKey(k LegacyKey) adminLegacyKeyJSON {
-	out := adminLegacyKeyJSON{k.Label, k.KeyType, k.Key, k.KeyReference, k.Secret, nil, k.RevokedBy, k.RevokedEmail}
+	out := adminLegacyKeyJSON{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference, Secret: k.Secret}
 	if k.Revoked != nil {
 		ms := k.Revoked.UnixMilli()
-		out.Revoked = &ms
+		out.Revoked, out.RevokedBy, out.RevokedEmail = &ms, &k.RevokedBy, &k.RevokedEmail
 	}
 	return out
 }
@@ -548,8 +549,13 @@ func (s *Server) adminAddLegacyKey(w http.ResponseWriter, _ *http.Request, body 
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	k := LegacyKey{Label: in.Label, KeyType: in.KeyType, Key: in.Key, KeyReference: in.KeyReference,
-		Secret: in.Secret, RevokedBy: in.RevokedBy, RevokedEmail: in.RevokedEmail}
+	k := LegacyKey{Label: in.Label, KeyType: in.KeyType, Key: in.Key, KeyReference: in.KeyReference, Secret: in.Secret}
+	if in.RevokedBy != nil {
+		k.RevokedBy = *in.RevokedBy
+	}
+	if in.RevokedEmail != nil {
+		k.RevokedEmail = *in.RevokedEmail
+	}
 	if in.Revoked != nil {
 		t := time.UnixMilli(*in.Revoked)
 		k.Revoked = &t
