@@ -25,6 +25,17 @@
 // certificate ([Server.Certificate]) and speak HTTP/2. [Request].Proto tells which protocol each
 // request came in.
 //
+// # Outside a Go test
+//
+// The command cmd/apikeys-fake runs this fake as a server of its own, for tests in other
+// languages, CI jobs and docker-compose; it is built on options any program can use:
+// [WithListener] serves on a given listener, [WithPublicURL] names the URL clients reach the fake
+// at, [WithTLSCertificate] serves a certificate of one's own, [Server.Shutdown] stops gracefully,
+// [Server.NewManagementKey] gives a management key for a client of one's own, and
+// [WithAdminAPI] serves an admin API under /_fake/ that calls this package's methods over HTTP
+// (faults, request log, counts, seeding, [Server.Reset]). A fake has no admin API without that
+// option.
+//
 // The fake is strict where the real APIs are strict: bad input is refused with the status and
 // body the real service uses, and the token endpoint verifies every rule of a client assertion
 // (kid, alg, signature, aud, iat, exp, jti replay). Seed state with [Server.AddAPIKey],
