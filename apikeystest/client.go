@@ -21,7 +21,7 @@ const ManagementKeyName = "apikeystest-management"
 // Platform token flow:
 //
 //   - a new ES384 signing key is generated and its public JWK Set is stored as a key named
-//     [ManagementKeyName] in the Development environment ([Server.AddAPIKey]);
+//     [ManagementKeyName] in the Development environment ([Server.NewManagementKey]);
 //   - Platform calls (base URL [Server.PlatformURL]) are authenticated by an
 //     [apikeys.NewTokenSource] that signs client assertions with that key and trades them at
 //     [Server.TokenURL]; it uses the fake's clock ([WithClock]), so assertions and cached tokens
@@ -64,23 +64,44 @@ func (s *Server) Client(t testing.TB, opts ...apikeys.Option) *apikeys.Client {
 	return c
 }
 
-// newClient makes the client and returns the transports it made for it.
-func (s *Server) newClient(opts []apikeys.Option) (*apikeys.Client, []*http.Transport, error) {
+// NewManagementKey stores a management key for a client of one's own, as [Server.NewClient]
+// does for the client it makes: it generates an ES384 signing key, stores its public JWK Set as
+// a Platform key named [ManagementKeyName] in the Development environment, and returns the
+// stored key, whose ID is the client ID, and the signing key:
+//
+//	mk, key, err := srv.NewManagementKey()
+//	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: mk.ID, Key: key, TokenURL: srv.TokenURL})
+//
+// [Server.Reset] keeps the management keys, so the clients that use them keep working (deleting
+// one through the API deletes it for good).
+func (s *Server) NewManagementKey() (APIKey, apikeys.SigningKey, error) {
 	key, err := apikeys.GenerateSigningKey(apikeys.ES384)
 	if err != nil {
-		return nil, nil, fmt.Errorf("generating the management signing key: %w", err)
+		return APIKey{}, apikeys.SigningKey{}, fmt.Errorf("generating the management signing key: %w", err)
 	}
 	jwk, err := key.JWK()
 	if err != nil {
-		return nil, nil, fmt.Errorf("building the management key's JWK: %w", err)
+		return APIKey{}, apikeys.SigningKey{}, fmt.Errorf("building the management key's JWK: %w", err)
 	}
 	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
 	if err != nil {
-		return nil, nil, fmt.Errorf("encoding the management key's JWK Set: %w", err)
+		return APIKey{}, apikeys.SigningKey{}, fmt.Errorf("encoding the management key's JWK Set: %w", err)
 	}
 	mk, err := s.AddAPIKey(s.EnvironmentID("Development"), ManagementKeyName, set, "")
 	if err != nil {
-		return nil, nil, fmt.Errorf("storing the management key: %w", err)
+		return APIKey{}, apikeys.SigningKey{}, fmt.Errorf("storing the management key: %w", err)
+	}
+	s.mu.Lock()
+	s.management[mk.ID] = true
+	s.mu.Unlock()
+	return mk, key, nil
+}
+
+// newClient makes the client and returns the transports it made for it.
+func (s *Server) newClient(opts []apikeys.Option) (*apikeys.Client, []*http.Transport, error) {
+	mk, key, err := s.NewManagementKey()
+	if err != nil {
+		return nil, nil, err
 	}
 
 	apiTr, tokenTr := s.newTransport(), s.newTransport()

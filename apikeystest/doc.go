@@ -25,13 +25,26 @@
 // certificate ([Server.Certificate]) and speak HTTP/2. [Request].Proto tells which protocol each
 // request came in.
 //
+// # Outside a Go test
+//
+// The command cmd/apikeys-fake runs this fake as a server of its own, for tests in other
+// languages, CI jobs and docker-compose; it is built on options any program can use:
+// [WithListener] serves on a given listener, [WithPublicURL] names the URL clients reach the fake
+// at, [WithTLSCertificate] serves a certificate of one's own, [Server.Shutdown] stops gracefully,
+// [Server.NewManagementKey] gives a management key for a client of one's own, and
+// [WithAdminAPI] serves an admin API under /_fake/ that calls this package's methods over HTTP
+// (faults, request log, counts, seeding, [Server.Reset]). A fake has no admin API without that
+// option.
+//
 // The fake is strict where the real APIs are strict: bad input is refused with the status and
 // body the real service uses, and the token endpoint verifies every rule of a client assertion
-// (kid, alg, signature, aud, iat, exp, jti replay). Seed state with [Server.AddAPIKey], inspect it
-// with [Server.APIKeys], [Server.LegacyKeys] and [Server.Requests] (a request log with secrets
-// masked by name and the fake's own credentials by value, as [Request] details), and inject
-// faults per [Route] with [Server.FailNext], [Server.DropNext], [Server.DropNextAfterApply],
-// [Server.FailNextBody] and [Server.SetLatency].
+// (kid, alg, signature, aud, iat, exp, jti replay). Seed state with [Server.AddAPIKey],
+// [Server.AddLegacyUser] and [Server.AddLegacyKey], inspect it with [Server.APIKeys],
+// [Server.LegacyKeys], [Server.LegacyUsers] and [Server.Requests] (a request log with secrets
+// masked by name and the fake's own credentials by value, as [Request] details), inject faults
+// per [Route] with [Server.FailNext], [Server.DropNext], [Server.DropNextAfterApply],
+// [Server.FailNextBody] and [Server.SetLatency], and bring it back to its state at start with
+// [Server.Reset].
 //
 // # Choices where the vendor documentation is silent
 //

@@ -15,7 +15,9 @@ const maxBody = 10 << 20
 
 // The middleware is the one place every request goes through, whatever route it matches or
 // fails to match: it reads the body, logs and counts the request, applies the route's latency
-// and fault, answers the requests no route serves, and hands the others to the mux.
+// and fault, answers the requests no route serves, and hands the others to the mux. The one
+// exception is the admin API (WithAdminAPI), which it hands over first: admin requests are not
+// API traffic.
 
 type faultKind int
 
@@ -88,6 +90,10 @@ func (s *Server) ClearFaults() {
 
 // middleware is the handler of the fake's http.Server, in front of the mux.
 func (s *Server) middleware(w http.ResponseWriter, r *http.Request) {
+	if s.adminAPI && isAdminPath(r.URL.Path) {
+		s.serveAdmin(w, r) // not API traffic: not logged, counted or faulted
+		return
+	}
 	route, allow := s.match(r)
 	if strings.HasPrefix(r.URL.Path, "/box/") {
 		w.Header().Set("X-FH-REQUEST-ID", randomHex(12))
@@ -158,8 +164,8 @@ func (s *Server) record(c *call) (*fault, time.Duration) {
 	entry := s.logEntry(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.logIdx = len(s.log)
-	s.log = append(s.log, entry)
+	c.entry = &entry
+	s.log = append(s.log, c.entry)
 	if c.route == "" {
 		return nil, 0
 	}

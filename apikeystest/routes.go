@@ -57,6 +57,7 @@ func (s *Server) newMux() *http.ServeMux {
 		{RouteLegacyValidate, "POST /box/srv/1.1/ide/{domain}/api/validate", s.legacyOp(s.legacyValidate)},
 	} {
 		mux.Handle(rt.pattern, routeHandler{rt.route, rt.serve})
+		s.routes = append(s.routes, rt.route)
 	}
 	return mux
 }
@@ -107,13 +108,14 @@ type callKey struct{}
 
 // call is one request being served.
 type call struct {
-	w      http.ResponseWriter
-	r      *http.Request
-	route  Route
-	allow  []string // for a request no route serves, the methods its path is served for
-	body   []byte
-	s      *Server
-	logIdx int
+	w     http.ResponseWriter
+	r     *http.Request
+	route Route
+	allow []string // for a request no route serves, the methods its path is served for
+	body  []byte
+	s     *Server
+	entry *Request   // its request log entry (no longer in the log after a Reset)
+	user  LegacyUser // the legacy caller, once a legacy operation authenticated it
 }
 
 // withCall returns r with c in its context, for the route's handler.
@@ -125,7 +127,7 @@ func withCall(r *http.Request, c *call) *http.Request {
 func (c *call) refuse(reason string) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	c.s.log[c.logIdx].Reason = reason
+	c.entry.Reason = reason
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,12 +1,17 @@
 package apikeystest
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +68,10 @@ type config struct {
 	jwksClient   *http.Client
 	jwksTTL      time.Duration
 	tls          bool
+	tlsCert      *tls.Certificate
+	listener     net.Listener
+	publicURL    string
+	adminAPI     bool
 }
 
 // DefaultJWKSCache is how long the fake keeps a key's fetched jwksURL set by default.
@@ -121,6 +130,38 @@ func WithTLS() Option {
 	return func(c *config) { c.tls = true }
 }
 
+// WithTLSCertificate is [WithTLS] with cert instead of the certificate of net/http/httptest (whose
+// private key is public, and which names only 127.0.0.1, ::1 and example.com): for a fake that
+// other programs reach by a host name of their own, such as the standalone server
+// (cmd/apikeys-fake), which generates a self-signed certificate at start. [Server.Certificate]
+// returns cert's leaf, the first certificate of its chain.
+func WithTLSCertificate(cert tls.Certificate) Option {
+	return func(c *config) {
+		c.tls = true
+		c.tlsCert = &cert
+	}
+}
+
+// WithListener makes the fake serve on l (for example a listener on a fixed port, or on all
+// interfaces) instead of on a new loopback port. The fake takes l over: [Server.Close] and
+// [Server.Shutdown] close it. [Server.URL] is built from l's address, with an unspecified IP
+// (0.0.0.0 or ::) read as 127.0.0.1; see [WithPublicURL] for a fake reached by another name.
+func WithListener(l net.Listener) Option {
+	return func(c *config) { c.listener = l }
+}
+
+// WithPublicURL sets the base URL clients reach the fake at, when it is not the listener's
+// address: a host name in docker-compose, or a port a proxy or container runtime maps to the
+// listener. [Server.URL], [Server.PlatformURL], [Server.TokenURL] (and so the aud a client
+// assertion must carry) are built from it; the fake still listens where it would without
+// it. The URL is "http://host[:port]" ("https://..." with [WithTLS] or [WithTLSCertificate]),
+// with no path, query, fragment or userinfo; [NewServer] panics on any other. The clients made by
+// [Server.NewClient], [Server.Client] and [Server.HTTPClient] use it, so they need it to reach
+// the fake.
+func WithPublicURL(u string) Option {
+	return func(c *config) { c.publicURL = u }
+}
+
 // Server is a running fake. Its exported fields are fixed at start; all methods are safe for
 // concurrent use.
 type Server struct {
@@ -131,29 +172,37 @@ type Server struct {
 	LegacyDomain  string // legacy tenant domain
 	LegacyUserKey string // 40-hex user API key of the seeded legacy user (X-FH-AUTH-USER)
 	SessionCookie string // value of a "feedhenry" cookie that also authenticates legacy calls
+	AdminURL      string // URL + "/_fake", the admin API's base URL, with WithAdminAPI; else ""
 
-	ts        *httptest.Server
-	mux       *http.ServeMux
-	secrets   secretSet // masked in the request log by value
-	now       func() time.Time
-	admin     bool
-	jwks      *http.Client
-	ownJWKS   *http.Transport // the default JWKS client's transport, closed by Close
-	conns     atomic.Int64
-	closeOnce sync.Once
-	closing   chan struct{} // closed by Close after closeGrace, ending any latency still running
+	ts       *httptest.Server
+	mux      *http.ServeMux
+	routes   []Route // every route the mux serves, in the order of the Route constants
+	adminAPI bool
+	secrets  secretSet // masked in the request log by value
+	now      func() time.Time
+	admin    bool
+	jwks     *http.Client
+	ownJWKS  *http.Transport // the default JWKS client's transport, closed by Close
+	conns    atomic.Int64
+	stopOnce sync.Once
+	stopped  chan struct{} // closed once the httptest.Server has stopped and idle clients are closed
+	endOnce  sync.Once
+	closing  chan struct{} // closed by endLatency, ending any latency still running
 
-	mu     sync.Mutex
-	envs   []Environment
-	keys   []*APIKey            // Platform keys, in creation order
-	legacy []*LegacyKey         // legacy keys, in creation order
-	tokens map[string]time.Time // access token -> expiry
-	issued []IssuedToken
-	jtis   map[string]bool
+	mu   sync.Mutex
+	envs []Environment
+	keys []*APIKey // Platform keys, in creation order
+	// management holds the IDs of the keys NewManagementKey stored, which Reset keeps.
+	management map[string]bool
+	legacy     []*LegacyKey         // legacy keys, in creation order
+	users      []LegacyUser         // legacy users, the seeded one first
+	tokens     map[string]time.Time // access token -> expiry
+	issued     []IssuedToken
+	jtis       map[string]bool
 	// jwksTTL is how long jwksCache keeps a fetched jwksURL set.
 	jwksTTL   time.Duration
 	jwksCache map[string]cachedSet
-	log       []Request
+	log       []*Request
 	counts    map[Route]int
 	faults    map[Route][]*fault
 	latency   map[Route]time.Duration
@@ -169,7 +218,8 @@ type waiter struct {
 	ch    chan struct{}
 }
 
-// NewServer starts a fake on a loopback port. The caller must call [Server.Close].
+// NewServer starts a fake on a loopback port ([WithListener] for another). The caller must call
+// [Server.Close] or [Server.Shutdown].
 func NewServer(opts ...Option) *Server {
 	cfg := config{now: time.Now, legacyDomain: "acme", jwksTTL: DefaultJWKSCache}
 	for _, o := range opts {
@@ -183,6 +233,8 @@ func NewServer(opts ...Option) *Server {
 		now:           cfg.now,
 		admin:         cfg.legacyAdmin,
 		jwks:          cfg.jwksClient,
+		adminAPI:      cfg.adminAPI,
+		management:    map[string]bool{},
 		tokens:        map[string]time.Time{},
 		jtis:          map[string]bool{},
 		jwksTTL:       cfg.jwksTTL,
@@ -191,8 +243,10 @@ func NewServer(opts ...Option) *Server {
 		faults:        map[Route][]*fault{},
 		latency:       map[Route]time.Duration{},
 		closing:       make(chan struct{}),
+		stopped:       make(chan struct{}),
 	}
 	s.secrets.add(s.BearerToken, s.LegacyUserKey, s.SessionCookie)
+	s.users = []LegacyUser{{ID: LegacyUserID, Email: LegacyUserEmail, Key: s.LegacyUserKey}}
 	if s.jwks == nil {
 		s.ownJWKS = &http.Transport{
 			DialContext:       (&net.Dialer{Timeout: jwksTimeout}).DialContext,
@@ -212,11 +266,19 @@ func NewServer(opts ...Option) *Server {
 		s.envs = append(s.envs, Environment{ID: newUUID(), Name: e.name, Flag: e.flag, OrganizationID: organizationID})
 	}
 	s.mux = s.newMux()
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.middleware))
+	handler := http.HandlerFunc(s.middleware)
+	if cfg.listener != nil {
+		s.ts = &httptest.Server{Listener: cfg.listener, Config: &http.Server{Handler: handler}}
+	} else {
+		s.ts = httptest.NewUnstartedServer(handler)
+	}
 	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.conns.Add(1)
 		}
+	}
+	if cfg.tlsCert != nil {
+		s.ts.TLS = &tls.Config{Certificates: []tls.Certificate{*cfg.tlsCert}}
 	}
 	if cfg.tls {
 		s.ts.EnableHTTP2 = true
@@ -224,37 +286,157 @@ func NewServer(opts ...Option) *Server {
 	} else {
 		s.ts.Start()
 	}
-	s.URL = s.ts.URL
+	s.URL = listenerURL(s.ts)
+	if cfg.publicURL != "" {
+		u, err := checkPublicURL(cfg.publicURL, cfg.tls)
+		if err != nil {
+			s.ts.Close()
+			panic("apikeystest: WithPublicURL: " + err.Error())
+		}
+		s.URL = u
+	}
 	s.PlatformURL = s.URL + "/platform"
 	s.TokenURL = s.URL + "/v2/auth/token"
+	if cfg.adminAPI {
+		s.AdminURL = s.URL + adminRoot
+	}
 	return s
+}
+
+// listenerURL is the httptest.Server's URL, with an unspecified IP read as 127.0.0.1.
+func listenerURL(ts *httptest.Server) string {
+	host, port, err := net.SplitHostPort(ts.Listener.Addr().String())
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsUnspecified() {
+		return ts.URL
+	}
+	scheme, _, _ := strings.Cut(ts.URL, "://")
+	return scheme + "://" + net.JoinHostPort("127.0.0.1", port)
+}
+
+// checkPublicURL checks a WithPublicURL value and returns it without a trailing "/".
+func checkPublicURL(raw string, tls bool) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	want := "http"
+	if tls {
+		want = "https"
+	}
+	switch {
+	case u.Scheme != want:
+		return "", fmt.Errorf("%q: the scheme must be %s", raw, want)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("%q has no host", raw)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Path != "" && u.Path != "/"):
+		return "", fmt.Errorf("%q: only a scheme, host and port are allowed", raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
 }
 
 // closeGrace is how long Close lets requests held by SetLatency end on their own.
 const closeGrace = 5 * time.Second
 
+// cutGrace is how long Shutdown, once its context ended, lets requests write the 503 that ends
+// their latency before it closes the connections still open.
+const cutGrace = 500 * time.Millisecond
+
 // Close shuts the fake down. Like httptest.Server.Close it waits for requests in flight. A request
 // held by [Server.SetLatency] ends as soon as its client gives up; one whose client still waits
 // after 5 s is answered 503 so Close never hangs on a long latency. It also closes the idle
 // connections of the clients made by [Server.NewClient], [Server.Client] and
-// [Server.HTTPClient].
+// [Server.HTTPClient]. Close and [Server.Shutdown] may both be called, and more than once: the
+// first call stops the fake, a later one waits until it has stopped.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		grace := time.AfterFunc(closeGrace, func() { close(s.closing) })
-		s.ts.Close()
-		if grace.Stop() {
-			close(s.closing)
-		}
-		if s.ownJWKS != nil {
-			s.ownJWKS.CloseIdleConnections()
-		}
-		s.mu.Lock()
-		trs := s.clientTransports
-		s.mu.Unlock()
-		for _, tr := range trs {
-			tr.CloseIdleConnections()
-		}
+	s.stop()
+	grace := time.NewTimer(closeGrace)
+	defer grace.Stop()
+	select {
+	case <-s.stopped:
+	case <-grace.C:
+		s.endLatency()
+		<-s.stopped
+	}
+}
+
+// Shutdown stops the fake gracefully, as http.Server.Shutdown does: it stops accepting
+// connections, closes idle ones and waits for the requests in flight, each of which is answered
+// in full, until ctx ends. A request held by [Server.SetLatency] waits out its latency meanwhile.
+// If ctx ends first, the requests still held by a latency are answered 503 ("server closed
+// during latency") at once, the connections still open half a second later are closed, and
+// Shutdown returns ctx.Err() once every connection has ended; otherwise it returns nil. Like
+// [Server.Close] it closes the idle connections of the clients the fake made, and it may be
+// called with or after Close.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	select {
+	case <-s.stopped:
+		return nil
+	case <-ctx.Done():
+	}
+	s.endLatency()
+	cut := time.NewTimer(cutGrace)
+	defer cut.Stop()
+	select {
+	case <-s.stopped:
+	case <-cut.C:
+		s.ts.CloseClientConnections()
+		<-s.stopped
+	}
+	return ctx.Err()
+}
+
+// stop starts stopping the fake, once: the httptest.Server closes its listener and idle
+// connections and waits for the others, then the idle connections of the JWKS client and of the
+// clients made for the fake are closed and s.stopped is closed.
+func (s *Server) stop() {
+	s.stopOnce.Do(func() {
+		go func() {
+			s.ts.Close()
+			s.endLatency() // nothing waits on it any more; closes the channel for good
+			if s.ownJWKS != nil {
+				s.ownJWKS.CloseIdleConnections()
+			}
+			s.mu.Lock()
+			trs := s.clientTransports
+			s.mu.Unlock()
+			for _, tr := range trs {
+				tr.CloseIdleConnections()
+			}
+			close(s.stopped)
+		}()
 	})
+}
+
+// endLatency ends every latency still running (the requests are answered 503), and any later one
+// at once.
+func (s *Server) endLatency() { s.endOnce.Do(func() { close(s.closing) }) }
+
+// Reset brings the fake back to its state at start, so that one fake can serve many tests (or a
+// standalone fake many runs) without their state mixing. It forgets every Platform key except
+// the management keys ([Server.NewManagementKey], [Server.NewClient], [Server.Client]) that
+// still exist, every legacy key and every legacy user but the seeded one, the access tokens
+// issued (and the jti values used), the jwksURL sets cached, the request log, the counts, and
+// every fault and latency ([Server.ClearFaults]). It keeps the seeded environments, organization
+// and credentials (BearerToken, LegacyUserKey, SessionCookie), the URLs and options, and the
+// fake's record of secrets to mask. A client made before a Reset keeps working: its access
+// token is refused with 401 and it fetches a new one with its management key. Requests in flight
+// during a Reset finish against the new state and are not in the new log; channels from
+// [Server.Await] not yet closed wait for the counts since the Reset.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = slices.DeleteFunc(s.keys, func(k *APIKey) bool { return !s.management[k.ID] })
+	s.legacy = nil
+	s.users = s.users[:1]
+	clear(s.tokens)
+	s.issued = nil
+	clear(s.jtis)
+	clear(s.jwksCache)
+	s.log = nil
+	clear(s.counts)
+	clear(s.faults)
+	clear(s.latency)
 }
 
 // Requests returns a copy of the request log, oldest first, with secrets masked.
@@ -262,7 +444,8 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.log))
-	for i, r := range s.log {
+	for i, e := range s.log {
+		r := *e
 		r.Header = r.Header.Clone()
 		out[i] = r
 	}

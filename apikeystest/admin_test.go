@@ -1,0 +1,350 @@
+package apikeystest_test
+
+import (
+	"crypto/elliptic"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apikeys-go/apikeys"
+	"github.com/apikeys-go/apikeys/apikeystest"
+)
+
+// admin calls the admin API; body "" sends none.
+func (f *fixture) admin(method, path, body string) reply {
+	f.t.Helper()
+	var h []string
+	if body != "" {
+		h = []string{"Content-Type", "application/json"}
+	}
+	return f.send(method, f.srv.AdminURL+path, body, h...)
+}
+
+// adminOK checks an admin reply's status and decodes its JSON body.
+func adminOK(t *testing.T, r reply, status int) map[string]any {
+	t.Helper()
+	require.Equal(t, status, r.status, "%s", r.body)
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	return r.object(t)
+}
+
+func startAdmin(t *testing.T, opts ...apikeystest.Option) *fixture {
+	t.Helper()
+	return start(t, append([]apikeystest.Option{apikeystest.WithAdminAPI()}, opts...)...)
+}
+
+// createKeyRaw creates a Platform key with net/http and the static token.
+func createKeyRaw(f *fixture, name string) reply {
+	f.t.Helper()
+	return f.platform(http.MethodPost, "/v1/environments/"+f.srv.EnvironmentID("Staging")+"/apikeys", `{"name":"`+name+`"}`)
+}
+
+// TestAdminAPIOffByDefault: without WithAdminAPI there is no admin surface: /_fake/ is an
+// unknown path, logged like any other.
+func TestAdminAPIOffByDefault(t *testing.T) {
+	f := start(t)
+	assert.Empty(t, f.srv.AdminURL)
+	r := f.send(http.MethodPost, f.srv.URL+"/_fake/reset", "")
+	assert.Equal(t, http.StatusNotFound, r.status)
+	assert.Equal(t, map[string]any{"message": "not found"}, r.object(t))
+	require.Len(t, f.srv.Requests(), 1)
+	assert.Equal(t, "no such route", f.srv.Requests()[0].Reason)
+}
+
+// TestAdminStatusFault: a status fault injected through the admin API is the Go API's: the next
+// create fails with it and is counted and logged (masked); admin calls are neither.
+func TestAdminStatusFault(t *testing.T) {
+	f := startAdmin(t)
+	assert.Equal(t, f.srv.URL+"/_fake", f.srv.AdminURL)
+	got := adminOK(t, f.admin(http.MethodPost, "/faults",
+		`{"route":"CreateAPIKey","kind":"status","status":503,"retryAfter":"2"}`), http.StatusCreated)
+	assert.Equal(t, map[string]any{"fault": map[string]any{
+		"route": "CreateAPIKey", "kind": "status", "count": 1.0, "status": 503.0, "retryAfter": "2",
+	}}, got)
+
+	r := createKeyRaw(f, "svc")
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "2", r.header.Get("Retry-After"))
+	assert.Equal(t, map[string]any{"message": "injected fault: status 503"}, r.object(t))
+	assert.Equal(t, http.StatusOK, createKeyRaw(f, "svc").status, "one fault only")
+
+	counts := adminOK(t, f.admin(http.MethodGet, "/counts", ""), http.StatusOK)["counts"].(map[string]any)
+	assert.Len(t, counts, 13, "every route, zero or not")
+	assert.Equal(t, 2.0, counts["CreateAPIKey"])
+	assert.Equal(t, 0.0, counts["LegacyList"])
+
+	reqs := adminOK(t, f.admin(http.MethodGet, "/requests", ""), http.StatusOK)["requests"].([]any)
+	require.Len(t, reqs, 2, "admin calls are not logged")
+	first := reqs[0].(map[string]any)
+	assert.Equal(t, "CreateAPIKey", first["route"])
+	assert.Equal(t, "POST", first["method"])
+	assert.Equal(t, "injected fault", first["reason"])
+	assert.Equal(t, "HTTP/1.1", first["proto"])
+	assert.Equal(t, `{"name":"svc"}`, first["body"])
+	assert.Equal(t, []any{"Bearer ****"}, first["header"].(map[string]any)["Authorization"])
+	assert.Len(t, f.srv.Requests(), 2)
+}
+
+// TestAdminFaultKinds: every kind of fault the admin API takes does what its Go method does.
+func TestAdminFaultKinds(t *testing.T) {
+	f := startAdmin(t)
+	adminOK(t, f.admin(http.MethodPost, "/faults",
+		`{"route":"CreateAPIKey","kind":"body","status":200,"contentType":"text/html","body":"<html>proxy</html>"}`), http.StatusCreated)
+	r := createKeyRaw(f, "a")
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, "text/html", r.header.Get("Content-Type"))
+	assert.Equal(t, "<html>proxy</html>", string(r.body))
+	assert.Empty(t, f.srv.APIKeys(), "not applied")
+
+	adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"CreateAPIKey","kind":"drop"}`), http.StatusCreated)
+	_, err := f.try(http.MethodPost, f.srv.PlatformURL+"/v1/environments/"+f.srv.EnvironmentID("Staging")+"/apikeys",
+		`{"name":"b"}`, "Authorization", "Bearer "+f.srv.BearerToken, "Content-Type", "application/json")
+	assert.Error(t, err)
+	assert.Empty(t, f.srv.APIKeys(), "not applied")
+
+	adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"CreateAPIKey","kind":"dropAfterApply","count":1}`), http.StatusCreated)
+	_, err = f.try(http.MethodPost, f.srv.PlatformURL+"/v1/environments/"+f.srv.EnvironmentID("Staging")+"/apikeys",
+		`{"name":"c"}`, "Authorization", "Bearer "+f.srv.BearerToken, "Content-Type", "application/json")
+	assert.Error(t, err)
+	require.Len(t, f.srv.APIKeys(), 1, "applied, then cut")
+
+	got := adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"1h"}`), http.StatusCreated)
+	assert.Equal(t, "1h0m0s", got["fault"].(map[string]any)["latency"])
+	adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"GetAPIKey","kind":"status","status":500,"count":3}`), http.StatusCreated)
+	r = f.admin(http.MethodDelete, "/faults", "")
+	assert.Equal(t, http.StatusNoContent, r.status)
+	assert.Equal(t, http.StatusOK, listEnvs(f, f.srv.BearerToken).status, "the latency is cleared")
+	assert.Equal(t, http.StatusOK, f.platform(http.MethodGet, "/v1/apikeys/"+f.srv.APIKeys()[0].ID, "").status, "the faults are cleared")
+
+	// A latency of 0 removes it.
+	adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"1h"}`), http.StatusCreated)
+	adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"0s"}`), http.StatusCreated)
+	assert.Equal(t, http.StatusOK, listEnvs(f, f.srv.BearerToken).status)
+}
+
+// TestAdminRefusesBadInput: bad input is answered 400 with {"error"} and changes nothing.
+func TestAdminRefusesBadInput(t *testing.T) {
+	f := startAdmin(t)
+	for _, tc := range []struct {
+		name, path, body, want string
+	}{
+		{"no body", "/faults", "", "the body must be a JSON object"},
+		{"an array", "/faults", `[]`, "the body must be a JSON object"},
+		{"bad JSON", "/faults", `{"route":`, "invalid JSON body"},
+		{"trailing data", "/faults", `{"route":"Token","kind":"drop"} {}`, "data after the object"},
+		{"unknown member", "/faults", `{"route":"Token","kind":"drop","retry_after":"1"}`, `unknown field "retry_after"`},
+		{"no route", "/faults", `{"kind":"drop"}`, "route is required"},
+		{"unknown route", "/faults", `{"route":"Nope","kind":"drop"}`, `unknown route "Nope" (one of ListAPIKeys, CreateAPIKey`},
+		{"no kind", "/faults", `{"route":"Token"}`, "kind is required"},
+		{"unknown kind", "/faults", `{"route":"Token","kind":"explode"}`, `unknown kind "explode"`},
+		{"count 0", "/faults", `{"route":"Token","kind":"drop","count":0}`, "count must be at least 1"},
+		{"negative count", "/faults", `{"route":"Token","kind":"status","status":503,"count":-1}`, "count must be at least 1"},
+		{"no status", "/faults", `{"route":"Token","kind":"status"}`, "status is required, from 200 to 599"},
+		{"status 99", "/faults", `{"route":"Token","kind":"body","status":99}`, "status is required"},
+		{"status 600", "/faults", `{"route":"Token","kind":"status","status":600}`, "status is required"},
+		{"status on a drop", "/faults", `{"route":"Token","kind":"drop","status":503}`, "status does not apply to a drop fault"},
+		{"retryAfter on a body", "/faults", `{"route":"Token","kind":"body","status":200,"retryAfter":"1"}`, "retryAfter does not apply to a body fault"},
+		{"count on a latency", "/faults", `{"route":"Token","kind":"latency","latency":"1s","count":2}`, "count does not apply to a latency fault"},
+		{"no latency", "/faults", `{"route":"Token","kind":"latency"}`, "latency is required"},
+		{"bad latency", "/faults", `{"route":"Token","kind":"latency","latency":"soon"}`, `latency "soon" is not a duration`},
+		{"negative latency", "/faults", `{"route":"Token","kind":"latency","latency":"-1s"}`, "is not a duration of 0 or more"},
+		{"newline in retryAfter", "/faults", `{"route":"Token","kind":"status","status":503,"retryAfter":"1\r\nX-Evil: 1"}`, "retryAfter must not hold control characters"},
+		{"key without name", "/apikeys", `{"environmentFlag":"Staging"}`, "name is required"},
+		{"key without environment", "/apikeys", `{"name":"x"}`, "environmentId or environmentFlag is required"},
+		{"key with both", "/apikeys", `{"name":"x","environmentFlag":"Staging","environmentId":"e"}`, "not both"},
+		{"key in unknown flag", "/apikeys", `{"name":"x","environmentFlag":"QA"}`, `no environment with flag "QA"`},
+		{"key in unknown environment", "/apikeys", `{"name":"x","environmentId":"e"}`, `environment "e" not found`},
+		{"key with private JWK", "/apikeys", `{"name":"x","environmentFlag":"Staging","jwkSet":{"keys":[{"kid":"a","kty":"EC","d":"x"}]}}`, `private member "d"`},
+		{"key with bad jwksURL", "/apikeys", `{"name":"x","environmentFlag":"Staging","jwksURL":"keys.json"}`, "jwksURL must be an absolute http(s) URL"},
+		{"user with bad key", "/legacy/users", `{"key":"ABC"}`, "key must be 40 lower-case hex characters"},
+		{"seeded user again", "/legacy/users", `{"id":"user-1"}`, "already exists"},
+		{"legacy key without label", "/legacy/keys", `{"keyType":"user"}`, "label is required"},
+		{"legacy key of unknown user", "/legacy/keys", `{"label":"x","keyType":"user","keyReference":"bob"}`, `no legacy user "bob"`},
+		{"legacy revoked as text", "/legacy/keys", `{"label":"x","keyType":"user","revoked":"yesterday"}`, "invalid JSON body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := adminOK(t, f.admin(http.MethodPost, tc.path, tc.body), http.StatusBadRequest)
+			assert.Contains(t, got["error"], tc.want)
+		})
+	}
+	assert.Empty(t, f.srv.APIKeys())
+	assert.Empty(t, f.srv.LegacyKeys())
+	assert.Len(t, f.srv.LegacyUsers(), 1)
+	assert.Equal(t, http.StatusBadRequest, f.token(nil).status)
+	assert.Equal(t, "missing grant_type", f.lastReason(), "no fault was queued on Token")
+}
+
+// TestAdminRouting: unknown admin paths are 404 and wrong methods 405 with Allow, in JSON; the
+// index lists every route.
+func TestAdminRouting(t *testing.T) {
+	f := startAdmin(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodGet, "/nothing", http.StatusNotFound, ""},
+		{http.MethodGet, "/requests/", http.StatusNotFound, ""},
+		{http.MethodGet, "", http.StatusNotFound, ""},
+		{http.MethodGet, "/faults", http.StatusMethodNotAllowed, "POST, DELETE"},
+		{http.MethodPut, "/apikeys", http.StatusMethodNotAllowed, "GET, POST"},
+		{http.MethodGet, "/reset", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodHead, "/counts", http.StatusMethodNotAllowed, "GET"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := f.admin(tc.method, tc.path, "")
+			assert.Equal(t, tc.status, r.status)
+			assert.Equal(t, tc.allow, r.header.Get("Allow"))
+			if tc.method != http.MethodHead {
+				assert.NotEmpty(t, r.object(t)["error"])
+			}
+		})
+	}
+	routes := adminOK(t, f.admin(http.MethodGet, "/", ""), http.StatusOK)["routes"].([]any)
+	assert.Contains(t, routes, "POST /_fake/faults")
+	assert.Contains(t, routes, "GET /_fake/legacy/keys")
+	assert.Len(t, routes, 16)
+	assert.Empty(t, f.srv.Requests(), "no admin call is logged")
+}
+
+// TestAdminSeedAndInspect: what the admin API adds is what the Go API sees, and the other way
+// round.
+func TestAdminSeedAndInspect(t *testing.T) {
+	f := startAdmin(t, apikeystest.WithLegacyAdmin(true))
+	info := adminOK(t, f.admin(http.MethodGet, "/info", ""), http.StatusOK)
+	assert.Equal(t, map[string]any{
+		"baseURL": f.srv.URL, "platformURL": f.srv.PlatformURL, "tokenURL": f.srv.TokenURL,
+		"legacyURL": f.srv.URL, "legacyDomain": "acme", "adminURL": f.srv.AdminURL, "organizationId": 1.0,
+		"environments": map[string]any{
+			"Production": f.srv.EnvironmentID("Production"), "Staging": f.srv.EnvironmentID("Staging"),
+			"Development": f.srv.EnvironmentID("Development"),
+		},
+		"bearerToken": f.srv.BearerToken, "legacyUserKey": f.srv.LegacyUserKey, "sessionCookie": f.srv.SessionCookie,
+	}, info)
+	envs := adminOK(t, f.admin(http.MethodGet, "/environments", ""), http.StatusOK)["environments"].([]any)
+	require.Len(t, envs, 3)
+	assert.Equal(t, map[string]any{
+		"id": f.srv.EnvironmentID("Production"), "name": "Acme Production", "environmentFlag": "Production", "organizationId": 1.0,
+	}, envs[0])
+
+	// A Platform key with a JWK Set, then a token flow with it.
+	priv := ecKey(t, elliptic.P384())
+	set := jwkSet(t, map[string]any{"a": priv.Public()})
+	got := adminOK(t, f.admin(http.MethodPost, "/apikeys", `{"environmentFlag":"Staging","name":"svc","jwkSet":`+string(set)+`}`), http.StatusCreated)
+	k := got["apikey"].(map[string]any)
+	stored := f.srv.APIKeys()
+	require.Len(t, stored, 1)
+	assert.Equal(t, stored[0].ID, k["id"])
+	assert.Equal(t, "Staging", k["environmentFlag"])
+	assert.Equal(t, f.srv.EnvironmentID("Staging"), k["environmentId"])
+	assert.NotNil(t, k["jwkSet"])
+	assert.NotContains(t, k, "jwksURL")
+	hosted := adminOK(t, f.admin(http.MethodPost, "/apikeys",
+		`{"environmentId":"`+f.srv.EnvironmentID("Production")+`","name":"hosted","jwksURL":"https://keys.example.com/jwks.json","jwkSet":null}`), http.StatusCreated)
+	assert.Equal(t, "https://keys.example.com/jwks.json", hosted["apikey"].(map[string]any)["jwksURL"])
+	assert.NotContains(t, hosted["apikey"], "jwkSet")
+	keys := adminOK(t, f.admin(http.MethodGet, "/apikeys", ""), http.StatusOK)["apikeys"].([]any)
+	assert.Equal(t, []any{k, hosted["apikey"]}, keys)
+
+	r := f.token(tokenForm(sign(t, priv, jose.ES384, "a", claims(f, stored[0].ID))))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	toks := adminOK(t, f.admin(http.MethodGet, "/tokens", ""), http.StatusOK)["tokens"].([]any)
+	assert.Equal(t, []any{map[string]any{
+		"clientId": stored[0].ID, "keyId": "a",
+		"issuedAt": t0.Format(time.RFC3339), "expiresAt": t0.Add(5 * time.Minute).Format(time.RFC3339),
+	}}, toks)
+
+	// Legacy users and keys.
+	u := adminOK(t, f.admin(http.MethodPost, "/legacy/users", `{"id":"ann","email":"ann@corp.test"}`), http.StatusCreated)["legacyUser"].(map[string]any)
+	annKey, _ := u["key"].(string)
+	assert.Regexp(t, hex40RE, annKey)
+	assert.Equal(t, f.srv.LegacyUsers()[1], apikeystest.LegacyUser{ID: "ann", Email: "ann@corp.test", Key: annKey})
+	users := adminOK(t, f.admin(http.MethodGet, "/legacy/users", ""), http.StatusOK)["legacyUsers"].([]any)
+	assert.Equal(t, []any{
+		map[string]any{"id": "user-1", "email": "dev@example.com", "key": f.srv.LegacyUserKey}, u,
+	}, users)
+
+	lk := adminOK(t, f.admin(http.MethodPost, "/legacy/keys", `{"label":"ci","keyType":"user","keyReference":"ann"}`), http.StatusCreated)["legacyKey"].(map[string]any)
+	assert.Equal(t, "ann", lk["keyReference"])
+	assert.Nil(t, lk["revoked"])
+	assert.Nil(t, lk["revokedBy"], "null while active, as on the wire")
+	assert.Contains(t, lk, "revokedEmail")
+	assert.Nil(t, lk["revokedEmail"])
+	revoked := adminOK(t, f.admin(http.MethodPost, "/legacy/keys",
+		`{"label":"old","keyType":"app","keyReference":"app-1","revoked":1700000000123}`), http.StatusCreated)["legacyKey"].(map[string]any)
+	assert.Equal(t, 1700000000123.0, revoked["revoked"])
+	assert.Equal(t, "user-1", revoked["revokedBy"])
+	assert.Equal(t, "dev@example.com", revoked["revokedEmail"])
+	byOps := adminOK(t, f.admin(http.MethodPost, "/legacy/keys",
+		`{"label":"older","keyType":"app","keyReference":"app-2","revoked":1,"revokedBy":"ops","revokedEmail":"ops@corp.test"}`), http.StatusCreated)["legacyKey"].(map[string]any)
+	assert.Equal(t, "ops", byOps["revokedBy"])
+	assert.Equal(t, "ops@corp.test", byOps["revokedEmail"])
+	list := adminOK(t, f.admin(http.MethodGet, "/legacy/keys", ""), http.StatusOK)["legacyKeys"].([]any)
+	assert.Equal(t, []any{lk, revoked, byOps}, list)
+	l, _ := ok(t, f.legacyAs(annKey, "list", `{"type":"user"}`))["list"].([]any)
+	require.Len(t, l, 1)
+	assert.Equal(t, lk["key"], l[0].(map[string]any)["key"])
+	assert.Equal(t, lk["secret"], l[0].(map[string]any)["secret"])
+}
+
+// TestAdminReset: POST /_fake/reset is Reset.
+func TestAdminReset(t *testing.T) {
+	f := startAdmin(t)
+	require.Equal(t, http.StatusOK, createKeyRaw(f, "svc").status)
+	apiKey(t, f.legacy("create", `{"type":"user","label":"x"}`))
+	adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"Token","kind":"drop","count":9}`), http.StatusCreated)
+	r := f.admin(http.MethodPost, "/reset", "")
+	assert.Equal(t, http.StatusNoContent, r.status)
+	assert.Empty(t, r.body)
+	assert.Empty(t, f.srv.APIKeys())
+	assert.Empty(t, f.srv.LegacyKeys())
+	assert.Empty(t, f.srv.Requests())
+	assert.Zero(t, f.srv.Count(apikeystest.RouteCreateAPIKey))
+	assert.Equal(t, http.StatusBadRequest, f.token(nil).status, "the drop faults are gone")
+}
+
+// TestAdminAwait: GET /_fake/await returns once a route has been seen, and 408 when it is not
+// within the timeout.
+func TestAdminAwait(t *testing.T) {
+	f := startAdmin(t)
+	done := make(chan reply, 1)
+	go func() {
+		done <- f.send(http.MethodGet, f.srv.AdminURL+"/await?route=ListEnvironments&count=2&timeout=10s", "")
+	}()
+	require.Equal(t, http.StatusOK, listEnvs(f, f.srv.BearerToken).status)
+	require.Equal(t, http.StatusOK, listEnvs(f, f.srv.BearerToken).status)
+	r := <-done
+	assert.Equal(t, map[string]any{"route": "ListEnvironments", "count": 2.0}, adminOK(t, r, http.StatusOK))
+
+	r = f.admin(http.MethodGet, "/await?route=CreateAPIKey&timeout=10ms", "")
+	assert.Equal(t, "CreateAPIKey seen 0 times, not 1, after 10ms", adminOK(t, r, http.StatusRequestTimeout)["error"])
+	for _, q := range []string{"", "?route=Nope", "?route=Token&count=0", "?route=Token&count=x",
+		"?route=Token&timeout=0s", "?route=Token&timeout=1h", "?route=Token&wait=1s"} {
+		assert.Equal(t, http.StatusBadRequest, f.admin(http.MethodGet, "/await"+q, "").status, q)
+	}
+}
+
+// TestAdminWithClient: the SDK client of Server.Client sees faults injected through the admin
+// API exactly as those injected in Go.
+func TestAdminWithClient(t *testing.T) {
+	f := startAdmin(t)
+	c := f.srv.Client(t, apikeys.WithRetry(apikeys.RetryPolicy{MaxRetries: 0}))
+	adminOK(t, f.admin(http.MethodPost, "/faults", `{"route":"CreateAPIKey","kind":"status","status":503}`), http.StatusCreated)
+	_, err := c.APIKeys.Create(t.Context(), f.srv.EnvironmentID("Staging"), apikeys.CreateAPIKeyRequest{Name: "svc"})
+	var apiErr *apikeys.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusServiceUnavailable, apiErr.StatusCode)
+	assert.True(t, apikeys.IsAmbiguous(err))
+
+	var counts struct{ Counts map[string]int }
+	require.NoError(t, json.Unmarshal(f.admin(http.MethodGet, "/counts", "").body, &counts))
+	assert.Equal(t, 1, counts.Counts["CreateAPIKey"])
+	assert.Equal(t, 1, counts.Counts["Token"])
+	assert.True(t, strings.HasPrefix(f.srv.Requests()[1].Header.Get("Authorization"), "Bearer "))
+}
