@@ -392,24 +392,38 @@ func checkEnvelope[T any](t *testing.T, status int, ctype string, body []byte, l
 // payloadHasList reports, independently of the decoder, whether body's
 // payload has member as a JSON array: what a list reply must carry.
 func payloadHasList(body []byte, member string) bool {
-	var env map[string]json.RawMessage
-	if json.Unmarshal(body, &env) != nil {
+	payload, ok := lastMember(body, "payload")
+	if !ok {
 		return false
 	}
-	var payload map[string]json.RawMessage
-	if json.Unmarshal(env["payload"], &payload) != nil {
-		return false
+	list, ok := lastMember(payload, member)
+	var elems []json.RawMessage
+	return ok && json.Unmarshal(list, &elems) == nil && elems != nil
+}
+
+// lastMember returns the value of the last member of the JSON object obj
+// whose name is name in any letter case: the one encoding/json decodes
+// into a field. It walks the members in order (a map would lose it).
+func lastMember(obj []byte, name string) (json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
 	}
-	// encoding/json matches member names in any letter case, the last
-	// match winning, as the decoder does.
-	var list json.RawMessage
-	for name, v := range payload {
-		if strings.EqualFold(name, member) {
-			list = v
+	var found json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		if k, _ := tok.(string); strings.EqualFold(k, name) {
+			found = v
 		}
 	}
-	var elems []json.RawMessage
-	return json.Unmarshal(list, &elems) == nil && elems != nil
+	return found, found != nil
 }
 
 // FuzzDecodeEnvelope: the Platform reply decoder (decodeEnvelope for 2xx,
