@@ -23,8 +23,8 @@ const (
 // create, and is named (revokedBy, revokedEmail) on the keys they revoke. The fake starts with
 // one, [LegacyUserID]; [Server.AddLegacyUser] adds others.
 type LegacyUser struct {
-	ID    string
-	Email string
+	ID    string // owns the user's keys (their keyReference)
+	Email string // revokedEmail of the keys the user revokes
 	Key   string // 40 lower-case hex characters
 }
 
@@ -153,14 +153,14 @@ func (s *Server) legacyKeyInUse(v string) bool {
 
 // LegacyKey is a stored legacy API key. Revoked is nil while the key is active.
 type LegacyKey struct {
-	Label        string
-	KeyType      string // "user" or "app"
-	Key          string // 40 hex characters
-	KeyReference string // owner id: a LegacyUser's ID (LegacyUserID for the seeded user), or the app id
-	Secret       string // 40 hex characters; only sent to admin callers
-	Revoked      *time.Time
-	RevokedBy    string
-	RevokedEmail string
+	Label        string     // not unique
+	KeyType      string     // "user" or "app"
+	Key          string     // 40 hex characters
+	KeyReference string     // owner id: a LegacyUser's ID (LegacyUserID for the seeded user), or the app id
+	Secret       string     // 40 hex characters; only sent to admin callers
+	Revoked      *time.Time // when it was revoked, on the fake's clock
+	RevokedBy    string     // the revoking user's ID
+	RevokedEmail string     // the revoking user's email
 }
 
 // LegacyKeys returns copies of the stored legacy keys, revoked ones included, in creation order.

@@ -20,10 +20,10 @@ const organizationID = 1
 
 // APIKey is a stored Platform OAuth API key. ID is its OAuth client ID.
 type APIKey struct {
-	ID              string
-	Name            string
-	EnvironmentID   string
-	EnvironmentFlag string
+	ID              string          // a UUID, the OAuth client ID
+	Name            string          // not unique
+	EnvironmentID   string          // the environment it belongs to
+	EnvironmentFlag string          // that environment's flag
 	JWKSURL         string          // "" when unset
 	JWKSet          json.RawMessage // {"keys":[...]}, nil when unset
 }
@@ -31,9 +31,9 @@ type APIKey struct {
 // Environment is a seeded Platform environment.
 type Environment struct {
 	ID             string // UUID
-	Name           string
+	Name           string // "Acme Production", ...
 	Flag           string // Production, Staging or Development
-	OrganizationID int
+	OrganizationID int    // always the seeded organization's
 }
 
 // OrganizationID returns the id of the seeded organization (1).

@@ -43,11 +43,11 @@ import (
 // that is not the fake's own, such as a client assertion sent as text/plain or inside some
 // other text rather than in a form field or a JSON member, is not masked.
 type Request struct {
-	Route  Route // "" when no route matched
-	Method string
-	Path   string // escaped path as sent, the fake's own secrets masked
-	Header http.Header
-	Body   string // masked, the first 64 KiB
+	Route  Route       // "" when no route matched
+	Method string      // as sent
+	Path   string      // escaped path as sent, the fake's own secrets masked
+	Header http.Header // masked as described above
+	Body   string      // masked, the first 64 KiB
 	// Reason says why the fake refused or cut the request ("" when it was served normally): the
 	// error message of a Platform or legacy refusal, "injected fault", "injected fault: dropped",
 	// "injected fault: dropped after apply", "cancelled during latency", "server closed during
@@ -497,10 +497,10 @@ func (s *Server) IssuedTokens() int {
 
 // IssuedToken describes an access token the token endpoint issued (never the token itself).
 type IssuedToken struct {
-	ClientID  string // the API key (iss of the client assertion)
-	KeyID     string // the kid of the key that signed the client assertion
-	IssuedAt  time.Time
-	ExpiresAt time.Time
+	ClientID  string    // the API key (iss of the client assertion)
+	KeyID     string    // the kid of the key that signed the client assertion
+	IssuedAt  time.Time // on the fake's clock
+	ExpiresAt time.Time // IssuedAt + 300 s
 }
 
 // Tokens returns the access tokens the token endpoint issued, oldest first, each with the kid of
