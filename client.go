@@ -185,23 +185,31 @@ type request struct {
 	sign func() ([]byte, error)
 	// secrets are the credentials the request carries, masked in errors.
 	secrets secrets
+
+	// Room for what newRequest makes, so that a call allocates it with
+	// the request rather than piece by piece.
+	urlBuf     url.URL
+	headerBuf  [3]string // the values of Accept, User-Agent, Content-Type
+	secretsBuf [4]string // two secrets and their masks
+	authBuf    [1]string // the value of Authorization
 }
 
 // newRequest builds a request to base joined with the path-escaped
 // segments, with body (when not nil) encoded as JSON.
 func (s *sender) newRequest(op operation, method string, base *url.URL, body any, segments ...string) (*request, error) {
-	u := *base
-	u.Path, u.RawPath = joinPath(base, segments)
-	r := &request{op: op, method: method, url: &u, header: make(http.Header, 4)}
-	r.header.Set("Accept", "application/json")
-	r.header.Set("User-Agent", s.userAgent)
+	r := &request{op: op, method: method, urlBuf: *base, header: make(http.Header, 4)}
+	r.url, r.secrets = &r.urlBuf, r.secretsBuf[:0]
+	r.url.Path, r.url.RawPath = joinPath(base, segments)
+	r.headerBuf = [3]string{"application/json", s.userAgent, "application/json"}
+	r.header["Accept"] = r.headerBuf[0:1:1]
+	r.header["User-Agent"] = r.headerBuf[1:2:2]
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, &opError{op: op.name, what: "encoding request", err: err}
 		}
 		r.body = b
-		r.header.Set("Content-Type", "application/json")
+		r.header["Content-Type"] = r.headerBuf[2:3:3]
 	}
 	return r, nil
 }
@@ -241,13 +249,14 @@ type call struct {
 	attempts    int
 	retries     int
 	authRetried bool
-	wait        time.Duration  // before the next attempt
-	unknown     bool           // an attempt may have been applied by the server
-	authErr     error          // why the token for an attempt could not be had
-	checked     *http.Response // the reply checkRetry last decided on
-	resp        *http.Response // the last reply, for CaptureResponse
-	version     string         // its meta.version (Platform)
-	sent        time.Time      // when the current attempt was prepared, for the log
+	wait        time.Duration        // before the next attempt
+	unknown     bool                 // an attempt may have been applied by the server
+	authErr     error                // why the token for an attempt could not be had
+	checked     *http.Response       // the reply checkRetry last decided on
+	resp        *http.Response       // the last reply, for CaptureResponse
+	version     string               // its meta.version (Platform)
+	sent        time.Time            // when the current attempt was prepared, for the log
+	rc          retryablehttp.Client // with the call's hooks; in the call, one allocation less
 
 	// Set from transport goroutines by the httptrace hooks of calls that
 	// are not idempotent; reset before each attempt.
@@ -296,7 +305,7 @@ func (s *sender) do(ctx context.Context, r *request, read func(*http.Response, *
 	if err := c.prepare(req.Request); err != nil {
 		return err
 	}
-	rc := &retryablehttp.Client{
+	c.rc = retryablehttp.Client{
 		HTTPClient:   s.hc,
 		RetryMax:     s.policy.MaxRetries + 1, // +1 for the retry after a 401; checkRetry enforces MaxRetries
 		CheckRetry:   c.checkRetry,
@@ -308,9 +317,9 @@ func (s *sender) do(ctx context.Context, r *request, read func(*http.Response, *
 		// through WithLogger in its own hooks.
 	}
 	if s.logger != nil {
-		rc.RequestLogHook = c.logAttempt
+		c.rc.RequestLogHook = c.logAttempt
 	}
-	resp, err := rc.Do(req)
+	resp, err := c.rc.Do(req)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()

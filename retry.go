@@ -248,7 +248,8 @@ func (c *call) authorize(ctx context.Context, req *http.Request) error {
 	}
 	c.token = tok
 	c.secrets = c.secrets.add(tok.AccessToken, "****")
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	c.authBuf[0] = "Bearer " + tok.AccessToken
+	req.Header["Authorization"] = c.authBuf[:]
 	return nil
 }
 
