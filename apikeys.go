@@ -29,13 +29,19 @@ type APIKey struct {
 }
 
 // Raw returns the JSON object the key was decoded from, members the SDK
-// does not model included; nil for a key not decoded from JSON. A key
-// from a reply shares the reply's memory: do not modify it.
+// does not model included; nil for a key not decoded from JSON. Should a
+// reply name the object twice (in two letter cases, say), the fields
+// merge both, as encoding/json does, and Raw is the last.
+//
+// A key from a reply shares the reply's memory: do not modify Raw, and
+// know that keeping the key keeps the whole reply body (for a List, the
+// objects of every key in it) until the key is dropped.
 func (k APIKey) Raw() json.RawMessage { return k.obj.object() }
 
 // UnmarshalJSON decodes a key and keeps a copy of the object for Raw.
+// As for any struct, the members b lacks leave their fields as they were.
 func (k *APIKey) UnmarshalJSON(b []byte) error {
-	var w apiKeyJSON
+	w := apiKeyJSON{ID: k.ID, Name: k.Name, JWKSURL: k.JWKSURL, JWKSet: k.JWKSet, Environment: k.Environment.json()}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}

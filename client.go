@@ -104,7 +104,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.sender = newSender(hc, o.retry, o.maxResponseBytes, userAgent)
 	c.sender.tokens, c.sender.logger = o.tokens, o.logger
 	if ts, ok := o.tokens.(*AssertionTokenSource); ok && ts.s != nil {
-		if err := checkPairing("WithTokenSource", base, ts.s.tokenURL); err != nil {
+		if err := o.checkTokenURL("WithTokenSource", base, ts.s.tokenURL); err != nil {
 			return nil, err
 		}
 		c.assertion = ts
@@ -152,10 +152,16 @@ func (o *options) assertionTokenURL(base *url.URL) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r, ok := regionOf(u, true); ok && o.region != "" && r != o.region {
-		return nil, optionError("WithTokenURL", "%s is the %s region's token URL, but WithRegion is %s", redactURL(u), r, o.region)
+	return u, o.checkTokenURL("WithTokenURL", base, u)
+}
+
+// checkTokenURL refuses a token URL, given by option, that is the known
+// token URL of another region than WithRegion's or than base's.
+func (o *options) checkTokenURL(option string, base, tokenURL *url.URL) error {
+	if r, ok := regionOf(tokenURL, true); ok && o.region != "" && r != o.region {
+		return optionError(option, "%s is the %s region's token URL, but WithRegion is %s", redactURL(tokenURL), r, o.region)
 	}
-	return u, checkPairing("WithTokenURL", base, u)
+	return checkPairing(option, base, tokenURL)
 }
 
 // AssertionTokenSource returns the token source of WithClientAssertion, or

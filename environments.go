@@ -46,14 +46,16 @@ type Environment struct {
 }
 
 // Raw returns the JSON object the environment was decoded from, members
-// the SDK does not model included; nil for one not decoded from JSON. One
-// from a reply shares the reply's memory: do not modify it.
+// the SDK does not model included; nil for one not decoded from JSON. It
+// shares memory with the reply or key it came from, as APIKey.Raw does:
+// do not modify it.
 func (e Environment) Raw() json.RawMessage { return e.obj.object() }
 
 // UnmarshalJSON decodes an environment and keeps a copy of the object for
-// Raw.
+// Raw. As for any struct, the members b lacks leave their fields as they
+// were.
 func (e *Environment) UnmarshalJSON(b []byte) error {
-	var w environmentJSON
+	w := e.json()
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
@@ -69,6 +71,11 @@ type environmentJSON struct {
 	Name         string          `json:"name"`
 	Flag         EnvironmentFlag `json:"environmentFlag"`
 	Organization *Organization   `json:"organization"`
+}
+
+// json returns e's fields as an environmentJSON.
+func (e *Environment) json() environmentJSON {
+	return environmentJSON{ID: e.ID, Name: e.Name, Flag: e.Flag, Organization: e.Organization}
 }
 
 // environment returns the Environment of w, whose object obj is.

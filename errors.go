@@ -135,7 +135,9 @@ type APIError struct {
 	// Body is the start of the raw reply body, at most 64 KiB, with the
 	// credentials the call sent masked.
 	Body []byte
-	// Header is the reply's header.
+	// Header is the reply's header, with the values of Set-Cookie,
+	// Authorization, Cookie and X-FH-AUTH-USER masked, and the call's
+	// credentials wherever they appear.
 	Header http.Header
 	// RequestID identifies the request for the API's support: the
 	// X-FH-REQUEST-ID reply header of the legacy API; X-Request-Id,
@@ -265,7 +267,9 @@ type DecodeError struct {
 	Excerpt string
 	// Err is the underlying cause.
 	Err error
-	// Header is the reply's header.
+	// Header is the reply's header, with the values of Set-Cookie,
+	// Authorization, Cookie and X-FH-AUTH-USER masked, and the call's
+	// credentials wherever they appear.
 	Header http.Header
 	// RequestID identifies the request for the API's support (see
 	// APIError.RequestID).
@@ -433,7 +437,9 @@ type TokenError struct {
 	Description string
 	// URI is "error_uri".
 	URI string
-	// Header is the reply's header.
+	// Header is the reply's header, with the values of Set-Cookie,
+	// Authorization, Cookie and X-FH-AUTH-USER masked, and the call's
+	// credentials wherever they appear.
 	Header http.Header
 	// RequestID identifies the request for the token endpoint's support
 	// (X-Request-Id, X-Correlation-Id or X-Amzn-Trace-Id, the first present).

@@ -198,7 +198,8 @@ func (s *LegacyService) Create(ctx context.Context, owner KeyOwner, label string
 
 // FindCreated returns the key that a Create for owner with label made,
 // for reconciling a Create whose error satisfies IsAmbiguous: the newest
-// (last listed) active key of owner with that label. Labels are not
+// active key of owner with that label, taken to be the last listed (the
+// legacy API lists keys in the order they were made). Labels are not
 // unique, so the match is proof only when no other key of the owner had
 // the label: give each create a label of its own (a date, a run ID).
 // Revoked keys are skipped: a create makes an active key, and one that a

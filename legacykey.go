@@ -52,7 +52,10 @@ type LegacyKey struct {
 // does not model included (a creation date some servers send, say); nil
 // for a key not decoded from JSON. It holds the key value and the secret
 // as the server sent them: handle it as you would Key and Secret, and
-// print the LegacyKey, not Raw. It is shared: do not modify it.
+// print the LegacyKey, not Raw. It shares memory with the reply, as
+// APIKey.Raw does: do not modify it, and know that a key kept from a List
+// keeps the whole reply, the other keys' values and secrets included, in
+// memory until it is dropped.
 func (k LegacyKey) Raw() json.RawMessage { return k.obj.object() }
 
 // IsRevoked reports whether the key has been revoked.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"sync"
-	"unsafe"
 )
 
 // Keeping the JSON object each model (APIKey, Environment, LegacyKey) was
@@ -46,9 +45,10 @@ func newReplyObjects(body []byte, kind objectsKind) *replyObjects {
 }
 
 // find decodes the body a second time for where its objects lie.
-// encoding/json picks the same members as in the first pass (the last of
-// two with one name, names in any letter case), so these are the objects
-// the models were decoded from.
+// encoding/json reads the same members as in the first pass (names in any
+// letter case), so these are the objects the models were decoded from;
+// of a member named twice, the last (the first pass merges both into the
+// model).
 func (o *replyObjects) find() {
 	var (
 		platform struct {
@@ -139,14 +139,13 @@ func (s *span) UnmarshalJSON(b []byte) error {
 
 // rawObject returns s as a model's Raw: nil unless it is an object, and a
 // copy should encoding/json ever hand UnmarshalJSON bytes from outside
-// body (it hands a part of its input today).
+// body. It hands a part of its input today, input[start:end], which keeps
+// the input's capacity: s then ends, capacity included, where body does.
 func rawObject(s span, body []byte) json.RawMessage {
 	if len(s) == 0 || s[0] != '{' {
 		return nil
 	}
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(body)))
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-	if p < start || p+uintptr(len(s)) > start+uintptr(len(body)) {
+	if cap(body) == 0 || &s[:cap(s)][cap(s)-1] != &body[:cap(body)][cap(body)-1] {
 		return bytes.Clone(s)
 	}
 	return json.RawMessage(s[:len(s):len(s)])

@@ -211,3 +211,41 @@ func TestRawJSONConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestUnmarshalJSONMerges: decoding into a model that holds values keeps
+// those of the members the JSON lacks, as encoding/json does for any
+// struct.
+func TestUnmarshalJSONMerges(t *testing.T) {
+	k := apikeys.APIKey{ID: "client-1", Name: "old", Environment: apikeys.Environment{ID: "env-1", Flag: apikeys.Staging}}
+	require.NoError(t, json.Unmarshal([]byte(`{"name":"new","environment":{"name":"Stage"}}`), &k))
+	assert.Equal(t, "client-1", k.ID)
+	assert.Equal(t, "new", k.Name)
+	assert.Equal(t, "env-1", k.Environment.ID)
+	assert.Equal(t, apikeys.Staging, k.Environment.Flag)
+	assert.Equal(t, "Stage", k.Environment.Name)
+	assert.JSONEq(t, `{"name":"new","environment":{"name":"Stage"}}`, string(k.Raw()))
+
+	e := apikeys.Environment{ID: "env-2", Flag: apikeys.Production}
+	require.NoError(t, json.Unmarshal([]byte(`{"name":"Prod"}`), &e))
+	assert.Equal(t, "env-2", e.ID)
+	assert.Equal(t, "Prod", e.Name)
+}
+
+// TestRawJSONOfARepeatedObject: when a reply names an object twice, the
+// model merges both (as encoding/json does) and Raw is the last, as
+// documented.
+func TestRawJSONOfARepeatedObject(t *testing.T) {
+	const last = `{"id":"k1","environment":{"id":"e1"}}`
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, http.StatusOK, envelope(`{"apikey":{"id":"k0","name":"first","environment":{"id":"e0","environmentFlag":"Staging"}},"APIKEY":`+last+`}`))
+	})
+	c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL+basePath), apikeys.WithToken(testToken))
+	require.NoError(t, err)
+	k, err := c.APIKeys.Get(context.Background(), "k1")
+	require.NoError(t, err)
+	assert.Equal(t, "k1", k.ID)
+	assert.Equal(t, "first", k.Name, "merged from the first copy")
+	assert.Equal(t, apikeys.Staging, k.Environment.Flag, "merged from the first copy")
+	assert.JSONEq(t, last, string(k.Raw()))
+	assert.JSONEq(t, `{"id":"e1"}`, string(k.Environment.Raw()))
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -35,6 +37,32 @@ func (s secrets) text(t string) string {
 		return t
 	}
 	return strings.NewReplacer(s...).Replace(t)
+}
+
+// credentialHeaders are the reply headers whose values an error never
+// keeps: they set or carry credentials.
+var credentialHeaders = []string{"Set-Cookie", "Authorization", "Proxy-Authorization", "Cookie", legacyAuthHeader}
+
+// header returns a copy of a reply's header for an error: the values of
+// credential headers masked, and every secret in the others, so that
+// printing the error with %#v or encoding it as JSON shows neither.
+func (s secrets) header(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for name, vs := range h {
+		masked := make([]string, len(vs))
+		for i, v := range vs {
+			if slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(c, name) }) {
+				masked[i] = "****"
+			} else {
+				masked[i] = s.text(v)
+			}
+		}
+		out[name] = masked
+	}
+	return out
 }
 
 // body masks every secret in a reply body. A JSON body can also spell a

@@ -61,6 +61,8 @@ func TestRegionMismatchRefused(t *testing.T) {
 			field: "WithTokenURL", mentions: []string{apikeys.CanadaBaseURL, apikeys.DefaultTokenURL}},
 		{name: "Canada region, US token URL", opts: []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithTokenURL(apikeys.DefaultTokenURL), assertion},
 			field: "WithTokenURL", mentions: []string{"ca", apikeys.DefaultTokenURL}},
+		{name: "Canada region, a proxy's base URL, US token source", opts: []apikeys.Option{apikeys.WithRegion(apikeys.Canada), apikeys.WithBaseURL("https://proxy.example.com/platform"), apikeys.WithTokenSource(usSource)},
+			field: "WithTokenSource", mentions: []string{"ca", apikeys.DefaultTokenURL}},
 		{name: "unknown region", opts: []apikeys.Option{apikeys.WithRegion("eu")}, field: "WithRegion", mentions: []string{`"eu"`}},
 		{name: "token URL without a client assertion", opts: []apikeys.Option{apikeys.WithTokenURL(apikeys.DefaultTokenURL)}, field: "WithTokenURL", mentions: nil},
 		{name: "empty token URL", opts: []apikeys.Option{apikeys.WithTokenURL(""), assertion}, field: "WithTokenURL", mentions: nil},

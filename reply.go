@@ -136,7 +136,7 @@ func (c *call) apiError(resp *http.Response, api API, body []byte, msg string) *
 		URL:        redactURL(u),
 		Message:    serverText(c.secrets.text(msg), maxServerText),
 		Body:       body[:min(len(body), maxErrorBodyBytes)],
-		Header:     resp.Header,
+		Header:     c.secrets.header(resp.Header),
 		RequestID:  requestID(resp.Header, api),
 	}
 }
@@ -178,7 +178,7 @@ func errorMessage(body []byte) string {
 func (c *call) decodeError(resp *http.Response, body []byte, err error) *DecodeError {
 	ct := resp.Header.Get("Content-Type")
 	return &DecodeError{Op: c.op.name, StatusCode: resp.StatusCode, ContentType: serverText(ct, maxContentTypeText),
-		Excerpt: markupExcerpt(ct, c.secrets.body(body)), Err: err, Header: resp.Header, RequestID: requestID(resp.Header, c.api)}
+		Excerpt: markupExcerpt(ct, c.secrets.body(body)), Err: err, Header: c.secrets.header(resp.Header), RequestID: requestID(resp.Header, c.api)}
 }
 
 // markupExcerpt quotes the start of a body only when that is a markup page

@@ -253,3 +253,48 @@ func TestDebugLogPerReply(t *testing.T) {
 	assert.NotContains(t, logs.String(), testToken)
 	assert.NotContains(t, logs.String(), "message", "no body")
 }
+
+// TestErrorHeadersHoldNoCredential: the header an error keeps is masked:
+// credential headers by name (a legacy server may set its session cookie)
+// and the call's credentials wherever a server echoes them, so that %#v
+// of the error or its JSON shows none.
+func TestErrorHeadersHoldNoCredential(t *testing.T) {
+	const session = "feedhenry=SESSION-5ecret-value"
+	tests := []struct {
+		name   string
+		status int
+		ctype  string
+		body   string
+		call   func(t *testing.T, url string) error
+		secret string // the credential the call sent
+	}{
+		{name: "Platform APIError", status: 403, ctype: "application/json", body: `{}`, call: platformGet, secret: testToken},
+		{name: "Platform DecodeError", status: 200, ctype: "text/html", body: "<html></html>", call: platformGet, secret: testToken},
+		{name: "legacy APIError", status: 200, ctype: "application/json", body: `{"status":"error","message":"no"}`, call: legacyList, secret: legacyUserKey},
+		{name: "TokenError", status: 400, ctype: "application/json", body: `{"error":"invalid_client"}`, call: fetchToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Add("Set-Cookie", session)
+				w.Header().Set("X-Echo", r.Header.Get("Authorization")+" "+r.Header.Get("X-FH-AUTH-USER"))
+				w.Header().Set("Content-Type", tt.ctype)
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			})
+			err := tt.call(t, s.URL)
+			require.Error(t, err)
+			facts := factsOf(t, err)
+			assert.Equal(t, []string{"****"}, facts.header["Set-Cookie"])
+			assert.Equal(t, tt.ctype, facts.header.Get("Content-Type"), "other headers are kept")
+			printed, jerr := json.Marshal(err)
+			require.NoError(t, jerr)
+			for _, out := range []string{fmt.Sprintf("%#v", err), fmt.Sprintf("%+v", err), string(printed), fmt.Sprint(facts.header)} {
+				assert.NotContains(t, out, "SESSION-5ecret")
+				if tt.secret != "" {
+					assert.NotContains(t, out, tt.secret)
+				}
+			}
+		})
+	}
+}

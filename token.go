@@ -46,7 +46,8 @@ const expiryDelta = 10 * time.Second
 
 // Valid reports whether t is a token that can be sent now: it is not nil,
 // has an access token, and is not within 10 seconds of its Expiry (a zero
-// Expiry never expires).
+// Expiry never expires). It reads the real clock, whatever the clock of
+// the source the token came from (TokenConfig.Clock).
 func (t *Token) Valid() bool {
 	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || time.Now().Add(expiryDelta).Before(t.Expiry))
 }
@@ -206,7 +207,7 @@ type tokenSource struct {
 	realClock bool
 
 	cached   atomic.Pointer[cachedToken] // the token to hand out, nil when none
-	mu       sync.Mutex                  // guards inflight
+	mu       sync.Mutex                  // guards inflight, and the timers of cached
 	inflight *tokenCall                  // the fetch in progress, nil when none
 }
 
@@ -214,6 +215,14 @@ type tokenSource struct {
 type cachedToken struct {
 	tok       *Token
 	refreshAt time.Time
+	timer     *time.Timer // drops it at refreshAt (real clock); stopped when it goes sooner
+}
+
+// drop stops c's timer: its token was replaced or invalidated.
+func (c *cachedToken) drop() {
+	if c != nil && c.timer != nil {
+		c.timer.Stop()
+	}
 }
 
 // fresh returns the cached token while it is fresh, else nil.
@@ -225,12 +234,12 @@ func (s *tokenSource) fresh() *Token {
 	return c.tok
 }
 
-// cache makes tok the token to hand out until refreshAt.
+// cache makes tok the token to hand out until refreshAt. s.mu is held.
 func (s *tokenSource) cache(tok *Token, refreshAt time.Time) {
 	c := &cachedToken{tok: tok, refreshAt: refreshAt}
-	s.cached.Store(c)
-	if s.realClock {
-		time.AfterFunc(time.Until(refreshAt), func() { s.cached.CompareAndSwap(c, nil) })
+	s.cached.Swap(c).drop()
+	if s.realClock { // after the Swap: a timer that fires at once must find c
+		c.timer = time.AfterFunc(time.Until(refreshAt), func() { s.cached.CompareAndSwap(c, nil) })
 	}
 }
 
@@ -474,8 +483,10 @@ func (ts *AssertionTokenSource) Invalidate(t *Token) {
 		return
 	}
 	s := ts.s
-	if c := s.cached.Load(); c != nil && c.tok.AccessToken == t.AccessToken {
-		s.cached.CompareAndSwap(c, nil)
+	s.mu.Lock() // c.timer is set under it
+	defer s.mu.Unlock()
+	if c := s.cached.Load(); c != nil && c.tok.AccessToken == t.AccessToken && s.cached.CompareAndSwap(c, nil) {
+		c.drop()
 	}
 }
 
@@ -553,7 +564,7 @@ func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
 func readToken(resp *http.Response, c *call) (*Token, time.Duration, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := tokenError(resp.StatusCode, c.errorBody(resp), c.secrets)
-		e.Header, e.RequestID = resp.Header, requestID(resp.Header, c.api)
+		e.Header, e.RequestID = c.secrets.header(resp.Header), requestID(resp.Header, c.api)
 		return nil, 0, e
 	}
 	// No excerpt of a reply that is no token, not even of a page: a token

@@ -3,6 +3,7 @@ package apikeys
 import (
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Transport is an http.RoundTripper that authenticates each request with
@@ -18,7 +19,10 @@ import (
 // it again cannot apply it twice.
 //
 // The request given to RoundTrip is not modified; a clone carries the
-// header.
+// header. A redirect that leaves the host of the first request (or goes
+// from https to http) is sent without a token: http.Client drops an
+// Authorization header it was given on such a redirect, but it cannot
+// know of one that a RoundTripper adds.
 type Transport struct {
 	// Source supplies the tokens. It is required.
 	Source TokenSource
@@ -31,12 +35,15 @@ type Transport struct {
 const maxDrainBytes = 4 << 10
 
 // RoundTrip sends req with a token, and once more with a new token after
-// a 401 (see Transport). An error getting a token is returned as the
-// source gave it, a *TokenError for one.
+// a 401 (see Transport). An error getting a token wraps the source's
+// error (a *TokenError, say: errors.As finds it).
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Source == nil {
 		closeBody(req)
 		return nil, invalid("Transport.RoundTrip", "Transport.Source", "is nil")
+	}
+	if redirectedAway(req) {
+		return t.base().RoundTrip(req)
 	}
 	tok, err := t.token(req)
 	if err != nil {
@@ -81,12 +88,29 @@ func (t *Transport) token(req *http.Request) (*Token, error) {
 func (t *Transport) send(req *http.Request, body io.ReadCloser, tok *Token) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Body = body
-	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
+	if r.Header == nil { // http.Client fills it in; a caller of RoundTrip may not
+		r.Header = make(http.Header, 1)
 	}
-	return base.RoundTrip(r)
+	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return t.base().RoundTrip(r)
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base == nil {
+		return http.DefaultTransport
+	}
+	return t.Base
+}
+
+// redirectedAway reports whether req is a redirect to another host than
+// that of the request it started from, or from https to http.
+func redirectedAway(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return first != req && (!strings.EqualFold(req.URL.Host, first.URL.Host) ||
+		(first.URL.Scheme == "https" && req.URL.Scheme != "https"))
 }
 
 // closeBody closes the body of a request that will not be sent, as a

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,4 +237,61 @@ func TestTransportTokenFailure(t *testing.T) {
 			assert.True(t, body.closed, "RoundTrip closes the body, as a RoundTripper must")
 		})
 	}
+}
+
+// TestTransportRedirects: a redirect to another host gets no token (the
+// token would go to whoever the first server points at); one to the same
+// host does.
+func TestTransportRedirects(t *testing.T) {
+	var elsewhere atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Store(r.Header.Get("Authorization"))
+		fmt.Fprint(w, "elsewhere")
+	}))
+	t.Cleanup(other.Close)
+	var seen []string
+	var mu sync.Mutex
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, "/landing", http.StatusFound)
+		default:
+			fmt.Fprint(w, "here")
+		}
+	}))
+	t.Cleanup(api.Close)
+	hc := &http.Client{Transport: &apikeys.Transport{Source: &rotatingSource{}}}
+
+	resp, err := hc.Get(api.URL + "/away")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, "", elsewhere.Load(), "no token for another host")
+
+	resp, err = hc.Get(api.URL + "/here")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"/away Bearer tok-1", "/here Bearer tok-1", "/landing Bearer tok-1"}, seen)
+}
+
+// TestTransportRequestWithoutHeader: a request with a nil Header (which
+// http.Transport accepts) is sent, not a panic.
+func TestTransportRequestWithoutHeader(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") }))
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	req.Header = nil
+	resp, err := (&apikeys.Transport{Source: &rotatingSource{}}).RoundTrip(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, "Bearer tok-1", got)
+	assert.Nil(t, req.Header, "the caller's request is not modified")
 }

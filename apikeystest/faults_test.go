@@ -45,20 +45,20 @@ func TestFailNextThenRecovers(t *testing.T) {
 		call  func(t *testing.T, f *fixture) reply
 		check func(t *testing.T, body map[string]any)
 	}{
-		{"platform", apikeystest.RouteListEnvironments,
-			func(_ *testing.T, f *fixture) reply { return listEnvs(f, f.srv.BearerToken) },
-			func(t *testing.T, body map[string]any) { assert.Contains(t, body["message"], "injected fault") }},
-		{"legacy", apikeystest.RouteLegacyList,
-			func(_ *testing.T, f *fixture) reply { return f.legacy("list", `{"type":"user"}`) },
-			func(t *testing.T, body map[string]any) { assert.Equal(t, "error", body["status"]) }},
-		{"token", apikeystest.RouteToken,
-			func(t *testing.T, f *fixture) reply {
+		{name: "platform", route: apikeystest.RouteListEnvironments,
+			call:  func(_ *testing.T, f *fixture) reply { return listEnvs(f, f.srv.BearerToken) },
+			check: func(t *testing.T, body map[string]any) { assert.Contains(t, body["message"], "injected fault") }},
+		{name: "legacy", route: apikeystest.RouteLegacyList,
+			call:  func(_ *testing.T, f *fixture) reply { return f.legacy("list", `{"type":"user"}`) },
+			check: func(t *testing.T, body map[string]any) { assert.Equal(t, "error", body["status"]) }},
+		{name: "token", route: apikeystest.RouteToken,
+			call: func(t *testing.T, f *fixture) reply {
 				priv := ecKey(t, elliptic.P384())
 				k, err := f.srv.AddAPIKey(f.srv.EnvironmentID("Staging"), "svc", jwkSet(t, map[string]any{"a": priv.Public()}), "")
 				require.NoError(t, err)
 				return f.token(tokenForm(sign(t, priv, jose.ES384, "a", claims(f, k.ID))))
 			},
-			func(t *testing.T, body map[string]any) { assert.Equal(t, "server_error", body["error"]) }},
+			check: func(t *testing.T, body map[string]any) { assert.Equal(t, "server_error", body["error"]) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,18 +119,18 @@ func TestDropNext(t *testing.T) {
 		send  func(f *fixture) (int, error)
 		count func(f *fixture) int
 	}{
-		{"platform create", apikeystest.RouteCreateAPIKey,
-			func(f *fixture) (int, error) {
+		{name: "platform create", route: apikeystest.RouteCreateAPIKey,
+			send: func(f *fixture) (int, error) {
 				return f.try(http.MethodPost, f.srv.PlatformURL+"/v1/environments/"+f.srv.EnvironmentID("Staging")+"/apikeys",
 					`{"name":"x"}`, "Authorization", "Bearer "+f.srv.BearerToken, "Content-Type", "application/json")
 			},
-			func(f *fixture) int { return len(f.srv.APIKeys()) }},
-		{"legacy create", apikeystest.RouteLegacyCreate,
-			func(f *fixture) (int, error) {
+			count: func(f *fixture) int { return len(f.srv.APIKeys()) }},
+		{name: "legacy create", route: apikeystest.RouteLegacyCreate,
+			send: func(f *fixture) (int, error) {
 				return f.try(http.MethodPost, f.legacyURL("create"), `{"type":"user","label":"x"}`,
 					"X-FH-AUTH-USER", f.srv.LegacyUserKey, "Content-Type", "application/json")
 			},
-			func(f *fixture) int { return len(f.srv.LegacyKeys()) }},
+			count: func(f *fixture) int { return len(f.srv.LegacyKeys()) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+" not applied", func(t *testing.T) {

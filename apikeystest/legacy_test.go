@@ -143,20 +143,20 @@ func TestLegacyErrors(t *testing.T) {
 	f := start(t)
 	apiKey(t, f.legacy("create", `{"type":"user","label":"x"}`))
 	tests := []struct{ name, op, body, message string }{
-		{"revoke unknown key", "revoke", `{"key":"0000000000000000000000000000000000000000"}`, "API key not found"},
-		{"delete unknown key", "delete", `{"key":"nope"}`, "API key not found"},
-		{"update unknown key", "update", `{"key":"nope","fields":{"label":"y"}}`, "API key not found"},
-		{"revoke without key", "revoke", `{}`, "key is required"},
-		{"update without label", "update", `{"key":"nope"}`, "label is required"},
-		{"create without label", "create", `{"type":"user"}`, "label is required"},
-		{"create app without appId", "create", `{"type":"app","label":"x"}`, "appId is required for app keys"},
-		{"create without type", "create", `{"label":"x"}`, "type is required"},
-		{"list unknown type", "list", `{"type":"robot"}`, "invalid key type"},
-		{"validate without type", "validate", `{"key":"nope"}`, "type is required"},
-		{"validate without key", "validate", `{"type":"user"}`, "key is required"},
-		{"malformed JSON", "list", `{"type":`, "invalid JSON body"},
-		{"not an object", "list", `["user"]`, "invalid JSON body"},
-		{"empty body", "list", ``, "invalid JSON body"},
+		{name: "revoke unknown key", op: "revoke", body: `{"key":"0000000000000000000000000000000000000000"}`, message: "API key not found"},
+		{name: "delete unknown key", op: "delete", body: `{"key":"nope"}`, message: "API key not found"},
+		{name: "update unknown key", op: "update", body: `{"key":"nope","fields":{"label":"y"}}`, message: "API key not found"},
+		{name: "revoke without key", op: "revoke", body: `{}`, message: "key is required"},
+		{name: "update without label", op: "update", body: `{"key":"nope"}`, message: "label is required"},
+		{name: "create without label", op: "create", body: `{"type":"user"}`, message: "label is required"},
+		{name: "create app without appId", op: "create", body: `{"type":"app","label":"x"}`, message: "appId is required for app keys"},
+		{name: "create without type", op: "create", body: `{"label":"x"}`, message: "type is required"},
+		{name: "list unknown type", op: "list", body: `{"type":"robot"}`, message: "invalid key type"},
+		{name: "validate without type", op: "validate", body: `{"key":"nope"}`, message: "type is required"},
+		{name: "validate without key", op: "validate", body: `{"type":"user"}`, message: "key is required"},
+		{name: "malformed JSON", op: "list", body: `{"type":`, message: "invalid JSON body"},
+		{name: "not an object", op: "list", body: `["user"]`, message: "invalid JSON body"},
+		{name: "empty body", op: "list", body: ``, message: "invalid JSON body"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,14 +193,14 @@ func TestLegacyAuthentication(t *testing.T) {
 		header []string
 		status int
 	}{
-		{"seeded user key", []string{"X-FH-AUTH-USER", f.srv.LegacyUserKey}, http.StatusOK},
-		{"user key created via the API", []string{"X-FH-AUTH-USER", userKey}, http.StatusOK},
-		{"session cookie", []string{"Cookie", "feedhenry=" + f.srv.SessionCookie}, http.StatusOK},
-		{"no credentials", nil, http.StatusUnauthorized},
-		{"unknown key", []string{"X-FH-AUTH-USER", "0123456789012345678901234567890123456789"}, http.StatusUnauthorized},
-		{"revoked user key", []string{"X-FH-AUTH-USER", revokedKey}, http.StatusUnauthorized},
-		{"app key", []string{"X-FH-AUTH-USER", appKey}, http.StatusUnauthorized},
-		{"wrong cookie", []string{"Cookie", "feedhenry=nope"}, http.StatusUnauthorized},
+		{name: "seeded user key", header: []string{"X-FH-AUTH-USER", f.srv.LegacyUserKey}, status: http.StatusOK},
+		{name: "user key created via the API", header: []string{"X-FH-AUTH-USER", userKey}, status: http.StatusOK},
+		{name: "session cookie", header: []string{"Cookie", "feedhenry=" + f.srv.SessionCookie}, status: http.StatusOK},
+		{name: "no credentials", header: nil, status: http.StatusUnauthorized},
+		{name: "unknown key", header: []string{"X-FH-AUTH-USER", "0123456789012345678901234567890123456789"}, status: http.StatusUnauthorized},
+		{name: "revoked user key", header: []string{"X-FH-AUTH-USER", revokedKey}, status: http.StatusUnauthorized},
+		{name: "app key", header: []string{"X-FH-AUTH-USER", appKey}, status: http.StatusUnauthorized},
+		{name: "wrong cookie", header: []string{"Cookie", "feedhenry=nope"}, status: http.StatusUnauthorized},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

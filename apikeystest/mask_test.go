@@ -61,7 +61,7 @@ func TestRequestLogMasksSecretsWhateverTheRoute(t *testing.T) {
 		check        func(t *testing.T, r apikeystest.Request)
 	}
 	assertionIn := func(name, method, path, contentType, body, assertion string, status int) testCase {
-		return testCase{name, method, path, []string{"Content-Type", contentType}, body, assertion, status, nil}
+		return testCase{name: name, method: method, path: path, header: []string{"Content-Type", contentType}, body: body, secret: assertion, status: status, check: nil}
 	}
 	a1, a2, a3, a3b, a10 := jwsShaped(), jwsShaped(), jwsShaped(), jwsShaped(), jwsShaped()
 	k4, k5 := hexKey(), hexKey()
@@ -83,36 +83,36 @@ func TestRequestLogMasksSecretsWhateverTheRoute(t *testing.T) {
 			tokenFormBody(a2), a2, http.StatusMethodNotAllowed),
 		assertionIn("3 JSON body to the token endpoint", http.MethodPost, "/v2/auth/token", js,
 			`{"grant_type":"client_credentials","client_assertion":"`+a3+`"}`, a3, http.StatusBadRequest),
-		{"4 unknown legacy operation", http.MethodPost, "/box/srv/1.1/ide/acme/api/read", legacyUser(),
-			`{"key":"` + k4 + `"}`, k4, http.StatusNotFound, nil},
-		{"5 legacy revoke naming Key", http.MethodPost, "/box/srv/1.1/ide/acme/api/revoke", legacyUser(),
-			`{"Key":"` + k5 + `"}`, k5, http.StatusOK, nil},
-		{"6 Authorization without a scheme", http.MethodGet, "/platform/v1/organizations/1/environments",
-			[]string{"Authorization", "{bearer}"}, "", "{bearer}", http.StatusUnauthorized, authIs("****")},
-		{"7 Authorization with a tab after the scheme", http.MethodGet, "/platform/v1/organizations/1/environments",
-			[]string{"Authorization", "Bearer\t{bearer}"}, "", "{bearer}", http.StatusUnauthorized, authIs("Bearer ****")},
-		{"8 jwkSet as an array", http.MethodPost, "/platform/v1/environments/{env}/apikeys",
-			[]string{"Authorization", "Bearer {bearer}", "Content-Type", js},
-			`{"name":"x","jwkSet":[{"kid":"a","kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"` + d8 + `"}]}`,
-			d8, http.StatusBadRequest, nil},
+		{name: "4 unknown legacy operation", method: http.MethodPost, path: "/box/srv/1.1/ide/acme/api/read", header: legacyUser(),
+			body: `{"key":"` + k4 + `"}`, secret: k4, status: http.StatusNotFound, check: nil},
+		{name: "5 legacy revoke naming Key", method: http.MethodPost, path: "/box/srv/1.1/ide/acme/api/revoke", header: legacyUser(),
+			body: `{"Key":"` + k5 + `"}`, secret: k5, status: http.StatusOK, check: nil},
+		{name: "6 Authorization without a scheme", method: http.MethodGet, path: "/platform/v1/organizations/1/environments",
+			header: []string{"Authorization", "{bearer}"}, body: "", secret: "{bearer}", status: http.StatusUnauthorized, check: authIs("****")},
+		{name: "7 Authorization with a tab after the scheme", method: http.MethodGet, path: "/platform/v1/organizations/1/environments",
+			header: []string{"Authorization", "Bearer\t{bearer}"}, body: "", secret: "{bearer}", status: http.StatusUnauthorized, check: authIs("Bearer ****")},
+		{name: "8 jwkSet as an array", method: http.MethodPost, path: "/platform/v1/environments/{env}/apikeys",
+			header: []string{"Authorization", "Bearer {bearer}", "Content-Type", js},
+			body:   `{"name":"x","jwkSet":[{"kid":"a","kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"` + d8 + `"}]}`,
+			secret: d8, status: http.StatusBadRequest, check: nil},
 
 		// Neighbours of those.
 		assertionIn("3b form body sent as JSON to the token endpoint", http.MethodPost, "/v2/auth/token", js,
 			tokenFormBody(a3b), a3b, http.StatusBadRequest),
-		{"9 the fake's bearer token in a body that is neither JSON nor a form", http.MethodPost, "/v2/auth/token",
-			[]string{"Content-Type", "text/plain"}, "token: {bearer}\n", "{bearer}", http.StatusBadRequest, nil},
+		{name: "9 the fake's bearer token in a body that is neither JSON nor a form", method: http.MethodPost, path: "/v2/auth/token",
+			header: []string{"Content-Type", "text/plain"}, body: "token: {bearer}\n", secret: "{bearer}", status: http.StatusBadRequest, check: nil},
 		assertionIn("10 form without a content type", http.MethodPost, "/v2/auth/token/x", "",
 			tokenFormBody(a10), a10, http.StatusNotFound),
-		{"11 the fake's user key in a body that is not JSON", http.MethodPost, "/box/srv/1.1/ide/acme/api/list", legacyUser(),
-			`{"type":"user",{user}`, "{user}", http.StatusOK, nil},
-		{"12 client_secret in a form", http.MethodPost, "/v2/auth/token", []string{"Content-Type", form},
-			"grant_type=client_credentials&client_id=c&client_secret=" + url.QueryEscape(secret12), secret12,
-			http.StatusBadRequest, nil},
-		{"13 Authorization with a scheme that is not a token of letters", http.MethodGet,
-			"/platform/v1/organizations/1/environments", []string{"Authorization", "Bearer-{bearer} x"}, "",
-			"{bearer}", http.StatusUnauthorized, authIs("****")},
-		{"14 Authorization scheme alone", http.MethodGet, "/platform/v1/organizations/1/environments",
-			[]string{"Authorization", "Bearer"}, "", "", http.StatusUnauthorized, authIs("****")},
+		{name: "11 the fake's user key in a body that is not JSON", method: http.MethodPost, path: "/box/srv/1.1/ide/acme/api/list", header: legacyUser(),
+			body: `{"type":"user",{user}`, secret: "{user}", status: http.StatusOK, check: nil},
+		{name: "12 client_secret in a form", method: http.MethodPost, path: "/v2/auth/token", header: []string{"Content-Type", form},
+			body: "grant_type=client_credentials&client_id=c&client_secret=" + url.QueryEscape(secret12), secret: secret12,
+			status: http.StatusBadRequest, check: nil},
+		{name: "13 Authorization with a scheme that is not a token of letters", method: http.MethodGet,
+			path: "/platform/v1/organizations/1/environments", header: []string{"Authorization", "Bearer-{bearer} x"}, body: "",
+			secret: "{bearer}", status: http.StatusUnauthorized, check: authIs("****")},
+		{name: "14 Authorization scheme alone", method: http.MethodGet, path: "/platform/v1/organizations/1/environments",
+			header: []string{"Authorization", "Bearer"}, body: "", secret: "", status: http.StatusUnauthorized, check: authIs("****")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -235,27 +235,27 @@ func memberShapes(sp, value string, isKey bool) []shape {
 	const js, form = "application/json", "application/x-www-form-urlencoded"
 	q, v := url.QueryEscape(sp), url.QueryEscape(value)
 	shapes := []shape{
-		{"JSON", js, `{"name":"x","` + sp + `":"` + value + `"}`},
-		{"JSON nested", js, `{"a":[{"b":{"` + sp + `":"` + value + `"}}]}`},
-		{"JSON escaped name", js, `{"` + escapeJSON(sp) + `":"` + value + `"}`},
-		{"JSON spaced", js, "{ \"" + sp + "\" :\n \"" + value + "\" }"},
-		{"JSON duplicate", js, `{"` + sp + `":"` + value + `","` + sp + `":null}`},
-		{"broken JSON", js, `{"a":1 "` + sp + `":"` + value + `"`},
-		{"truncated JSON", js, `{"a":1,"` + sp + `":"` + value},
-		{"JSON as text", "text/plain", `{"` + sp + `":"` + value + `"}`},
-		{"form", form, "a=1&" + q + "=" + v},
-		{"form escaped in full", form, escapeAll(sp) + "=" + v + "&a=1"},
-		{"form as JSON", js, q + "=" + v},
-		{"form without content type", "", q + "=" + v},
-		{"multipart", "multipart/form-data; boundary=B",
-			"--B\r\nContent-Disposition: form-data; name=\"" + sp + "\"\r\n\r\n" + value + "\r\n--B--\r\n"},
+		{name: "JSON", contentType: js, body: `{"name":"x","` + sp + `":"` + value + `"}`},
+		{name: "JSON nested", contentType: js, body: `{"a":[{"b":{"` + sp + `":"` + value + `"}}]}`},
+		{name: "JSON escaped name", contentType: js, body: `{"` + escapeJSON(sp) + `":"` + value + `"}`},
+		{name: "JSON spaced", contentType: js, body: "{ \"" + sp + "\" :\n \"" + value + "\" }"},
+		{name: "JSON duplicate", contentType: js, body: `{"` + sp + `":"` + value + `","` + sp + `":null}`},
+		{name: "broken JSON", contentType: js, body: `{"a":1 "` + sp + `":"` + value + `"`},
+		{name: "truncated JSON", contentType: js, body: `{"a":1,"` + sp + `":"` + value},
+		{name: "JSON as text", contentType: "text/plain", body: `{"` + sp + `":"` + value + `"}`},
+		{name: "form", contentType: form, body: "a=1&" + q + "=" + v},
+		{name: "form escaped in full", contentType: form, body: escapeAll(sp) + "=" + v + "&a=1"},
+		{name: "form as JSON", contentType: js, body: q + "=" + v},
+		{name: "form without content type", contentType: "", body: q + "=" + v},
+		{name: "multipart", contentType: "multipart/form-data; boundary=B",
+			body: "--B\r\nContent-Disposition: form-data; name=\"" + sp + "\"\r\n\r\n" + value + "\r\n--B--\r\n"},
 	}
 	if !isKey { // a key member's value is masked as a string; other members whatever they hold
 		shapes = append(shapes,
-			shape{"JSON object value", js, `{"` + sp + `":{"x":"` + value + `"}}`},
-			shape{"JSON array value", js, `{"` + sp + `":[1,{"c":"` + value + `"}]}`},
-			shape{"JSON unterminated array value", js, `{"` + sp + `":["` + value + `",`},
-			shape{"bare value", js, `{"` + sp + `": ` + value + ` }`},
+			shape{name: "JSON object value", contentType: js, body: `{"` + sp + `":{"x":"` + value + `"}}`},
+			shape{name: "JSON array value", contentType: js, body: `{"` + sp + `":[1,{"c":"` + value + `"}]}`},
+			shape{name: "JSON unterminated array value", contentType: js, body: `{"` + sp + `":["` + value + `",`},
+			shape{name: "bare value", contentType: js, body: `{"` + sp + `": ` + value + ` }`},
 		)
 	}
 	return shapes
@@ -265,11 +265,11 @@ func memberShapes(sp, value string, isKey bool) []shape {
 // not), routed nowhere, refused for the method. Header values of "{bearer}" stand for the
 // static bearer token.
 var logTargets = []struct{ name, method, path, auth string }{
-	{"Platform create", http.MethodPost, "/platform/v1/environments/{env}/apikeys", "Bearer {bearer}"},
-	{"token endpoint", http.MethodPost, "/v2/auth/token", ""},
-	{"legacy create, not logged in", http.MethodPost, "/box/srv/1.1/ide/acme/api/create", ""},
-	{"no such route", http.MethodPost, "/nowhere", ""},
-	{"method not allowed", http.MethodPut, "/v2/auth/token", ""},
+	{name: "Platform create", method: http.MethodPost, path: "/platform/v1/environments/{env}/apikeys", auth: "Bearer {bearer}"},
+	{name: "token endpoint", method: http.MethodPost, path: "/v2/auth/token", auth: ""},
+	{name: "legacy create, not logged in", method: http.MethodPost, path: "/box/srv/1.1/ide/acme/api/create", auth: ""},
+	{name: "no such route", method: http.MethodPost, path: "/nowhere", auth: ""},
+	{name: "method not allowed", method: http.MethodPut, path: "/v2/auth/token", auth: ""},
 }
 
 // sendShape sends a body to a target (picked by i, so a loop over cases meets every target).
@@ -327,7 +327,7 @@ func TestRequestLogHidesSecretMembersInAnySpelling(t *testing.T) {
 						sh.body = strings.ReplaceAll(sh.body, "\x00", value)
 						sendShape(t, f, len(cases), sh)
 						// A key shows its first and last four characters; nothing between them.
-						cases = append(cases, sent{fmt.Sprintf("%q in %s", sp, sh.name), value[4 : len(value)-4]})
+						cases = append(cases, sent{what: fmt.Sprintf("%q in %s", sp, sh.name), hidden: value[4 : len(value)-4]})
 					}
 				}
 				checkLog(t, f, 0, cases)
@@ -361,27 +361,27 @@ func TestRequestLogHidesTheFakesSecretsAnywhere(t *testing.T) {
 	for what, s := range secrets {
 		require.NotEmpty(t, s, what)
 		for _, sh := range []shape{
-			{"text", text, "token " + s + "\n"},
-			{"in a longer hex run", text, "00" + s + "ff"},
-			{"binary", "application/octet-stream", "\x00\xff" + s + "\x00"},
-			{"JSON plain member", js, `{"note":"` + s + `"}`},
-			{"JSON member name", js, `{"` + s + `":1}`},
-			{"JSON escaped", js, `{"note":"` + escapeJSON(s) + `"}`},
-			{"broken JSON", js, `{"type":` + s},
-			{"form value", form, "note=" + s},
-			{"form value escaped", form, "a=1&note=" + escapeAll(s)},
-			{"form name", form, s + "=1"},
-			{"multipart", "multipart/form-data; boundary=B",
-				"--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" + s + "\r\n--B--\r\n"},
+			{name: "text", contentType: text, body: "token " + s + "\n"},
+			{name: "in a longer hex run", contentType: text, body: "00" + s + "ff"},
+			{name: "binary", contentType: "application/octet-stream", body: "\x00\xff" + s + "\x00"},
+			{name: "JSON plain member", contentType: js, body: `{"note":"` + s + `"}`},
+			{name: "JSON member name", contentType: js, body: `{"` + s + `":1}`},
+			{name: "JSON escaped", contentType: js, body: `{"note":"` + escapeJSON(s) + `"}`},
+			{name: "broken JSON", contentType: js, body: `{"type":` + s},
+			{name: "form value", contentType: form, body: "note=" + s},
+			{name: "form value escaped", contentType: form, body: "a=1&note=" + escapeAll(s)},
+			{name: "form name", contentType: form, body: s + "=1"},
+			{name: "multipart", contentType: "multipart/form-data; boundary=B",
+				body: "--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" + s + "\r\n--B--\r\n"},
 		} {
 			sendShape(t, f, len(cases), sh, "X-Debug", "was "+s, "Cookie", "other="+s)
-			cases = append(cases, sent{what + " in " + sh.name, s})
+			cases = append(cases, sent{what: what + " in " + sh.name, hidden: s})
 		}
 	}
 	for what, s := range secrets {
 		r := f.platform(http.MethodGet, "/v1/apikeys/"+s, "")
 		assert.Equal(t, http.StatusNotFound, r.status)
-		cases = append(cases, sent{what + " in the path", s})
+		cases = append(cases, sent{what: what + " in the path", hidden: s})
 	}
 	all := fmt.Sprintf("%#v", f.srv.Requests()[:setup])
 	for what, s := range secrets {

@@ -150,15 +150,15 @@ func TestPlatformNotFound(t *testing.T) {
 		name, method, path, body string
 		route                    apikeystest.Route
 	}{
-		{"list keys of unknown environment", http.MethodGet, "/v1/environments/nope/apikeys", "", apikeystest.RouteListAPIKeys},
-		{"create in unknown environment", http.MethodPost, "/v1/environments/nope/apikeys", `{"name":"x"}`, apikeystest.RouteCreateAPIKey},
-		{"get unknown key", http.MethodGet, "/v1/apikeys/nope", "", apikeystest.RouteGetAPIKey},
-		{"update unknown key", http.MethodPatch, "/v1/apikeys/nope", `{"name":"x"}`, apikeystest.RouteUpdateAPIKey},
-		{"delete unknown key", http.MethodDelete, "/v1/apikeys/nope", "", apikeystest.RouteDeleteAPIKey},
-		{"escaped slash is one segment", http.MethodGet, "/v1/apikeys/" + k.ID + "%2Fx", "", apikeystest.RouteGetAPIKey},
-		{"unknown organization", http.MethodGet, "/v1/organizations/2/environments", "", apikeystest.RouteListEnvironments},
-		{"non-numeric organization", http.MethodGet, "/v1/organizations/acme/environments", "", apikeystest.RouteListEnvironments},
-		{"unknown path", http.MethodGet, "/v1/nothing", "", ""},
+		{name: "list keys of unknown environment", method: http.MethodGet, path: "/v1/environments/nope/apikeys", body: "", route: apikeystest.RouteListAPIKeys},
+		{name: "create in unknown environment", method: http.MethodPost, path: "/v1/environments/nope/apikeys", body: `{"name":"x"}`, route: apikeystest.RouteCreateAPIKey},
+		{name: "get unknown key", method: http.MethodGet, path: "/v1/apikeys/nope", body: "", route: apikeystest.RouteGetAPIKey},
+		{name: "update unknown key", method: http.MethodPatch, path: "/v1/apikeys/nope", body: `{"name":"x"}`, route: apikeystest.RouteUpdateAPIKey},
+		{name: "delete unknown key", method: http.MethodDelete, path: "/v1/apikeys/nope", body: "", route: apikeystest.RouteDeleteAPIKey},
+		{name: "escaped slash is one segment", method: http.MethodGet, path: "/v1/apikeys/" + k.ID + "%2Fx", body: "", route: apikeystest.RouteGetAPIKey},
+		{name: "unknown organization", method: http.MethodGet, path: "/v1/organizations/2/environments", body: "", route: apikeystest.RouteListEnvironments},
+		{name: "non-numeric organization", method: http.MethodGet, path: "/v1/organizations/acme/environments", body: "", route: apikeystest.RouteListEnvironments},
+		{name: "unknown path", method: http.MethodGet, path: "/v1/nothing", body: "", route: ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,23 +181,23 @@ func TestPlatformBadRequest(t *testing.T) {
 	tests := []struct {
 		name, path, body, method, reason string
 	}{
-		{"not JSON", create, `{"name":`, "", "invalid JSON body"},
-		{"array body", create, `[{"name":"x"}]`, "", "body must be a JSON object"},
-		{"missing name", create, `{"jwksURL":"https://a.example/jwks"}`, "", "name is required"},
-		{"empty name", create, `{"name":""}`, "", "name is required"},
-		{"name not a string", create, `{"name":5}`, "", "invalid JSON body"},
-		{"relative jwksURL", create, `{"name":"x","jwksURL":"/jwks"}`, "", "jwksURL must be"},
-		{"ftp jwksURL", create, `{"name":"x","jwksURL":"ftp://a.example/jwks"}`, "", "jwksURL must be"},
-		{"jwkSet not an object", create, `{"name":"x","jwkSet":[]}`, "", "jwkSet must be a JSON object"},
-		{"jwkSet without keys", create, `{"name":"x","jwkSet":{}}`, "", "jwkSet.keys must be an array"},
-		{"key missing kid", create, `{"name":"x","jwkSet":{"keys":[{"kty":"EC"}]}}`, "", "kid is required"},
-		{"key missing kty", create, `{"name":"x","jwkSet":{"keys":[{"kid":"a"}]}}`, "", "kty is required"},
-		{"private RSA member", create, `{"name":"x","jwkSet":{"keys":[{"kid":"a","kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}]}}`, "", `private member "d"`},
-		{"symmetric key", create, `{"name":"x","jwkSet":{"keys":[{"kid":"a","kty":"oct","k":"AQAB"}]}}`, "", `private member "k"`},
-		{"duplicate kid", create, `{"name":"x","jwkSet":{"keys":[{"kid":"a","kty":"EC"},{"kid":"a","kty":"RSA"}]}}`, "", `duplicate kid "a"`},
-		{"update with empty name", update, `{"name":""}`, http.MethodPatch, "name must not be empty"},
-		{"update with bad jwksURL", update, `{"jwksURL":"keys"}`, http.MethodPatch, "jwksURL must be"},
-		{"update with private member", update, `{"jwkSet":{"keys":[{"kid":"a","kty":"EC","d":"AQAB"}]}}`, http.MethodPatch, `private member "d"`},
+		{name: "not JSON", path: create, body: `{"name":`, method: "", reason: "invalid JSON body"},
+		{name: "array body", path: create, body: `[{"name":"x"}]`, method: "", reason: "body must be a JSON object"},
+		{name: "missing name", path: create, body: `{"jwksURL":"https://a.example/jwks"}`, method: "", reason: "name is required"},
+		{name: "empty name", path: create, body: `{"name":""}`, method: "", reason: "name is required"},
+		{name: "name not a string", path: create, body: `{"name":5}`, method: "", reason: "invalid JSON body"},
+		{name: "relative jwksURL", path: create, body: `{"name":"x","jwksURL":"/jwks"}`, method: "", reason: "jwksURL must be"},
+		{name: "ftp jwksURL", path: create, body: `{"name":"x","jwksURL":"ftp://a.example/jwks"}`, method: "", reason: "jwksURL must be"},
+		{name: "jwkSet not an object", path: create, body: `{"name":"x","jwkSet":[]}`, method: "", reason: "jwkSet must be a JSON object"},
+		{name: "jwkSet without keys", path: create, body: `{"name":"x","jwkSet":{}}`, method: "", reason: "jwkSet.keys must be an array"},
+		{name: "key missing kid", path: create, body: `{"name":"x","jwkSet":{"keys":[{"kty":"EC"}]}}`, method: "", reason: "kid is required"},
+		{name: "key missing kty", path: create, body: `{"name":"x","jwkSet":{"keys":[{"kid":"a"}]}}`, method: "", reason: "kty is required"},
+		{name: "private RSA member", path: create, body: `{"name":"x","jwkSet":{"keys":[{"kid":"a","kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}]}}`, method: "", reason: `private member "d"`},
+		{name: "symmetric key", path: create, body: `{"name":"x","jwkSet":{"keys":[{"kid":"a","kty":"oct","k":"AQAB"}]}}`, method: "", reason: `private member "k"`},
+		{name: "duplicate kid", path: create, body: `{"name":"x","jwkSet":{"keys":[{"kid":"a","kty":"EC"},{"kid":"a","kty":"RSA"}]}}`, method: "", reason: `duplicate kid "a"`},
+		{name: "update with empty name", path: update, body: `{"name":""}`, method: http.MethodPatch, reason: "name must not be empty"},
+		{name: "update with bad jwksURL", path: update, body: `{"jwksURL":"keys"}`, method: http.MethodPatch, reason: "jwksURL must be"},
+		{name: "update with private member", path: update, body: `{"jwkSet":{"keys":[{"kid":"a","kty":"EC","d":"AQAB"}]}}`, method: http.MethodPatch, reason: `private member "d"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -244,18 +244,18 @@ func TestPlatformUnauthorized(t *testing.T) {
 	f := start(t)
 	env := f.srv.EnvironmentID("Production")
 	routes := []struct{ method, path, body string }{
-		{http.MethodGet, "/v1/organizations/1/environments", ""},
-		{http.MethodGet, "/v1/environments/" + env + "/apikeys", ""},
-		{http.MethodPost, "/v1/environments/" + env + "/apikeys", `{"name":"x"}`},
-		{http.MethodGet, "/v1/apikeys/x", ""},
-		{http.MethodPatch, "/v1/apikeys/x", `{"name":"x"}`},
-		{http.MethodDelete, "/v1/apikeys/x", ""},
+		{method: http.MethodGet, path: "/v1/organizations/1/environments", body: ""},
+		{method: http.MethodGet, path: "/v1/environments/" + env + "/apikeys", body: ""},
+		{method: http.MethodPost, path: "/v1/environments/" + env + "/apikeys", body: `{"name":"x"}`},
+		{method: http.MethodGet, path: "/v1/apikeys/x", body: ""},
+		{method: http.MethodPatch, path: "/v1/apikeys/x", body: `{"name":"x"}`},
+		{method: http.MethodDelete, path: "/v1/apikeys/x", body: ""},
 	}
 	auths := []struct{ name, header, reason string }{
-		{"no header", "", "missing bearer token"},
-		{"unknown token", "Bearer nope", "unknown bearer token"},
-		{"basic scheme", "Basic " + f.srv.BearerToken, "missing bearer token"},
-		{"empty token", "Bearer ", "missing bearer token"},
+		{name: "no header", header: "", reason: "missing bearer token"},
+		{name: "unknown token", header: "Bearer nope", reason: "unknown bearer token"},
+		{name: "basic scheme", header: "Basic " + f.srv.BearerToken, reason: "missing bearer token"},
+		{name: "empty token", header: "Bearer ", reason: "missing bearer token"},
 	}
 	for _, rt := range routes {
 		for _, a := range auths {

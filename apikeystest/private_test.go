@@ -80,15 +80,15 @@ func TestRequestLogMasksPrivateMembersInAnyForm(t *testing.T) {
 		body   string
 		status int
 	}{
-		{"jwkSet in upper case", `{"name":"x","JWKSET":{"keys":[` + key + `]}}`, http.StatusBadRequest},
-		{"keys in title case", `{"name":"x","jwkSet":{"Keys":[` + key + `]}}`, http.StatusBadRequest},
-		{"keys twice, in two cases", `{"name":"x","jwkSet":{"keys":[],"KEYS":[` + key + `]}}`, http.StatusOK},
-		{"escaped member name", `{"name":"x","jwkSet":{"keys":[{` + ecPublicMembers + `,"\u0044":"` + s + `"}]}}`, http.StatusBadRequest},
-		{"member twice", `{"name":"x","jwkSet":{"keys":[{` + ecPublicMembers + `,"d":"` + s + `","d":"AA"}]}}`, http.StatusBadRequest},
-		{"jwkSet twice, the last null", `{"name":"x","jwkSet":{"keys":[` + key + `]},"jwkSet":null}`, http.StatusOK},
-		{"trailing data", `{"name":"x","jwkSet":{"keys":[` + key + `]}} x`, http.StatusBadRequest},
-		{"missing comma", `{"name":"x" "jwkSet":{"keys":[` + key + `]}}`, http.StatusBadRequest},
-		{"array body", `[{"jwkSet":{"keys":[` + key + `]}}]`, http.StatusBadRequest},
+		{name: "jwkSet in upper case", body: `{"name":"x","JWKSET":{"keys":[` + key + `]}}`, status: http.StatusBadRequest},
+		{name: "keys in title case", body: `{"name":"x","jwkSet":{"Keys":[` + key + `]}}`, status: http.StatusBadRequest},
+		{name: "keys twice, in two cases", body: `{"name":"x","jwkSet":{"keys":[],"KEYS":[` + key + `]}}`, status: http.StatusOK},
+		{name: "escaped member name", body: `{"name":"x","jwkSet":{"keys":[{` + ecPublicMembers + `,"\u0044":"` + s + `"}]}}`, status: http.StatusBadRequest},
+		{name: "member twice", body: `{"name":"x","jwkSet":{"keys":[{` + ecPublicMembers + `,"d":"` + s + `","d":"AA"}]}}`, status: http.StatusBadRequest},
+		{name: "jwkSet twice, the last null", body: `{"name":"x","jwkSet":{"keys":[` + key + `]},"jwkSet":null}`, status: http.StatusOK},
+		{name: "trailing data", body: `{"name":"x","jwkSet":{"keys":[` + key + `]}} x`, status: http.StatusBadRequest},
+		{name: "missing comma", body: `{"name":"x" "jwkSet":{"keys":[` + key + `]}}`, status: http.StatusBadRequest},
+		{name: "array body", body: `[{"jwkSet":{"keys":[` + key + `]}}]`, status: http.StatusBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,22 +29,22 @@ func TestRoutingRefusals(t *testing.T) {
 		allow              string
 		body               map[string]any // nil: no body (HEAD)
 	}{
-		{"PUT on a key", http.MethodPut, "/platform/v1/apikeys/x", 405, "GET, PATCH, DELETE", notAllowed},
-		{"HEAD on a key", http.MethodHead, "/platform/v1/apikeys/x", 405, "GET, PATCH, DELETE", nil},
-		{"DELETE on the key collection", http.MethodDelete, "/platform/v1/environments/e/apikeys", 405, "GET, POST", notAllowed},
-		{"GET on the token endpoint", http.MethodGet, "/v2/auth/token", 405, "POST", notAllowed},
-		{"GET on a legacy operation", http.MethodGet, "/box/srv/1.1/ide/acme/api/list", 405, "POST", notAllowed},
-		{"OPTIONS on environments", http.MethodOptions, "/platform/v1/organizations/1/environments", 405, "GET", notAllowed},
-		{"unknown Platform path", http.MethodGet, "/platform/v1/nothing", 404, "", notFound},
-		{"root", http.MethodGet, "/", 404, "", notFound},
-		{"unknown legacy operation", http.MethodPost, "/box/srv/1.1/ide/acme/api/explode", 404, "", legacyNotFound},
-		{"legacy path one segment short", http.MethodPost, "/box/srv/1.1/ide/acme/list", 404, "", legacyNotFound},
-		{"empty wildcard segment", http.MethodGet, "/platform/v1/apikeys/", 404, "", notFound},
-		{"two segments for one wildcard", http.MethodGet, "/platform/v1/apikeys/a/b", 404, "", notFound},
-		{"doubled slash", http.MethodGet, "/platform/v1/environments//apikeys", 404, "", notFound},
-		{"dot-dot segment", http.MethodGet, "/platform/v1/apikeys/../apikeys/x", 404, "", notFound},
-		{"dot segment", http.MethodGet, "/platform/v1/./apikeys/x", 404, "", notFound},
-		{"trailing slash", http.MethodPost, "/v2/auth/token/", 404, "", notFound},
+		{name: "PUT on a key", method: http.MethodPut, path: "/platform/v1/apikeys/x", status: 405, allow: "GET, PATCH, DELETE", body: notAllowed},
+		{name: "HEAD on a key", method: http.MethodHead, path: "/platform/v1/apikeys/x", status: 405, allow: "GET, PATCH, DELETE", body: nil},
+		{name: "DELETE on the key collection", method: http.MethodDelete, path: "/platform/v1/environments/e/apikeys", status: 405, allow: "GET, POST", body: notAllowed},
+		{name: "GET on the token endpoint", method: http.MethodGet, path: "/v2/auth/token", status: 405, allow: "POST", body: notAllowed},
+		{name: "GET on a legacy operation", method: http.MethodGet, path: "/box/srv/1.1/ide/acme/api/list", status: 405, allow: "POST", body: notAllowed},
+		{name: "OPTIONS on environments", method: http.MethodOptions, path: "/platform/v1/organizations/1/environments", status: 405, allow: "GET", body: notAllowed},
+		{name: "unknown Platform path", method: http.MethodGet, path: "/platform/v1/nothing", status: 404, allow: "", body: notFound},
+		{name: "root", method: http.MethodGet, path: "/", status: 404, allow: "", body: notFound},
+		{name: "unknown legacy operation", method: http.MethodPost, path: "/box/srv/1.1/ide/acme/api/explode", status: 404, allow: "", body: legacyNotFound},
+		{name: "legacy path one segment short", method: http.MethodPost, path: "/box/srv/1.1/ide/acme/list", status: 404, allow: "", body: legacyNotFound},
+		{name: "empty wildcard segment", method: http.MethodGet, path: "/platform/v1/apikeys/", status: 404, allow: "", body: notFound},
+		{name: "two segments for one wildcard", method: http.MethodGet, path: "/platform/v1/apikeys/a/b", status: 404, allow: "", body: notFound},
+		{name: "doubled slash", method: http.MethodGet, path: "/platform/v1/environments//apikeys", status: 404, allow: "", body: notFound},
+		{name: "dot-dot segment", method: http.MethodGet, path: "/platform/v1/apikeys/../apikeys/x", status: 404, allow: "", body: notFound},
+		{name: "dot segment", method: http.MethodGet, path: "/platform/v1/./apikeys/x", status: 404, allow: "", body: notFound},
+		{name: "trailing slash", method: http.MethodPost, path: "/v2/auth/token/", status: 404, allow: "", body: notFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,15 +96,15 @@ func TestRoutingEscapedSegments(t *testing.T) {
 		status     int
 		route      apikeystest.Route
 	}{
-		{"key ID escaped in full", "/platform/v1/apikeys/" + escapeAll(k.ID), 200, apikeystest.RouteGetAPIKey},
-		{"organization escaped", "/platform/v1/organizations/%31/environments", 200, apikeystest.RouteListEnvironments},
-		{"environment ID escaped", "/platform/v1/environments/" + escapeAll(f.srv.EnvironmentID("Staging")) + "/apikeys", 200, apikeystest.RouteListAPIKeys},
-		{"escaped slash", "/platform/v1/apikeys/" + url.PathEscape(k.ID+"/x"), 404, apikeystest.RouteGetAPIKey},
+		{name: "key ID escaped in full", path: "/platform/v1/apikeys/" + escapeAll(k.ID), status: 200, route: apikeystest.RouteGetAPIKey},
+		{name: "organization escaped", path: "/platform/v1/organizations/%31/environments", status: 200, route: apikeystest.RouteListEnvironments},
+		{name: "environment ID escaped", path: "/platform/v1/environments/" + escapeAll(f.srv.EnvironmentID("Staging")) + "/apikeys", status: 200, route: apikeystest.RouteListAPIKeys},
+		{name: "escaped slash", path: "/platform/v1/apikeys/" + url.PathEscape(k.ID+"/x"), status: 404, route: apikeystest.RouteGetAPIKey},
 		// ServeMux reads a segment that unescapes to "/" as a trailing slash, which no wildcard
 		// matches; the SDK never sends one (it refuses IDs with a slash).
-		{"escaped slash alone", "/platform/v1/apikeys/%2F", 404, ""},
-		{"space and percent", "/platform/v1/apikeys/" + url.PathEscape("a b%c"), 404, apikeystest.RouteGetAPIKey},
-		{"escaped dot-dot", "/platform/v1/apikeys/%2E%2E", 404, apikeystest.RouteGetAPIKey},
+		{name: "escaped slash alone", path: "/platform/v1/apikeys/%2F", status: 404, route: ""},
+		{name: "space and percent", path: "/platform/v1/apikeys/" + url.PathEscape("a b%c"), status: 404, route: apikeystest.RouteGetAPIKey},
+		{name: "escaped dot-dot", path: "/platform/v1/apikeys/%2E%2E", status: 404, route: apikeystest.RouteGetAPIKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -95,16 +95,16 @@ func TestWithPublicURLRefusesBadURLs(t *testing.T) {
 		url  string
 		opts []apikeystest.Option
 	}{
-		{"fake.test:1234", nil},
-		{"https://fake.test", nil},
-		{"http://fake.test", []apikeystest.Option{apikeystest.WithTLS()}},
-		{"ftp://fake.test", nil},
-		{"http://", nil},
-		{"http://fake.test/base", nil},
-		{"http://fake.test/?q=1", nil},
-		{"http://fake.test/#f", nil},
-		{"http://u:p@fake.test", nil},
-		{"http://fake.test:80%", nil},
+		{url: "fake.test:1234", opts: nil},
+		{url: "https://fake.test", opts: nil},
+		{url: "http://fake.test", opts: []apikeystest.Option{apikeystest.WithTLS()}},
+		{url: "ftp://fake.test", opts: nil},
+		{url: "http://", opts: nil},
+		{url: "http://fake.test/base", opts: nil},
+		{url: "http://fake.test/?q=1", opts: nil},
+		{url: "http://fake.test/#f", opts: nil},
+		{url: "http://u:p@fake.test", opts: nil},
+		{url: "http://fake.test:80%", opts: nil},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			defer func() {

@@ -71,12 +71,12 @@ func TestAddLegacyUserRefusals(t *testing.T) {
 		user apikeystest.LegacyUser
 		want string
 	}{
-		{"taken ID", apikeystest.LegacyUser{ID: "ann"}, `legacy user "ann" already exists`},
-		{"seeded ID", apikeystest.LegacyUser{ID: apikeystest.LegacyUserID}, "already exists"},
-		{"blank ID", apikeystest.LegacyUser{ID: " "}, "id must not be blank"},
-		{"short key", apikeystest.LegacyUser{Key: "abc"}, "key must be 40 lower-case hex characters"},
-		{"upper-case key", apikeystest.LegacyUser{Key: strings.Repeat("AB", 20)}, "key must be 40 lower-case hex characters"},
-		{"seeded user's key", apikeystest.LegacyUser{Key: f.srv.LegacyUserKey}, "key is already in use"},
+		{name: "taken ID", user: apikeystest.LegacyUser{ID: "ann"}, want: `legacy user "ann" already exists`},
+		{name: "seeded ID", user: apikeystest.LegacyUser{ID: apikeystest.LegacyUserID}, want: "already exists"},
+		{name: "blank ID", user: apikeystest.LegacyUser{ID: " "}, want: "id must not be blank"},
+		{name: "short key", user: apikeystest.LegacyUser{Key: "abc"}, want: "key must be 40 lower-case hex characters"},
+		{name: "upper-case key", user: apikeystest.LegacyUser{Key: strings.Repeat("AB", 20)}, want: "key must be 40 lower-case hex characters"},
+		{name: "seeded user's key", user: apikeystest.LegacyUser{Key: f.srv.LegacyUserKey}, want: "key is already in use"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.srv.AddLegacyUser(tc.user)
@@ -154,16 +154,16 @@ func TestAddLegacyKeyRefusals(t *testing.T) {
 		key  apikeystest.LegacyKey
 		want string
 	}{
-		{"no label", apikeystest.LegacyKey{KeyType: "user"}, "label is required"},
-		{"blank label", apikeystest.LegacyKey{Label: " ", KeyType: "user"}, "label is required"},
-		{"no type", apikeystest.LegacyKey{Label: "x"}, `keyType must be "user" or "app"`},
-		{"other type", apikeystest.LegacyKey{Label: "x", KeyType: "git_repo", KeyReference: "r"}, `keyType must be "user" or "app"`},
-		{"app without app", apikeystest.LegacyKey{Label: "x", KeyType: "app"}, "keyReference (the app ID) is required"},
-		{"unknown user", apikeystest.LegacyKey{Label: "x", KeyType: "user", KeyReference: "bob"}, `no legacy user "bob"`},
-		{"bad key", apikeystest.LegacyKey{Label: "x", KeyType: "user", Key: "nope"}, "key must be 40 lower-case hex characters"},
-		{"bad secret", apikeystest.LegacyKey{Label: "x", KeyType: "user", Secret: strings.Repeat("g", 40)}, "secret must be 40 lower-case hex characters"},
-		{"user key in use", apikeystest.LegacyKey{Label: "x", KeyType: "user", Key: f.srv.LegacyUserKey}, "key is already in use"},
-		{"revoker without revoked", apikeystest.LegacyKey{Label: "x", KeyType: "user", RevokedBy: "me"}, "only for a revoked key"},
+		{name: "no label", key: apikeystest.LegacyKey{KeyType: "user"}, want: "label is required"},
+		{name: "blank label", key: apikeystest.LegacyKey{Label: " ", KeyType: "user"}, want: "label is required"},
+		{name: "no type", key: apikeystest.LegacyKey{Label: "x"}, want: `keyType must be "user" or "app"`},
+		{name: "other type", key: apikeystest.LegacyKey{Label: "x", KeyType: "git_repo", KeyReference: "r"}, want: `keyType must be "user" or "app"`},
+		{name: "app without app", key: apikeystest.LegacyKey{Label: "x", KeyType: "app"}, want: "keyReference (the app ID) is required"},
+		{name: "unknown user", key: apikeystest.LegacyKey{Label: "x", KeyType: "user", KeyReference: "bob"}, want: `no legacy user "bob"`},
+		{name: "bad key", key: apikeystest.LegacyKey{Label: "x", KeyType: "user", Key: "nope"}, want: "key must be 40 lower-case hex characters"},
+		{name: "bad secret", key: apikeystest.LegacyKey{Label: "x", KeyType: "user", Secret: strings.Repeat("g", 40)}, want: "secret must be 40 lower-case hex characters"},
+		{name: "user key in use", key: apikeystest.LegacyKey{Label: "x", KeyType: "user", Key: f.srv.LegacyUserKey}, want: "key is already in use"},
+		{name: "revoker without revoked", key: apikeystest.LegacyKey{Label: "x", KeyType: "user", RevokedBy: "me"}, want: "only for a revoked key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.srv.AddLegacyKey(tc.key)

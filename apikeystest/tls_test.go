@@ -69,8 +69,8 @@ func TestHTTPClientProtocol(t *testing.T) {
 		major int
 		proto string
 	}{
-		{"plain", nil, 1, "HTTP/1.1"},
-		{"TLS", []apikeystest.Option{apikeystest.WithTLS()}, 2, "HTTP/2.0"},
+		{name: "plain", opts: nil, major: 1, proto: "HTTP/1.1"},
+		{name: "TLS", opts: []apikeystest.Option{apikeystest.WithTLS()}, major: 2, proto: "HTTP/2.0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := apikeystest.NewServer(tc.opts...)
@@ -125,16 +125,16 @@ func TestDropOverHTTP2(t *testing.T) {
 		send    func(f *fixture) (int, error)
 		count   func(f *fixture) int
 	}{
-		{"platform create dropped", apikeystest.RouteCreateAPIKey, false, createKey, keyCount},
-		{"platform create dropped after apply", apikeystest.RouteCreateAPIKey, true, createKey, keyCount},
-		{"legacy create dropped", apikeystest.RouteLegacyCreate, false, createLegacy, legacyCount},
-		{"legacy create dropped after apply", apikeystest.RouteLegacyCreate, true, createLegacy, legacyCount},
-		{"GET dropped", apikeystest.RouteListAPIKeys, false,
-			func(f *fixture) (int, error) {
+		{name: "platform create dropped", route: apikeystest.RouteCreateAPIKey, applied: false, send: createKey, count: keyCount},
+		{name: "platform create dropped after apply", route: apikeystest.RouteCreateAPIKey, applied: true, send: createKey, count: keyCount},
+		{name: "legacy create dropped", route: apikeystest.RouteLegacyCreate, applied: false, send: createLegacy, count: legacyCount},
+		{name: "legacy create dropped after apply", route: apikeystest.RouteLegacyCreate, applied: true, send: createLegacy, count: legacyCount},
+		{name: "GET dropped", route: apikeystest.RouteListAPIKeys, applied: false,
+			send: func(f *fixture) (int, error) {
 				return f.try(http.MethodGet, f.srv.PlatformURL+"/v1/environments/"+env(f)+"/apikeys", "",
 					"Authorization", "Bearer "+f.srv.BearerToken)
 			},
-			func(f *fixture) int { return f.srv.Count(apikeystest.RouteListAPIKeys) }},
+			count: func(f *fixture) int { return f.srv.Count(apikeystest.RouteListAPIKeys) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

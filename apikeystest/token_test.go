@@ -35,11 +35,11 @@ func TestTokenAuthorizesPlatformCalls(t *testing.T) {
 		pub  any
 		alg  jose.SignatureAlgorithm
 	}{
-		{"ES384", p384, p384.Public(), jose.ES384},
-		{"ES256", p256, p256.Public(), jose.ES256},
-		{"RS384", rsaKey(), rsaKey().Public(), jose.RS384},
-		{"PS256", rsaKey(), rsaKey().Public(), jose.PS256},
-		{"EdDSA", edPriv, edPriv.Public(), jose.EdDSA},
+		{name: "ES384", priv: p384, pub: p384.Public(), alg: jose.ES384},
+		{name: "ES256", priv: p256, pub: p256.Public(), alg: jose.ES256},
+		{name: "RS384", priv: rsaKey(), pub: rsaKey().Public(), alg: jose.RS384},
+		{name: "PS256", priv: rsaKey(), pub: rsaKey().Public(), alg: jose.PS256},
+		{name: "EdDSA", priv: edPriv, pub: edPriv.Public(), alg: jose.EdDSA},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

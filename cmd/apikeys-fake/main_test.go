@@ -150,7 +150,7 @@ func startFake(t *testing.T, args ...string) *fake {
 	lines := make(chan result, 1)
 	go func() {
 		s, err := bufio.NewReader(stdout).ReadString('\n')
-		lines <- result{s, err}
+		lines <- result{s: s, err: err}
 	}()
 	var r result
 	select {
@@ -548,9 +548,11 @@ func TestAdminFault(t *testing.T) {
 // TestSIGTERMFinishesRequestsInFlight: on SIGTERM a request held by a latency is answered in
 // full before the command exits 0.
 func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
-	f := startFake(t)
+	// The latency outlasts, by far, the time from the await to the signal
+	// on a loaded machine, and the shutdown timeout outlasts the latency.
+	f := startFake(t, "-shutdown-timeout", "30s")
 	require.Equal(t, http.StatusCreated,
-		f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"1s"}`).status)
+		f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"3s"}`).status)
 	type answer struct {
 		reply
 		at time.Time
@@ -560,7 +562,7 @@ func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
 		r, err := f.try(http.MethodGet, f.info.PlatformURL+"/v1/organizations/1/environments", "",
 			"Authorization", "Bearer "+f.info.BearerToken)
 		assert.NoError(t, err)
-		done <- answer{r, time.Now()}
+		done <- answer{reply: r, at: time.Now()}
 	}()
 	r := f.admin(http.MethodGet, "/await?route=ListEnvironments&timeout=20s", "")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
@@ -570,7 +572,7 @@ func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	a := <-done
 	assert.Equal(t, http.StatusOK, a.status, "the request in flight was finished: %s", a.body)
 	assert.True(t, a.at.After(signalled), "the request was still in flight when the signal was sent")
-	assert.Contains(t, f.stderr.String(), `msg="apikeys-fake stopping" signal=terminated timeout=10s`)
+	assert.Contains(t, f.stderr.String(), `msg="apikeys-fake stopping" signal=terminated timeout=30s`)
 	assert.NotContains(t, f.stderr.String(), "cut")
 }
 
@@ -717,17 +719,17 @@ func TestBadCommandLine(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
-		{[]string{"extra"}, 2, `unexpected arguments: ["extra"]`},
-		{[]string{"-jwks-cache", "-1s"}, 2, "-jwks-cache must not be negative"},
-		{[]string{"-shutdown-timeout", "0s"}, 2, "-shutdown-timeout must be positive"},
-		{[]string{"-legacy-domain", ""}, 2, "-legacy-domain must not be empty"},
-		{[]string{"-url", "https://fake.test"}, 2, "the scheme must be http"},
-		{[]string{"-tls", "-url", "http://fake.test"}, 2, "the scheme must be https"},
-		{[]string{"-url", "http://fake.test/base"}, 2, "only a scheme, host and port are allowed"},
-		{[]string{"-url", "http://:8080"}, 2, "has no host"},
-		{[]string{"-h"}, 0, "Usage: apikeys-fake [flags]"},
-		{[]string{"-addr", "256.0.0.1:0"}, 1, "apikeys-fake cannot start"},
+		{args: []string{"-nope"}, code: 2, want: "flag provided but not defined: -nope"},
+		{args: []string{"extra"}, code: 2, want: `unexpected arguments: ["extra"]`},
+		{args: []string{"-jwks-cache", "-1s"}, code: 2, want: "-jwks-cache must not be negative"},
+		{args: []string{"-shutdown-timeout", "0s"}, code: 2, want: "-shutdown-timeout must be positive"},
+		{args: []string{"-legacy-domain", ""}, code: 2, want: "-legacy-domain must not be empty"},
+		{args: []string{"-url", "https://fake.test"}, code: 2, want: "the scheme must be http"},
+		{args: []string{"-tls", "-url", "http://fake.test"}, code: 2, want: "the scheme must be https"},
+		{args: []string{"-url", "http://fake.test/base"}, code: 2, want: "only a scheme, host and port are allowed"},
+		{args: []string{"-url", "http://:8080"}, code: 2, want: "has no host"},
+		{args: []string{"-h"}, code: 0, want: "Usage: apikeys-fake [flags]"},
+		{args: []string{"-addr", "256.0.0.1:0"}, code: 1, want: "apikeys-fake cannot start"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

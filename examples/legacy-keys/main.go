@@ -150,8 +150,11 @@ func run(ctx context.Context, w io.Writer) error {
 // with the label is there, the create happened.
 func ensureAppKey(ctx context.Context, w io.Writer, c *apikeys.Client, label string) (*apikeys.LegacyKey, error) {
 	k, err := c.Legacy.Create(ctx, apikeys.AppKeys(appID), label)
-	if !apikeys.IsAmbiguous(err) {
-		return k, err
+	switch {
+	case err == nil:
+		return k, nil
+	case !apikeys.IsAmbiguous(err):
+		return nil, fmt.Errorf("creating app key %q: %w", label, err)
 	}
 	fmt.Fprintf(w, "create %q: outcome unknown (%v); reconciling\n", label, err)
 	k, err = c.Legacy.FindCreated(ctx, apikeys.AppKeys(appID), label)
@@ -163,7 +166,11 @@ func ensureAppKey(ctx context.Context, w io.Writer, c *apikeys.Client, label str
 		return nil, fmt.Errorf("reconciling app key %q: %w", label, err)
 	}
 	fmt.Fprintf(w, "reconciled: the create did not happen, creating %q again\n", label)
-	return c.Legacy.Create(ctx, apikeys.AppKeys(appID), label)
+	k, err = c.Legacy.Create(ctx, apikeys.AppKeys(appID), label)
+	if err != nil {
+		return nil, fmt.Errorf("creating app key %q again: %w", label, err)
+	}
+	return k, nil
 }
 
 func listApp(ctx context.Context, w io.Writer, c *apikeys.Client) error {

@@ -48,17 +48,17 @@ func TestIn(t *testing.T) {
 		members string
 		want    []string
 	}{
-		{"none", `{"kid":"a","kty":"EC","crv":"P-256","x":"AA","y":"AA"}`, nil},
-		{"empty", `{}`, nil},
-		{"RSA private key", `{"kty":"RSA","n":"AA","e":"AQAB","d":"AA","p":"AA","q":"AA","dp":"AA","dq":"AA","qi":"AA","oth":[]}`,
-			[]string{"d", "p", "q", "dp", "dq", "qi", "oth"}},
-		{"symmetric", `{"kty":"oct","k":"AA"}`, []string{"k"}},
-		{"AKP", `{"kty":"AKP","pub":"AA","priv":"AA"}`, []string{"priv"}},
-		{"upper case", `{"D":"AA","QI":"AA","OTH":[],"K":"AA","PRIV":"AA"}`, []string{"D", "QI", "OTH", "K", "PRIV"}},
+		{name: "none", members: `{"kid":"a","kty":"EC","crv":"P-256","x":"AA","y":"AA"}`, want: nil},
+		{name: "empty", members: `{}`, want: nil},
+		{name: "RSA private key", members: `{"kty":"RSA","n":"AA","e":"AQAB","d":"AA","p":"AA","q":"AA","dp":"AA","dq":"AA","qi":"AA","oth":[]}`,
+			want: []string{"d", "p", "q", "dp", "dq", "qi", "oth"}},
+		{name: "symmetric", members: `{"kty":"oct","k":"AA"}`, want: []string{"k"}},
+		{name: "AKP", members: `{"kty":"AKP","pub":"AA","priv":"AA"}`, want: []string{"priv"}},
+		{name: "upper case", members: `{"D":"AA","QI":"AA","OTH":[],"K":"AA","PRIV":"AA"}`, want: []string{"D", "QI", "OTH", "K", "PRIV"}},
 		// The lower-case spelling first, then the others sorted, in the order of Private.
-		{"mixed spellings", `{"priv":"AA","Qi":"AA","qI":"AA","qi":"AA","D":"AA","d":"AA","k":"AA"}`,
-			[]string{"d", "D", "qi", "Qi", "qI", "k", "priv"}},
-		{"kelvin sign", `{"\u212a":"AA"}`, []string{"\u212a"}},
+		{name: "mixed spellings", members: `{"priv":"AA","Qi":"AA","qI":"AA","qi":"AA","D":"AA","d":"AA","k":"AA"}`,
+			want: []string{"d", "D", "qi", "Qi", "qI", "k", "priv"}},
+		{name: "kelvin sign", members: `{"\u212a":"AA"}`, want: []string{"\u212a"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,14 +9,14 @@ import (
 
 func TestKey(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"empty stays empty", "", ""},
-		{"one character", "a", "****"},
-		{"eight characters", "01234567", "****"},
-		{"nine characters", "012345678", "0123…5678"},
-		{"eleven characters (masked in full by the fake before)", "0123456789a", "0123…789a"},
-		{"legacy key, 40 hex", strings.Repeat("0123456789", 4), "0123…6789"},
-		{"runes, not bytes: eight", "éééééééé", "****"},
-		{"runes, not bytes: nine", "αβγδεζηθι", "αβγδ…ζηθι"},
+		{name: "empty stays empty", in: "", want: ""},
+		{name: "one character", in: "a", want: "****"},
+		{name: "eight characters", in: "01234567", want: "****"},
+		{name: "nine characters", in: "012345678", want: "0123…5678"},
+		{name: "eleven characters (masked in full by the fake before)", in: "0123456789a", want: "0123…789a"},
+		{name: "legacy key, 40 hex", in: strings.Repeat("0123456789", 4), want: "0123…6789"},
+		{name: "runes, not bytes: eight", in: "éééééééé", want: "****"},
+		{name: "runes, not bytes: nine", in: "αβγδεζηθι", want: "αβγδ…ζηθι"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
