@@ -48,6 +48,14 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // (iss, sub, aud, exp, nbf, iat). Each extra destination (a map or a struct
 // with JSON tags) receives the verified payload too, for private claims.
 //
+// VerifyJWT reads each key of the set once per process, not once per
+// call: what it reads from a key (its kid, use and alg, its parsed public
+// key) is kept in a process-wide cache keyed by the key's JSON text
+// itself, so a set changed in any way (Keys appended to, resliced or
+// replaced, an element replaced or decoded anew) is read as it is now,
+// never as it was. The cache holds at most 1024 keys (4 MiB of JSON),
+// and is safe for concurrent use, as VerifyJWT is on a set no one changes.
+//
 // Errors quote the token's kid and alg, and a key's alg, as at most 64
 // printable runes (other runes, such as controls, U+2028 or U+202E,
 // become spaces), and go-jose's messages cut to 128 runes the same way,
@@ -87,17 +95,14 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	}
 	var lastErr error
 	for _, k := range s.Keys {
-		h := k.header()
+		e := cachedVerifyKey(k.raw)
+		h := e.hdr
 		if h.KeyID != hdr.KeyID {
 			continue
 		}
-		pub, err := k.PublicKey()
-		if err != nil {
-			continue // unknown type or curve, private members: not usable
-		}
-		kty, crv, err := keyShape(pub)
-		if err != nil {
-			continue
+		pub, kty, crv := e.public()
+		if pub == nil {
+			continue // unknown type, curve or size, private members: not usable
 		}
 		if h.Use != "" && h.Use != "sig" {
 			continue
