@@ -1,13 +1,18 @@
 package apikeys_test
 
-// Benchmarks of the JWKS helpers. They have no floor: scripts/bench prints
-// them in its second table.
+// Benchmarks of the JWKS helpers. JWKSet.VerifyJWT has a floor, go-jose
+// verifying the same token with the key parsed once (its .../gojose
+// variant, paired with .../sdk in scripts/bench's first table); the others
+// have none and are printed in its second table.
 
 import (
 	"crypto/rand"
 	"crypto/rsa"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/apikeys-go/apikeys"
 )
@@ -23,9 +28,9 @@ func benchRSA2048(b *testing.B, name string) apikeys.SigningKey {
 
 // benchJWKSet returns a set of 10 public keys: RSA-2048 (RS256) and
 // RSA-3072 (RS384), EC P-256 (ES256) and P-384 (ES384), and Ed25519
-// (EdDSA), two of each, kid the RFC 7638 thumbprint. The RS384 and ES384
-// signing keys of generatedKey are the last two, so VerifyJWT looks at
-// every kid before it finds theirs.
+// (EdDSA), two of each, kid the RFC 7638 thumbprint. The EdDSA, RS384 and
+// ES384 signing keys of generatedKey are the last three, so VerifyJWT
+// looks at (nearly) every kid before it finds theirs.
 func benchJWKSet(b *testing.B) *apikeys.JWKSet {
 	b.Helper()
 	alg := func(name, a string) apikeys.SigningKey {
@@ -39,7 +44,7 @@ func benchJWKSet(b *testing.B) *apikeys.JWKSet {
 		alg("ES384-2", apikeys.ES384),
 		benchRSA2048(b, "RSA-2048-2"),
 		alg("ES256-2", apikeys.ES256),
-		alg("EdDSA-2", apikeys.EdDSA),
+		generatedKey(b, apikeys.EdDSA),
 		generatedKey(b, apikeys.RS384),
 		generatedKey(b, apikeys.ES384),
 	}
@@ -98,11 +103,17 @@ func BenchmarkJWKS(b *testing.B) {
 			}
 		}
 	})
-	for _, alg := range []string{apikeys.RS384, apikeys.ES384} {
+	// VerifyJWT of a client assertion as the token source signs it, next
+	// to its floor: go-jose parsing the same token with the same allowed
+	// algs and checking its signature with the key parsed once, outside
+	// the loop, from the same JWK.
+	allowed := []string{apikeys.RS384, apikeys.ES384, apikeys.EdDSA}
+	for _, alg := range allowed {
 		b.Run("VerifyJWT/alg="+alg, func(b *testing.B) {
 			set := benchJWKSet(b)
+			key := generatedKey(b, alg)
 			ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{
-				ClientID: benchClientID, Key: generatedKey(b, alg), TokenURL: "http://127.0.0.1/token",
+				ClientID: benchClientID, Key: key, TokenURL: "http://127.0.0.1/token",
 			})
 			if err != nil {
 				b.Fatal(err)
@@ -111,14 +122,40 @@ func BenchmarkJWKS(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			algs := []string{apikeys.RS384, apikeys.ES384}
-			b.ReportAllocs()
-			for b.Loop() {
-				claims, err := set.VerifyJWT(token, algs)
-				if err != nil || claims.Issuer != benchClientID {
-					b.Fatalf("VerifyJWT: %v", err)
+			b.Run("sdk", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					claims, err := set.VerifyJWT(token, allowed)
+					if err != nil || claims.Issuer != benchClientID {
+						b.Fatalf("VerifyJWT: %v", err)
+					}
 				}
-			}
+			})
+			b.Run("gojose", func(b *testing.B) {
+				jwk, ok := set.Key(key.KeyID)
+				if !ok {
+					b.Fatalf("kid %q is not in the set", key.KeyID)
+				}
+				var jk jose.JSONWebKey
+				if err := jk.UnmarshalJSON(jwk.Raw()); err != nil {
+					b.Fatal(err)
+				}
+				algs := make([]jose.SignatureAlgorithm, len(allowed))
+				for i, a := range allowed {
+					algs[i] = jose.SignatureAlgorithm(a)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					tok, err := jwt.ParseSigned(token, algs)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var claims jwt.Claims
+					if err := tok.Claims(jk.Key, &claims); err != nil || claims.Issuer != benchClientID {
+						b.Fatalf("Claims: %v", err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -96,11 +96,12 @@ func (k JWK) MarshalJSON() ([]byte, error) {
 // Raw returns a copy of the key's JSON object.
 func (k JWK) Raw() []byte { return bytes.Clone(k.raw) }
 
+// header returns the key's header as json.Unmarshal reads it. Members of
+// the wrong JSON type read as empty; Validate reports them.
 func (k JWK) header() jwkHeader {
-	var h jwkHeader
-	// Members of the wrong JSON type read as empty; Validate reports them.
-	_ = json.Unmarshal(k.raw, &h)
-	return h
+	var buf [16]member
+	members, _ := objectMembers(buf[:0], k.raw)
+	return readHeader(members)
 }
 
 // members returns the key's members by name; values stay raw.
@@ -158,64 +159,68 @@ func (k JWK) Thumbprint() (string, error) {
 // not support.
 func (k JWK) PublicKey() (crypto.PublicKey, error) {
 	const op = "JWK.PublicKey"
-	m := k.members()
-	if m == nil {
+	var buf [16]member
+	members, ok := objectMembers(buf[:0], k.raw)
+	if !ok {
 		return nil, invalid(op, "JWK", "is not a JSON object")
 	}
-	h := k.header()
-	field := "JWK (kid " + quoted(h.KeyID) + ")"
+	h := readHeader(members)
+	field := func() string { return "JWK (kid " + quoted(h.KeyID) + ")" }
 	if h.KeyType == "oct" {
-		return nil, invalid(op, field, "is a symmetric (oct) key")
+		return nil, invalid(op, field(), "is a symmetric (oct) key")
 	}
-	if names := privateMembersIn(m); len(names) > 0 {
-		return nil, invalid(op, field, "holds private key member %s", quoted(names[0]))
+	if names := privateNames(members); len(names) > 0 {
+		return nil, invalid(op, field(), "holds private key member %s", quoted(names[0]))
 	}
-	if repeats := repeatedMembers(k.raw); len(repeats) > 0 {
-		return nil, invalid(op, field, "%s", repeats[0])
+	if repeats := repeatedMembers(members); len(repeats) > 0 {
+		return nil, invalid(op, field(), "%s", repeats[0])
 	}
-	pub, err := parsePublicKey(k.raw)
+	pub, err := parsePublicKey(k.raw, members)
 	if err != nil {
-		return nil, invalid(op, field, "%v", err)
+		return nil, invalid(op, field(), "%v", err)
 	}
 	return pub, nil
 }
 
-// repeatedMembers returns one problem for each member of the JSON object
-// raw whose name repeats the name of an earlier member, exactly (after
-// JSON escapes are decoded) or under case folding. Go's encoding/json
-// matches member names to struct fields with the folding of
+// repeatedMembers returns one problem for each of members (a JSON
+// object's, in order) whose name repeats the name of an earlier member,
+// exactly (after JSON escapes are decoded) or under case folding. Go's
+// encoding/json matches member names to struct fields with the folding of
 // strings.EqualFold, in which KELVIN SIGN (U+212A) is "k" and LONG S
 // (U+017F) is "s", and the last match wins; go-jose matches them exactly
 // and refuses exact repeats. A key that names a member twice is thus read
-// differently by different consumers, or not at all. The object is read
-// member by member (a map would lose exact repeats), in time linear in
-// its size. It returns nil for valid JSON that is not an object.
-func repeatedMembers(raw []byte) []string {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil
-	}
+// differently by different consumers, or not at all. A small object (a
+// JWK or a JWS header has a handful of members) is checked pair by pair,
+// a larger one with a map of folded names, so the time stays linear in
+// its size.
+func repeatedMembers(members []member) []string {
+	const pairwise = 16
 	var problems []string
-	first := make(map[string]string) // folded name -> first spelling
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return problems
+	var first map[string]string // folded name -> first spelling, for a large object
+	for j, m := range members {
+		prev, seen := "", false
+		if len(members) <= pairwise {
+			for _, p := range members[:j] {
+				if strings.EqualFold(p.name, m.name) {
+					prev, seen = p.name, true
+					break
+				}
+			}
+		} else {
+			if first == nil {
+				first = make(map[string]string, len(members))
+			}
+			folded := strings.Map(foldRune, m.name)
+			if prev, seen = first[folded]; !seen {
+				first[folded] = m.name
+			}
 		}
-		name, _ := tok.(string)
-		var value json.RawMessage // skipped
-		if err := dec.Decode(&value); err != nil {
-			return problems
-		}
-		folded := strings.Map(foldRune, name)
-		prev, seen := first[folded]
 		switch {
 		case !seen:
-			first[folded] = name
-		case prev == name:
-			problems = append(problems, fmt.Sprintf("member %s appears twice", quoted(name)))
+		case prev == m.name:
+			problems = append(problems, fmt.Sprintf("member %s appears twice", quoted(m.name)))
 		default:
-			problems = append(problems, fmt.Sprintf("member %s repeats %s in another letter case", quoted(name), quoted(prev)))
+			problems = append(problems, fmt.Sprintf("member %s repeats %s in another letter case", quoted(m.name), quoted(prev)))
 		}
 	}
 	return problems
@@ -262,8 +267,13 @@ func libraryError(err error) string {
 // exactly as it is written (and so as it is uploaded or published): a
 // member named twice, which go-jose and other strict parsers refuse, is
 // refused here too. It parses one key at a time, so one odd key never
-// fails a whole set.
-func parsePublicKey(raw []byte) (crypto.PublicKey, error) {
+// fails a whole set. members are raw's (objectMembers), or nil: a plain
+// RSA or EC key among them is parsed without go-jose's JSON decoding
+// (plainPublicKey), to the key go-jose would return.
+func parsePublicKey(raw []byte, members []member) (crypto.PublicKey, error) {
+	if pub, ok := plainPublicKey(members); ok {
+		return pub, nil
+	}
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(raw); err != nil {
 		return nil, fmt.Errorf("public members do not parse: %s", libraryError(err))
@@ -291,5 +301,5 @@ func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) 
 	if err != nil {
 		return nil, err
 	}
-	return parsePublicKey(b)
+	return parsePublicKey(b, nil)
 }

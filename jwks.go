@@ -135,6 +135,22 @@ func privateMembersIn(m map[string]json.RawMessage) []string {
 	return jwkmember.In(m)
 }
 
+// privateNames is privateMembersIn for members (a JSON object's, in
+// order): each private member name once, in the same order. It builds a
+// map only for a key that has one.
+func privateNames(members []member) []string {
+	var names map[string]bool
+	for _, m := range members {
+		if jwkmember.IsPrivate(m.name) {
+			if names == nil {
+				names = make(map[string]bool)
+			}
+			names[m.name] = true
+		}
+	}
+	return jwkmember.In(names)
+}
+
 // stringMembers must be JSON strings when present.
 var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 
@@ -171,30 +187,34 @@ func (s *JWKSet) Validate() error {
 	}
 	var problems []string
 	seen := make(map[string]int, len(s.Keys))
+	var buf []member // one buffer for every key's members
 	for i, k := range s.Keys {
-		h := k.header()
-		where := fmt.Sprintf("keys[%d] (kid %s)", i, quoted(h.KeyID))
-		m := k.members()
-		if m == nil {
-			problems = append(problems, where+": not a JSON object")
-			continue
-		}
+		members, object := objectMembers(buf[:0], k.raw)
+		buf = members
+		h := readHeader(members) // empty when not an object
+		// A problem names the key by index and kid; a valid key, the usual
+		// case, formats nothing.
 		add := func(format string, args ...any) {
-			problems = append(problems, where+": "+fmt.Sprintf(format, args...))
+			problems = append(problems, fmt.Sprintf("keys[%d] (kid %s): ", i, quoted(h.KeyID))+fmt.Sprintf(format, args...))
+		}
+		if !object {
+			add("not a JSON object")
+			continue
 		}
 		if !utf8.Valid(k.raw) {
 			add("not valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)")
 		}
 		badMember := false
 		for _, name := range stringMembers {
-			if v, ok := m[name]; ok && !isJSONString(v) {
+			// The last member of that exact name, as a decoded map holds it.
+			if v, ok := lastMember(members, name); ok && v[0] != '"' {
 				add("%s is not a string", name)
 				badMember = true
 			}
 		}
 		// With a member named twice, which one counts depends on the
 		// parser: go-jose refuses the key, encoding/json takes the last.
-		for _, p := range repeatedMembers(k.raw) {
+		for _, p := range repeatedMembers(members) {
 			add("%s", p)
 			badMember = true
 		}
@@ -205,7 +225,7 @@ func (s *JWKSet) Validate() error {
 		} else {
 			seen[h.KeyID] = i
 		}
-		private := privateMembersIn(m)
+		private := privateNames(members)
 		for _, name := range private {
 			add("holds private key member %s", quoted(name))
 		}
@@ -232,27 +252,25 @@ func (s *JWKSet) Validate() error {
 		default:
 			add("unknown kty %s (want RSA, EC or OKP)", quoted(h.KeyType))
 		}
-		if typeOK && !badMember && h.KeyType == "RSA" {
-			// go-jose refuses to parse a modulus over maxRSABits: say so.
-			if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
-				add("RSA modulus %s", rsaSizeProblem(bits))
-				typeOK = false
-			}
-		}
 		if typeOK && !badMember {
 			// The key as it is written, unless it holds private members
 			// (already a problem): then whether the others parse.
 			var pub crypto.PublicKey
 			var err error
 			if len(private) == 0 {
-				pub, err = parsePublicKey(k.raw)
+				pub, err = parsePublicKey(k.raw, members)
 			} else {
-				pub, err = parsePublicMembers(m)
+				pub, err = parsePublicMembers(k.members())
 			}
-			if err != nil {
-				add("public key members do not parse")
-			} else {
+			if err == nil {
 				checkParsedKey(pub, h, add)
+			} else if bits := rsaModulusBits(h, members); bits > maxRSABits {
+				// go-jose refuses a modulus over maxRSABits: name its
+				// size. (Only asked when go-jose fails: a key it parses
+				// is never that large.)
+				add("RSA modulus %s", rsaSizeProblem(bits))
+			} else {
+				add("public key members do not parse")
 			}
 		}
 		if h.Algorithm != "" {
@@ -268,6 +286,17 @@ func (s *JWKSet) Validate() error {
 		return &JWKSetError{Op: "JWKSet.Validate", Problems: problems}
 	}
 	return nil
+}
+
+// rsaModulusBits returns the size of the modulus in the "n" member of an
+// RSA key (see jwkModulusBits), or 0.
+func rsaModulusBits(h jwkHeader, members []member) int {
+	n, ok := lastMember(members, "n")
+	if h.KeyType != "RSA" || !ok {
+		return 0
+	}
+	bits, _ := jwkModulusBits(json.RawMessage(n))
+	return bits
 }
 
 // checkParsedKey checks the key go-jose parsed: an RSA key's size, and
@@ -294,11 +323,6 @@ func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, a
 	if kty != h.KeyType || (kty != "RSA" && crv != h.Curve) {
 		add("members disagree: kty %s, crv %s read case-insensitively, kty %q, crv %q read as spelled", quoted(h.KeyType), quoted(h.Curve), kty, crv)
 	}
-}
-
-func isJSONString(v json.RawMessage) bool {
-	v = bytes.TrimSpace(v)
-	return len(v) > 0 && v[0] == '"'
 }
 
 // JWKSetError lists every problem JWKSet.Validate found.

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,6 +48,14 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // (iss, sub, aud, exp, nbf, iat). Each extra destination (a map or a struct
 // with JSON tags) receives the verified payload too, for private claims.
 //
+// VerifyJWT reads each key of the set once per process, not once per
+// call: what it reads from a key (its kid, use and alg, its parsed public
+// key) is kept in a process-wide cache keyed by the key's JSON text
+// itself, so a set changed in any way (Keys appended to, resliced or
+// replaced, an element replaced or decoded anew) is read as it is now,
+// never as it was. The cache holds at most 1024 keys (4 MiB of JSON),
+// and is safe for concurrent use, as VerifyJWT is on a set no one changes.
+//
 // Errors quote the token's kid and alg, and a key's alg, as at most 64
 // printable runes (other runes, such as controls, U+2028 or U+202E,
 // become spaces), and go-jose's messages cut to 128 runes the same way,
@@ -88,17 +95,14 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	}
 	var lastErr error
 	for _, k := range s.Keys {
-		h := k.header()
+		e := cachedVerifyKey(k.raw)
+		h := e.hdr
 		if h.KeyID != hdr.KeyID {
 			continue
 		}
-		pub, err := k.PublicKey()
-		if err != nil {
-			continue // unknown type or curve, private members: not usable
-		}
-		kty, crv, err := keyShape(pub)
-		if err != nil {
-			continue
+		pub, kty, crv := e.public()
+		if pub == nil {
+			continue // unknown type, curve or size, private members: not usable
 		}
 		if h.Use != "" && h.Use != "sig" {
 			continue
@@ -112,8 +116,7 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 			continue
 		}
 		claims := new(jwt.Claims)
-		dest := append([]any{claims}, extra...)
-		if err := verifiedClaims(tok, token, pub, dest); err != nil {
+		if err := verifiedClaims(tok, token, pub, claims, extra); err != nil {
 			lastErr = verifyError("%s", libraryError(err))
 			continue
 		}
@@ -126,14 +129,19 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 }
 
 // verifiedClaims checks the signature of tok, parsed from token, with pub
-// and decodes its payload into each of dest. go-jose v4 verifies EdDSA
-// only, but parses a token of alg Ed25519 as any other once allowedAlgs
-// names it (it only looks the alg up in the list), so such a token has
-// passed every check an EdDSA one has; only its signature is checked here,
-// with crypto/ed25519 over the segments as sent (checkJWTHeader found them
-// canonical, so they are the segments go-jose would sign). The payload is
-// then decoded by go-jose as for any other alg.
-func verifiedClaims(tok *jwt.JSONWebToken, token string, pub crypto.PublicKey, dest []any) error {
+// and decodes its payload into claims and each of extra. go-jose v4
+// verifies EdDSA only, but parses a token of alg Ed25519 as any other once
+// allowedAlgs names it (it only looks the alg up in the list), so such a
+// token has passed every check an EdDSA one has; only its signature is
+// checked here, with crypto/ed25519 over the segments as sent
+// (checkJWTHeader found them canonical, so they are the segments go-jose
+// would sign). The payload is then decoded by go-jose as for any other
+// alg.
+func verifiedClaims(tok *jwt.JSONWebToken, token string, pub crypto.PublicKey, claims *jwt.Claims, extra []any) error {
+	dest := []any{claims}
+	if len(extra) > 0 {
+		dest = append(dest, extra...)
+	}
 	if tok.Headers[0].Algorithm != Ed25519 {
 		return tok.Claims(pub, dest...)
 	}
@@ -173,23 +181,26 @@ func checkJWTHeader(token string) error {
 	if err != nil {
 		return verifyError("token header is not unpadded base64url")
 	}
-	if _, err := decodeSegment(payload); err != nil {
+	// go-jose decodes the payload and signature again: here they are only
+	// checked, without a copy.
+	if !isBase64URL(payload) {
 		return verifyError("token payload is not unpadded base64url")
 	}
-	if _, err := decodeSegment(sig); err != nil {
+	if !isBase64URL(sig) {
 		return verifyError("token signature is not unpadded base64url")
 	}
-	var hdr map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &hdr); err != nil || hdr == nil {
+	var buf [16]member
+	members, ok := objectMembers(buf[:0], raw)
+	if !ok {
 		return verifyError("token header is not a JSON object")
 	}
-	if repeats := repeatedMembers(raw); len(repeats) > 0 {
+	if repeats := repeatedMembers(members); len(repeats) > 0 {
 		return verifyError("token header: %s", repeats[0])
 	}
-	if _, ok := hdr["b64"]; ok {
+	if _, ok := lastMember(members, "b64"); ok {
 		return verifyError(`token header has "b64" (RFC 7797 unencoded payload); a JWT's payload is always base64url-encoded`)
 	}
-	if _, ok := hdr["crit"]; ok {
+	if _, ok := lastMember(members, "crit"); ok {
 		return verifyError(`token header has "crit"; VerifyJWT supports no critical header parameter`)
 	}
 	return nil
@@ -210,3 +221,36 @@ func decodeSegment(s string) ([]byte, error) {
 	}
 	return base64.RawURLEncoding.Strict().DecodeString(s)
 }
+
+// isBase64URL reports whether decodeSegment would decode s, without
+// decoding it: every byte of the base64url alphabet, a length that is not
+// 1 modulo 4 (a lone sixth of a byte) and, in the last character, zero
+// bits after the last byte.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if base64URLValues[s[i]] < 0 {
+			return false
+		}
+	}
+	switch len(s) % 4 {
+	case 1:
+		return false
+	case 2:
+		return base64URLValues[s[len(s)-1]]&0x0f == 0 // 12 bits for one byte: 4 left over
+	case 3:
+		return base64URLValues[s[len(s)-1]]&0x03 == 0 // 18 bits for two bytes: 2 left over
+	}
+	return true
+}
+
+// base64URLValues maps each byte to its 6-bit value in base64url, or -1.
+var base64URLValues = func() (t [256]int8) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range t {
+		t[i] = -1
+	}
+	for i := range len(alphabet) {
+		t[alphabet[i]] = int8(i)
+	}
+	return t
+}()
