@@ -392,19 +392,19 @@ func checkEnvelope[T any](t *testing.T, status int, ctype string, body []byte, l
 // payloadHasList reports, independently of the decoder, whether body's
 // payload has member as a JSON array: what a list reply must carry.
 func payloadHasList(body []byte, member string) bool {
-	payload, ok := lastMember(body, "payload")
+	payload, ok := memberDecoded(body, "payload")
 	if !ok {
 		return false
 	}
-	list, ok := lastMember(payload, member)
+	list, ok := memberDecoded(payload, member)
 	var elems []json.RawMessage
 	return ok && json.Unmarshal(list, &elems) == nil && elems != nil
 }
 
-// lastMember returns the value of the last member of the JSON object obj
+// memberDecoded returns the value of the last member of the JSON object obj
 // whose name is name in any letter case: the one encoding/json decodes
 // into a field. It walks the members in order (a map would lose it).
-func lastMember(obj []byte, name string) (json.RawMessage, bool) {
+func memberDecoded(obj []byte, name string) (json.RawMessage, bool) {
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, false
