@@ -187,105 +187,130 @@ func (s *JWKSet) Validate() error {
 	}
 	var problems []string
 	seen := make(map[string]int, len(s.Keys))
-	var buf []member // one buffer for every key's members
 	for i, k := range s.Keys {
-		members, object := objectMembers(buf[:0], k.raw)
-		buf = members
-		h := readHeader(members) // empty when not an object
-		// A problem names the key by index and kid; a valid key, the usual
-		// case, formats nothing.
-		add := func(format string, args ...any) {
-			problems = append(problems, fmt.Sprintf("keys[%d] (kid %s): ", i, quoted(h.KeyID))+fmt.Sprintf(format, args...))
+		// What is wrong with a key alone depends on its JSON text only,
+		// so it is found once per text (cachedKey); whether its kid
+		// is another key's too is the set's business.
+		e := cachedKey(k.raw)
+		own, kidAt := e.problems()
+		kid := e.hdr.KeyID
+		var dup string
+		if j, ok := seen[kid]; ok && kid != "" && kidAt >= 0 {
+			dup = fmt.Sprintf("duplicate kid (also keys[%d])", j)
+		} else if kid != "" {
+			seen[kid] = i
 		}
-		if !object {
-			add("not a JSON object")
-			continue
-		}
-		if !utf8.Valid(k.raw) {
-			add("not valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)")
-		}
-		badMember := false
-		for _, name := range stringMembers {
-			// The last member of that exact name, as a decoded map holds it.
-			if v, ok := lastMember(members, name); ok && v[0] != '"' {
-				add("%s is not a string", name)
-				badMember = true
+		for n, p := range own {
+			if n == kidAt && dup != "" {
+				problems = append(problems, keyName(i, kid)+dup)
 			}
+			problems = append(problems, keyName(i, kid)+p)
 		}
-		// With a member named twice, which one counts depends on the
-		// parser: go-jose refuses the key, encoding/json takes the last.
-		for _, p := range repeatedMembers(members) {
-			add("%s", p)
-			badMember = true
-		}
-		if h.KeyID == "" {
-			add("missing kid")
-		} else if j, dup := seen[h.KeyID]; dup {
-			add("duplicate kid (also keys[%d])", j)
-		} else {
-			seen[h.KeyID] = i
-		}
-		private := privateNames(members)
-		for _, name := range private {
-			add("holds private key member %s", quoted(name))
-		}
-		typeOK := false
-		switch h.KeyType {
-		case "":
-			add("missing kty")
-		case "oct":
-			add("kty \"oct\" is a symmetric key; only public keys are allowed")
-		case "RSA":
-			typeOK = true
-		case "EC":
-			if _, ok := ecCurves[h.Curve]; ok {
-				typeOK = true
-			} else {
-				add("EC crv %s is not P-256, P-384 or P-521", quoted(h.Curve))
-			}
-		case "OKP":
-			if h.Curve == "Ed25519" {
-				typeOK = true
-			} else {
-				add("OKP crv %s is not Ed25519", quoted(h.Curve))
-			}
-		default:
-			add("unknown kty %s (want RSA, EC or OKP)", quoted(h.KeyType))
-		}
-		if typeOK && !badMember {
-			// The key as it is written, unless it holds private members
-			// (already a problem): then whether the others parse.
-			var pub crypto.PublicKey
-			var err error
-			if len(private) == 0 {
-				pub, err = parsePublicKey(k.raw, members)
-			} else {
-				pub, err = parsePublicMembers(k.members())
-			}
-			if err == nil {
-				checkParsedKey(pub, h, add)
-			} else if bits := rsaModulusBits(h, members); bits > maxRSABits {
-				// go-jose refuses a modulus over maxRSABits: name its
-				// size. (Only asked when go-jose fails: a key it parses
-				// is never that large.)
-				add("RSA modulus %s", rsaSizeProblem(bits))
-			} else {
-				add("public key members do not parse")
-			}
-		}
-		if h.Algorithm != "" {
-			if reason := algFitsJWK(h.Algorithm, h.KeyType, h.Curve); reason != "" {
-				add("%s", reason)
-			}
-		}
-		if h.Use != "" && h.Use != "sig" {
-			add("use %s is not \"sig\"", quoted(h.Use))
+		if kidAt == len(own) && dup != "" {
+			problems = append(problems, keyName(i, kid)+dup)
 		}
 	}
 	if len(problems) > 0 {
 		return &JWKSetError{Op: "JWKSet.Validate", Problems: problems}
 	}
 	return nil
+}
+
+// keyName names the i-th key of a set, with kid, for a problem.
+func keyName(i int, kid string) string { return fmt.Sprintf("keys[%d] (kid %s): ", i, quoted(kid)) }
+
+// keyProblems returns what is wrong with the JWK raw on its own (see
+// Validate), and the index in that list where a problem with its kid
+// belongs: a kid shared with another key of the set, which only the set
+// can tell (-1: the key has no kid to share).
+func keyProblems(raw []byte) (problems []string, kidAt int) {
+	var buf [16]member
+	members, object := objectMembers(buf[:0], raw)
+	h := readHeader(members) // empty when not an object
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if !object {
+		add("not a JSON object")
+		return problems, -1
+	}
+	if !utf8.Valid(raw) {
+		add("not valid UTF-8 (JSON text is UTF-8; invalid bytes would be read as U+FFFD)")
+	}
+	badMember := false
+	for _, name := range stringMembers {
+		// The last member of that exact name, as a decoded map holds it.
+		if v, ok := lastMember(members, name); ok && v[0] != '"' {
+			add("%s is not a string", name)
+			badMember = true
+		}
+	}
+	// With a member named twice, which one counts depends on the
+	// parser: go-jose refuses the key, encoding/json takes the last.
+	for _, p := range repeatedMembers(members) {
+		add("%s", p)
+		badMember = true
+	}
+	kidAt = len(problems)
+	if h.KeyID == "" {
+		add("missing kid")
+		kidAt = -1
+	}
+	private := privateNames(members)
+	for _, name := range private {
+		add("holds private key member %s", quoted(name))
+	}
+	typeOK := false
+	switch h.KeyType {
+	case "":
+		add("missing kty")
+	case "oct":
+		add("kty \"oct\" is a symmetric key; only public keys are allowed")
+	case "RSA":
+		typeOK = true
+	case "EC":
+		if _, ok := ecCurves[h.Curve]; ok {
+			typeOK = true
+		} else {
+			add("EC crv %s is not P-256, P-384 or P-521", quoted(h.Curve))
+		}
+	case "OKP":
+		if h.Curve == "Ed25519" {
+			typeOK = true
+		} else {
+			add("OKP crv %s is not Ed25519", quoted(h.Curve))
+		}
+	default:
+		add("unknown kty %s (want RSA, EC or OKP)", quoted(h.KeyType))
+	}
+	if typeOK && !badMember {
+		// The key as it is written, unless it holds private members
+		// (already a problem): then whether the others parse.
+		var pub crypto.PublicKey
+		var err error
+		if len(private) == 0 {
+			pub, err = parsePublicKey(raw, members)
+		} else {
+			pub, err = parsePublicMembers(JWK{raw: raw}.members())
+		}
+		if err == nil {
+			checkParsedKey(pub, h, add)
+		} else if bits := rsaModulusBits(h, members); bits > maxRSABits {
+			// go-jose refuses a modulus over maxRSABits: name its
+			// size. (Only asked when go-jose fails: a key it parses
+			// is never that large.)
+			add("RSA modulus %s", rsaSizeProblem(bits))
+		} else {
+			add("public key members do not parse")
+		}
+	}
+	if h.Algorithm != "" {
+		if reason := algFitsJWK(h.Algorithm, h.KeyType, h.Curve); reason != "" {
+			add("%s", reason)
+		}
+	}
+	if h.Use != "" && h.Use != "sig" {
+		add("use %s is not \"sig\"", quoted(h.Use))
+	}
+	return problems, kidAt
 }
 
 // rsaModulusBits returns the size of the modulus in the "n" member of an

@@ -8,9 +8,9 @@ import (
 )
 
 // TestVerifyKeysBounded: the cache VerifyJWT reads keys through stays
-// within maxVerifyKeys entries and maxVerifyKeyBytes of JSON however many
+// within maxCachedKeys entries and maxCachedKeyBytes of JSON however many
 // keys go through it, from many goroutines at once (run with -race); a
-// key over maxVerifyKeyBytes/64 is read anew each time; and a key's entry
+// key over maxCachedKeyBytes/64 is read anew each time; and a key's entry
 // is its text's, so the same text finds the same entry, and other text
 // another.
 func TestVerifyKeysBounded(t *testing.T) {
@@ -20,16 +20,16 @@ func TestVerifyKeysBounded(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
-			for i := range maxVerifyKeys {
-				e := cachedVerifyKey(okp(fmt.Sprintf("k%d-%d", g, i)))
+			for i := range maxCachedKeys {
+				e := cachedKey(okp(fmt.Sprintf("k%d-%d", g, i)))
 				if pub, kty, crv := e.public(); pub == nil || kty != "OKP" || crv != "Ed25519" {
 					t.Errorf("public() = %v, %q, %q", pub, kty, crv)
 					return
 				}
-				verifyKeys.RLock()
-				n, bytes := len(verifyKeys.m), verifyKeys.bytes
-				verifyKeys.RUnlock()
-				if n > maxVerifyKeys || bytes > maxVerifyKeyBytes {
+				keyCache.RLock()
+				n, bytes := len(keyCache.m), keyCache.bytes
+				keyCache.RUnlock()
+				if n > maxCachedKeys || bytes > maxCachedKeyBytes {
 					t.Errorf("cache holds %d keys, %d bytes", n, bytes)
 					return
 				}
@@ -38,16 +38,16 @@ func TestVerifyKeysBounded(t *testing.T) {
 	}
 	wg.Wait()
 
-	a := cachedVerifyKey(okp("same"))
-	if b := cachedVerifyKey(okp("same")); b != a {
+	a := cachedKey(okp("same"))
+	if b := cachedKey(okp("same")); b != a {
 		t.Error("the same text found another entry")
 	}
-	if b := cachedVerifyKey(okp("other")); b == a || b.hdr.KeyID != "other" {
+	if b := cachedKey(okp("other")); b == a || b.hdr.KeyID != "other" {
 		t.Errorf("other text found entry of kid %q", b.hdr.KeyID)
 	}
 
-	large := []byte(`{"kid":"large","x5c":["` + strings.Repeat("A", maxVerifyKeyBytes/64) + `"]}`)
-	if a, b := cachedVerifyKey(large), cachedVerifyKey(large); a == b || a.hdr.KeyID != "large" {
-		t.Error("a key over maxVerifyKeyBytes/64 was cached")
+	large := []byte(`{"kid":"large","x5c":["` + strings.Repeat("A", maxCachedKeyBytes/64) + `"]}`)
+	if a, b := cachedKey(large), cachedKey(large); a == b || a.hdr.KeyID != "large" {
+		t.Error("a key over maxCachedKeyBytes/64 was cached")
 	}
 }
