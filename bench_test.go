@@ -653,8 +653,8 @@ func BenchmarkLegacyListParallel(b *testing.B) {
 
 // BenchmarkAPIKeysGetTokenSource measures what authenticating with a
 // client assertion costs a call once the token is cached: Get with
-// WithClientAssertion (source) next to Get with a static WithToken
-// (static), against the same server.
+// WithClientAssertion (sdk) next to its floor, Get with a static
+// WithToken (static), against the same server.
 func BenchmarkAPIKeysGetTokenSource(b *testing.B) {
 	tokenBody, err := json.Marshal(map[string]any{"access_token": benchToken, "token_type": "Bearer", "expires_in": 300})
 	if err != nil {
@@ -667,10 +667,10 @@ func BenchmarkAPIKeysGetTokenSource(b *testing.B) {
 	})
 	ctx := context.Background()
 	clients := map[string]apikeys.Option{
-		"source": apikeys.WithClientAssertion(benchClientID, generatedKey(b, apikeys.ES256)),
+		"sdk":    apikeys.WithClientAssertion(benchClientID, generatedKey(b, apikeys.ES256)),
 		"static": apikeys.WithToken(benchToken),
 	}
-	for _, name := range []string{"source", "static"} {
+	for _, name := range []string{"sdk", "static"} {
 		b.Run(name, func(b *testing.B) {
 			c, err := apikeys.NewClient(apikeys.WithBaseURL(s.URL+benchBasePath), apikeys.WithTokenURL(s.URL+"/v2/auth/token"), clients[name])
 			if name == "static" {
