@@ -191,7 +191,7 @@ func (s *JWKSet) Validate() error {
 		// What is wrong with a key alone depends on its JSON text only,
 		// so it is found once per text (cachedKey); whether its kid
 		// is another key's too is the set's business.
-		e := cachedKey(k.raw)
+		e := cachedKey(k.raw, true)
 		own, kidAt := e.problems()
 		kid := e.hdr.KeyID
 		var dup string
@@ -219,13 +219,12 @@ func (s *JWKSet) Validate() error {
 // keyName names the i-th key of a set, with kid, for a problem.
 func keyName(i int, kid string) string { return fmt.Sprintf("keys[%d] (kid %s): ", i, quoted(kid)) }
 
-// keyProblems returns what is wrong with the JWK raw on its own (see
+// keyProblems returns what is wrong with the JWK raw, whose members are
+// members (object false: it is no JSON object), on its own (see
 // Validate), and the index in that list where a problem with its kid
 // belongs: a kid shared with another key of the set, which only the set
 // can tell (-1: the key has no kid to share).
-func keyProblems(raw []byte) (problems []string, kidAt int) {
-	var buf [16]member
-	members, object := objectMembers(buf[:0], raw)
+func keyProblems(raw []byte, members []member, object bool) (problems []string, kidAt int) {
 	h := readHeader(members) // empty when not an object
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if !object {

@@ -25,7 +25,12 @@ type keyFacts struct {
 // problems returns what is wrong with the key alone, found the first
 // time it is asked (see keyProblems).
 func (e *keyFacts) problems() ([]string, int) {
-	e.checked.Do(func() { e.own, e.kidAt = keyProblems([]byte(e.text)) })
+	e.checked.Do(func() {
+		raw := []byte(e.text)
+		var buf [16]member
+		members, object := objectMembers(buf[:0], raw)
+		e.own, e.kidAt = keyProblems(raw, members, object)
+	})
 	return e.own, e.kidAt
 }
 
@@ -67,18 +72,24 @@ const (
 	maxCachedKeyBytes = 4 << 20
 )
 
-// cachedKey returns the keyFacts of the JWK whose JSON is raw.
-func cachedKey(raw []byte) *keyFacts {
+// cachedKey returns the keyFacts of the JWK whose JSON is raw. check says
+// the caller will ask for its problems: a key read for the first time is
+// then checked at once, from the members its header is read from.
+func cachedKey(raw []byte, check bool) *keyFacts {
 	keyCache.RLock()
 	e := keyCache.m[string(raw)] // no copy: a map index converts in place
 	keyCache.RUnlock()
 	if e != nil {
 		return e
 	}
+	// The entry's own copy: raw may change once this returns.
 	text := string(raw)
-	// Both the header and, later, the public key come from text, the
-	// entry's own copy, whatever happens to raw.
-	e = &keyFacts{text: text, hdr: JWK{raw: []byte(text)}.header()}
+	var buf [16]member
+	members, object := objectMembers(buf[:0], raw)
+	e = &keyFacts{text: text, hdr: readHeader(members)}
+	if check {
+		e.checked.Do(func() { e.own, e.kidAt = keyProblems(raw, members, object) })
+	}
 	if len(text) > maxCachedKeyBytes/64 {
 		return e
 	}

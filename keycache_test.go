@@ -21,7 +21,7 @@ func TestVerifyKeysBounded(t *testing.T) {
 	for g := range 4 {
 		wg.Go(func() {
 			for i := range maxCachedKeys {
-				e := cachedKey(okp(fmt.Sprintf("k%d-%d", g, i)))
+				e := cachedKey(okp(fmt.Sprintf("k%d-%d", g, i)), false)
 				if pub, kty, crv := e.public(); pub == nil || kty != "OKP" || crv != "Ed25519" {
 					t.Errorf("public() = %v, %q, %q", pub, kty, crv)
 					return
@@ -38,16 +38,16 @@ func TestVerifyKeysBounded(t *testing.T) {
 	}
 	wg.Wait()
 
-	a := cachedKey(okp("same"))
-	if b := cachedKey(okp("same")); b != a {
+	a := cachedKey(okp("same"), false)
+	if b := cachedKey(okp("same"), false); b != a {
 		t.Error("the same text found another entry")
 	}
-	if b := cachedKey(okp("other")); b == a || b.hdr.KeyID != "other" {
+	if b := cachedKey(okp("other"), false); b == a || b.hdr.KeyID != "other" {
 		t.Errorf("other text found entry of kid %q", b.hdr.KeyID)
 	}
 
 	large := []byte(`{"kid":"large","x5c":["` + strings.Repeat("A", maxCachedKeyBytes/64) + `"]}`)
-	if a, b := cachedKey(large), cachedKey(large); a == b || a.hdr.KeyID != "large" {
+	if a, b := cachedKey(large, false), cachedKey(large, false); a == b || a.hdr.KeyID != "large" {
 		t.Error("a key over maxCachedKeyBytes/64 was cached")
 	}
 }

@@ -95,7 +95,7 @@ func (s *JWKSet) VerifyJWT(token string, allowedAlgs []string, extra ...any) (*j
 	}
 	var lastErr error
 	for _, k := range s.Keys {
-		e := cachedKey(k.raw)
+		e := cachedKey(k.raw, false)
 		h := e.hdr
 		if h.KeyID != hdr.KeyID {
 			continue
