@@ -24,12 +24,23 @@ type JWKSet struct {
 
 // MarshalJSON writes the set as {"keys":[...]}, with [] when it has no
 // keys: "keys" is an array (RFC 7517 section 5), and servers refuse null.
+// Each key is written as it is held (JWK.MarshalJSON); json.Marshal, the
+// set's usual caller, checks and compacts the whole, as it does whatever
+// a MarshalJSON returns, so the set does not do it a second time.
 func (s JWKSet) MarshalJSON() ([]byte, error) {
-	type plain JWKSet // without the method, so no recursion
-	if s.Keys == nil {
-		s.Keys = []JWK{}
+	n := len(`{"keys":[]}`)
+	for _, k := range s.Keys {
+		n += len(k.raw) + 2 // "{}" for a key without JSON; a comma
 	}
-	return json.Marshal(plain(s))
+	b := append(make([]byte, 0, n), `{"keys":[`...)
+	for i, k := range s.Keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, _ := k.MarshalJSON() // never fails
+		b = append(b, kb...)
+	}
+	return append(b, "]}"...), nil
 }
 
 // NewJWKSet returns a set holding keys.
