@@ -46,6 +46,7 @@ func BenchSign(ts *AssertionTokenSource, now time.Time) (string, error) {
 // that a benchmark can measure reading keys it has not seen.
 func ResetKeyCache() {
 	keyCache.Lock()
-	keyCache.m, keyCache.bytes = nil, 0
+	clear(keyCache.m) // the map itself stays, as in a process that has used it
+	keyCache.bytes = 0
 	keyCache.Unlock()
 }
