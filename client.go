@@ -290,8 +290,11 @@ func (s *sender) do(ctx context.Context, r *request, read func(*http.Response, *
 		}
 	}
 	var body any
-	if c.body != nil {
+	switch {
+	case r.sign != nil: // a new body each attempt (resign)
 		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return bytes.NewReader(c.body), nil })
+	case c.body != nil:
+		body = c.body
 	}
 	req, err := retryablehttp.NewRequestWithContext(c.trace(ctx), r.method, r.url.String(), body)
 	if err != nil {

@@ -155,33 +155,38 @@ func (s *Server) adminIndex(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	writeJSON(w, http.StatusOK, map[string]any{"routes": routes})
 }
 
-// adminInfoJSON is what a client needs to call the fake. The standalone server prints the same
-// members, and more, at start.
-type adminInfoJSON struct {
-	BaseURL        string            `json:"baseURL"`
-	PlatformURL    string            `json:"platformURL"`
-	TokenURL       string            `json:"tokenURL"`
-	LegacyURL      string            `json:"legacyURL"`
-	LegacyDomain   string            `json:"legacyDomain"`
-	AdminURL       string            `json:"adminURL"`
-	OrganizationID int               `json:"organizationId"`
-	Environments   map[string]string `json:"environments"`
-	BearerToken    string            `json:"bearerToken"`
-	LegacyUserKey  string            `json:"legacyUserKey"`
-	SessionCookie  string            `json:"sessionCookie"`
+// Info is what a client in any language needs to call the fake, as GET /_fake/info returns it
+// and cmd/apikeys-fake prints it (with more members) at start.
+type Info struct {
+	BaseURL        string            `json:"baseURL"`        // Server.URL
+	PlatformURL    string            `json:"platformURL"`    // the Platform API base URL
+	TokenURL       string            `json:"tokenURL"`       // the token endpoint
+	LegacyURL      string            `json:"legacyURL"`      // the legacy host (Server.URL)
+	LegacyDomain   string            `json:"legacyDomain"`   // the legacy tenant domain
+	AdminURL       string            `json:"adminURL"`       // the admin API, "" without WithAdminAPI
+	OrganizationID int               `json:"organizationId"` // the seeded organization
+	Environments   map[string]string `json:"environments"`   // environment IDs by flag
+	BearerToken    string            `json:"bearerToken"`    // always accepted by Platform routes
+	LegacyUserKey  string            `json:"legacyUserKey"`  // the seeded legacy user's key
+	SessionCookie  string            `json:"sessionCookie"`  // the "feedhenry" cookie's value
 }
 
-func (s *Server) adminInfo(w http.ResponseWriter, _ *http.Request, _ []byte) {
+// Info returns what a client needs to call the fake.
+func (s *Server) Info() Info {
 	envs := map[string]string{}
 	for _, e := range s.Environments() {
 		envs[e.Flag] = e.ID
 	}
-	writeJSON(w, http.StatusOK, adminInfoJSON{
+	return Info{
 		BaseURL: s.URL, PlatformURL: s.PlatformURL, TokenURL: s.TokenURL,
 		LegacyURL: s.URL, LegacyDomain: s.LegacyDomain, AdminURL: s.AdminURL,
 		OrganizationID: s.OrganizationID(), Environments: envs,
 		BearerToken: s.BearerToken, LegacyUserKey: s.LegacyUserKey, SessionCookie: s.SessionCookie,
-	})
+	}
+}
+
+func (s *Server) adminInfo(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	writeJSON(w, http.StatusOK, s.Info())
 }
 
 // adminFaultJSON is a fault to inject. Count is a pointer so that an absent count (1) differs

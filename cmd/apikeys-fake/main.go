@@ -145,25 +145,16 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	return 0
 }
 
-// info is the JSON line printed at start. Its first members are those of GET /_fake/info.
+// info is the JSON line printed at start: the members of GET /_fake/info, then the
+// management key's and the listener's.
 type info struct {
-	BaseURL            string            `json:"baseURL"`
-	PlatformURL        string            `json:"platformURL"`
-	TokenURL           string            `json:"tokenURL"`
-	LegacyURL          string            `json:"legacyURL"`
-	LegacyDomain       string            `json:"legacyDomain"`
-	AdminURL           string            `json:"adminURL"`
-	OrganizationID     int               `json:"organizationId"`
-	Environments       map[string]string `json:"environments"`
-	BearerToken        string            `json:"bearerToken"`
-	LegacyUserKey      string            `json:"legacyUserKey"`
-	SessionCookie      string            `json:"sessionCookie"`
-	ManagementClientID string            `json:"managementClientId"`
-	ManagementKeyID    string            `json:"managementKeyId"`
-	ManagementKeyAlg   string            `json:"managementKeyAlg"`
-	ManagementKeyFile  string            `json:"managementKeyFile"`
-	CertFile           string            `json:"certFile,omitempty"`
-	ListenAddr         string            `json:"listenAddr"`
+	apikeystest.Info
+	ManagementClientID string `json:"managementClientId"`
+	ManagementKeyID    string `json:"managementKeyId"`
+	ManagementKeyAlg   string `json:"managementKeyAlg"`
+	ManagementKeyFile  string `json:"managementKeyFile"`
+	CertFile           string `json:"certFile,omitempty"`
+	ListenAddr         string `json:"listenAddr"`
 }
 
 // serve starts the fake, prints the JSON line and serves until a signal, then stops gracefully.
@@ -224,15 +215,8 @@ func serve(c config, stdout io.Writer, log *slog.Logger, sigs <-chan os.Signal) 
 		return err
 	}
 
-	envs := map[string]string{}
-	for _, e := range srv.Environments() {
-		envs[e.Flag] = e.ID
-	}
 	line, err := json.Marshal(info{
-		BaseURL: srv.URL, PlatformURL: srv.PlatformURL, TokenURL: srv.TokenURL,
-		LegacyURL: srv.URL, LegacyDomain: srv.LegacyDomain, AdminURL: srv.AdminURL,
-		OrganizationID: srv.OrganizationID(), Environments: envs,
-		BearerToken: srv.BearerToken, LegacyUserKey: srv.LegacyUserKey, SessionCookie: srv.SessionCookie,
+		Info:               srv.Info(),
 		ManagementClientID: mk.ID, ManagementKeyID: key.KeyID, ManagementKeyAlg: key.Algorithm,
 		ManagementKeyFile: keyFile, CertFile: certFile, ListenAddr: l.Addr().String(),
 	})
