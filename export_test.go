@@ -41,12 +41,3 @@ var ParseRevoked = parseRevoked
 func BenchSign(ts *AssertionTokenSource, now time.Time) (string, error) {
 	return ts.s.sign(ts.s.key.Load(), now)
 }
-
-// ResetKeyCache empties the cache of what the SDK read of each JWK, so
-// that a benchmark can measure reading keys it has not seen.
-func ResetKeyCache() {
-	keyCache.Lock()
-	clear(keyCache.m) // the map itself stays, as in a process that has used it
-	keyCache.bytes = 0
-	keyCache.Unlock()
-}
