@@ -296,7 +296,7 @@ func (s *sender) do(ctx context.Context, r *request, read func(*http.Response, *
 	case c.body != nil:
 		body = c.body
 	}
-	req, err := retryablehttp.NewRequestWithContext(c.trace(ctx), r.method, r.url.String(), body)
+	req, err := newRetryableRequest(c.trace(ctx), r.method, r.url, body)
 	if err != nil {
 		return &opError{op: r.op.name, err: err}
 	}
@@ -339,6 +339,22 @@ func (s *sender) do(ctx context.Context, r *request, read func(*http.Response, *
 	err = c.stamp(read(resp, c))
 	unreadable := isDecodeError(err) || errors.Is(err, ErrUnsupportedVersion)
 	return c.settle(err, resp.StatusCode >= 200 && resp.StatusCode <= 299 && unreadable)
+}
+
+// newRetryableRequest is retryablehttp.NewRequestWithContext for a URL
+// already parsed: that takes a string, and would print and parse the URL
+// again for every call. u is the request's own (request.url).
+func newRetryableRequest(ctx context.Context, method string, u *url.URL, body any) (*retryablehttp.Request, error) {
+	hr, err := http.NewRequestWithContext(ctx, method, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	hr.URL, hr.Host = u, u.Host
+	req, err := retryablehttp.FromRequest(hr)
+	if err != nil {
+		return nil, err
+	}
+	return req, req.SetBody(body)
 }
 
 // trace adds to the context of a call that is not idempotent the hooks

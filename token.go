@@ -516,7 +516,8 @@ func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
 // as any call that is safe to repeat, each attempt with a newly signed
 // assertion. It returns the token and when to replace it.
 func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
-	r := &request{op: opToken, method: http.MethodPost, url: s.tokenURL, header: make(http.Header, 4)}
+	r := &request{op: opToken, method: http.MethodPost, urlBuf: *s.tokenURL, header: make(http.Header, 4)}
+	r.url = &r.urlBuf // the request's own: the transport gets it
 	r.header.Set("Accept", "application/json")
 	r.header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.header.Set("User-Agent", s.sender.userAgent)
