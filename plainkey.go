@@ -105,6 +105,8 @@ func plainECKey(crv string, x, y []byte) (crypto.PublicKey, bool) {
 		return nil, false
 	}
 	key := &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+	// IsOnCurve is deprecated, but it is the check go-jose makes, and the
+	// point is to accept exactly what go-jose accepts (FuzzPlainPublicKey).
 	if !curve.IsOnCurve(key.X, key.Y) {
 		return nil, false
 	}

@@ -303,6 +303,3 @@ func checkVersion(op, version string) error {
 	}
 	return nil
 }
-
-// isNil reports whether p is nil: lists drop their null elements with it.
-func isNil[T any](p *T) bool { return p == nil }

@@ -588,10 +588,9 @@ func TestSetKey(t *testing.T) {
 var _ apikeys.TokenInvalidator = (*apikeys.AssertionTokenSource)(nil)
 
 // forwardingSource wraps a token source, as a caller's logging or metrics
-// wrapper does; forward says whether it forwards Invalidate.
+// wrapper does, without forwarding Invalidate; invalidatingSource forwards it.
 type forwardingSource struct {
-	ts      *apikeys.AssertionTokenSource
-	forward bool
+	ts *apikeys.AssertionTokenSource
 }
 
 func (f forwardingSource) Token(ctx context.Context) (*apikeys.Token, error) { return f.ts.Token(ctx) }

@@ -408,7 +408,7 @@ func TestTokenSourceEndpointErrors(t *testing.T) {
 			writeJSON(w, 400, map[string]string{"error": "invalid_scope", "error_uri": "https://docs.example/errors#scope"})
 		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 400, Code: "invalid_scope", URI: "https://docs.example/errors#scope"}, sentinel: nil, requests: 1, waits: nil},
 		{name: "403 without JSON", respond: func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "Forbidden", 403)
+			http.Error(w, "Forbidden", http.StatusForbidden)
 		}, want: &apikeys.TokenError{Op: "token request", StatusCode: 403}, sentinel: apikeys.ErrForbidden, requests: 1, waits: nil},
 		{name: "redirect is not followed", respond: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)

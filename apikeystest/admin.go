@@ -339,7 +339,7 @@ func (s *Server) adminRequests(w http.ResponseWriter, _ *http.Request, _ []byte)
 	reqs := s.Requests()
 	out := make([]adminRequestJSON, len(reqs))
 	for i, r := range reqs {
-		out[i] = adminRequestJSON{r.Route, r.Method, r.Path, r.Header, r.Body, r.Reason, r.Proto}
+		out[i] = adminRequestJSON(r)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
 }
@@ -422,7 +422,7 @@ type adminAPIKeyJSON struct {
 }
 
 func adminAPIKey(k APIKey) adminAPIKeyJSON {
-	return adminAPIKeyJSON{k.ID, k.Name, k.EnvironmentID, k.EnvironmentFlag, k.JWKSURL, k.JWKSet}
+	return adminAPIKeyJSON(k)
 }
 
 func (s *Server) adminAPIKeys(w http.ResponseWriter, _ *http.Request, _ []byte) {
@@ -482,7 +482,7 @@ func (s *Server) adminTokens(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	toks := s.Tokens()
 	out := make([]adminTokenJSON, len(toks))
 	for i, t := range toks {
-		out[i] = adminTokenJSON{t.ClientID, t.KeyID, t.IssuedAt, t.ExpiresAt}
+		out[i] = adminTokenJSON(t)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
 }
