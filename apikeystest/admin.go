@@ -324,24 +324,11 @@ func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// adminRequestJSON is a request log entry, as Request documents (secrets masked).
-type adminRequestJSON struct {
-	Route  Route       `json:"route"`
-	Method string      `json:"method"`
-	Path   string      `json:"path"`
-	Header http.Header `json:"header"`
-	Body   string      `json:"body"`
-	Reason string      `json:"reason"`
-	Proto  string      `json:"proto"`
-}
+// The list handlers write the public types (Request, Environment, APIKey,
+// IssuedToken, LegacyUser) as they are: their JSON tags are the admin API's.
 
 func (s *Server) adminRequests(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	reqs := s.Requests()
-	out := make([]adminRequestJSON, len(reqs))
-	for i, r := range reqs {
-		out[i] = adminRequestJSON(r)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+	writeJSON(w, http.StatusOK, map[string]any{"requests": s.Requests()})
 }
 
 func (s *Server) adminCounts(w http.ResponseWriter, _ *http.Request, _ []byte) {
@@ -395,43 +382,12 @@ func (s *Server) adminAwait(w http.ResponseWriter, r *http.Request, _ []byte) {
 	}
 }
 
-type adminEnvironmentJSON struct {
-	ID              string `json:"id"`
-	Name            string `json:"name"`
-	EnvironmentFlag string `json:"environmentFlag"`
-	OrganizationID  int    `json:"organizationId"`
-}
-
 func (s *Server) adminEnvironments(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	envs := s.Environments()
-	out := make([]adminEnvironmentJSON, len(envs))
-	for i, e := range envs {
-		out[i] = adminEnvironmentJSON{e.ID, e.Name, e.Flag, e.OrganizationID}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"environments": out})
-}
-
-// adminAPIKeyJSON is a stored Platform key (APIKey).
-type adminAPIKeyJSON struct {
-	ID              string          `json:"id"`
-	Name            string          `json:"name"`
-	EnvironmentID   string          `json:"environmentId"`
-	EnvironmentFlag string          `json:"environmentFlag"`
-	JWKSURL         string          `json:"jwksURL,omitempty"`
-	JWKSet          json.RawMessage `json:"jwkSet,omitempty"`
-}
-
-func adminAPIKey(k APIKey) adminAPIKeyJSON {
-	return adminAPIKeyJSON(k)
+	writeJSON(w, http.StatusOK, map[string]any{"environments": s.Environments()})
 }
 
 func (s *Server) adminAPIKeys(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	keys := s.APIKeys()
-	out := make([]adminAPIKeyJSON, len(keys))
-	for i, k := range keys {
-		out[i] = adminAPIKey(k)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"apikeys": out})
+	writeJSON(w, http.StatusOK, map[string]any{"apikeys": s.APIKeys()})
 }
 
 func (s *Server) adminAddAPIKey(w http.ResponseWriter, _ *http.Request, body []byte) {
@@ -468,42 +424,19 @@ func (s *Server) adminAddAPIKey(w http.ResponseWriter, _ *http.Request, body []b
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"apikey": adminAPIKey(k)})
-}
-
-type adminTokenJSON struct {
-	ClientID  string    `json:"clientId"`
-	KeyID     string    `json:"keyId"`
-	IssuedAt  time.Time `json:"issuedAt"`
-	ExpiresAt time.Time `json:"expiresAt"`
+	writeJSON(w, http.StatusCreated, map[string]any{"apikey": k})
 }
 
 func (s *Server) adminTokens(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	toks := s.Tokens()
-	out := make([]adminTokenJSON, len(toks))
-	for i, t := range toks {
-		out[i] = adminTokenJSON(t)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
-}
-
-type adminLegacyUserJSON struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
-	Key   string `json:"key"`
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": s.Tokens()})
 }
 
 func (s *Server) adminLegacyUsers(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	users := s.LegacyUsers()
-	out := make([]adminLegacyUserJSON, len(users))
-	for i, u := range users {
-		out[i] = adminLegacyUserJSON(u)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"legacyUsers": out})
+	writeJSON(w, http.StatusOK, map[string]any{"legacyUsers": s.LegacyUsers()})
 }
 
 func (s *Server) adminAddLegacyUser(w http.ResponseWriter, _ *http.Request, body []byte) {
-	var in adminLegacyUserJSON
+	var in LegacyUser
 	if err := decodeAdmin(body, &in); err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
@@ -513,7 +446,7 @@ func (s *Server) adminAddLegacyUser(w http.ResponseWriter, _ *http.Request, body
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"legacyUser": adminLegacyUserJSON(u)})
+	writeJSON(w, http.StatusCreated, map[string]any{"legacyUser": u})
 }
 
 // adminLegacyKeyJSON is a stored legacy key (LegacyKey) in the legacy wire form: revoked is a

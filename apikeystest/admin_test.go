@@ -348,3 +348,27 @@ func TestAdminWithClient(t *testing.T) {
 	assert.Equal(t, 1, counts.Counts["Token"])
 	assert.True(t, strings.HasPrefix(f.srv.Requests()[1].Header.Get("Authorization"), "Bearer "))
 }
+
+// TestAdminListsAreArrays: every list the admin API serves is a JSON array
+// on a fresh fake, an empty one included, never null.
+func TestAdminListsAreArrays(t *testing.T) {
+	f := startAdmin(t)
+	for _, tc := range []struct {
+		path, member string
+		empty        bool
+	}{
+		{path: "/requests", member: "requests", empty: true},
+		{path: "/environments", member: "environments", empty: false},
+		{path: "/apikeys", member: "apikeys", empty: true},
+		{path: "/tokens", member: "tokens", empty: true},
+		{path: "/legacy/users", member: "legacyUsers", empty: false},
+		{path: "/legacy/keys", member: "legacyKeys", empty: true},
+	} {
+		t.Run(tc.member, func(t *testing.T) {
+			got := adminOK(t, f.admin(http.MethodGet, tc.path, ""), http.StatusOK)
+			list, ok := got[tc.member].([]any)
+			require.True(t, ok, "%s is %#v, not an array", tc.member, got[tc.member])
+			assert.Equal(t, tc.empty, len(list) == 0)
+		})
+	}
+}

@@ -23,9 +23,9 @@ const (
 // create, and is named (revokedBy, revokedEmail) on the keys they revoke. The fake starts with
 // one, [LegacyUserID]; [Server.AddLegacyUser] adds others.
 type LegacyUser struct {
-	ID    string // owns the user's keys (their keyReference)
-	Email string // revokedEmail of the keys the user revokes
-	Key   string // 40 lower-case hex characters
+	ID    string `json:"id"`    // owns the user's keys (their keyReference)
+	Email string `json:"email"` // revokedEmail of the keys the user revokes
+	Key   string `json:"key"`   // 40 lower-case hex characters
 }
 
 // LegacyUsers returns the legacy users, the seeded one first, then in the order they were added.

@@ -20,20 +20,20 @@ const organizationID = 1
 
 // APIKey is a stored Platform OAuth API key. ID is its OAuth client ID.
 type APIKey struct {
-	ID              string          // a UUID, the OAuth client ID
-	Name            string          // not unique
-	EnvironmentID   string          // the environment it belongs to
-	EnvironmentFlag string          // that environment's flag
-	JWKSURL         string          // "" when unset
-	JWKSet          json.RawMessage // {"keys":[...]}, nil when unset
+	ID              string          `json:"id"`                // a UUID, the OAuth client ID
+	Name            string          `json:"name"`              // not unique
+	EnvironmentID   string          `json:"environmentId"`     // the environment it belongs to
+	EnvironmentFlag string          `json:"environmentFlag"`   // that environment's flag
+	JWKSURL         string          `json:"jwksURL,omitempty"` // "" when unset
+	JWKSet          json.RawMessage `json:"jwkSet,omitempty"`  // {"keys":[...]}, nil when unset
 }
 
 // Environment is a seeded Platform environment.
 type Environment struct {
-	ID             string // UUID
-	Name           string // "Acme Production", ...
-	Flag           string // Production, Staging or Development
-	OrganizationID int    // always the seeded organization's
+	ID             string `json:"id"`              // UUID
+	Name           string `json:"name"`            // "Acme Production", ...
+	Flag           string `json:"environmentFlag"` // Production, Staging or Development
+	OrganizationID int    `json:"organizationId"`  // always the seeded organization's
 }
 
 // OrganizationID returns the id of the seeded organization (1).

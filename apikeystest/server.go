@@ -43,19 +43,19 @@ import (
 // that is not the fake's own, such as a client assertion sent as text/plain or inside some
 // other text rather than in a form field or a JSON member, is not masked.
 type Request struct {
-	Route  Route       // "" when no route matched
-	Method string      // as sent
-	Path   string      // escaped path as sent, the fake's own secrets masked
-	Header http.Header // masked as described above
-	Body   string      // masked, the first 64 KiB
+	Route  Route       `json:"route"`  // "" when no route matched
+	Method string      `json:"method"` // as sent
+	Path   string      `json:"path"`   // escaped path as sent, the fake's own secrets masked
+	Header http.Header `json:"header"` // masked as described above
+	Body   string      `json:"body"`   // masked, the first 64 KiB
 	// Reason says why the fake refused or cut the request ("" when it was served normally): the
 	// error message of a Platform or legacy refusal, "injected fault", "injected fault: dropped",
 	// "injected fault: dropped after apply", "cancelled during latency", "server closed during
 	// latency", "no such route", "method not allowed", "body too large", or for the token
 	// endpoint one of the reasons listed in the package documentation (the real endpoint sends a
 	// blank error_description for several rules; Reason tells them apart).
-	Reason string
-	Proto  string // the protocol the request came in: "HTTP/1.1", or "HTTP/2.0" with WithTLS
+	Reason string `json:"reason"`
+	Proto  string `json:"proto"` // the protocol the request came in: "HTTP/1.1", or "HTTP/2.0" with WithTLS
 }
 
 // Option configures a [Server].
@@ -497,10 +497,10 @@ func (s *Server) IssuedTokens() int {
 
 // IssuedToken describes an access token the token endpoint issued (never the token itself).
 type IssuedToken struct {
-	ClientID  string    // the API key (iss of the client assertion)
-	KeyID     string    // the kid of the key that signed the client assertion
-	IssuedAt  time.Time // on the fake's clock
-	ExpiresAt time.Time // IssuedAt + 300 s
+	ClientID  string    `json:"clientId"`  // the API key (iss of the client assertion)
+	KeyID     string    `json:"keyId"`     // the kid of the key that signed the client assertion
+	IssuedAt  time.Time `json:"issuedAt"`  // on the fake's clock
+	ExpiresAt time.Time `json:"expiresAt"` // IssuedAt + 300 s
 }
 
 // Tokens returns the access tokens the token endpoint issued, oldest first, each with the kid of
@@ -508,7 +508,7 @@ type IssuedToken struct {
 func (s *Server) Tokens() []IssuedToken {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.issued)
+	return append([]IssuedToken{}, s.issued...) // [] in the admin API's JSON, never null
 }
 
 // --- random values ---
