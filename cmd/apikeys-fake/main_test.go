@@ -545,18 +545,19 @@ func TestAdminFault(t *testing.T) {
 	assert.Equal(t, 0, f.stop(syscall.SIGTERM))
 }
 
-// TestSIGTERMFinishesRequestsInFlight: on SIGTERM a request held by a latency is answered in
-// full before the command exits 0.
-func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
-	// The latency outlasts, by far, the time from the await to the signal
-	// on a loaded machine, and the shutdown timeout outlasts the latency.
-	f := startFake(t, "-shutdown-timeout", "30s")
+// answer is a reply and the time it came.
+type answer struct {
+	reply
+	at time.Time
+}
+
+// holdInFlight sends a List Environments request that the fake holds for
+// latency, and returns once the fake holds it; the answer comes on the
+// channel.
+func holdInFlight(t *testing.T, f *fake, latency string) <-chan answer {
+	t.Helper()
 	require.Equal(t, http.StatusCreated,
-		f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"3s"}`).status)
-	type answer struct {
-		reply
-		at time.Time
-	}
+		f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"`+latency+`"}`).status)
 	done := make(chan answer, 1)
 	go func() {
 		r, err := f.try(http.MethodGet, f.info.PlatformURL+"/v1/organizations/1/environments", "",
@@ -566,6 +567,16 @@ func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	}()
 	r := f.admin(http.MethodGet, "/await?route=ListEnvironments&timeout=20s", "")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	return done
+}
+
+// TestSIGTERMFinishesRequestsInFlight: on SIGTERM a request held by a latency is answered in
+// full before the command exits 0.
+func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
+	// The latency outlasts, by far, the time from the await to the signal
+	// on a loaded machine, and the shutdown timeout outlasts the latency.
+	f := startFake(t, "-shutdown-timeout", "30s")
+	done := holdInFlight(t, f, "3s")
 
 	signalled := time.Now()
 	assert.Equal(t, 0, f.stop(syscall.SIGTERM))
@@ -580,16 +591,7 @@ func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
 // from exiting 0: it is answered 503 when the timeout passes.
 func TestShutdownTimeout(t *testing.T) {
 	f := startFake(t, "-shutdown-timeout", "100ms")
-	require.Equal(t, http.StatusCreated,
-		f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"1h"}`).status)
-	done := make(chan reply, 1)
-	go func() {
-		r, err := f.try(http.MethodGet, f.info.PlatformURL+"/v1/organizations/1/environments", "",
-			"Authorization", "Bearer "+f.info.BearerToken)
-		assert.NoError(t, err)
-		done <- r
-	}()
-	require.Equal(t, http.StatusOK, f.admin(http.MethodGet, "/await?route=ListEnvironments", "").status)
+	done := holdInFlight(t, f, "1h")
 
 	start := time.Now()
 	assert.Equal(t, 0, f.stop(syscall.SIGTERM))
@@ -603,16 +605,7 @@ func TestShutdownTimeout(t *testing.T) {
 // -shutdown-timeout, and the command still exits 0.
 func TestSecondSignal(t *testing.T) {
 	f := startFake(t, "-shutdown-timeout", "1h")
-	require.Equal(t, http.StatusCreated,
-		f.admin(http.MethodPost, "/faults", `{"route":"ListEnvironments","kind":"latency","latency":"1h"}`).status)
-	done := make(chan reply, 1)
-	go func() {
-		r, err := f.try(http.MethodGet, f.info.PlatformURL+"/v1/organizations/1/environments", "",
-			"Authorization", "Bearer "+f.info.BearerToken)
-		assert.NoError(t, err)
-		done <- r
-	}()
-	require.Equal(t, http.StatusOK, f.admin(http.MethodGet, "/await?route=ListEnvironments", "").status)
+	done := holdInFlight(t, f, "1h")
 
 	require.NoError(t, f.cmd.Process.Signal(syscall.SIGTERM))
 	assert.Equal(t, 0, f.stop(os.Interrupt))
