@@ -390,10 +390,15 @@ func (e *TransportError) Error() string { return message(e.Op, e.describe()) }
 // example a *net.OpError or context.DeadlineExceeded).
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// newTransportError wraps a failure to get a reply. A *url.Error in it
-// quotes the request URL: its query and user info, which may hold secrets
-// (a pre-signed URL's signature), are dropped.
+// newTransportError wraps a failure to get a reply (see redactURLError).
 func newTransportError(op string, err error) *TransportError {
+	return &TransportError{Op: op, Err: redactURLError(err)}
+}
+
+// redactURLError drops, in place, the query and user info of the URL that
+// a *url.Error in err quotes: they may hold secrets (a pre-signed URL's
+// signature, a redirect's). It returns err.
+func redactURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
@@ -402,7 +407,7 @@ func newTransportError(op string, err error) *TransportError {
 			ue.URL = ""
 		}
 	}
-	return &TransportError{Op: op, Err: err}
+	return err
 }
 
 // timeoutError is the SDK's own time limit on a call passing (the token

@@ -35,12 +35,15 @@ func TestTransportErrorsHideTheQuery(t *testing.T) {
 		s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 			http.Redirect(w, r, closed+"/elsewhere?"+signature, http.StatusFound)
 		})
-		c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}))
+		var logs logBuffer
+		c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}), apikeys.WithLogger(debugLogger(&logs)))
 		err := getKey(t.Context(), c)
 		var te *apikeys.TransportError
 		require.ErrorAs(t, err, &te)
 		assert.NotContains(t, err.Error(), "5eCr3t")
 		assert.Contains(t, err.Error(), "/elsewhere")
+		require.Contains(t, logs.String(), "/elsewhere", "the debug log has the failure")
+		assert.NotContains(t, logs.String(), "5eCr3t", "nor does the debug log show the query")
 	})
 }
 

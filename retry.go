@@ -113,6 +113,9 @@ func keyGone(err error) bool {
 // read its body, with the read's error. The second question is about the
 // same attempt: only a body that broke off (err) can change the answer.
 func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	// The failure is logged here and may end the call: its URL must show
+	// no more than the call's error does.
+	err = redactURLError(err)
 	if resp != nil && resp == c.checked {
 		if err == nil {
 			return false, nil
