@@ -289,6 +289,56 @@ func TestPlatformSecretsNeverLeak(t *testing.T) {
 	}
 }
 
+// TestErrorBodyMasksAcrossItsCap: an error reply that echoes the bearer
+// token where APIError.Body's 64 KiB cap cuts it, as is or spelled with
+// JSON escapes in a longer JSON body, shows no part of it in Body.
+func TestErrorBodyMasksAcrossItsCap(t *testing.T) {
+	const limit = 64 << 10
+	escaped := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		return b.String()
+	}
+	n := len(testToken)
+	type spelling struct {
+		name string
+		form string
+	}
+	for _, sp := range []spelling{{name: "as is", form: testToken}, {name: "escaped", form: escaped(testToken)}} {
+		for _, before := range []int{1, n / 2, n - 1, n, len(sp.form) - 1, len(sp.form), len(sp.form) + 1, 100} {
+			t.Run(fmt.Sprintf("%s/%d bytes before the cap", sp.name, before), func(t *testing.T) {
+				head := `{"message":"`
+				body := head + strings.Repeat("x", limit-before-len(head)) + sp.form + strings.Repeat("y", 1000) + `"}`
+				s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+					reply(w, http.StatusBadRequest, body)
+				})
+				c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}))
+				err := getKey(t.Context(), c)
+				var ae *apikeys.APIError
+				require.ErrorAs(t, err, &ae)
+				require.NotEmpty(t, ae.Body)
+				assert.LessOrEqual(t, len(ae.Body), limit)
+				for _, part := range []string{testToken[:8], escaped(testToken[:4])} {
+					assert.False(t, strings.Contains(string(ae.Body), part), "Body shows %q", part)
+				}
+			})
+		}
+	}
+	t.Run("escaped, in a JSON body longer than what is read", func(t *testing.T) {
+		body := `{"message":"token ` + escaped(testToken) + " " + strings.Repeat("x", 2*limit) + `"}`
+		s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			reply(w, http.StatusBadRequest, body)
+		})
+		c, _ := newClient(t, s, apikeys.WithRetry(apikeys.RetryPolicy{}), apikeys.WithMaxResponseBytes(1<<10))
+		err := getKey(t.Context(), c)
+		var ae *apikeys.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, `{"message":"token `, string(ae.Body), "the start before the first escape is kept")
+	})
+}
+
 func TestSilentByDefault(t *testing.T) {
 	// retryablehttp logs every request to stderr unless told not to; the
 	// SDK must not. Capture stderr around a failing, retried call.

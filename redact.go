@@ -31,6 +31,15 @@ func (s secrets) add(secret, mask string) secrets {
 	return append(s, secret, mask)
 }
 
+// longest returns the length in bytes of the longest secret.
+func (s secrets) longest() int {
+	n := 0
+	for i := 0; i < len(s); i += 2 {
+		n = max(n, len(s[i]))
+	}
+	return n
+}
+
 // text masks every secret in t.
 func (s secrets) text(t string) string {
 	if len(s) == 0 || t == "" {

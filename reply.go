@@ -113,10 +113,23 @@ func (c *call) readSuccess(resp *http.Response, limit int64) ([]byte, error) {
 }
 
 // errorBody reads a reply that says no: at most 64 KiB, with the
-// credentials the call sent masked.
+// credentials the call sent masked. It masks before it cuts, and reads for
+// that as much as a 2xx reply may have (and a credential's length, JSON
+// escapes included, past that): a credential across the 64 KiB mark would
+// otherwise keep its start, and a JSON body cut short cannot be decoded to
+// find one spelled with escapes. A body longer still is kept only up to
+// its first escape, for that reason.
 func (c *call) errorBody(resp *http.Response) []byte {
-	body, _, _ := readBody(resp, maxErrorBodyBytes)
-	return c.secrets.body(body)
+	limit := int64(maxErrorBodyBytes)
+	if len(c.secrets) > 0 {
+		limit = max(limit, c.s.maxResponseBytes) + int64(6*c.secrets.longest()) // \u0061 spells "a"
+	}
+	body, cut, _ := readBody(resp, limit)
+	body = c.secrets.body(body)
+	if i := bytes.IndexByte(body, '\\'); cut && i >= 0 && len(c.secrets) > 0 {
+		body = body[:i]
+	}
+	return body[:min(len(body), maxErrorBodyBytes)]
 }
 
 // apiError describes a reply from api that says no, with body (masked,
