@@ -1,6 +1,7 @@
 package apikeystest_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/big"
@@ -44,6 +46,31 @@ func TestWithListener(t *testing.T) {
 	f.srv.Close()
 	_, err := l.Accept()
 	assert.ErrorIs(t, err, net.ErrClosed, "Close closed the listener")
+}
+
+// TestWithListenerQueuedRequest: a request already waiting on the listener when NewServer
+// starts serving it sees the fake's URLs (and the race detector sees no write to them).
+func TestWithListenerQueuedRequest(t *testing.T) {
+	l := listen(t, "127.0.0.1:0")
+	conn, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET /_fake/info HTTP/1.1\r\nHost: fake\r\nConnection: close\r\n\r\n")
+	require.NoError(t, err)
+
+	f := start(t, apikeystest.WithListener(l), apikeystest.WithAdminAPI())
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var info apikeystest.Info
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&info))
+	base := "http://" + l.Addr().String()
+	assert.Equal(t, base, info.BaseURL)
+	assert.Equal(t, base+"/platform", info.PlatformURL)
+	assert.Equal(t, base+"/v2/auth/token", info.TokenURL)
+	assert.Equal(t, base+"/_fake", info.AdminURL)
+	assert.Equal(t, f.srv.URL, base)
 }
 
 // TestWithListenerUnspecifiedAddress: a listener on all interfaces gives a loopback URL.

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -280,13 +279,9 @@ func NewServer(opts ...Option) *Server {
 	if cfg.tlsCert != nil {
 		s.ts.TLS = &tls.Config{Certificates: []tls.Certificate{*cfg.tlsCert}}
 	}
-	if cfg.tls {
-		s.ts.EnableHTTP2 = true
-		s.ts.StartTLS()
-	} else {
-		s.ts.Start()
-	}
-	s.URL = listenerURL(s.ts)
+	// The URLs are set before the server starts: a request already waiting on a WithListener
+	// listener is served as soon as it does, and reads them (Info, the token's aud).
+	s.URL = listenerURL(s.ts.Listener, cfg.tls)
 	if cfg.publicURL != "" {
 		u, err := checkPublicURL(cfg.publicURL, cfg.tls)
 		if err != nil {
@@ -300,17 +295,29 @@ func NewServer(opts ...Option) *Server {
 	if cfg.adminAPI {
 		s.AdminURL = s.URL + adminRoot
 	}
+	if cfg.tls {
+		s.ts.EnableHTTP2 = true
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
 	return s
 }
 
-// listenerURL is the httptest.Server's URL, with an unspecified IP read as 127.0.0.1.
-func listenerURL(ts *httptest.Server) string {
-	host, port, err := net.SplitHostPort(ts.Listener.Addr().String())
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsUnspecified() {
-		return ts.URL
+// listenerURL is the URL the httptest.Server will have on l, with an unspecified IP read as
+// 127.0.0.1.
+func listenerURL(l net.Listener, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
 	}
-	scheme, _, _ := strings.Cut(ts.URL, "://")
-	return scheme + "://" + net.JoinHostPort("127.0.0.1", port)
+	addr := l.Addr().String()
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
+	return scheme + "://" + addr
 }
 
 // checkPublicURL checks a WithPublicURL value and returns it without a trailing "/".
