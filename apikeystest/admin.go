@@ -339,7 +339,8 @@ func (s *Server) adminCounts(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	writeJSON(w, http.StatusOK, map[string]any{"counts": counts})
 }
 
-// adminAwait waits, as Await does, until route has been seen count times, or timeout passes (408).
+// adminAwait waits, as Await does, until route has been seen count times, or timeout passes
+// (408), or the fake starts stopping (503).
 func (s *Server) adminAwait(w http.ResponseWriter, r *http.Request, _ []byte) {
 	q := r.URL.Query()
 	for name := range q {
@@ -369,15 +370,17 @@ func (s *Server) adminAwait(w http.ResponseWriter, r *http.Request, _ []byte) {
 			return
 		}
 	}
+	reached, forget := s.await(route, n)
+	defer forget()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case <-s.Await(route, n):
+	case <-reached:
 		writeJSON(w, http.StatusOK, map[string]any{"route": route, "count": s.Count(route)})
 	case <-t.C:
 		adminError(w, http.StatusRequestTimeout, fmt.Sprintf("%s seen %d times, not %d, after %s", route, s.Count(route), n, timeout))
-	case <-s.closing:
-		adminError(w, http.StatusServiceUnavailable, "server closing")
+	case <-s.stopping: // an idle wait must not hold Close or Shutdown
+		adminError(w, http.StatusServiceUnavailable, "server shutting down")
 	case <-r.Context().Done():
 	}
 }

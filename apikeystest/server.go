@@ -184,6 +184,7 @@ type Server struct {
 	ownJWKS  *http.Transport // the default JWKS client's transport, closed by Close
 	conns    atomic.Int64
 	stopOnce sync.Once
+	stopping chan struct{} // closed when Close or Shutdown is first called
 	stopped  chan struct{} // closed once the httptest.Server has stopped and idle clients are closed
 	endOnce  sync.Once
 	closing  chan struct{} // closed by endLatency, ending any latency still running
@@ -242,6 +243,7 @@ func NewServer(opts ...Option) *Server {
 		faults:        map[Route][]*fault{},
 		latency:       map[Route]time.Duration{},
 		closing:       make(chan struct{}),
+		stopping:      make(chan struct{}),
 		stopped:       make(chan struct{}),
 	}
 	s.secrets.add(s.BearerToken, s.LegacyUserKey, s.SessionCookie)
@@ -368,7 +370,8 @@ func (s *Server) Close() {
 
 // Shutdown stops the fake gracefully, as http.Server.Shutdown does: it stops accepting
 // connections, closes idle ones and waits for the requests in flight, each of which is answered
-// in full, until ctx ends. A request held by [Server.SetLatency] waits out its latency meanwhile.
+// in full, until ctx ends. A request held by [Server.SetLatency] waits out its latency meanwhile;
+// an admin await (GET /_fake/await, [WithAdminAPI]) is answered 503 at once, here and in Close.
 // If ctx ends first, the requests still held by a latency are answered 503 ("server closed
 // during latency") at once, the connections still open half a second later are closed, and
 // Shutdown returns ctx.Err() once every connection has ended; otherwise it returns nil. Like
@@ -393,11 +396,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// stop starts stopping the fake, once: the httptest.Server closes its listener and idle
-// connections and waits for the others, then the idle connections of the JWKS client and of the
-// clients made for the fake are closed and s.stopped is closed.
+// stop starts stopping the fake, once: s.stopping is closed (ending the admin awaits, which
+// would otherwise hold the stop until their own timeout), the httptest.Server closes its
+// listener and idle connections and waits for the others, then the idle connections of the JWKS
+// client and of the clients made for the fake are closed and s.stopped is closed.
 func (s *Server) stop() {
 	s.stopOnce.Do(func() {
+		close(s.stopping)
 		go func() {
 			s.ts.Close()
 			s.endLatency() // nothing waits on it any more; closes the channel for good
@@ -469,15 +474,27 @@ func (s *Server) Count(r Route) int {
 // Await returns a channel that is closed once n requests of route have been seen (as counted by
 // [Server.Count]), so a test can act while a request is in flight without sleeping.
 func (s *Server) Await(r Route, n int) <-chan struct{} {
+	ch, _ := s.await(r, n)
+	return ch
+}
+
+// await is Await, with a function that forgets the waiter for a caller that stops waiting
+// first: record rescans every waiter left at each request.
+func (s *Server) await(r Route, n int) (<-chan struct{}, func()) {
 	ch := make(chan struct{})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.counts[r] >= n {
 		close(ch)
-		return ch
+		return ch, func() {}
 	}
 	s.waiters = append(s.waiters, waiter{route: r, n: n, ch: ch})
-	return ch
+	forget := func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.waiters = slices.DeleteFunc(s.waiters, func(w waiter) bool { return w.ch == ch })
+	}
+	return ch, forget
 }
 
 // logEntry is the request log entry of a call, with its secrets masked.
