@@ -116,33 +116,41 @@ func TestWithPublicURL(t *testing.T) {
 }
 
 // TestWithPublicURLRefusesBadURLs: NewServer panics on a public URL it cannot use, and leaves no
-// server running (goleak checks).
+// server running (goleak checks); CheckPublicURL refuses the same URLs.
 func TestWithPublicURLRefusesBadURLs(t *testing.T) {
 	for _, tc := range []struct {
-		url  string
-		opts []apikeystest.Option
+		url string
+		tls bool
 	}{
-		{url: "fake.test:1234", opts: nil},
-		{url: "https://fake.test", opts: nil},
-		{url: "http://fake.test", opts: []apikeystest.Option{apikeystest.WithTLS()}},
-		{url: "ftp://fake.test", opts: nil},
-		{url: "http://", opts: nil},
-		{url: "http://fake.test/base", opts: nil},
-		{url: "http://fake.test/?q=1", opts: nil},
-		{url: "http://fake.test/#f", opts: nil},
-		{url: "http://u:p@fake.test", opts: nil},
-		{url: "http://fake.test:80%", opts: nil},
+		{url: "fake.test:1234"},
+		{url: "https://fake.test"},
+		{url: "http://fake.test", tls: true},
+		{url: "ftp://fake.test"},
+		{url: "http://"},
+		{url: "http://fake.test/base"},
+		{url: "http://fake.test/?q=1"},
+		{url: "http://fake.test/#f"},
+		{url: "http://u:p@fake.test"},
+		{url: "http://fake.test:80%"},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
+			err := apikeystest.CheckPublicURL(tc.url, tc.tls)
+			require.Error(t, err)
+			opts := []apikeystest.Option{apikeystest.WithPublicURL(tc.url)}
+			if tc.tls {
+				opts = append(opts, apikeystest.WithTLS())
+			}
 			defer func() {
 				v := recover()
 				require.NotNil(t, v, "NewServer accepted %q", tc.url)
-				assert.Contains(t, v, "apikeystest: WithPublicURL: ")
+				assert.Equal(t, "apikeystest: WithPublicURL: "+err.Error(), v)
 			}()
-			srv := apikeystest.NewServer(append(tc.opts, apikeystest.WithPublicURL(tc.url))...)
+			srv := apikeystest.NewServer(opts...)
 			srv.Close()
 		})
 	}
+	assert.NoError(t, apikeystest.CheckPublicURL("http://fake.test:1234/", false))
+	assert.NoError(t, apikeystest.CheckPublicURL("https://fake.test", true))
 }
 
 // selfSigned returns a self-signed certificate for host and 127.0.0.1.

@@ -322,6 +322,14 @@ func listenerURL(l net.Listener, tls bool) string {
 	return scheme + "://" + addr
 }
 
+// CheckPublicURL returns why [WithPublicURL] refuses u (and [NewServer] would panic), or nil,
+// for a program that takes the URL from its user, such as cmd/apikeys-fake; tls says whether
+// the fake serves HTTPS ([WithTLS], [WithTLSCertificate]).
+func CheckPublicURL(u string, tls bool) error {
+	_, err := checkPublicURL(u, tls)
+	return err
+}
+
 // checkPublicURL checks a WithPublicURL value and returns it without a trailing "/".
 func checkPublicURL(raw string, tls bool) (string, error) {
 	u, err := url.Parse(raw)
