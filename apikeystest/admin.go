@@ -452,40 +452,17 @@ func (s *Server) adminAddLegacyUser(w http.ResponseWriter, _ *http.Request, body
 	writeJSON(w, http.StatusCreated, map[string]any{"legacyUser": u})
 }
 
-// adminLegacyKeyJSON is a stored legacy key (LegacyKey) in the legacy wire form: revoked is a
-// millisecond epoch number, and the revoked members are null while the key is active; secret
-// is always shown.
-type adminLegacyKeyJSON struct {
-	Label        string  `json:"label"`
-	KeyType      string  `json:"keyType"`
-	Key          string  `json:"key"`
-	KeyReference string  `json:"keyReference"`
-	Secret       string  `json:"secret"`
-	Revoked      *int64  `json:"revoked"`
-	RevokedBy    *string `json:"revokedBy"`
-	RevokedEmail *string `json:"revokedEmail"`
-}
-
-func adminLegacyKey(k LegacyKey) adminLegacyKeyJSON {
-	out := adminLegacyKeyJSON{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference, Secret: k.Secret}
-	if k.Revoked != nil {
-		ms := k.Revoked.UnixMilli()
-		out.Revoked, out.RevokedBy, out.RevokedEmail = &ms, &k.RevokedBy, &k.RevokedEmail
-	}
-	return out
-}
-
 func (s *Server) adminLegacyKeys(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	keys := s.LegacyKeys()
-	out := make([]adminLegacyKeyJSON, len(keys))
+	out := make([]legacyKeyJSON, len(keys))
 	for i, k := range keys {
-		out[i] = adminLegacyKey(k)
+		out[i] = legacyWire(k, true) // a stored key always has a secret: omitempty never drops it
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"legacyKeys": out})
 }
 
 func (s *Server) adminAddLegacyKey(w http.ResponseWriter, _ *http.Request, body []byte) {
-	var in adminLegacyKeyJSON
+	var in legacyKeyJSON // the legacy wire form, as the admin API lists keys
 	if err := decodeAdmin(body, &in); err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
@@ -506,5 +483,5 @@ func (s *Server) adminAddLegacyKey(w http.ResponseWriter, _ *http.Request, body 
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"legacyKey": adminLegacyKey(stored)})
+	writeJSON(w, http.StatusCreated, map[string]any{"legacyKey": legacyWire(stored, true)})
 }
