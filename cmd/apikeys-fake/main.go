@@ -116,6 +116,9 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	// The standard log package goes through the same handler, so that a line from a library
+	// (httptest.Server reports a graceful stop still waiting after 5 s) is a slog line too.
+	slog.SetDefault(log)
 	if err := serve(c, stdout, log, sigs); err != nil {
 		log.Error("apikeys-fake cannot start", "error", err)
 		return 1
