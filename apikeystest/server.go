@@ -48,7 +48,9 @@ type Request struct {
 	Header http.Header `json:"header"` // masked as described above
 	Body   string      `json:"body"`   // masked, the first 64 KiB
 	// Reason says why the fake refused or cut the request ("" when it was served normally): the
-	// error message of a Platform or legacy refusal, "injected fault", "injected fault: dropped",
+	// error message of a Platform or legacy refusal ("missing bearer token", "unknown bearer
+	// token" or "expired bearer token" for a Platform route's 401, whose message is only
+	// "Unauthorized"), "injected fault", "injected fault: dropped",
 	// "injected fault: dropped after apply", "cancelled during latency", "server closed during
 	// latency", "no such route", "method not allowed", "body too large", or for the token
 	// endpoint one of the reasons listed in the package documentation (the real endpoint sends a
