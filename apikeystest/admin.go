@@ -419,9 +419,6 @@ func (s *Server) adminAddAPIKey(w http.ResponseWriter, _ *http.Request, body []b
 		adminError(w, http.StatusBadRequest, "environmentId or environmentFlag is required")
 		return
 	}
-	if string(in.JWKSet) == "null" {
-		in.JWKSet = nil
-	}
 	k, err := s.AddAPIKey(env, in.Name, in.JWKSet, in.JWKSURL)
 	if err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
