@@ -441,7 +441,7 @@ func (s *Server) adminAddLegacyUser(w http.ResponseWriter, _ *http.Request, body
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	u, err := s.AddLegacyUser(LegacyUser(in))
+	u, err := s.AddLegacyUser(in)
 	if err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
 		return

@@ -177,12 +177,12 @@ type Server struct {
 
 	ts       *httptest.Server
 	mux      *http.ServeMux
-	routes   []Route // every route the mux serves, in the order of the Route constants
-	adminAPI bool
+	routes   []Route   // every route the mux serves, in the order of the Route constants
 	secrets  secretSet // masked in the request log by value
 	now      func() time.Time
 	admin    bool
 	jwks     *http.Client
+	jwksTTL  time.Duration   // how long jwksCache keeps a fetched jwksURL set
 	ownJWKS  *http.Transport // the default JWKS client's transport, closed by Close
 	conns    atomic.Int64
 	stopOnce sync.Once
@@ -201,14 +201,12 @@ type Server struct {
 	tokens     map[string]time.Time // access token -> expiry
 	issued     []IssuedToken
 	jtis       map[string]bool
-	// jwksTTL is how long jwksCache keeps a fetched jwksURL set.
-	jwksTTL   time.Duration
-	jwksCache map[string]cachedSet
-	log       []*Request
-	counts    map[Route]int
-	faults    map[Route][]*fault
-	latency   map[Route]time.Duration
-	waiters   []waiter
+	jwksCache  map[string]cachedSet // fetched jwksURL sets, by URL
+	log        []*Request
+	counts     map[Route]int
+	faults     map[Route][]*fault
+	latency    map[Route]time.Duration
+	waiters    []waiter
 	// clientTransports are the transports of clients made by NewClient, Client and HTTPClient;
 	// Close closes their idle connections.
 	clientTransports []*http.Transport
@@ -235,7 +233,6 @@ func NewServer(opts ...Option) *Server {
 		now:           cfg.now,
 		admin:         cfg.legacyAdmin,
 		jwks:          cfg.jwksClient,
-		adminAPI:      cfg.adminAPI,
 		management:    map[string]bool{},
 		tokens:        map[string]time.Time{},
 		jtis:          map[string]bool{},
