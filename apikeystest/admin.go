@@ -339,7 +339,8 @@ func (s *Server) adminCounts(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	writeJSON(w, http.StatusOK, map[string]any{"counts": counts})
 }
 
-// adminAwait waits, as Await does, until route has been seen count times, or timeout passes (408).
+// adminAwait waits, as Await does, until route has been seen count times, or timeout passes
+// (408), or the fake starts stopping (503).
 func (s *Server) adminAwait(w http.ResponseWriter, r *http.Request, _ []byte) {
 	q := r.URL.Query()
 	for name := range q {
@@ -369,15 +370,17 @@ func (s *Server) adminAwait(w http.ResponseWriter, r *http.Request, _ []byte) {
 			return
 		}
 	}
+	reached, forget := s.await(route, n)
+	defer forget()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case <-s.Await(route, n):
+	case <-reached:
 		writeJSON(w, http.StatusOK, map[string]any{"route": route, "count": s.Count(route)})
 	case <-t.C:
 		adminError(w, http.StatusRequestTimeout, fmt.Sprintf("%s seen %d times, not %d, after %s", route, s.Count(route), n, timeout))
-	case <-s.closing:
-		adminError(w, http.StatusServiceUnavailable, "server closing")
+	case <-s.stopping: // an idle wait must not hold Close or Shutdown
+		adminError(w, http.StatusServiceUnavailable, "server shutting down")
 	case <-r.Context().Done():
 	}
 }
@@ -416,9 +419,6 @@ func (s *Server) adminAddAPIKey(w http.ResponseWriter, _ *http.Request, body []b
 		adminError(w, http.StatusBadRequest, "environmentId or environmentFlag is required")
 		return
 	}
-	if string(in.JWKSet) == "null" {
-		in.JWKSet = nil
-	}
 	k, err := s.AddAPIKey(env, in.Name, in.JWKSet, in.JWKSURL)
 	if err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
@@ -441,7 +441,7 @@ func (s *Server) adminAddLegacyUser(w http.ResponseWriter, _ *http.Request, body
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	u, err := s.AddLegacyUser(LegacyUser(in))
+	u, err := s.AddLegacyUser(in)
 	if err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
@@ -449,40 +449,17 @@ func (s *Server) adminAddLegacyUser(w http.ResponseWriter, _ *http.Request, body
 	writeJSON(w, http.StatusCreated, map[string]any{"legacyUser": u})
 }
 
-// adminLegacyKeyJSON is a stored legacy key (LegacyKey) in the legacy wire form: revoked is a
-// millisecond epoch number, and the revoked members are null while the key is active; secret
-// is always shown.
-type adminLegacyKeyJSON struct {
-	Label        string  `json:"label"`
-	KeyType      string  `json:"keyType"`
-	Key          string  `json:"key"`
-	KeyReference string  `json:"keyReference"`
-	Secret       string  `json:"secret"`
-	Revoked      *int64  `json:"revoked"`
-	RevokedBy    *string `json:"revokedBy"`
-	RevokedEmail *string `json:"revokedEmail"`
-}
-
-func adminLegacyKey(k LegacyKey) adminLegacyKeyJSON {
-	out := adminLegacyKeyJSON{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference, Secret: k.Secret}
-	if k.Revoked != nil {
-		ms := k.Revoked.UnixMilli()
-		out.Revoked, out.RevokedBy, out.RevokedEmail = &ms, &k.RevokedBy, &k.RevokedEmail
-	}
-	return out
-}
-
 func (s *Server) adminLegacyKeys(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	keys := s.LegacyKeys()
-	out := make([]adminLegacyKeyJSON, len(keys))
+	out := make([]legacyKeyJSON, len(keys))
 	for i, k := range keys {
-		out[i] = adminLegacyKey(k)
+		out[i] = legacyWire(k, true) // a stored key always has a secret: omitempty never drops it
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"legacyKeys": out})
 }
 
 func (s *Server) adminAddLegacyKey(w http.ResponseWriter, _ *http.Request, body []byte) {
-	var in adminLegacyKeyJSON
+	var in legacyKeyJSON // the legacy wire form, as the admin API lists keys
 	if err := decodeAdmin(body, &in); err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
@@ -503,5 +480,5 @@ func (s *Server) adminAddLegacyKey(w http.ResponseWriter, _ *http.Request, body 
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"legacyKey": adminLegacyKey(stored)})
+	writeJSON(w, http.StatusCreated, map[string]any{"legacyKey": legacyWire(stored, true)})
 }

@@ -1,8 +1,10 @@
 package apikeystest_test
 
 import (
+	"context"
 	"crypto/elliptic"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -369,6 +371,85 @@ func TestAdminListsAreArrays(t *testing.T) {
 			list, ok := got[tc.member].([]any)
 			require.True(t, ok, "%s is %#v, not an array", tc.member, got[tc.member])
 			assert.Equal(t, tc.empty, len(list) == 0)
+		})
+	}
+}
+
+// awaitInBackground sends GET /_fake/await?query with a context of its own, and returns once
+// the fake waits on it; the reply (status -1 on an error) comes on the channel.
+func awaitInBackground(t *testing.T, f *fixture, query string) (<-chan reply, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	done := make(chan reply, 1)
+	go func() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.AdminURL+"/await?"+query, nil)
+		if err != nil {
+			done <- reply{status: -1}
+			return
+		}
+		resp, err := f.hc.Do(req)
+		if err != nil {
+			done <- reply{status: -1}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- reply{status: resp.StatusCode, body: b}
+	}()
+	// No admin request is logged or counted: the registered waiter is the one sign it arrived.
+	require.Eventually(t, func() bool { return apikeystest.Waiters(f.srv) == 1 }, guard, time.Millisecond,
+		"the await never reached the fake")
+	return done, cancel
+}
+
+// TestAdminAwaitEndsWhenTheFakeStops: an await still waiting when the fake stops is answered
+// 503 at once, so it holds neither Shutdown (which returns nil, nothing was cut) nor Close.
+func TestAdminAwaitEndsWhenTheFakeStops(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop func(*apikeystest.Server) error
+	}{
+		{name: "Shutdown", stop: func(s *apikeystest.Server) error {
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			return s.Shutdown(ctx)
+		}},
+		{name: "Close", stop: func(s *apikeystest.Server) error { s.Close(); return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startAdmin(t)
+			done, _ := awaitInBackground(t, f, "route=ListEnvironments&timeout=5m")
+			assert.NoError(t, tc.stop(f.srv))
+			r := <-done
+			assert.Equal(t, http.StatusServiceUnavailable, r.status)
+			assert.JSONEq(t, `{"error":"server shutting down"}`, string(r.body))
+		})
+	}
+}
+
+// TestAdminAwaitForgetsItsWaiter: an await that times out or whose client gives up leaves no
+// waiter behind for every later request to rescan.
+func TestAdminAwaitForgetsItsWaiter(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		query  string
+		cancel bool
+	}{
+		{name: "timeout", query: "route=ListEnvironments&timeout=1ms"},
+		{name: "client gone", query: "route=ListEnvironments&timeout=5m", cancel: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startAdmin(t)
+			if tc.cancel {
+				_, cancel := awaitInBackground(t, f, tc.query)
+				cancel()
+			} else {
+				require.Equal(t, http.StatusRequestTimeout, f.admin(http.MethodGet, "/await?"+tc.query, "").status)
+			}
+			// The handler forgets its waiter as it returns, which the client need not see first.
+			assert.Eventually(t, func() bool { return apikeystest.Waiters(f.srv) == 0 }, guard, time.Millisecond,
+				"%d waiters left", apikeystest.Waiters(f.srv))
 		})
 	}
 }

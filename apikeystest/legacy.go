@@ -195,9 +195,11 @@ type legacyKeyJSON struct {
 	RevokedEmail *string `json:"revokedEmail"`
 }
 
-func (s *Server) legacyWire(k LegacyKey) legacyKeyJSON {
+// legacyWire is k in the wire form, with its secret when withSecret (the real server shows it
+// to callers in the admin group; the admin API always shows it).
+func legacyWire(k LegacyKey, withSecret bool) legacyKeyJSON {
 	out := legacyKeyJSON{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference}
-	if s.admin {
+	if withSecret {
 		out.Secret = k.Secret
 	}
 	if k.Revoked != nil {
@@ -322,7 +324,7 @@ func (s *Server) legacyList(c *call, req legacyRequest) {
 	list := []legacyKeyJSON{}
 	for _, k := range s.legacy {
 		if k.KeyType == req.Type && k.KeyReference == ref {
-			list = append(list, s.legacyWire(copyLegacy(k)))
+			list = append(list, legacyWire(copyLegacy(k), s.admin))
 		}
 	}
 	s.mu.Unlock()
@@ -346,7 +348,7 @@ func (s *Server) legacyCreate(c *call, req legacyRequest) {
 		s.revokeAppKeys(ref, c.user)
 	}
 	s.legacy = append(s.legacy, k)
-	out := s.legacyWire(copyLegacy(k))
+	out := legacyWire(copyLegacy(k), s.admin)
 	s.mu.Unlock()
 	writeJSON(c.w, http.StatusOK, map[string]any{"status": "ok", "apiKey": out})
 }
@@ -392,7 +394,7 @@ func (s *Server) legacyChange(c *call, req legacyRequest) {
 		case RouteLegacyUpdate:
 			k.Label = label
 		}
-		out = s.legacyWire(copyLegacy(k))
+		out = legacyWire(copyLegacy(k), s.admin)
 	}
 	s.mu.Unlock()
 	if i < 0 {

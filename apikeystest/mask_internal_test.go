@@ -1,6 +1,7 @@
 package apikeystest
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,6 +53,10 @@ func TestSecretSetReplace(t *testing.T) {
 		{name: "a run of hex that holds none", in: strings.Repeat("a", 200), want: strings.Repeat("a", 200)},
 		{name: "prefix only", in: sec40[:39], want: sec40[:39]},
 		{name: "in upper case, not the secret", in: strings.ToUpper(sec48), want: strings.ToUpper(sec48)},
+		{name: "percent-encoded", in: "/k/" + pctAll(sec40) + "?x", want: "/k/****?x"},
+		{name: "percent-encoded in part", in: "t=" + sec48[:5] + pctAll(sec48[5:9]) + sec48[9:] + "&", want: "t=****&"},
+		{name: "percent-encoded, cut by another escape", in: pctAll(sec40[:20]) + "%2F" + sec40[20:], want: pctAll(sec40[:20]) + "%2F" + sec40[20:]},
+		{name: "a bad escape before it", in: "%" + sec40 + "%4", want: "%****%4"},
 	} {
 		assert.Equal(t, tc.want, ss.replace(tc.in), tc.name)
 	}
@@ -133,4 +138,13 @@ func TestMaskBodyTruncated(t *testing.T) {
 	}
 	got := testSecrets().maskBody(nil, []byte(strings.Repeat("y", maxLoggedBody-40)+sec40+" tail"))
 	assert.Equal(t, strings.Repeat("y", maxLoggedBody-40)+"****…(truncated)", got, "a whole secret before the cut")
+}
+
+// pctAll percent-encodes every byte of s.
+func pctAll(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }

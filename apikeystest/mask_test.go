@@ -389,3 +389,36 @@ func TestRequestLogHidesTheFakesSecretsAnywhere(t *testing.T) {
 	}
 	checkLog(t, f, setup, cases)
 }
+
+// TestRequestLogHidesPercentEncodedSecrets: one of the fake's secrets percent-encoded, in whole
+// or in part, is masked wherever the log keeps it (the query is not logged at all).
+func TestRequestLogHidesPercentEncodedSecrets(t *testing.T) {
+	f := start(t)
+	s := f.srv.BearerToken
+	for _, tc := range []struct {
+		name, path string
+		header     []string // name, value pairs
+		body       string
+		encoded    string // the spelling of s sent, which the log must not hold either
+		unlogged   bool   // the log leaves out where s was sent: no "****" either
+	}{
+		{name: "path", path: "/platform/v1/apikeys/" + escapeAll(s), encoded: escapeAll(s)},
+		{name: "path, in part", path: "/platform/v1/apikeys/" + s[:9] + escapeAll(s[9:]), encoded: escapeAll(s[9:])},
+		{name: "header", path: "/nowhere", header: []string{"X-Other", "t=" + escapeAll(s)}, encoded: escapeAll(s)},
+		{name: "header URL query", path: "/nowhere", header: []string{"Referer", "http://x/?t=" + escapeAll(s) + "&b=1"}, encoded: escapeAll(s)},
+		{name: "query", path: "/nowhere?t=" + escapeAll(s), encoded: escapeAll(s), unlogged: true},
+		{name: "text body", path: "/nowhere", header: []string{"Content-Type", "text/plain"}, body: "t " + escapeAll(s), encoded: escapeAll(s)},
+		{name: "JSON body", path: "/nowhere", header: []string{"Content-Type", "application/json"}, body: `{"u":"/x?t=` + escapeAll(s) + `"}`, encoded: escapeAll(s)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.send(http.MethodPost, f.srv.URL+tc.path, tc.body, tc.header...)
+			reqs := f.srv.Requests()
+			got := fmt.Sprintf("%#v", reqs[len(reqs)-1])
+			assert.NotContains(t, got, tc.encoded)
+			assert.NotContains(t, got, s)
+			if !tc.unlogged {
+				assert.Contains(t, got, "****")
+			}
+		})
+	}
+}

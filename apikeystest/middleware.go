@@ -90,7 +90,7 @@ func (s *Server) ClearFaults() {
 
 // middleware is the handler of the fake's http.Server, in front of the mux.
 func (s *Server) middleware(w http.ResponseWriter, r *http.Request) {
-	if s.adminAPI && isAdminPath(r.URL.Path) {
+	if s.AdminURL != "" && isAdminPath(r.URL.Path) { // AdminURL is set with WithAdminAPI only
 		s.serveAdmin(w, r) // not API traffic: not logged, counted or faulted
 		return
 	}

@@ -60,7 +60,8 @@ func (s *Server) EnvironmentID(flag string) string {
 }
 
 // AddAPIKey stores a Platform key directly (no HTTP), with the same checks as the create call,
-// and returns it with its new ID (the OAuth client ID). jwkSet is nil and jwksURL "" when unset.
+// and returns it with its new ID (the OAuth client ID). jwkSet is nil, empty or JSON null, and
+// jwksURL "", when unset.
 func (s *Server) AddAPIKey(environmentID, name string, jwkSet []byte, jwksURL string) (APIKey, error) {
 	if strings.TrimSpace(name) == "" {
 		return APIKey{}, errors.New("name is required")
@@ -72,7 +73,8 @@ func (s *Server) AddAPIKey(environmentID, name string, jwkSet []byte, jwksURL st
 		}
 		k.JWKSURL = jwksURL
 	}
-	if len(jwkSet) > 0 {
+	// null is unset, as in a create call's body (the admin API passes its body's member on).
+	if len(jwkSet) > 0 && !bytes.Equal(bytes.TrimSpace(jwkSet), []byte("null")) {
 		set, err := checkJWKSet(jwkSet)
 		if err != nil {
 			return APIKey{}, err

@@ -142,6 +142,21 @@ func TestAddAPIKey(t *testing.T) {
 	assert.Len(t, f.srv.APIKeys(), 1)
 }
 
+// TestAddAPIKeyUnsetJWKSet: AddAPIKey takes a JSON null jwkSet as unset, as the admin API
+// (whose JSON body may hold "jwkSet":null) and the create call do.
+func TestAddAPIKeyUnsetJWKSet(t *testing.T) {
+	f := start(t)
+	for name, set := range map[string][]byte{
+		"nil": nil, "empty": {}, "null": []byte("null"), "null with spaces": []byte(" null\n"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			k, err := f.srv.AddAPIKey(f.srv.EnvironmentID("Staging"), "hosted", set, "https://keys.example.com/jwks.json")
+			require.NoError(t, err)
+			assert.Nil(t, k.JWKSet)
+		})
+	}
+}
+
 func TestPlatformNotFound(t *testing.T) {
 	f := start(t)
 	k, err := f.srv.AddAPIKey(f.srv.EnvironmentID("Staging"), "x", nil, "")

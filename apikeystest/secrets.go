@@ -2,6 +2,7 @@ package apikeystest
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -33,39 +34,62 @@ func (ss *secretSet) add(secrets ...string) {
 	}
 }
 
-// replace returns s with every secret of the set in it replaced by "****".
+// replace returns s with every secret of the set in it replaced by "****", whether its digits
+// are sent as they are or percent-encoded ("%33" for "3"), in whole or in part: a path, a header
+// or a body may carry a secret URL-escaped.
 func (ss *secretSet) replace(s string) string {
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()
 	var b strings.Builder
 	done := 0 // s[:done] is in b
+	var digits []byte
+	var at []int // at[k] is where digits[k] starts in s; the last entry is where the run ends
 	for i := 0; i < len(s); {
-		if !isLowerHex(s[i]) {
+		if _, w := hexAt(s, i); w == 0 {
 			i++
 			continue
 		}
-		j := i
-		for j < len(s) && isLowerHex(s[j]) {
-			j++
+		digits, at = digits[:0], at[:0]
+		for i < len(s) {
+			c, w := hexAt(s, i)
+			if w == 0 {
+				break
+			}
+			digits, at = append(digits, c), append(at, i)
+			i += w
 		}
-		for k := i; k < j; k++ { // a secret may sit anywhere in the run
+		at = append(at, i)
+		for k := 0; k < len(digits); k++ { // a secret may sit anywhere in the run
 			for _, n := range ss.lens {
-				if k+n <= j && ss.set[s[k:k+n]] {
-					b.WriteString(s[done:k])
+				if k+n <= len(digits) && ss.set[string(digits[k:k+n])] {
+					b.WriteString(s[done:at[k]])
 					b.WriteString(hidden)
-					done = k + n
+					done = at[k+n]
 					k += n - 1
 					break
 				}
 			}
 		}
-		i = j
 	}
 	if done == 0 {
 		return s
 	}
 	b.WriteString(s[done:])
 	return b.String()
+}
+
+// hexAt returns the lower-case hex digit at s[i], as it is or percent-encoded, and how many
+// bytes of s spell it (0 when there is none). i < len(s).
+func hexAt(s string, i int) (byte, int) {
+	if isLowerHex(s[i]) {
+		return s[i], 1
+	}
+	if s[i] == '%' && i+3 <= len(s) {
+		if c, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil && isLowerHex(byte(c)) {
+			return byte(c), 3
+		}
+	}
+	return 0, 0
 }
 
 // hexDigits are the characters of the fake's secrets.

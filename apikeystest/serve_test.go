@@ -1,6 +1,7 @@
 package apikeystest_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/big"
@@ -44,6 +46,31 @@ func TestWithListener(t *testing.T) {
 	f.srv.Close()
 	_, err := l.Accept()
 	assert.ErrorIs(t, err, net.ErrClosed, "Close closed the listener")
+}
+
+// TestWithListenerQueuedRequest: a request already waiting on the listener when NewServer
+// starts serving it sees the fake's URLs (and the race detector sees no write to them).
+func TestWithListenerQueuedRequest(t *testing.T) {
+	l := listen(t, "127.0.0.1:0")
+	conn, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET /_fake/info HTTP/1.1\r\nHost: fake\r\nConnection: close\r\n\r\n")
+	require.NoError(t, err)
+
+	f := start(t, apikeystest.WithListener(l), apikeystest.WithAdminAPI())
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var info apikeystest.Info
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&info))
+	base := "http://" + l.Addr().String()
+	assert.Equal(t, base, info.BaseURL)
+	assert.Equal(t, base+"/platform", info.PlatformURL)
+	assert.Equal(t, base+"/v2/auth/token", info.TokenURL)
+	assert.Equal(t, base+"/_fake", info.AdminURL)
+	assert.Equal(t, f.srv.URL, base)
 }
 
 // TestWithListenerUnspecifiedAddress: a listener on all interfaces gives a loopback URL.
@@ -89,33 +116,41 @@ func TestWithPublicURL(t *testing.T) {
 }
 
 // TestWithPublicURLRefusesBadURLs: NewServer panics on a public URL it cannot use, and leaves no
-// server running (goleak checks).
+// server running (goleak checks); CheckPublicURL refuses the same URLs.
 func TestWithPublicURLRefusesBadURLs(t *testing.T) {
 	for _, tc := range []struct {
-		url  string
-		opts []apikeystest.Option
+		url string
+		tls bool
 	}{
-		{url: "fake.test:1234", opts: nil},
-		{url: "https://fake.test", opts: nil},
-		{url: "http://fake.test", opts: []apikeystest.Option{apikeystest.WithTLS()}},
-		{url: "ftp://fake.test", opts: nil},
-		{url: "http://", opts: nil},
-		{url: "http://fake.test/base", opts: nil},
-		{url: "http://fake.test/?q=1", opts: nil},
-		{url: "http://fake.test/#f", opts: nil},
-		{url: "http://u:p@fake.test", opts: nil},
-		{url: "http://fake.test:80%", opts: nil},
+		{url: "fake.test:1234"},
+		{url: "https://fake.test"},
+		{url: "http://fake.test", tls: true},
+		{url: "ftp://fake.test"},
+		{url: "http://"},
+		{url: "http://fake.test/base"},
+		{url: "http://fake.test/?q=1"},
+		{url: "http://fake.test/#f"},
+		{url: "http://u:p@fake.test"},
+		{url: "http://fake.test:80%"},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
+			err := apikeystest.CheckPublicURL(tc.url, tc.tls)
+			require.Error(t, err)
+			opts := []apikeystest.Option{apikeystest.WithPublicURL(tc.url)}
+			if tc.tls {
+				opts = append(opts, apikeystest.WithTLS())
+			}
 			defer func() {
 				v := recover()
 				require.NotNil(t, v, "NewServer accepted %q", tc.url)
-				assert.Contains(t, v, "apikeystest: WithPublicURL: ")
+				assert.Equal(t, "apikeystest: WithPublicURL: "+err.Error(), v)
 			}()
-			srv := apikeystest.NewServer(append(tc.opts, apikeystest.WithPublicURL(tc.url))...)
+			srv := apikeystest.NewServer(opts...)
 			srv.Close()
 		})
 	}
+	assert.NoError(t, apikeystest.CheckPublicURL("http://fake.test:1234/", false))
+	assert.NoError(t, apikeystest.CheckPublicURL("https://fake.test", true))
 }
 
 // selfSigned returns a self-signed certificate for host and 127.0.0.1.

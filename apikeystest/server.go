@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,7 +48,9 @@ type Request struct {
 	Header http.Header `json:"header"` // masked as described above
 	Body   string      `json:"body"`   // masked, the first 64 KiB
 	// Reason says why the fake refused or cut the request ("" when it was served normally): the
-	// error message of a Platform or legacy refusal, "injected fault", "injected fault: dropped",
+	// error message of a Platform or legacy refusal ("missing bearer token", "unknown bearer
+	// token" or "expired bearer token" for a Platform route's 401, whose message is only
+	// "Unauthorized"), "injected fault", "injected fault: dropped",
 	// "injected fault: dropped after apply", "cancelled during latency", "server closed during
 	// latency", "no such route", "method not allowed", "body too large", or for the token
 	// endpoint one of the reasons listed in the package documentation (the real endpoint sends a
@@ -176,15 +177,16 @@ type Server struct {
 
 	ts       *httptest.Server
 	mux      *http.ServeMux
-	routes   []Route // every route the mux serves, in the order of the Route constants
-	adminAPI bool
+	routes   []Route   // every route the mux serves, in the order of the Route constants
 	secrets  secretSet // masked in the request log by value
 	now      func() time.Time
 	admin    bool
 	jwks     *http.Client
+	jwksTTL  time.Duration   // how long jwksCache keeps a fetched jwksURL set
 	ownJWKS  *http.Transport // the default JWKS client's transport, closed by Close
 	conns    atomic.Int64
 	stopOnce sync.Once
+	stopping chan struct{} // closed when Close or Shutdown is first called
 	stopped  chan struct{} // closed once the httptest.Server has stopped and idle clients are closed
 	endOnce  sync.Once
 	closing  chan struct{} // closed by endLatency, ending any latency still running
@@ -199,14 +201,12 @@ type Server struct {
 	tokens     map[string]time.Time // access token -> expiry
 	issued     []IssuedToken
 	jtis       map[string]bool
-	// jwksTTL is how long jwksCache keeps a fetched jwksURL set.
-	jwksTTL   time.Duration
-	jwksCache map[string]cachedSet
-	log       []*Request
-	counts    map[Route]int
-	faults    map[Route][]*fault
-	latency   map[Route]time.Duration
-	waiters   []waiter
+	jwksCache  map[string]cachedSet // fetched jwksURL sets, by URL
+	log        []*Request
+	counts     map[Route]int
+	faults     map[Route][]*fault
+	latency    map[Route]time.Duration
+	waiters    []waiter
 	// clientTransports are the transports of clients made by NewClient, Client and HTTPClient;
 	// Close closes their idle connections.
 	clientTransports []*http.Transport
@@ -233,7 +233,6 @@ func NewServer(opts ...Option) *Server {
 		now:           cfg.now,
 		admin:         cfg.legacyAdmin,
 		jwks:          cfg.jwksClient,
-		adminAPI:      cfg.adminAPI,
 		management:    map[string]bool{},
 		tokens:        map[string]time.Time{},
 		jtis:          map[string]bool{},
@@ -243,6 +242,7 @@ func NewServer(opts ...Option) *Server {
 		faults:        map[Route][]*fault{},
 		latency:       map[Route]time.Duration{},
 		closing:       make(chan struct{}),
+		stopping:      make(chan struct{}),
 		stopped:       make(chan struct{}),
 	}
 	s.secrets.add(s.BearerToken, s.LegacyUserKey, s.SessionCookie)
@@ -280,13 +280,9 @@ func NewServer(opts ...Option) *Server {
 	if cfg.tlsCert != nil {
 		s.ts.TLS = &tls.Config{Certificates: []tls.Certificate{*cfg.tlsCert}}
 	}
-	if cfg.tls {
-		s.ts.EnableHTTP2 = true
-		s.ts.StartTLS()
-	} else {
-		s.ts.Start()
-	}
-	s.URL = listenerURL(s.ts)
+	// The URLs are set before the server starts: a request already waiting on a WithListener
+	// listener is served as soon as it does, and reads them (Info, the token's aud).
+	s.URL = listenerURL(s.ts.Listener, cfg.tls)
 	if cfg.publicURL != "" {
 		u, err := checkPublicURL(cfg.publicURL, cfg.tls)
 		if err != nil {
@@ -300,17 +296,37 @@ func NewServer(opts ...Option) *Server {
 	if cfg.adminAPI {
 		s.AdminURL = s.URL + adminRoot
 	}
+	if cfg.tls {
+		s.ts.EnableHTTP2 = true
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
 	return s
 }
 
-// listenerURL is the httptest.Server's URL, with an unspecified IP read as 127.0.0.1.
-func listenerURL(ts *httptest.Server) string {
-	host, port, err := net.SplitHostPort(ts.Listener.Addr().String())
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsUnspecified() {
-		return ts.URL
+// listenerURL is the URL the httptest.Server will have on l, with an unspecified IP read as
+// 127.0.0.1.
+func listenerURL(l net.Listener, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
 	}
-	scheme, _, _ := strings.Cut(ts.URL, "://")
-	return scheme + "://" + net.JoinHostPort("127.0.0.1", port)
+	addr := l.Addr().String()
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
+	return scheme + "://" + addr
+}
+
+// CheckPublicURL returns why [WithPublicURL] refuses u (and [NewServer] would panic), or nil,
+// for a program that takes the URL from its user, such as cmd/apikeys-fake; tls says whether
+// the fake serves HTTPS ([WithTLS], [WithTLSCertificate]).
+func CheckPublicURL(u string, tls bool) error {
+	_, err := checkPublicURL(u, tls)
+	return err
 }
 
 // checkPublicURL checks a WithPublicURL value and returns it without a trailing "/".
@@ -361,7 +377,8 @@ func (s *Server) Close() {
 
 // Shutdown stops the fake gracefully, as http.Server.Shutdown does: it stops accepting
 // connections, closes idle ones and waits for the requests in flight, each of which is answered
-// in full, until ctx ends. A request held by [Server.SetLatency] waits out its latency meanwhile.
+// in full, until ctx ends. A request held by [Server.SetLatency] waits out its latency meanwhile;
+// an admin await (GET /_fake/await, [WithAdminAPI]) is answered 503 at once, here and in Close.
 // If ctx ends first, the requests still held by a latency are answered 503 ("server closed
 // during latency") at once, the connections still open half a second later are closed, and
 // Shutdown returns ctx.Err() once every connection has ended; otherwise it returns nil. Like
@@ -386,11 +403,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// stop starts stopping the fake, once: the httptest.Server closes its listener and idle
-// connections and waits for the others, then the idle connections of the JWKS client and of the
-// clients made for the fake are closed and s.stopped is closed.
+// stop starts stopping the fake, once: s.stopping is closed (ending the admin awaits, which
+// would otherwise hold the stop until their own timeout), the httptest.Server closes its
+// listener and idle connections and waits for the others, then the idle connections of the JWKS
+// client and of the clients made for the fake are closed and s.stopped is closed.
 func (s *Server) stop() {
 	s.stopOnce.Do(func() {
+		close(s.stopping)
 		go func() {
 			s.ts.Close()
 			s.endLatency() // nothing waits on it any more; closes the channel for good
@@ -462,15 +481,27 @@ func (s *Server) Count(r Route) int {
 // Await returns a channel that is closed once n requests of route have been seen (as counted by
 // [Server.Count]), so a test can act while a request is in flight without sleeping.
 func (s *Server) Await(r Route, n int) <-chan struct{} {
+	ch, _ := s.await(r, n)
+	return ch
+}
+
+// await is Await, with a function that forgets the waiter for a caller that stops waiting
+// first: record rescans every waiter left at each request.
+func (s *Server) await(r Route, n int) (<-chan struct{}, func()) {
 	ch := make(chan struct{})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.counts[r] >= n {
 		close(ch)
-		return ch
+		return ch, func() {}
 	}
 	s.waiters = append(s.waiters, waiter{route: r, n: n, ch: ch})
-	return ch
+	forget := func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.waiters = slices.DeleteFunc(s.waiters, func(w waiter) bool { return w.ch == ch })
+	}
+	return ch, forget
 }
 
 // logEntry is the request log entry of a call, with its secrets masked.

@@ -25,7 +25,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -99,32 +98,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return fail("-legacy-domain must not be empty")
 	}
 	if c.publicURL != "" {
-		if err := checkPublicURL(c.publicURL, c.tls); err != nil {
+		if err := apikeystest.CheckPublicURL(c.publicURL, c.tls); err != nil {
 			return fail("-url: %v", err)
 		}
 	}
 	return c, nil
-}
-
-// checkPublicURL checks -url as apikeystest.WithPublicURL does (which panics on a bad one).
-func checkPublicURL(raw string, tls bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	want := "http"
-	if tls {
-		want = "https"
-	}
-	switch {
-	case u.Scheme != want:
-		return fmt.Errorf("%q: the scheme must be %s (https with -tls)", raw, want)
-	case u.Hostname() == "":
-		return fmt.Errorf("%q has no host", raw)
-	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Path != "" && u.Path != "/"):
-		return fmt.Errorf("%q: only a scheme, host and port are allowed", raw)
-	}
-	return nil
 }
 
 // run runs the command and returns its exit code: 0 after a stop by signal (or -h), 2 for a bad
@@ -138,6 +116,9 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	// The standard log package goes through the same handler, so that a line from a library
+	// (httptest.Server reports a graceful stop still waiting after 5 s) is a slog line too.
+	slog.SetDefault(log)
 	if err := serve(c, stdout, log, sigs); err != nil {
 		log.Error("apikeys-fake cannot start", "error", err)
 		return 1

@@ -7,11 +7,7 @@ package exampletest
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"os"
@@ -24,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/apikeys-go/apikeys"
 	"github.com/apikeys-go/apikeys/apikeystest"
 )
 
@@ -67,26 +62,18 @@ func AssertNoSecret(t *testing.T, text string, srv *apikeystest.Server) {
 	assert.Empty(t, longHex.FindAllString(text, -1), "no key value, secret or token is printed")
 }
 
-// RealServerEnv stores in srv a management key whose private key is in a
-// PEM file, and returns the APIKEYS_* variables (see package exampleenv)
-// that point an example at srv as if it were the real servers.
+// RealServerEnv stores in srv a management key (Server.NewManagementKey)
+// whose private key it writes to a PEM file, and returns the APIKEYS_*
+// variables (see package exampleenv) that point an example at srv as if it
+// were the real servers.
 func RealServerEnv(t *testing.T, srv *apikeystest.Server) map[string]string {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	mk, key, err := srv.NewManagementKey()
 	require.NoError(t, err)
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	der, err := x509.MarshalPKCS8PrivateKey(key.Signer)
 	require.NoError(t, err)
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	file := filepath.Join(t.TempDir(), "management.pem")
-	require.NoError(t, os.WriteFile(file, pemBytes, 0o600))
-	signer, err := apikeys.ParseSigningKey(pemBytes, "")
-	require.NoError(t, err)
-	jwk, err := signer.JWK()
-	require.NoError(t, err)
-	set, err := json.Marshal(apikeys.NewJWKSet(jwk))
-	require.NoError(t, err)
-	mk, err := srv.AddAPIKey(srv.EnvironmentID("Staging"), "management", set, "")
-	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 	return map[string]string{
 		"APIKEYS_BASE_URL":         srv.PlatformURL,
 		"APIKEYS_TOKEN_URL":        srv.TokenURL,
