@@ -20,9 +20,9 @@ func copyWithDefaultTransport(hc *http.Client) *http.Client {
 }
 
 // copyHTTPClient copies hc so the caller's client is never modified, gives
-// it a private pooled transport when it has none (retryablehttp closes the
-// transport's idle connections after a failed call), and adds the redirect
-// policy.
+// it a private pooled transport when it has none, hides the
+// CloseIdleConnections of a transport it was given (keepIdle), and adds
+// the redirect policy.
 func copyHTTPClient(hc *http.Client) *http.Client {
 	var cp http.Client
 	if hc != nil {
@@ -36,6 +36,8 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 		// instead of opening (and TLS-handshaking) new ones.
 		t.MaxIdleConnsPerHost = t.MaxIdleConns
 		cp.Transport = t
+	} else {
+		cp.Transport = keepIdle{cp.Transport}
 	}
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -52,6 +54,14 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 	}
 	return &cp
 }
+
+// keepIdle is a transport without CloseIdleConnections.
+// go-retryablehttp calls its http.Client's CloseIdleConnections after every
+// failed call. On the SDK's private pool that is its own business; on a
+// transport it was given it would drop the idle connections of a pool the
+// SDK does not own: the caller's, or http.DefaultTransport's and so those
+// of every client in the process.
+type keepIdle struct{ http.RoundTripper }
 
 var (
 	// These reach callers inside a *url.Error inside a *TransportError,
