@@ -103,7 +103,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	hc := copyHTTPClient(o.httpClient)
 	c.sender = newSender(hc, o.retry, o.maxResponseBytes, userAgent)
 	c.sender.tokens, c.sender.logger = o.tokens, o.logger
-	if ts, ok := o.tokens.(*AssertionTokenSource); ok && ts.s != nil {
+	if ts, ok := o.tokens.(*AssertionTokenSource); ok { // WithTokenSource refused one not initialized
 		if err := o.checkTokenURL("WithTokenSource", base, ts.s.tokenURL); err != nil {
 			return nil, err
 		}

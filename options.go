@@ -127,11 +127,23 @@ func WithToken(token string) Option {
 }
 
 // WithTokenSource authenticates Platform calls with tokens from ts, asked
-// for before every attempt (see TokenSource).
+// for before every attempt (see TokenSource). A nil ts, a nil
+// TokenSourceFunc and an *AssertionTokenSource not made by NewTokenSource
+// are refused.
 func WithTokenSource(ts TokenSource) Option {
 	return func(o *options) error {
-		if ts == nil {
+		switch ts := ts.(type) {
+		case nil:
 			return optionError("WithTokenSource", "token source is nil")
+		case TokenSourceFunc:
+			if ts == nil {
+				return optionError("WithTokenSource", "TokenSourceFunc is nil")
+			}
+		case *AssertionTokenSource:
+			// Every call would fail: it has no key, no token URL.
+			if ts == nil || ts.s == nil {
+				return optionError("WithTokenSource", "AssertionTokenSource is not initialized: use NewTokenSource")
+			}
 		}
 		if err := o.checkNoAuth("WithTokenSource"); err != nil {
 			return err
