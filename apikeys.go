@@ -102,6 +102,15 @@ type APIKeysService struct {
 	client *Client
 }
 
+// c returns the Client of s: nil for a nil or zero service, whose calls
+// doPlatform refuses.
+func (s *APIKeysService) c() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.client
+}
+
 var (
 	opCreateAPIKey = operation{"APIKeys.Create", nonIdempotent}
 	opGetAPIKey    = operation{"APIKeys.Get", idempotent}
@@ -176,7 +185,7 @@ func (s *APIKeysService) Create(ctx context.Context, environmentID string, req C
 	if err := s.validateKeys(op, req.JWKSURL != "", req.JWKSURL, req.JWKSet); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeyPayload](ctx, s.client, opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
+	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
 	return p.key(), err
 }
 
@@ -185,7 +194,7 @@ func (s *APIKeysService) Get(ctx context.Context, apiKeyID string) (*APIKey, err
 	if err := validateID(opGetAPIKey.name, "apiKeyID", apiKeyID); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeyPayload](ctx, s.client, opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
 	return p.key(), err
 }
 
@@ -194,7 +203,7 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 	if err := validateID(opListAPIKeys.name, "environmentID", environmentID); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeysPayload](ctx, s.client, opListAPIKeys, http.MethodGet, nil, "v1", "environments", environmentID, "apikeys")
+	p, err := doPlatform[apiKeysPayload](ctx, s.c(), opListAPIKeys, http.MethodGet, nil, "v1", "environments", environmentID, "apikeys")
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +266,7 @@ func (s *APIKeysService) Update(ctx context.Context, apiKeyID string, req Update
 	if err := s.validateKeys(op, req.JWKSURL != nil && *req.JWKSURL != "", deref(req.JWKSURL), req.JWKSet); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeyPayload](ctx, s.client, opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
 	return p.key(), err
 }
 
@@ -271,7 +280,7 @@ func (s *APIKeysService) Delete(ctx context.Context, apiKeyID string) (string, e
 	if err := validateID(opDeleteAPIKey.name, "apiKeyID", apiKeyID); err != nil {
 		return "", err
 	}
-	p, err := doPlatform[deletePayload](ctx, s.client, opDeleteAPIKey, http.MethodDelete, nil, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[deletePayload](ctx, s.c(), opDeleteAPIKey, http.MethodDelete, nil, "v1", "apikeys", apiKeyID)
 	if err != nil || p.Message == nil { // nil: an earlier attempt deleted it
 		return "", err
 	}
@@ -283,11 +292,12 @@ func (s *APIKeysService) validateKeys(op string, hasURL bool, jwksURL string, se
 	if hasURL {
 		// The Platform fetches this URL: plain http, even to loopback,
 		// only with WithInsecureHTTP.
-		u, err := checkURL(op, "JWKSURL", jwksURL, s.client.insecureHTTP)
+		insecure := s.c() != nil && s.c().insecureHTTP
+		u, err := checkURL(op, "JWKSURL", jwksURL, insecure)
 		if err != nil {
 			return err
 		}
-		if u.Scheme != "https" && !s.client.insecureHTTP {
+		if u.Scheme != "https" && !insecure {
 			return invalid(op, "JWKSURL", "must use https (plain http only with WithInsecureHTTP)")
 		}
 	}
@@ -406,7 +416,7 @@ func (s *APIKeysService) changePublicKeys(ctx context.Context, op operation, api
 		return &opError{op: op.name, err: &sentinelError{ErrConcurrentChange, "the API key's public keys " + detail}}
 	}
 	read := func() (*APIKey, error) {
-		p, err := doPlatform[apiKeyPayload](ctx, s.client, op, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+		p, err := doPlatform[apiKeyPayload](ctx, s.c(), op, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
 		if err == nil && p.APIKey.JWKSURL != "" {
 			err = &opError{op: op.name, err: &sentinelError{ErrKeysHosted, "the API key's public keys are hosted at its jwksURL; change them there"}}
 		}
@@ -430,7 +440,7 @@ func (s *APIKeysService) changePublicKeys(ctx context.Context, op operation, api
 	if !sameKeySet(now.JWKSet, key.JWKSet) {
 		return nil, conflict("changed between reading and writing them; nothing was written")
 	}
-	if _, err := doPlatform[apiKeyPayload](ctx, s.client, op, http.MethodPatch, UpdateAPIKeyRequest{JWKSet: want}, "v1", "apikeys", apiKeyID); err != nil {
+	if _, err := doPlatform[apiKeyPayload](ctx, s.c(), op, http.MethodPatch, UpdateAPIKeyRequest{JWKSet: want}, "v1", "apikeys", apiKeyID); err != nil {
 		return nil, err
 	}
 	got, err := read()

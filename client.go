@@ -493,9 +493,13 @@ func (c callFreeContext) Value(key any) any {
 
 // doPlatform sends a Platform call (the base URL joined with segments,
 // body as JSON, the access token on every attempt) and decodes the
-// payload of its reply into a T (readEnvelope).
+// payload of its reply into a T (readEnvelope). A nil c (the service of a
+// Client not made by NewClient) is ErrNotConfigured, as for Legacy.
 func doPlatform[T any](ctx context.Context, c *Client, op operation, method string, body any, segments ...string) (T, error) {
 	var payload T
+	if c == nil {
+		return payload, &opError{op: op.name, err: &sentinelError{ErrNotConfigured, "client not configured for this call (make the Client with NewClient)"}}
+	}
 	r, err := c.sender.newRequest(op, method, c.baseURL, body, segments...)
 	if err != nil {
 		return payload, err
