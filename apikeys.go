@@ -212,12 +212,16 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 
 // FindCreated returns the key that a Create of req in environmentID made,
 // for reconciling a Create whose error satisfies IsAmbiguous. A key
-// matches when it has req's Name and req's JWKSURL, or req's Name and
-// exactly the kids of req's JWKSet (in any order). A freshly generated
-// kid (GenerateSigningKey's thumbprint) is in no other key, so a match by
-// kids is proof; a match by JWKSURL is proof when the URL is the new
-// key's own. A req with neither matches a key of that name with neither.
-// Of several matches, the last listed is returned.
+// matches when it has req's Name and:
+//   - req's JWKSURL, when req has one, whatever JWK Set the server shows
+//     for the key (the keys it fetched from the URL, say);
+//   - else no JWKSURL and exactly the kids of req's JWKSet (in any order),
+//     none for a req without one.
+//
+// A freshly generated kid (GenerateSigningKey's thumbprint) is in no other
+// key, so a match by kids is proof; a match by JWKSURL is proof when the
+// URL is the new key's own. Of several matches, the last listed is
+// returned.
 //
 // When no key matches, the error matches ErrNotFound: the create was not
 // applied, and Create may be called again. Other errors are List's.
@@ -234,8 +238,17 @@ func (s *APIKeysService) FindCreated(ctx context.Context, environmentID string, 
 		return nil, err
 	}
 	want := sortedKeyIDs(req.JWKSet)
+	matches := func(k *APIKey) bool {
+		switch {
+		case k.Name != req.Name:
+			return false
+		case req.JWKSURL != "":
+			return k.JWKSURL == req.JWKSURL
+		}
+		return k.JWKSURL == "" && slices.Equal(sortedKeyIDs(k.JWKSet), want)
+	}
 	for _, k := range slices.Backward(keys) {
-		if k.Name == req.Name && k.JWKSURL == req.JWKSURL && slices.Equal(sortedKeyIDs(k.JWKSet), want) {
+		if matches(k) {
 			return k, nil
 		}
 	}
