@@ -499,9 +499,7 @@ func detach(ctx context.Context) context.Context {
 
 // run performs one fetch for call and every caller waiting on it.
 func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
-	ctx, cancel := context.WithTimeout(ctx, s.fetchTimeout)
-	defer cancel()
-	tok, refreshAt, err := s.fetch(ctx)
+	tok, refreshAt, err := s.fetchWithin(ctx)
 	s.mu.Lock()
 	if err == nil {
 		s.cache(tok, refreshAt)
@@ -510,6 +508,20 @@ func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
 	call.tok, call.err = tok, err
 	s.mu.Unlock()
 	close(call.done)
+}
+
+// fetchWithin is fetch bounded by the source's Timeout. A fetch the bound
+// ended fails with timedOut; one that ctx itself ended, with ctx's error
+// (run's ctx is detached, so only the bound ends it; Rotate's is the
+// caller's).
+func (s *tokenSource) fetchWithin(ctx context.Context) (*Token, time.Time, error) {
+	bounded, cancel := context.WithTimeout(ctx, s.fetchTimeout)
+	defer cancel()
+	tok, refreshAt, err := s.fetch(bounded)
+	if err != nil && bounded.Err() != nil && ctx.Err() == nil {
+		return nil, time.Time{}, s.timedOut()
+	}
+	return tok, refreshAt, err
 }
 
 // fetch gets a token through the SDK's request path (sender.do), retried
@@ -547,11 +559,6 @@ func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
 		return err
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			// ctx is detached from every caller: only the fetch's own
-			// bound ended it.
-			return nil, time.Time{}, s.timedOut()
-		}
 		return nil, time.Time{}, err
 	}
 	tok.Expiry = signedAt.Add(lifetime)
@@ -585,9 +592,8 @@ func readToken(resp *http.Response, c *call) (*Token, time.Duration, error) {
 	return tok, lifetime, nil
 }
 
-// timedOut is the error of a fetch that outlasted its Timeout. The fetch's
-// context is detached from every caller, so only that bound ends it: the
-// token endpoint is slow, a retryable failure, not a caller's deadline.
+// timedOut is the error of a fetch that outlasted its Timeout: the token
+// endpoint is slow, a retryable failure, not a caller's deadline.
 func (s *tokenSource) timedOut() error {
 	return &TransportError{Op: opToken.name, Err: &timeoutError{what: "the token endpoint", d: s.fetchTimeout}}
 }
