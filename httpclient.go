@@ -19,11 +19,30 @@ func copyWithDefaultTransport(hc *http.Client) *http.Client {
 	return &cp
 }
 
-// copyHTTPClient copies hc so the caller's client is never modified, gives
-// it a private pooled transport when it has none, hides the
-// CloseIdleConnections of a transport it was given (keepIdle), and adds
-// the redirect policy.
+// copyHTTPClient returns pooledCopy(hc) with the redirect policy added.
 func copyHTTPClient(hc *http.Client) *http.Client {
+	cp := pooledCopy(hc)
+	next := cp.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkRedirect(req, via); err != nil {
+			return err
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errTooManyRedirects
+		}
+		return nil
+	}
+	return cp
+}
+
+// pooledCopy copies hc (a new client for nil) so the caller's client is
+// never modified, gives it a private pooled transport when it has none,
+// and hides the CloseIdleConnections of a transport it was given
+// (keepIdle).
+func pooledCopy(hc *http.Client) *http.Client {
 	var cp http.Client
 	if hc != nil {
 		cp = *hc
@@ -38,19 +57,6 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 		cp.Transport = t
 	} else {
 		cp.Transport = keepIdle{cp.Transport}
-	}
-	next := cp.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if err := checkRedirect(req, via); err != nil {
-			return err
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errTooManyRedirects
-		}
-		return nil
 	}
 	return &cp
 }

@@ -303,7 +303,7 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	case cfg.Timeout == 0:
 		cfg.Timeout = defaultFetchTimeout
 	}
-	sender := newSender(tokenHTTPClient(copyHTTPClient(cfg.HTTPClient)), DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
+	sender := newSender(tokenHTTPClient(pooledCopy(cfg.HTTPClient)), DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
 	return newTokenSource(cfg.ClientID, key, u, cfg.Scope, cfg.Timeout, sender, cfg.Clock), nil
 }
 
