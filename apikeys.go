@@ -182,7 +182,7 @@ func (s *APIKeysService) Create(ctx context.Context, environmentID string, req C
 	if err := validateName(op, "Name", req.Name); err != nil {
 		return nil, err
 	}
-	if err := s.validateKeys(op, req.JWKSURL != "", req.JWKSURL, req.JWKSet); err != nil {
+	if err := s.validateKeys(op, req.JWKSURL, req.JWKSet); err != nil {
 		return nil, err
 	}
 	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
@@ -276,7 +276,7 @@ func (s *APIKeysService) Update(ctx context.Context, apiKeyID string, req Update
 			return nil, err
 		}
 	}
-	if err := s.validateKeys(op, req.JWKSURL != nil && *req.JWKSURL != "", deref(req.JWKSURL), req.JWKSet); err != nil {
+	if err := s.validateKeys(op, deref(req.JWKSURL), req.JWKSet); err != nil {
 		return nil, err
 	}
 	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
@@ -300,9 +300,10 @@ func (s *APIKeysService) Delete(ctx context.Context, apiKeyID string) (string, e
 	return *p.Message, nil
 }
 
-// validateKeys checks the public keys of a create or update.
-func (s *APIKeysService) validateKeys(op string, hasURL bool, jwksURL string, set *JWKSet) error {
-	if hasURL {
+// validateKeys checks the public keys of a create or update: jwksURL
+// unless it is empty (none, or a request to clear it), and set unless nil.
+func (s *APIKeysService) validateKeys(op, jwksURL string, set *JWKSet) error {
+	if jwksURL != "" {
 		// The Platform fetches this URL: plain http, even to loopback,
 		// only with WithInsecureHTTP.
 		insecure := s.c() != nil && s.c().insecureHTTP
@@ -375,7 +376,7 @@ func (s *APIKeysService) AddPublicKeys(ctx context.Context, apiKeyID string, key
 	if len(keys) == 0 {
 		return nil, invalid(op, "keys", "is empty")
 	}
-	if err := s.validateKeys(op, false, "", NewJWKSet(keys...)); err != nil {
+	if err := s.validateKeys(op, "", NewJWKSet(keys...)); err != nil {
 		return nil, err
 	}
 	return s.changePublicKeys(ctx, opAddPublicKeys, apiKeyID, func(set *JWKSet) (*JWKSet, error) {
