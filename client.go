@@ -83,7 +83,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	base, err := parseServiceURL("WithBaseURL", cmp.Or(o.baseURL, o.region.BaseURL()), o.insecureHTTP)
+	base, err := parseURL("NewClient", "WithBaseURL", cmp.Or(o.baseURL, o.region.BaseURL()), o.insecureHTTP, true)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (o *options) assertionTokenURL(base *url.URL) (*url.URL, error) {
 		}
 		raw = r.TokenURL()
 	}
-	u, err := parseTokenURL("NewClient", "WithTokenURL", raw, o.insecureHTTP)
+	u, err := parseURL("NewClient", "WithTokenURL", raw, o.insecureHTTP, false)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ type legacyConfig struct {
 }
 
 func newLegacyConfig(cfg LegacyConfig, insecureHTTP bool) (*legacyConfig, error) {
-	base, err := parseServiceURL("LegacyConfig.BaseURL", cfg.BaseURL, insecureHTTP)
+	base, err := parseURL("NewClient", "LegacyConfig.BaseURL", cfg.BaseURL, insecureHTTP, true)
 	if err != nil {
 		return nil, err
 	}

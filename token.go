@@ -287,7 +287,7 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	if err := cfg.Region.check(op, "TokenConfig.Region"); err != nil {
 		return nil, err
 	}
-	u, err := parseTokenURL(op, "TokenConfig.TokenURL", cmp.Or(cfg.TokenURL, cfg.Region.TokenURL()), cfg.InsecureHTTP)
+	u, err := parseURL(op, "TokenConfig.TokenURL", cmp.Or(cfg.TokenURL, cfg.Region.TokenURL()), cfg.InsecureHTTP, false)
 	if err != nil {
 		return nil, err
 	}
@@ -350,18 +350,6 @@ func clientIDProblem(id string) string {
 		return "contains control characters"
 	}
 	return ""
-}
-
-// parseTokenURL checks a token endpoint URL, as op's field.
-func parseTokenURL(op, field, raw string, insecureHTTP bool) (*url.URL, error) {
-	u, err := checkURL(op, field, raw, insecureHTTP)
-	if err != nil {
-		return nil, err
-	}
-	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") {
-		return nil, invalid(op, field, "must not have a query or fragment")
-	}
-	return u, nil
 }
 
 // SetKey makes the source sign its next client assertions with key,

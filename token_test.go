@@ -638,6 +638,8 @@ func TestNewTokenSourceValidation(t *testing.T) {
 		{name: "relative token URL", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "/v2/auth/token" }, field: "TokenConfig.TokenURL"},
 		{name: "token URL with query", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token?x=1" }, field: "TokenConfig.TokenURL"},
 		{name: "token URL with fragment", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token#x" }, field: "TokenConfig.TokenURL"},
+		{name: "token URL with an empty query", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token?" }, field: "TokenConfig.TokenURL"},
+		{name: "token URL with an empty fragment", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token#" }, field: "TokenConfig.TokenURL"},
 		{name: "token URL with user info", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://u:p@auth.example/token" }, field: "TokenConfig.TokenURL"},
 		{name: "scope with newline", edit: func(c *apikeys.TokenConfig) { c.Scope = "a\nb" }, field: "TokenConfig.Scope"},
 	}

@@ -8,17 +8,25 @@ import (
 	"unicode/utf8"
 )
 
-// parseServiceURL checks a base URL given to an option.
-func parseServiceURL(field, raw string, insecureHTTP bool) (*url.URL, error) {
-	u, err := checkURL("NewClient", field, raw, insecureHTTP)
+// parseURL checks a base URL (base true) or a token URL given as op's
+// field: checkURL's rules, and no query or fragment, not even an empty
+// one (a lone "?" would end every request URL made from it). A base URL
+// loses its trailing slashes, for paths to be joined to it; a token URL
+// is kept as given, as it is the assertions' aud.
+func parseURL(op, field, raw string, insecureHTTP, base bool) (*url.URL, error) {
+	u, err := checkURL(op, field, raw, insecureHTTP)
 	if err != nil {
 		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, optionError(field, "must not have a query or fragment")
+	// url.Parse cuts the fragment at the first "#" and the query at the
+	// first "?" left: either one in raw is a query or a fragment.
+	if strings.ContainsAny(raw, "?#") {
+		return nil, invalid(op, field, "must not have a query or fragment")
 	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
+	if base {
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+	}
 	return u, nil
 }
 
