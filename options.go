@@ -88,7 +88,7 @@ type clientAssertion struct {
 // clock of your own, use NewTokenSource and WithTokenSource.
 func WithClientAssertion(clientID string, key SigningKey) Option {
 	return func(o *options) error {
-		if problem := clientIDProblem(clientID); problem != "" {
+		if problem := idProblem(clientID); problem != "" {
 			return optionError("WithClientAssertion", "client ID %s", problem)
 		}
 		k, err := newAssertionKey("NewClient", "WithClientAssertion key", key)

@@ -277,7 +277,7 @@ type tokenCall struct {
 // on the Client's own HTTP client, retry policy and logger.
 func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	const op = "NewTokenSource"
-	if problem := clientIDProblem(cfg.ClientID); problem != "" {
+	if problem := idProblem(cfg.ClientID); problem != "" {
 		return nil, invalid(op, "TokenConfig.ClientID", "%s", problem)
 	}
 	key, err := newAssertionKey(op, "TokenConfig.Key", cfg.Key)
@@ -333,23 +333,6 @@ func newTokenSource(clientID string, key *assertionKey, tokenURL *url.URL, scope
 func tokenHTTPClient(hc *http.Client) *http.Client {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return hc
-}
-
-// clientIDProblem says what is wrong with a client ID, or returns "".
-func clientIDProblem(id string) string {
-	switch {
-	case !utf8.ValidString(id):
-		return "is not valid UTF-8"
-	case strings.TrimSpace(id) == "":
-		return "is empty"
-	case id != strings.TrimSpace(id):
-		return "has leading or trailing spaces"
-	case len(id) > maxIDLength:
-		return fmt.Sprintf("is longer than %d bytes", maxIDLength)
-	case hasControl(id):
-		return "contains control characters"
-	}
-	return ""
 }
 
 // SetKey makes the source sign its next client assertions with key,

@@ -1,6 +1,7 @@
 package apikeys
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -93,25 +94,35 @@ func accessTokenProblem(tok string) string {
 // validateID checks a path parameter. IDs are path-escaped as well; this
 // catches mistakes (an empty ID would silently address the collection).
 func validateID(op, field, id string) error {
-	switch {
-	case id == "":
-		return invalid(op, field, "is empty")
-	case !utf8.ValidString(id):
-		return invalid(op, field, "is not valid UTF-8")
-	case len(id) > maxIDLength:
-		return invalid(op, field, "is longer than %d bytes", maxIDLength)
-	case strings.Contains(id, "/") || strings.Contains(id, `\`):
-		return invalid(op, field, "contains a slash")
-	case strings.Contains(id, ".."):
-		return invalid(op, field, `contains ".."`)
-	case id == ".":
-		return invalid(op, field, `is "."`)
-	case hasControl(id):
-		return invalid(op, field, "contains control characters")
-	case strings.TrimSpace(id) != id:
-		return invalid(op, field, "has leading or trailing spaces")
+	if problem := idProblem(id); problem != "" {
+		return invalid(op, field, "%s", problem)
 	}
 	return nil
+}
+
+// idProblem says what is wrong with an ID, or returns "". Client IDs are
+// checked by it too: a client ID is an API key's ID, a path parameter of
+// APIKeys calls.
+func idProblem(id string) string {
+	switch {
+	case id == "":
+		return "is empty"
+	case !utf8.ValidString(id):
+		return "is not valid UTF-8"
+	case len(id) > maxIDLength:
+		return fmt.Sprintf("is longer than %d bytes", maxIDLength)
+	case strings.Contains(id, "/") || strings.Contains(id, `\`):
+		return "contains a slash"
+	case strings.Contains(id, ".."):
+		return `contains ".."`
+	case id == ".":
+		return `is "."`
+	case hasControl(id):
+		return "contains control characters"
+	case strings.TrimSpace(id) != id:
+		return "has leading or trailing spaces"
+	}
+	return ""
 }
 
 // joinPath returns base's path and escaped path, each followed by the
