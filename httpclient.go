@@ -3,6 +3,8 @@ package apikeys
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 // copyWithDefaultTransport returns a copy of hc (a new client for nil)
@@ -87,7 +89,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if first.URL.Scheme == "https" && req.URL.Scheme != "https" {
 		return errInsecureRedirect
 	}
-	if req.URL.Host != first.URL.Host {
+	if !sameHost(req.URL, first.URL) {
 		if req.Body != nil && req.Body != http.NoBody {
 			return errBodyRedirect
 		}
@@ -97,3 +99,8 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	return nil
 }
+
+// sameHost reports whether a and b are the same host and port: the one
+// rule of the Client's and Transport's redirect checks. Host names compare
+// case-insensitively, as DNS does.
+func sameHost(a, b *url.URL) bool { return strings.EqualFold(a.Host, b.Host) }
