@@ -158,8 +158,8 @@ func (o *options) assertionTokenURL(base *url.URL) (*url.URL, error) {
 // checkTokenURL refuses a token URL, given by option, that is the known
 // token URL of another region than WithRegion's or than base's.
 func (o *options) checkTokenURL(option string, base, tokenURL *url.URL) error {
-	if r, ok := regionOf(tokenURL, true); ok && o.region != "" && r != o.region {
-		return optionError(option, "%s is the %s region's token URL, but WithRegion is %s", redactURL(tokenURL), r, o.region)
+	if err := checkTokenRegion("NewClient", option, tokenURL, o.region, "WithRegion"); err != nil {
+		return err
 	}
 	return checkPairing(option, base, tokenURL)
 }

@@ -66,6 +66,16 @@ func regionOf(u *url.URL, tokenURL bool) (Region, bool) {
 	return "", false
 }
 
+// checkTokenRegion refuses tokenURL, op's field, when it is the known
+// token URL of another region than want (named by wantField); an empty
+// want accepts any.
+func checkTokenRegion(op, field string, tokenURL *url.URL, want Region, wantField string) error {
+	if r, ok := regionOf(tokenURL, true); ok && want != "" && r != want {
+		return invalid(op, field, "%s is the %s region's token URL, but %s is %s", redactURL(tokenURL), r, wantField, want)
+	}
+	return nil
+}
+
 // checkPairing refuses a known base URL paired with another region's known
 // token URL: the key would get tokens that its API calls cannot use.
 func checkPairing(option string, base, token *url.URL) error {

@@ -291,8 +291,8 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r, ok := regionOf(u, true); ok && cfg.Region != "" && r != cfg.Region {
-		return nil, invalid(op, "TokenConfig.TokenURL", "%s is the %s region's token URL, but TokenConfig.Region is %s", redactURL(u), r, cfg.Region)
+	if err := checkTokenRegion(op, "TokenConfig.TokenURL", u, cfg.Region, "TokenConfig.Region"); err != nil {
+		return nil, err
 	}
 	if hasControl(cfg.Scope) || !utf8.ValidString(cfg.Scope) {
 		return nil, invalid(op, "TokenConfig.Scope", "contains control characters or is not valid UTF-8")
