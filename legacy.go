@@ -352,16 +352,17 @@ type legacyReply struct {
 	body []byte // for the keys' objects (see raw.go)
 }
 
+// has reports whether the reply carries member, one of the member
+// constants.
 func (r *legacyReply) has(member string) bool {
 	switch member {
 	case memberList:
 		return r.List != nil
 	case memberAPIKey:
 		return r.APIKey != nil
-	case memberValid:
+	default: // memberValid
 		return r.Valid != nil
 	}
-	return true
 }
 
 // do sends a legacy call and reads its reply (readLegacy), which must
