@@ -391,8 +391,9 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 	if ts.s == nil {
 		return slog.GroupValue()
 	}
+	key := ts.s.key.Load().key // once: a SetKey between two loads would mix two keys
 	return slog.GroupValue(slog.String("client_id", ts.s.clientID), slog.String("token_url", ts.s.tokenURL.String()),
-		slog.String("kid", ts.s.key.Load().key.KeyID), slog.String("alg", ts.s.key.Load().key.Algorithm))
+		slog.String("kid", key.KeyID), slog.String("alg", key.Algorithm))
 }
 
 // Token returns the cached access token while it is fresh, or fetches a

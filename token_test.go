@@ -987,3 +987,33 @@ func TestTokenSourceRealClockRefresh(t *testing.T) {
 		assert.Equal(t, "tok-3", token(), "Invalidate drops it at once")
 	})
 }
+
+// TestTokenSourceLogValueIsOneKey: LogValue logs the kid and alg of one
+// key while SetKey switches between keys of two algs.
+func TestTokenSourceLogValueIsOneKey(t *testing.T) {
+	es, rs := generatedKey(t, apikeys.ES256), generatedKey(t, apikeys.RS256)
+	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: testClientID, Key: es})
+	require.NoError(t, err)
+	algOf := map[string]string{es.KeyID: es.Algorithm, rs.KeyID: rs.Algorithm}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for keys := [2]apikeys.SigningKey{rs, es}; ; keys[0], keys[1] = keys[1], keys[0] {
+			select {
+			case <-done:
+				return
+			default:
+				_ = ts.SetKey(keys[0])
+			}
+		}
+	}()
+	for range 20000 {
+		attrs := map[string]string{}
+		for _, a := range ts.LogValue().Group() {
+			attrs[a.Key] = a.Value.String()
+		}
+		if !assert.Equal(t, algOf[attrs["kid"]], attrs["alg"], "kid and alg of two keys") {
+			return
+		}
+	}
+}
