@@ -10,9 +10,9 @@
 //
 // Every call takes a context, validates its input before any I/O, and goes
 // through one request path with one retry policy: reads, updates and
-// deletes are retried on transport errors, 429 and 5xx; creates are never
-// sent twice once they may have reached the server, and an unknown outcome
-// is reported as an error for which IsAmbiguous is true. Errors are typed
+// deletes are retried on transport errors, 408, 429 and 5xx; creates are
+// never sent twice once they may have reached the server, and an unknown
+// outcome is reported as an error for which IsAmbiguous is true. Errors are typed
 // (*APIError for both APIs, *TokenError, *ValidationError, *DecodeError,
 // *TransportError, *AmbiguousError), name the call that failed (Op), and
 // match sentinels such as ErrNotFound with errors.Is.

@@ -180,10 +180,11 @@ func WithRetry(p RetryPolicy) Option {
 }
 
 // WithLogger logs at debug level each attempt (operation, method, URL
-// path, attempt number), each reply or failure (operation, attempt,
-// duration, status, request ID) and each retry decision (the wait).
-// Headers, bodies and query strings are never logged. Without it the
-// Client is silent.
+// as scheme, host and path, attempt number), each reply or failure
+// (operation, attempt, duration, status, request ID, a failure's error
+// text) and each retry decision (the wait, the error text). Headers,
+// bodies, query strings and user info are never logged, and error text is
+// masked as the errors themselves are. Without it the Client is silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {
@@ -205,10 +206,11 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithInsecureHTTP allows plain http base URLs for non-loopback hosts
-// (loopback hosts need no option), and plain http jwksURL values for any
-// host (the Platform fetches those, so loopback is no exception). Use it
-// only on trusted networks.
+// WithInsecureHTTP allows plain http for non-loopback hosts (loopback
+// hosts need no option) in the base URL, WithTokenURL and
+// LegacyConfig.BaseURL, and plain http jwksURL values for any host (the
+// Platform fetches those, so loopback is no exception). Use it only on
+// trusted networks.
 func WithInsecureHTTP() Option {
 	return func(o *options) error {
 		o.insecureHTTP = true

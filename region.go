@@ -29,7 +29,8 @@ func (r Region) BaseURL() string { return regions[r.orUS()].baseURL }
 // TokenURL returns the region's token endpoint ("" for an unknown region).
 func (r Region) TokenURL() string { return regions[r.orUS()].tokenURL }
 
-// String returns "us" or "ca".
+// String returns "us" or "ca" ("us" for the zero Region); a Region this
+// SDK does not know is returned as it is.
 func (r Region) String() string { return string(r.orUS()) }
 
 func (r Region) orUS() Region {

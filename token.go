@@ -403,7 +403,8 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 // others and its token is cached: the fetch runs detached from any one
 // caller's cancellation (context.WithoutCancel of the caller that started
 // it, which keeps that context's values but not an httptrace.ClientTrace),
-// bounded by a one-minute timeout.
+// bounded by TokenConfig.Timeout (one minute by default, and for the
+// source of WithClientAssertion).
 //
 // The returned Token is shared by every caller until it is replaced (as
 // golang.org/x/oauth2's sources share theirs): do not modify it.
