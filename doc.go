@@ -18,7 +18,11 @@
 // match sentinels such as ErrNotFound with errors.Is.
 //
 // Access tokens, user keys, key secrets and private keys never appear in
-// logs, error strings or formatted values.
+// the SDK's logs, error strings or formatted values (any fmt verb, slog's
+// LogValue). One exception, by design: json.Marshal writes a LegacyKey
+// whole, Key and Secret included (it is for storage), so a LegacyKey inside
+// a struct or slice that slog's JSON handler encodes shows them; log the
+// key itself, or use the text handler.
 //
 // Package apikeystest provides an in-process fake of both APIs for tests.
 package apikeys

@@ -165,6 +165,20 @@ func redactURL(u *url.URL) string {
 	return cp.String()
 }
 
+// redactRawURL is redactURL for a URL not checked yet: "" stays "", and
+// one that does not parse shows as "(invalid URL)", as it may hold
+// anything.
+func redactRawURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return redactURL(u)
+}
+
 // validateName checks a key name or label. Invalid UTF-8 is refused: JSON
 // would carry U+FFFD in its place, and a caller reconciling an ambiguous
 // create by name would then find nothing and create again.
