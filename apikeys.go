@@ -102,6 +102,15 @@ type APIKeysService struct {
 	client *Client
 }
 
+// c returns the Client of s: nil for a nil or zero service, whose calls
+// doPlatform refuses.
+func (s *APIKeysService) c() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.client
+}
+
 var (
 	opCreateAPIKey = operation{"APIKeys.Create", nonIdempotent}
 	opGetAPIKey    = operation{"APIKeys.Get", idempotent}
@@ -173,10 +182,10 @@ func (s *APIKeysService) Create(ctx context.Context, environmentID string, req C
 	if err := validateName(op, "Name", req.Name); err != nil {
 		return nil, err
 	}
-	if err := s.validateKeys(op, req.JWKSURL != "", req.JWKSURL, req.JWKSet); err != nil {
+	if err := s.validateKeys(op, req.JWKSURL, req.JWKSet); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeyPayload](ctx, s.client, opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
+	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opCreateAPIKey, http.MethodPost, req, "v1", "environments", environmentID, "apikeys")
 	return p.key(), err
 }
 
@@ -185,7 +194,7 @@ func (s *APIKeysService) Get(ctx context.Context, apiKeyID string) (*APIKey, err
 	if err := validateID(opGetAPIKey.name, "apiKeyID", apiKeyID); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeyPayload](ctx, s.client, opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opGetAPIKey, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
 	return p.key(), err
 }
 
@@ -194,7 +203,7 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 	if err := validateID(opListAPIKeys.name, "environmentID", environmentID); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeysPayload](ctx, s.client, opListAPIKeys, http.MethodGet, nil, "v1", "environments", environmentID, "apikeys")
+	p, err := doPlatform[apiKeysPayload](ctx, s.c(), opListAPIKeys, http.MethodGet, nil, "v1", "environments", environmentID, "apikeys")
 	if err != nil {
 		return nil, err
 	}
@@ -203,12 +212,16 @@ func (s *APIKeysService) List(ctx context.Context, environmentID string) ([]*API
 
 // FindCreated returns the key that a Create of req in environmentID made,
 // for reconciling a Create whose error satisfies IsAmbiguous. A key
-// matches when it has req's Name and req's JWKSURL, or req's Name and
-// exactly the kids of req's JWKSet (in any order). A freshly generated
-// kid (GenerateSigningKey's thumbprint) is in no other key, so a match by
-// kids is proof; a match by JWKSURL is proof when the URL is the new
-// key's own. A req with neither matches a key of that name with neither.
-// Of several matches, the last listed is returned.
+// matches when it has req's Name and:
+//   - req's JWKSURL, when req has one, whatever JWK Set the server shows
+//     for the key (the keys it fetched from the URL, say);
+//   - else no JWKSURL and exactly the kids of req's JWKSet (in any order),
+//     none for a req without one.
+//
+// A freshly generated kid (GenerateSigningKey's thumbprint) is in no other
+// key, so a match by kids is proof; a match by JWKSURL is proof when the
+// URL is the new key's own. Of several matches, the last listed is
+// returned.
 //
 // When no key matches, the error matches ErrNotFound: the create was not
 // applied, and Create may be called again. Other errors are List's.
@@ -225,8 +238,17 @@ func (s *APIKeysService) FindCreated(ctx context.Context, environmentID string, 
 		return nil, err
 	}
 	want := sortedKeyIDs(req.JWKSet)
+	matches := func(k *APIKey) bool {
+		switch {
+		case k.Name != req.Name:
+			return false
+		case req.JWKSURL != "":
+			return k.JWKSURL == req.JWKSURL
+		}
+		return k.JWKSURL == "" && slices.Equal(sortedKeyIDs(k.JWKSet), want)
+	}
 	for _, k := range slices.Backward(keys) {
-		if k.Name == req.Name && k.JWKSURL == req.JWKSURL && slices.Equal(sortedKeyIDs(k.JWKSet), want) {
+		if matches(k) {
 			return k, nil
 		}
 	}
@@ -254,10 +276,10 @@ func (s *APIKeysService) Update(ctx context.Context, apiKeyID string, req Update
 			return nil, err
 		}
 	}
-	if err := s.validateKeys(op, req.JWKSURL != nil && *req.JWKSURL != "", deref(req.JWKSURL), req.JWKSet); err != nil {
+	if err := s.validateKeys(op, deref(req.JWKSURL), req.JWKSet); err != nil {
 		return nil, err
 	}
-	p, err := doPlatform[apiKeyPayload](ctx, s.client, opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[apiKeyPayload](ctx, s.c(), opUpdateAPIKey, http.MethodPatch, req, "v1", "apikeys", apiKeyID)
 	return p.key(), err
 }
 
@@ -271,23 +293,25 @@ func (s *APIKeysService) Delete(ctx context.Context, apiKeyID string) (string, e
 	if err := validateID(opDeleteAPIKey.name, "apiKeyID", apiKeyID); err != nil {
 		return "", err
 	}
-	p, err := doPlatform[deletePayload](ctx, s.client, opDeleteAPIKey, http.MethodDelete, nil, "v1", "apikeys", apiKeyID)
+	p, err := doPlatform[deletePayload](ctx, s.c(), opDeleteAPIKey, http.MethodDelete, nil, "v1", "apikeys", apiKeyID)
 	if err != nil || p.Message == nil { // nil: an earlier attempt deleted it
 		return "", err
 	}
 	return *p.Message, nil
 }
 
-// validateKeys checks the public keys of a create or update.
-func (s *APIKeysService) validateKeys(op string, hasURL bool, jwksURL string, set *JWKSet) error {
-	if hasURL {
+// validateKeys checks the public keys of a create or update: jwksURL
+// unless it is empty (none, or a request to clear it), and set unless nil.
+func (s *APIKeysService) validateKeys(op, jwksURL string, set *JWKSet) error {
+	if jwksURL != "" {
 		// The Platform fetches this URL: plain http, even to loopback,
 		// only with WithInsecureHTTP.
-		u, err := checkURL(op, "JWKSURL", jwksURL, s.client.insecureHTTP)
+		insecure := s.c() != nil && s.c().insecureHTTP
+		u, err := checkURL(op, "JWKSURL", jwksURL, insecure)
 		if err != nil {
 			return err
 		}
-		if u.Scheme != "https" && !s.client.insecureHTTP {
+		if u.Scheme != "https" && !insecure {
 			return invalid(op, "JWKSURL", "must use https (plain http only with WithInsecureHTTP)")
 		}
 	}
@@ -352,7 +376,7 @@ func (s *APIKeysService) AddPublicKeys(ctx context.Context, apiKeyID string, key
 	if len(keys) == 0 {
 		return nil, invalid(op, "keys", "is empty")
 	}
-	if err := s.validateKeys(op, false, "", NewJWKSet(keys...)); err != nil {
+	if err := s.validateKeys(op, "", NewJWKSet(keys...)); err != nil {
 		return nil, err
 	}
 	return s.changePublicKeys(ctx, opAddPublicKeys, apiKeyID, func(set *JWKSet) (*JWKSet, error) {
@@ -406,7 +430,7 @@ func (s *APIKeysService) changePublicKeys(ctx context.Context, op operation, api
 		return &opError{op: op.name, err: &sentinelError{ErrConcurrentChange, "the API key's public keys " + detail}}
 	}
 	read := func() (*APIKey, error) {
-		p, err := doPlatform[apiKeyPayload](ctx, s.client, op, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
+		p, err := doPlatform[apiKeyPayload](ctx, s.c(), op, http.MethodGet, nil, "v1", "apikeys", apiKeyID)
 		if err == nil && p.APIKey.JWKSURL != "" {
 			err = &opError{op: op.name, err: &sentinelError{ErrKeysHosted, "the API key's public keys are hosted at its jwksURL; change them there"}}
 		}
@@ -430,7 +454,7 @@ func (s *APIKeysService) changePublicKeys(ctx context.Context, op operation, api
 	if !sameKeySet(now.JWKSet, key.JWKSet) {
 		return nil, conflict("changed between reading and writing them; nothing was written")
 	}
-	if _, err := doPlatform[apiKeyPayload](ctx, s.client, op, http.MethodPatch, UpdateAPIKeyRequest{JWKSet: want}, "v1", "apikeys", apiKeyID); err != nil {
+	if _, err := doPlatform[apiKeyPayload](ctx, s.c(), op, http.MethodPatch, UpdateAPIKeyRequest{JWKSet: want}, "v1", "apikeys", apiKeyID); err != nil {
 		return nil, err
 	}
 	got, err := read()

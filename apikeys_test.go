@@ -382,6 +382,76 @@ func TestCallWithoutTokenIsNotConfigured(t *testing.T) {
 	assert.Zero(t, s.count())
 }
 
+// TestPlatformCallsOnAZeroClient: the Platform services of a Client not
+// made by NewClient (a zero Client's nil services, or zero services) fail
+// with ErrNotConfigured, as Legacy's do, instead of panicking.
+func TestPlatformCallsOnAZeroClient(t *testing.T) {
+	ctx := context.Background()
+	name := "renamed"
+	jwk := publicJWK(t, generatedKey(t, apikeys.ES256))
+	calls := []struct {
+		name string
+		call func(*apikeys.APIKeysService, *apikeys.EnvironmentsService) error
+	}{
+		{"APIKeys.Create", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.Create(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "k", JWKSURL: "https://h/jwks"})
+			return err
+		}},
+		{"APIKeys.Get", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.Get(ctx, "k")
+			return err
+		}},
+		{"APIKeys.List", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.List(ctx, "env")
+			return err
+		}},
+		{"APIKeys.FindCreated", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.FindCreated(ctx, "env", apikeys.CreateAPIKeyRequest{Name: "k"})
+			return err
+		}},
+		{"APIKeys.Update", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.Update(ctx, "k", apikeys.UpdateAPIKeyRequest{Name: &name})
+			return err
+		}},
+		{"APIKeys.Delete", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.Delete(ctx, "k")
+			return err
+		}},
+		{"APIKeys.AddPublicKeys", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.AddPublicKeys(ctx, "k", jwk)
+			return err
+		}},
+		{"APIKeys.RemovePublicKeys", func(s *apikeys.APIKeysService, _ *apikeys.EnvironmentsService) error {
+			_, err := s.RemovePublicKeys(ctx, "k", "kid")
+			return err
+		}},
+		{"Environments.List", func(_ *apikeys.APIKeysService, e *apikeys.EnvironmentsService) error {
+			_, err := e.List(ctx, 1)
+			return err
+		}},
+	}
+	var zero apikeys.Client
+	services := []struct {
+		name string
+		keys *apikeys.APIKeysService
+		envs *apikeys.EnvironmentsService
+	}{
+		{"zero Client", zero.APIKeys, zero.Environments},
+		{"zero services", &apikeys.APIKeysService{}, &apikeys.EnvironmentsService{}},
+	}
+	for _, svc := range services {
+		for _, tc := range calls {
+			t.Run(svc.name+"/"+tc.name, func(t *testing.T) {
+				var err error
+				require.NotPanics(t, func() { err = tc.call(svc.keys, svc.envs) })
+				if assert.ErrorIs(t, err, apikeys.ErrNotConfigured) && tc.name != "APIKeys.FindCreated" { // its errors are List's
+					assert.Contains(t, err.Error(), tc.name)
+				}
+			})
+		}
+	}
+}
+
 func mustJWK(t *testing.T, s string) apikeys.JWK {
 	t.Helper()
 	k, err := apikeys.ParseJWK([]byte(s))

@@ -390,7 +390,9 @@ func badInputs() []badInput {
 
 		// Token source configuration.
 		{name: "TokenConfig: empty client ID", field: "TokenConfig.ClientID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "" })},
-		{name: "TokenConfig: client ID with a tab around", field: "TokenConfig.ClientID", is: nil, reason: "spaces", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "\tclient-1" })},
+		{name: "TokenConfig: client ID with a tab around", field: "TokenConfig.ClientID", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "\tclient-1" })},
+		{name: "TokenConfig: client ID with a space around", field: "TokenConfig.ClientID", is: nil, reason: "spaces", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = " client-1" })},
+		{name: "TokenConfig: client ID with a slash", field: "TokenConfig.ClientID", is: nil, reason: "slash", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "client/1" })},
 		{name: "TokenConfig: client ID with NUL", field: "TokenConfig.ClientID", is: nil, reason: "control", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.ClientID = "client\x00-1" })},
 		{name: "TokenConfig: no signer", field: "TokenConfig.Key.Signer", is: nil, reason: "nil", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Key.Signer = nil })},
 		{name: "TokenConfig: no key ID", field: "TokenConfig.Key.KeyID", is: nil, reason: "empty", call: tokenConfig(func(c *apikeys.TokenConfig, _ *badInputEnv) { c.Key.KeyID = "" })},

@@ -83,7 +83,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	base, err := parseServiceURL("WithBaseURL", cmp.Or(o.baseURL, o.region.BaseURL()), o.insecureHTTP)
+	base, err := parseURL("NewClient", "WithBaseURL", cmp.Or(o.baseURL, o.region.BaseURL()), o.insecureHTTP, true)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	hc := copyHTTPClient(o.httpClient)
 	c.sender = newSender(hc, o.retry, o.maxResponseBytes, userAgent)
 	c.sender.tokens, c.sender.logger = o.tokens, o.logger
-	if ts, ok := o.tokens.(*AssertionTokenSource); ok && ts.s != nil {
+	if ts, ok := o.tokens.(*AssertionTokenSource); ok { // WithTokenSource refused one not initialized
 		if err := o.checkTokenURL("WithTokenSource", base, ts.s.tokenURL); err != nil {
 			return nil, err
 		}
@@ -148,7 +148,7 @@ func (o *options) assertionTokenURL(base *url.URL) (*url.URL, error) {
 		}
 		raw = r.TokenURL()
 	}
-	u, err := parseTokenURL("NewClient", "WithTokenURL", raw, o.insecureHTTP)
+	u, err := parseURL("NewClient", "WithTokenURL", raw, o.insecureHTTP, false)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +158,8 @@ func (o *options) assertionTokenURL(base *url.URL) (*url.URL, error) {
 // checkTokenURL refuses a token URL, given by option, that is the known
 // token URL of another region than WithRegion's or than base's.
 func (o *options) checkTokenURL(option string, base, tokenURL *url.URL) error {
-	if r, ok := regionOf(tokenURL, true); ok && o.region != "" && r != o.region {
-		return optionError(option, "%s is the %s region's token URL, but WithRegion is %s", redactURL(tokenURL), r, o.region)
+	if err := checkTokenRegion("NewClient", option, tokenURL, o.region, "WithRegion"); err != nil {
+		return err
 	}
 	return checkPairing(option, base, tokenURL)
 }
@@ -493,9 +493,13 @@ func (c callFreeContext) Value(key any) any {
 
 // doPlatform sends a Platform call (the base URL joined with segments,
 // body as JSON, the access token on every attempt) and decodes the
-// payload of its reply into a T (readEnvelope).
+// payload of its reply into a T (readEnvelope). A nil c (the service of a
+// Client not made by NewClient) is ErrNotConfigured, as for Legacy.
 func doPlatform[T any](ctx context.Context, c *Client, op operation, method string, body any, segments ...string) (T, error) {
 	var payload T
+	if c == nil {
+		return payload, &opError{op: op.name, err: &sentinelError{ErrNotConfigured, "client not configured for this call (make the Client with NewClient)"}}
+	}
 	r, err := c.sender.newRequest(op, method, c.baseURL, body, segments...)
 	if err != nil {
 		return payload, err

@@ -88,6 +88,15 @@ type EnvironmentsService struct {
 	client *Client
 }
 
+// c returns the Client of s: nil for a nil or zero service, whose calls
+// doPlatform refuses.
+func (s *EnvironmentsService) c() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.client
+}
+
 var opListEnvironments = operation{"Environments.List", idempotent}
 
 // environmentsPayload is the list reply; a missing or null list is an
@@ -119,7 +128,7 @@ func (s *EnvironmentsService) List(ctx context.Context, organizationID int) ([]*
 	if organizationID <= 0 {
 		return nil, invalid(opListEnvironments.name, "organizationID", "must be positive")
 	}
-	p, err := doPlatform[environmentsPayload](ctx, s.client, opListEnvironments, http.MethodGet, nil,
+	p, err := doPlatform[environmentsPayload](ctx, s.c(), opListEnvironments, http.MethodGet, nil,
 		"v1", "organizations", strconv.Itoa(organizationID), "environments")
 	if err != nil {
 		return nil, err

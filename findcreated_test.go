@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -102,6 +103,69 @@ func TestAPIKeysFindCreated(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, made.ID, found.ID)
 			assert.Equal(t, tt.req.Name, found.Name)
+		})
+	}
+}
+
+// TestAPIKeysFindCreatedMatchRule: a key created with a jwksURL matches
+// on name and jwksURL, whatever jwkSet the server echoes for it (the keys
+// it fetched from the URL, say); one created with an inline set matches
+// on name and kids; one created with neither on a name with neither.
+func TestAPIKeysFindCreatedMatchRule(t *testing.T) {
+	const url, otherURL = "https://keys.example.com/svc.json", "https://keys.example.com/old.json"
+	a, b, c := freshKey(t), freshKey(t), freshKey(t)
+	set, setJSON := jwkSetOf(t, a, b)
+	_, sameKidsJSON := jwkSetOf(t, b, a)
+	_, subsetJSON := jwkSetOf(t, a)
+	_, otherJSON := jwkSetOf(t, c)
+	key := func(id, name, jwksURL string, set []byte) string {
+		k := map[string]any{"id": id, "name": name, "environment": map[string]string{"id": "env", "environmentFlag": "Staging"}}
+		if jwksURL != "" {
+			k["jwksURL"] = jwksURL
+		}
+		if set != nil {
+			k["jwkSet"] = json.RawMessage(set)
+		}
+		out, err := json.Marshal(k)
+		require.NoError(t, err)
+		return string(out)
+	}
+	tests := []struct {
+		name string
+		req  apikeys.CreateAPIKeyRequest
+		keys []string // the List reply; the key made has ID "made"
+	}{
+		{"jwksURL, server echoes the fetched set", apikeys.CreateAPIKeyRequest{Name: "svc", JWKSURL: url}, []string{
+			key("made", "svc", url, otherJSON),
+			key("d1", "svc", otherURL, otherJSON), // same name, other URL
+			key("d2", "svc-old", url, nil),        // same URL, other name
+			key("d3", "svc", "", nil),             // same name, no URL
+		}},
+		{"jwksURL, no set echoed", apikeys.CreateAPIKeyRequest{Name: "svc", JWKSURL: url}, []string{
+			key("made", "svc", url, nil),
+			key("d1", "svc", otherURL, nil),
+		}},
+		{"inline set", apikeys.CreateAPIKeyRequest{Name: "svc", JWKSet: set}, []string{
+			key("made", "svc", "", sameKidsJSON),
+			key("d1", "svc", "", subsetJSON),      // same name, one kid of the two
+			key("d2", "svc-old", "", setJSON),     // same kids, other name
+			key("d3", "svc", otherURL, otherJSON), // same name, other keys
+		}},
+		{"neither", apikeys.CreateAPIKeyRequest{Name: "svc"}, []string{
+			key("made", "svc", "", nil),
+			key("d1", "svc", otherURL, nil),  // same name, a URL
+			key("d2", "svc", "", subsetJSON), // same name, a set
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				reply(w, http.StatusOK, envelope(`{"apikeys":[`+strings.Join(tt.keys, ",")+`]}`))
+			})
+			c, _ := newClient(t, s)
+			found, err := c.APIKeys.FindCreated(context.Background(), "env", tt.req)
+			require.NoError(t, err)
+			assert.Equal(t, "made", found.ID)
 		})
 	}
 }

@@ -3,6 +3,8 @@ package apikeys
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 // copyWithDefaultTransport returns a copy of hc (a new client for nil)
@@ -19,24 +21,9 @@ func copyWithDefaultTransport(hc *http.Client) *http.Client {
 	return &cp
 }
 
-// copyHTTPClient copies hc so the caller's client is never modified, gives
-// it a private pooled transport when it has none (retryablehttp closes the
-// transport's idle connections after a failed call), and adds the redirect
-// policy.
+// copyHTTPClient returns pooledCopy(hc) with the redirect policy added.
 func copyHTTPClient(hc *http.Client) *http.Client {
-	var cp http.Client
-	if hc != nil {
-		cp = *hc
-	}
-	if cp.Transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		// A Client talks to one or two hosts: let one host keep as many
-		// idle connections as the pool holds (100), not net/http's
-		// default 2, so more than 2 concurrent calls reuse connections
-		// instead of opening (and TLS-handshaking) new ones.
-		t.MaxIdleConnsPerHost = t.MaxIdleConns
-		cp.Transport = t
-	}
+	cp := pooledCopy(hc)
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := checkRedirect(req, via); err != nil {
@@ -50,8 +37,39 @@ func copyHTTPClient(hc *http.Client) *http.Client {
 		}
 		return nil
 	}
+	return cp
+}
+
+// pooledCopy copies hc (a new client for nil) so the caller's client is
+// never modified, gives it a private pooled transport when it has none,
+// and hides the CloseIdleConnections of a transport it was given
+// (keepIdle).
+func pooledCopy(hc *http.Client) *http.Client {
+	var cp http.Client
+	if hc != nil {
+		cp = *hc
+	}
+	if cp.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// A Client talks to one or two hosts: let one host keep as many
+		// idle connections as the pool holds (100), not net/http's
+		// default 2, so more than 2 concurrent calls reuse connections
+		// instead of opening (and TLS-handshaking) new ones.
+		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		cp.Transport = t
+	} else {
+		cp.Transport = keepIdle{cp.Transport}
+	}
 	return &cp
 }
+
+// keepIdle is a transport without CloseIdleConnections.
+// go-retryablehttp calls its http.Client's CloseIdleConnections after every
+// failed call. On the SDK's private pool that is its own business; on a
+// transport it was given it would drop the idle connections of a pool the
+// SDK does not own: the caller's, or http.DefaultTransport's and so those
+// of every client in the process.
+type keepIdle struct{ http.RoundTripper }
 
 var (
 	// These reach callers inside a *url.Error inside a *TransportError,
@@ -71,7 +89,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if first.URL.Scheme == "https" && req.URL.Scheme != "https" {
 		return errInsecureRedirect
 	}
-	if req.URL.Host != first.URL.Host {
+	if !sameHost(req.URL, first.URL) {
 		if req.Body != nil && req.Body != http.NoBody {
 			return errBodyRedirect
 		}
@@ -81,3 +99,8 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	return nil
 }
+
+// sameHost reports whether a and b are the same host and port: the one
+// rule of the Client's and Transport's redirect checks. Host names compare
+// case-insensitively, as DNS does.
+func sameHost(a, b *url.URL) bool { return strings.EqualFold(a.Host, b.Host) }

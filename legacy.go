@@ -29,18 +29,19 @@ type LegacyConfig struct {
 	SessionCookie string
 }
 
-// String describes the configuration without its credentials.
+// String describes the configuration without its credentials, BaseURL
+// without user info, query or fragment.
 func (c LegacyConfig) String() string {
 	return fmt.Sprintf("LegacyConfig{BaseURL: %s, Domain: %s, UserKey: %q, SessionCookie: %q}",
-		c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie))
+		redactRawURL(c.BaseURL), c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie))
 }
 
 // GoString is like String, so %#v shows no credential either.
 func (c LegacyConfig) GoString() string { return "apikeys." + c.String() }
 
-// LogValue logs the configuration without its credentials.
+// LogValue logs the configuration without its credentials, as String.
 func (c LegacyConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("domain", c.Domain),
+	return slog.GroupValue(slog.String("base_url", redactRawURL(c.BaseURL)), slog.String("domain", c.Domain),
 		slog.String("user_key", maskSecret(c.UserKey)), slog.String("session_cookie", maskSecret(c.SessionCookie)))
 }
 
@@ -53,7 +54,7 @@ func (c LegacyConfig) MarshalJSON() ([]byte, error) {
 		Domain        string
 		UserKey       string
 		SessionCookie string
-	}{c.BaseURL, c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie)})
+	}{redactRawURL(c.BaseURL), c.Domain, maskSecret(c.UserKey), maskSecret(c.SessionCookie)})
 }
 
 // legacyConfig is a checked LegacyConfig.
@@ -64,7 +65,7 @@ type legacyConfig struct {
 }
 
 func newLegacyConfig(cfg LegacyConfig, insecureHTTP bool) (*legacyConfig, error) {
-	base, err := parseServiceURL("LegacyConfig.BaseURL", cfg.BaseURL, insecureHTTP)
+	base, err := parseURL("NewClient", "LegacyConfig.BaseURL", cfg.BaseURL, insecureHTTP, true)
 	if err != nil {
 		return nil, err
 	}
@@ -352,16 +353,17 @@ type legacyReply struct {
 	body []byte // for the keys' objects (see raw.go)
 }
 
+// has reports whether the reply carries member, one of the member
+// constants.
 func (r *legacyReply) has(member string) bool {
 	switch member {
 	case memberList:
 		return r.List != nil
 	case memberAPIKey:
 		return r.APIKey != nil
-	case memberValid:
+	default: // memberValid
 		return r.Valid != nil
 	}
-	return true
 }
 
 // do sends a legacy call and reads its reply (readLegacy), which must

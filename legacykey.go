@@ -61,15 +61,26 @@ func (k LegacyKey) Raw() json.RawMessage { return k.obj.object() }
 // IsRevoked reports whether the key has been revoked.
 func (k LegacyKey) IsRevoked() bool { return k.Revoked != nil }
 
-// UnmarshalJSON decodes a key leniently: unknown fields are ignored, null
-// strings are read as "", and Revoked accepts the formats described on it.
-// It keeps a copy of the object for Raw.
+// UnmarshalJSON decodes a key leniently: unknown fields are ignored, and
+// Revoked accepts the formats described on it. It keeps a copy of the
+// object for Raw. As for any struct (and as APIKey and Environment do),
+// null leaves k as it is, and so do the members b lacks and null strings
+// for their fields; a null "revoked" makes the key active.
 func (k *LegacyKey) UnmarshalJSON(b []byte) error {
-	var w legacyKeyJSON
+	w := legacyKeyJSON{Label: k.Label, KeyType: k.KeyType, Key: k.Key, KeyReference: k.KeyReference,
+		Secret: k.Secret, RevokedBy: k.RevokedBy, RevokedEmail: k.RevokedEmail}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*k = *w.key(ownObject(b))
+	obj := ownObject(b)
+	if obj.objs == nil { // null leaves k as it is
+		return nil
+	}
+	revoked := k.Revoked
+	*k = *w.key(obj)
+	if w.Revoked == nil { // no "revoked" member ("revoked":null is "null")
+		k.Revoked = revoked
+	}
 	return nil
 }
 

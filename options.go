@@ -88,7 +88,7 @@ type clientAssertion struct {
 // clock of your own, use NewTokenSource and WithTokenSource.
 func WithClientAssertion(clientID string, key SigningKey) Option {
 	return func(o *options) error {
-		if problem := clientIDProblem(clientID); problem != "" {
+		if problem := idProblem(clientID); problem != "" {
 			return optionError("WithClientAssertion", "client ID %s", problem)
 		}
 		k, err := newAssertionKey("NewClient", "WithClientAssertion key", key)
@@ -127,11 +127,23 @@ func WithToken(token string) Option {
 }
 
 // WithTokenSource authenticates Platform calls with tokens from ts, asked
-// for before every attempt (see TokenSource).
+// for before every attempt (see TokenSource). A nil ts, a nil
+// TokenSourceFunc and an *AssertionTokenSource not made by NewTokenSource
+// are refused.
 func WithTokenSource(ts TokenSource) Option {
 	return func(o *options) error {
-		if ts == nil {
+		switch ts := ts.(type) {
+		case nil:
 			return optionError("WithTokenSource", "token source is nil")
+		case TokenSourceFunc:
+			if ts == nil {
+				return optionError("WithTokenSource", "TokenSourceFunc is nil")
+			}
+		case *AssertionTokenSource:
+			// Every call would fail: it has no key, no token URL.
+			if ts == nil || ts.s == nil {
+				return optionError("WithTokenSource", "AssertionTokenSource is not initialized: use NewTokenSource")
+			}
 		}
 		if err := o.checkNoAuth("WithTokenSource"); err != nil {
 			return err
@@ -168,10 +180,11 @@ func WithRetry(p RetryPolicy) Option {
 }
 
 // WithLogger logs at debug level each attempt (operation, method, URL
-// path, attempt number), each reply or failure (operation, attempt,
-// duration, status, request ID) and each retry decision (the wait).
-// Headers, bodies and query strings are never logged. Without it the
-// Client is silent.
+// as scheme, host and path, attempt number), each reply or failure
+// (operation, attempt, duration, status, request ID, a failure's error
+// text) and each retry decision (the wait, the error text). Headers,
+// bodies, query strings and user info are never logged, and error text is
+// masked as the errors themselves are. Without it the Client is silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {
@@ -193,10 +206,11 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithInsecureHTTP allows plain http base URLs for non-loopback hosts
-// (loopback hosts need no option), and plain http jwksURL values for any
-// host (the Platform fetches those, so loopback is no exception). Use it
-// only on trusted networks.
+// WithInsecureHTTP allows plain http for non-loopback hosts (loopback
+// hosts need no option) in the base URL, WithTokenURL and
+// LegacyConfig.BaseURL, and plain http jwksURL values for any host (the
+// Platform fetches those, so loopback is no exception). Use it only on
+// trusted networks.
 func WithInsecureHTTP() Option {
 	return func(o *options) error {
 		o.insecureHTTP = true

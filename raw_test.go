@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -229,6 +230,50 @@ func TestUnmarshalJSONMerges(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"name":"Prod"}`), &e))
 	assert.Equal(t, "env-2", e.ID)
 	assert.Equal(t, "Prod", e.Name)
+}
+
+// TestUnmarshalJSONKeepsWhatTheInputLacks: APIKey, Environment and
+// LegacyKey decode alike: null leaves the model as it is, and the members
+// the input lacks leave their fields as they were, as encoding/json does
+// for any struct.
+func TestUnmarshalJSONKeepsWhatTheInputLacks(t *testing.T) {
+	revoked := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	key := func() *apikeys.APIKey { return &apikeys.APIKey{ID: "k1", Name: "old", JWKSURL: "https://h/jwks"} }
+	env := func() *apikeys.Environment { return &apikeys.Environment{ID: "e1", Name: "old", Flag: apikeys.Staging} }
+	legacy := func() *apikeys.LegacyKey {
+		return &apikeys.LegacyKey{Label: "old", KeyType: "app", Key: "k1", Secret: "s1", Revoked: &revoked, RevokedBy: "u1"}
+	}
+	renamedKey, renamedEnv, relabelled := key(), env(), legacy()
+	renamedKey.Name, renamedEnv.Name, relabelled.Label = "new", "new", "new"
+	unrevoked := legacy()
+	unrevoked.Revoked = nil // a null pointer member sets the pointer to nil
+	tests := []struct {
+		name  string
+		input string
+		into  any // a model holding values
+		want  any
+	}{
+		{"APIKey, null", `null`, key(), key()},
+		{"APIKey, one member", `{"name":"new"}`, key(), renamedKey},
+		{"APIKey, a null member", `{"name":"new","id":null}`, key(), renamedKey},
+		{"Environment, null", `null`, env(), env()},
+		{"Environment, one member", `{"name":"new"}`, env(), renamedEnv},
+		{"Environment, a null member", `{"name":"new","id":null}`, env(), renamedEnv},
+		{"LegacyKey, null", `null`, legacy(), legacy()},
+		{"LegacyKey, one member", `{"label":"new"}`, legacy(), relabelled},
+		{"LegacyKey, a null member", `{"label":"new","key":null}`, legacy(), relabelled},
+		{"LegacyKey, revoked null", `{"revoked":null}`, legacy(), unrevoked},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, json.Unmarshal([]byte(tc.input), tc.into))
+			got, err := json.Marshal(tc.into) // every modelled field; Raw is not one
+			require.NoError(t, err)
+			want, err := json.Marshal(tc.want)
+			require.NoError(t, err)
+			assert.JSONEq(t, string(want), string(got))
+		})
+	}
 }
 
 // TestRawJSONOfARepeatedObject: when a reply names an object twice, the

@@ -188,6 +188,68 @@ func TestSameHostRedirectKeepsCredentials(t *testing.T) {
 	}
 }
 
+// TestRedirectHostCaseIsIgnored: host names compare case-insensitively,
+// in the Client's redirect checks and in Transport's alike. A redirect to
+// the same host spelled in upper case keeps the SDK's credentials (a
+// legacy call's X-FH-AUTH-USER, and its POST body on a 307; net/http
+// itself drops Authorization and Cookie on a change of case), and
+// Transport's token; one to another host gets no token.
+func TestRedirectHostCaseIsIgnored(t *testing.T) {
+	other := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { answerAnyCall(w, r) })
+	var port string
+	// The origin, called as localhost, redirects to LOCALHOST: the same
+	// host in another case.
+	origin := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		switch {
+		case r.URL.Path == "/to-other":
+			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+		case strings.HasPrefix(r.Host, "localhost:"):
+			http.Redirect(w, r, "http://LOCALHOST:"+port+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		default:
+			answerAnyCall(w, r)
+		}
+	})
+	port = origin.URL[strings.LastIndex(origin.URL, ":")+1:]
+	local := "http://localhost:" + port
+
+	for _, call := range credentialedCalls() {
+		if !call.legacy {
+			continue // a Platform call's only credential is Authorization
+		}
+		t.Run("Client/"+call.name, func(t *testing.T) {
+			before := origin.count()
+			require.NoError(t, call.call(context.Background(), clientWithEveryCredential(t, local, nil)))
+			reqs := origin.requests()[before:]
+			require.Len(t, reqs, 2)
+			assert.Equal(t, sentUserKey, reqs[1].Header.Get("X-FH-AUTH-USER"))
+			assert.Equal(t, string(reqs[0].Body), string(reqs[1].Body))
+		})
+	}
+
+	hc := &http.Client{Transport: &apikeys.Transport{Source: apikeys.TokenSourceFunc(func(context.Context) (*apikeys.Token, error) {
+		return &apikeys.Token{AccessToken: testToken}, nil
+	})}}
+	for _, tc := range []struct {
+		name     string
+		path     string
+		reached  *server
+		wantAuth string
+	}{
+		{name: "same host in upper case", path: "/x", reached: origin, wantAuth: "Bearer " + testToken},
+		{name: "another host", path: "/to-other", reached: other, wantAuth: ""},
+	} {
+		t.Run("Transport/"+tc.name, func(t *testing.T) {
+			before := tc.reached.count()
+			resp, err := hc.Get(local + tc.path)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			got := tc.reached.requests()
+			require.Greater(t, len(got), before, "the redirect was followed")
+			assert.Equal(t, tc.wantAuth, got[len(got)-1].Header.Get("Authorization"))
+		})
+	}
+}
+
 // TestRedirectToAnotherHostNeverLeaksOnTheWayBack: in a chain
 // origin -> other host -> origin, the other host sees no credential, and
 // a legacy call (whose body a 307 would re-send) does not reach it at all.

@@ -29,7 +29,8 @@ func (r Region) BaseURL() string { return regions[r.orUS()].baseURL }
 // TokenURL returns the region's token endpoint ("" for an unknown region).
 func (r Region) TokenURL() string { return regions[r.orUS()].tokenURL }
 
-// String returns "us" or "ca".
+// String returns "us" or "ca" ("us" for the zero Region); a Region this
+// SDK does not know is returned as it is.
 func (r Region) String() string { return string(r.orUS()) }
 
 func (r Region) orUS() Region {
@@ -64,6 +65,16 @@ func regionOf(u *url.URL, tokenURL bool) (Region, bool) {
 		}
 	}
 	return "", false
+}
+
+// checkTokenRegion refuses tokenURL, op's field, when it is the known
+// token URL of another region than want (named by wantField); an empty
+// want accepts any.
+func checkTokenRegion(op, field string, tokenURL *url.URL, want Region, wantField string) error {
+	if r, ok := regionOf(tokenURL, true); ok && want != "" && r != want {
+		return invalid(op, field, "%s is the %s region's token URL, but %s is %s", redactURL(tokenURL), r, wantField, want)
+	}
+	return nil
 }
 
 // checkPairing refuses a known base URL paired with another region's known

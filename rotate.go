@@ -179,9 +179,7 @@ func Rotate(ctx context.Context, cfg RotateConfig) (*RotateReport, error) {
 	proof.key.Store(newKey)
 	for {
 		rep.ProofAttempts++
-		fetchCtx, cancel := context.WithTimeout(ctx, src.fetchTimeout)
-		_, _, err := proof.fetch(fetchCtx)
-		cancel()
+		_, _, err := proof.fetchWithin(ctx)
 		if err == nil {
 			break
 		}

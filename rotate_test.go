@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -342,6 +343,43 @@ func TestRotateResumes(t *testing.T) {
 			})
 		}
 	}
+}
+
+// publishedKeys is a KeyPublisher that publishes set and changes nothing.
+type publishedKeys struct{ set *apikeys.JWKSet }
+
+func (p publishedKeys) PublicKeys(context.Context) (*apikeys.JWKSet, error) { return p.set, nil }
+func (p publishedKeys) AddPublicKeys(context.Context, ...apikeys.JWK) error { return nil }
+func (p publishedKeys) RemovePublicKeys(context.Context, ...string) error   { return nil }
+
+// TestRotateCancelledWhileProving: a caller who cancels Rotate while its
+// proof's token request hangs gets context.Canceled, not a timeout of the
+// token endpoint: the proof runs on the caller's context.
+func TestRotateCancelledWhileProving(t *testing.T) {
+	newSigner := newKey(t)
+	entered := make(chan struct{}, 1)
+	e := newTokenEndpoint(t, newSigner, newFakeClock(), func(_ int, _ http.ResponseWriter, r *http.Request) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done() // hung until the client gives up
+	})
+	ts, _ := newSource(t, e, func(c *apikeys.TokenConfig) { c.Key = generatedKey(t, apikeys.ES256) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-entered
+		cancel()
+	}()
+
+	_, err := apikeys.Rotate(ctx, apikeys.RotateConfig{Source: ts, NewKey: newSigner,
+		Publisher: publishedKeys{apikeys.NewJWKSet(publicJWK(t, newSigner))}})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotContains(t, err.Error(), "did not answer")
+	var ne net.Error
+	assert.False(t, errors.As(err, &ne) && ne.Timeout(), "not a timeout: %v", err)
 }
 
 // TestRotateValidates: bad configurations are refused before any I/O.

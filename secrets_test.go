@@ -62,6 +62,34 @@ func TestLegacyConfigJSONHidesCredentials(t *testing.T) {
 	assert.Equal(t, "[base_url=https://acme.feedhenry.com domain=acme user_key=**** session_cookie=]", one.LogValue().String())
 }
 
+// TestLegacyConfigHidesBaseURLSecrets: a LegacyConfig shows its BaseURL
+// without user info, query or fragment (NewClient refuses them, but a
+// config is printed or logged before that too) in every output.
+func TestLegacyConfigHidesBaseURLSecrets(t *testing.T) {
+	cfg := apikeys.LegacyConfig{BaseURL: "https://ops:hunter2@acme.example.com/fh?sig=QUERYSECRET#FRAGSECRET", Domain: "acme"}
+	var text, js bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("config", "legacy", cfg)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("config", "legacy", cfg)
+	outputs := map[string]string{
+		"String":     cfg.String(),
+		"%v":         fmt.Sprintf("%v", cfg),
+		"%+v":        fmt.Sprintf("%+v", cfg),
+		"%#v":        fmt.Sprintf("%#v", cfg),
+		"json":       jsonString(t, cfg),
+		"slog text":  text.String(),
+		"slog JSON":  js.String(),
+		"LogValue":   cfg.LogValue().String(),
+		"unparsable": apikeys.LegacyConfig{BaseURL: "https://ops:hunter2@acme.example.com/%zz"}.String(),
+	}
+	for name, out := range outputs {
+		assert.NotContains(t, out, "hunter2", name)
+		assert.NotContains(t, out, "SECRET", name)
+		if name != "unparsable" {
+			assert.Contains(t, out, "https://acme.example.com/fh", name)
+		}
+	}
+}
+
 func jsonString(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)

@@ -277,7 +277,7 @@ type tokenCall struct {
 // on the Client's own HTTP client, retry policy and logger.
 func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	const op = "NewTokenSource"
-	if problem := clientIDProblem(cfg.ClientID); problem != "" {
+	if problem := idProblem(cfg.ClientID); problem != "" {
 		return nil, invalid(op, "TokenConfig.ClientID", "%s", problem)
 	}
 	key, err := newAssertionKey(op, "TokenConfig.Key", cfg.Key)
@@ -287,12 +287,12 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	if err := cfg.Region.check(op, "TokenConfig.Region"); err != nil {
 		return nil, err
 	}
-	u, err := parseTokenURL(op, "TokenConfig.TokenURL", cmp.Or(cfg.TokenURL, cfg.Region.TokenURL()), cfg.InsecureHTTP)
+	u, err := parseURL(op, "TokenConfig.TokenURL", cmp.Or(cfg.TokenURL, cfg.Region.TokenURL()), cfg.InsecureHTTP, false)
 	if err != nil {
 		return nil, err
 	}
-	if r, ok := regionOf(u, true); ok && cfg.Region != "" && r != cfg.Region {
-		return nil, invalid(op, "TokenConfig.TokenURL", "%s is the %s region's token URL, but TokenConfig.Region is %s", redactURL(u), r, cfg.Region)
+	if err := checkTokenRegion(op, "TokenConfig.TokenURL", u, cfg.Region, "TokenConfig.Region"); err != nil {
+		return nil, err
 	}
 	if hasControl(cfg.Scope) || !utf8.ValidString(cfg.Scope) {
 		return nil, invalid(op, "TokenConfig.Scope", "contains control characters or is not valid UTF-8")
@@ -303,7 +303,7 @@ func NewTokenSource(cfg TokenConfig) (*AssertionTokenSource, error) {
 	case cfg.Timeout == 0:
 		cfg.Timeout = defaultFetchTimeout
 	}
-	sender := newSender(tokenHTTPClient(copyHTTPClient(cfg.HTTPClient)), DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
+	sender := newSender(tokenHTTPClient(pooledCopy(cfg.HTTPClient)), DefaultRetryPolicy(), maxTokenBodyBytes, "apikeys-go/"+Version)
 	return newTokenSource(cfg.ClientID, key, u, cfg.Scope, cfg.Timeout, sender, cfg.Clock), nil
 }
 
@@ -333,35 +333,6 @@ func newTokenSource(clientID string, key *assertionKey, tokenURL *url.URL, scope
 func tokenHTTPClient(hc *http.Client) *http.Client {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return hc
-}
-
-// clientIDProblem says what is wrong with a client ID, or returns "".
-func clientIDProblem(id string) string {
-	switch {
-	case !utf8.ValidString(id):
-		return "is not valid UTF-8"
-	case strings.TrimSpace(id) == "":
-		return "is empty"
-	case id != strings.TrimSpace(id):
-		return "has leading or trailing spaces"
-	case len(id) > maxIDLength:
-		return fmt.Sprintf("is longer than %d bytes", maxIDLength)
-	case hasControl(id):
-		return "contains control characters"
-	}
-	return ""
-}
-
-// parseTokenURL checks a token endpoint URL, as op's field.
-func parseTokenURL(op, field, raw string, insecureHTTP bool) (*url.URL, error) {
-	u, err := checkURL(op, field, raw, insecureHTTP)
-	if err != nil {
-		return nil, err
-	}
-	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") {
-		return nil, invalid(op, field, "must not have a query or fragment")
-	}
-	return u, nil
 }
 
 // SetKey makes the source sign its next client assertions with key,
@@ -420,8 +391,9 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 	if ts.s == nil {
 		return slog.GroupValue()
 	}
+	key := ts.s.key.Load().key // once: a SetKey between two loads would mix two keys
 	return slog.GroupValue(slog.String("client_id", ts.s.clientID), slog.String("token_url", ts.s.tokenURL.String()),
-		slog.String("kid", ts.s.key.Load().key.KeyID), slog.String("alg", ts.s.key.Load().key.Algorithm))
+		slog.String("kid", key.KeyID), slog.String("alg", key.Algorithm))
 }
 
 // Token returns the cached access token while it is fresh, or fetches a
@@ -431,7 +403,8 @@ func (ts AssertionTokenSource) LogValue() slog.Value {
 // others and its token is cached: the fetch runs detached from any one
 // caller's cancellation (context.WithoutCancel of the caller that started
 // it, which keeps that context's values but not an httptrace.ClientTrace),
-// bounded by a one-minute timeout.
+// bounded by TokenConfig.Timeout (one minute by default, and for the
+// source of WithClientAssertion).
 //
 // The returned Token is shared by every caller until it is replaced (as
 // golang.org/x/oauth2's sources share theirs): do not modify it.
@@ -499,9 +472,7 @@ func detach(ctx context.Context) context.Context {
 
 // run performs one fetch for call and every caller waiting on it.
 func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
-	ctx, cancel := context.WithTimeout(ctx, s.fetchTimeout)
-	defer cancel()
-	tok, refreshAt, err := s.fetch(ctx)
+	tok, refreshAt, err := s.fetchWithin(ctx)
 	s.mu.Lock()
 	if err == nil {
 		s.cache(tok, refreshAt)
@@ -510,6 +481,20 @@ func (s *tokenSource) run(ctx context.Context, call *tokenCall) {
 	call.tok, call.err = tok, err
 	s.mu.Unlock()
 	close(call.done)
+}
+
+// fetchWithin is fetch bounded by the source's Timeout. A fetch the bound
+// ended fails with timedOut; one that ctx itself ended, with ctx's error
+// (run's ctx is detached, so only the bound ends it; Rotate's is the
+// caller's).
+func (s *tokenSource) fetchWithin(ctx context.Context) (*Token, time.Time, error) {
+	bounded, cancel := context.WithTimeout(ctx, s.fetchTimeout)
+	defer cancel()
+	tok, refreshAt, err := s.fetch(bounded)
+	if err != nil && bounded.Err() != nil && ctx.Err() == nil {
+		return nil, time.Time{}, s.timedOut()
+	}
+	return tok, refreshAt, err
 }
 
 // fetch gets a token through the SDK's request path (sender.do), retried
@@ -547,11 +532,6 @@ func (s *tokenSource) fetch(ctx context.Context) (*Token, time.Time, error) {
 		return err
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			// ctx is detached from every caller: only the fetch's own
-			// bound ended it.
-			return nil, time.Time{}, s.timedOut()
-		}
 		return nil, time.Time{}, err
 	}
 	tok.Expiry = signedAt.Add(lifetime)
@@ -585,9 +565,8 @@ func readToken(resp *http.Response, c *call) (*Token, time.Duration, error) {
 	return tok, lifetime, nil
 }
 
-// timedOut is the error of a fetch that outlasted its Timeout. The fetch's
-// context is detached from every caller, so only that bound ends it: the
-// token endpoint is slow, a retryable failure, not a caller's deadline.
+// timedOut is the error of a fetch that outlasted its Timeout: the token
+// endpoint is slow, a retryable failure, not a caller's deadline.
 func (s *tokenSource) timedOut() error {
 	return &TransportError{Op: opToken.name, Err: &timeoutError{what: "the token endpoint", d: s.fetchTimeout}}
 }

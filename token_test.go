@@ -638,6 +638,8 @@ func TestNewTokenSourceValidation(t *testing.T) {
 		{name: "relative token URL", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "/v2/auth/token" }, field: "TokenConfig.TokenURL"},
 		{name: "token URL with query", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token?x=1" }, field: "TokenConfig.TokenURL"},
 		{name: "token URL with fragment", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token#x" }, field: "TokenConfig.TokenURL"},
+		{name: "token URL with an empty query", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token?" }, field: "TokenConfig.TokenURL"},
+		{name: "token URL with an empty fragment", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://auth.example/token#" }, field: "TokenConfig.TokenURL"},
 		{name: "token URL with user info", edit: func(c *apikeys.TokenConfig) { c.TokenURL = "https://u:p@auth.example/token" }, field: "TokenConfig.TokenURL"},
 		{name: "scope with newline", edit: func(c *apikeys.TokenConfig) { c.Scope = "a\nb" }, field: "TokenConfig.Scope"},
 	}
@@ -984,4 +986,34 @@ func TestTokenSourceRealClockRefresh(t *testing.T) {
 		ts.Invalidate(&apikeys.Token{AccessToken: "tok-2"})
 		assert.Equal(t, "tok-3", token(), "Invalidate drops it at once")
 	})
+}
+
+// TestTokenSourceLogValueIsOneKey: LogValue logs the kid and alg of one
+// key while SetKey switches between keys of two algs.
+func TestTokenSourceLogValueIsOneKey(t *testing.T) {
+	es, rs := generatedKey(t, apikeys.ES256), generatedKey(t, apikeys.RS256)
+	ts, err := apikeys.NewTokenSource(apikeys.TokenConfig{ClientID: testClientID, Key: es})
+	require.NoError(t, err)
+	algOf := map[string]string{es.KeyID: es.Algorithm, rs.KeyID: rs.Algorithm}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for keys := [2]apikeys.SigningKey{rs, es}; ; keys[0], keys[1] = keys[1], keys[0] {
+			select {
+			case <-done:
+				return
+			default:
+				_ = ts.SetKey(keys[0])
+			}
+		}
+	}()
+	for range 20000 {
+		attrs := map[string]string{}
+		for _, a := range ts.LogValue().Group() {
+			attrs[a.Key] = a.Value.String()
+		}
+		if !assert.Equal(t, algOf[attrs["kid"]], attrs["alg"], "kid and alg of two keys") {
+			return
+		}
+	}
 }

@@ -3,7 +3,6 @@ package apikeys
 import (
 	"io"
 	"net/http"
-	"strings"
 )
 
 // Transport is an http.RoundTripper that authenticates each request with
@@ -109,7 +108,7 @@ func redirectedAway(req *http.Request) bool {
 	for first.Response != nil && first.Response.Request != nil {
 		first = first.Response.Request
 	}
-	return first != req && (!strings.EqualFold(req.URL.Host, first.URL.Host) ||
+	return first != req && (!sameHost(req.URL, first.URL) ||
 		(first.URL.Scheme == "https" && req.URL.Scheme != "https"))
 }
 

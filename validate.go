@@ -1,6 +1,7 @@
 package apikeys
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -8,17 +9,25 @@ import (
 	"unicode/utf8"
 )
 
-// parseServiceURL checks a base URL given to an option.
-func parseServiceURL(field, raw string, insecureHTTP bool) (*url.URL, error) {
-	u, err := checkURL("NewClient", field, raw, insecureHTTP)
+// parseURL checks a base URL (base true) or a token URL given as op's
+// field: checkURL's rules, and no query or fragment, not even an empty
+// one (a lone "?" would end every request URL made from it). A base URL
+// loses its trailing slashes, for paths to be joined to it; a token URL
+// is kept as given, as it is the assertions' aud.
+func parseURL(op, field, raw string, insecureHTTP, base bool) (*url.URL, error) {
+	u, err := checkURL(op, field, raw, insecureHTTP)
 	if err != nil {
 		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, optionError(field, "must not have a query or fragment")
+	// url.Parse cuts the fragment at the first "#" and the query at the
+	// first "?" left: either one in raw is a query or a fragment.
+	if strings.ContainsAny(raw, "?#") {
+		return nil, invalid(op, field, "must not have a query or fragment")
 	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
+	if base {
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+	}
 	return u, nil
 }
 
@@ -85,25 +94,35 @@ func accessTokenProblem(tok string) string {
 // validateID checks a path parameter. IDs are path-escaped as well; this
 // catches mistakes (an empty ID would silently address the collection).
 func validateID(op, field, id string) error {
-	switch {
-	case id == "":
-		return invalid(op, field, "is empty")
-	case !utf8.ValidString(id):
-		return invalid(op, field, "is not valid UTF-8")
-	case len(id) > maxIDLength:
-		return invalid(op, field, "is longer than %d bytes", maxIDLength)
-	case strings.Contains(id, "/") || strings.Contains(id, `\`):
-		return invalid(op, field, "contains a slash")
-	case strings.Contains(id, ".."):
-		return invalid(op, field, `contains ".."`)
-	case id == ".":
-		return invalid(op, field, `is "."`)
-	case hasControl(id):
-		return invalid(op, field, "contains control characters")
-	case strings.TrimSpace(id) != id:
-		return invalid(op, field, "has leading or trailing spaces")
+	if problem := idProblem(id); problem != "" {
+		return invalid(op, field, "%s", problem)
 	}
 	return nil
+}
+
+// idProblem says what is wrong with an ID, or returns "". Client IDs are
+// checked by it too: a client ID is an API key's ID, a path parameter of
+// APIKeys calls.
+func idProblem(id string) string {
+	switch {
+	case id == "":
+		return "is empty"
+	case !utf8.ValidString(id):
+		return "is not valid UTF-8"
+	case len(id) > maxIDLength:
+		return fmt.Sprintf("is longer than %d bytes", maxIDLength)
+	case strings.Contains(id, "/") || strings.Contains(id, `\`):
+		return "contains a slash"
+	case strings.Contains(id, ".."):
+		return `contains ".."`
+	case id == ".":
+		return `is "."`
+	case hasControl(id):
+		return "contains control characters"
+	case strings.TrimSpace(id) != id:
+		return "has leading or trailing spaces"
+	}
+	return ""
 }
 
 // joinPath returns base's path and escaped path, each followed by the
@@ -144,6 +163,20 @@ func joinPath(base *url.URL, segments []string) (path, raw string) {
 func redactURL(u *url.URL) string {
 	cp := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	return cp.String()
+}
+
+// redactRawURL is redactURL for a URL not checked yet: "" stays "", and
+// one that does not parse shows as "(invalid URL)", as it may hold
+// anything.
+func redactRawURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return redactURL(u)
 }
 
 // validateName checks a key name or label. Invalid UTF-8 is refused: JSON
