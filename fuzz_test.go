@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // fuzzNow is the clock of the fuzz targets.
@@ -278,6 +280,11 @@ func FuzzJWK(f *testing.F) {
 		}
 		if k.KeyID() == "" || (k.Use() != "" && k.Use() != "sig") {
 			t.Fatalf("Validate accepted kid %q use %q", k.KeyID(), k.Use())
+		}
+		// A strict verifier reads the key published as the SDK does.
+		var jk jose.JSONWebKey
+		if err := jk.UnmarshalJSON(k.raw); err != nil || jk.KeyID != k.KeyID() || jk.Algorithm != k.Algorithm() || jk.Use != k.Use() {
+			t.Fatalf("Validate accepted a key go-jose reads as kid %q alg %q use %q (error %v)", jk.KeyID, jk.Algorithm, jk.Use, err)
 		}
 		nk, err := NewJWK(pub, k.Algorithm())
 		if err != nil {

@@ -20,7 +20,8 @@ import (
 // JWK is one JSON Web Key (RFC 7517) as it travels on the wire. It keeps
 // every member it was given, so a key of a type this SDK does not know
 // still round-trips and never breaks decoding an APIKey. Use the
-// accessors to read the common members.
+// accessors to read the common members: they read them as go-jose does,
+// by their names as spelled, so a "KID" member is no kid.
 type JWK struct {
 	raw json.RawMessage
 }
@@ -96,8 +97,8 @@ func (k JWK) MarshalJSON() ([]byte, error) {
 // Raw returns a copy of the key's JSON object.
 func (k JWK) Raw() []byte { return bytes.Clone(k.raw) }
 
-// header returns the key's header as json.Unmarshal reads it. Members of
-// the wrong JSON type read as empty; Validate reports them.
+// header returns the key's header as go-jose reads it (readHeader).
+// Members of the wrong JSON type read as empty; Validate reports them.
 func (k JWK) header() jwkHeader {
 	var buf [16]member
 	members, _ := objectMembers(buf[:0], k.raw)

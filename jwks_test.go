@@ -1304,3 +1304,89 @@ func TestFetchJWKSUsesDefaultTransport(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), conns.Load(), "connections opened")
 }
+
+// rfcPrivateMembers are the registered JWK members that hold private or
+// symmetric key material: RFC 7518 section 6 and "priv" of RFC 9964.
+var rfcPrivateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
+
+// TestValidateRefusesLoneMiscasedMember: a key that spells a registered
+// member name in another letter case, even once ("KID" without "kid"), is
+// refused: Go's encoding/json reads "KID" as the kid, go-jose (and other
+// strict verifiers) read no kid at all. The SDK reads the key as go-jose
+// does: its kid, alg and use are go-jose's. For every registered JWK member
+// name, in several spellings, in place of the member or added to a valid
+// RSA, EC and OKP key from the RFCs.
+func TestValidateRefusesLoneMiscasedMember(t *testing.T) {
+	keys := []struct{ kty, members string }{{kty: "RSA", members: rfcRSAMembers}, {kty: "EC", members: rfcECMembers}, {kty: "OKP", members: rfcOKPMembers}}
+	type testCase struct{ name, body, want string }
+	var cases []testCase
+	for _, key := range keys {
+		for _, member := range registeredJWKMembers {
+			spellings, exact := spellingsOf(member.name)
+			for i, spelling := range spellings {
+				if exact[i] {
+					continue
+				}
+				body := strings.Replace(key.members, `"`+member.name+`":`, `"`+spelling+`":`, 1)
+				if body == key.members {
+					body += `,"` + spelling + `":` + member.value
+				}
+				want := fmt.Sprintf("member %q is %q in another letter case", spelling, member.name)
+				if slices.Contains(rfcPrivateMembers, member.name) {
+					want = fmt.Sprintf("holds private key member %q", spelling)
+				}
+				cases = append(cases, testCase{name: key.kty + "/" + strconv.QuoteToASCII(spelling), body: "{" + body + "}", want: want})
+			}
+		}
+	}
+	require.Greater(t, len(cases), 3*len(registeredJWKMembers))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := apikeys.ParseJWK([]byte(tc.body))
+			require.NoError(t, err)
+			var sErr *apikeys.JWKSetError
+			require.ErrorAs(t, apikeys.NewJWKSet(k).Validate(), &sErr, tc.body)
+			assert.Contains(t, strings.Join(sErr.Problems, "; "), tc.want)
+			_, err = apikeys.NewJWKSHost(apikeys.NewJWKSet(k), time.Minute)
+			assert.ErrorAs(t, err, &sErr)
+
+			var jk jose.JSONWebKey
+			if jk.UnmarshalJSON([]byte(tc.body)) == nil {
+				assert.Equal(t, jk.KeyID, k.KeyID(), "kid as go-jose reads it")
+				assert.Equal(t, jk.Algorithm, k.Algorithm(), "alg as go-jose reads it")
+				assert.Equal(t, jk.Use, k.Use(), "use as go-jose reads it")
+			}
+		})
+	}
+}
+
+// TestVerifyJWTIgnoresMiscasedKid: a key whose kid is spelled "KID" (or in
+// any other letter case) has no kid to go-jose, so VerifyJWT does not find
+// it by that kid either.
+func TestVerifyJWTIgnoresMiscasedKid(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	jwk, err := ec.JWK()
+	require.NoError(t, err)
+	tok := signWithJose(t, ec.Signer, apikeys.ES256, ec.KeyID, jwt.Claims{Subject: "s"})
+	_, err = apikeys.NewJWKSet(jwk).VerifyJWT(tok, []string{apikeys.ES256})
+	require.NoError(t, err, "the key with its kid spelled exactly verifies the token")
+
+	spellings, exact := spellingsOf("kid")
+	for i, spelling := range spellings {
+		if exact[i] {
+			continue
+		}
+		t.Run(strconv.QuoteToASCII(spelling), func(t *testing.T) {
+			raw := bytes.Replace(jwk.Raw(), []byte(`"kid":`), []byte(`"`+spelling+`":`), 1)
+			require.NotEqual(t, jwk.Raw(), raw)
+			var jk jose.JSONWebKey
+			require.NoError(t, jk.UnmarshalJSON(raw))
+			require.Empty(t, jk.KeyID, "go-jose reads no kid")
+			k, err := apikeys.ParseJWK(raw)
+			require.NoError(t, err)
+			assert.Empty(t, k.KeyID())
+			_, err = apikeys.NewJWKSet(k).VerifyJWT(tok, []string{apikeys.ES256})
+			assert.ErrorIs(t, err, apikeys.ErrUnknownKeyID)
+		})
+	}
+}
