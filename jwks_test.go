@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -578,6 +579,57 @@ func TestSigningKeyJWKKeepsKeyID(t *testing.T) {
 	_, err = apikeys.SigningKey{Signer: ec.Signer, KeyID: "x", Algorithm: apikeys.ES384}.JWK()
 	assert.Error(t, err)
 	assert.Nil(t, apikeys.SigningKey{}.Public())
+}
+
+// TestSigningKeyKeyIDRules: ParseSigningKey and SigningKey.JWK refuse a
+// kid that signing (NewTokenSource) refuses, so no JWK is published under
+// a kid no assertion can carry: a kid with any Unicode control character
+// (category Cc, C0 and C1), and, for SigningKey.JWK, an empty KeyID.
+func TestSigningKeyKeyIDRules(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	type testCase struct {
+		name string
+		kid  string
+		ok   bool
+	}
+	var cases []testCase
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if unicode.IsControl(r) {
+			cases = append(cases, testCase{name: fmt.Sprintf("%U", r), kid: "a" + string(r) + "b"})
+		}
+	}
+	require.Len(t, cases, 65, "Cc is U+0000-U+001F and U+007F-U+009F")
+	cases = append(cases,
+		testCase{name: "space", kid: "a b", ok: true},
+		testCase{name: "NO-BREAK SPACE", kid: "a\u00a0b", ok: true},
+		testCase{name: "non-ASCII", kid: "clé-ключ", ok: true},
+	)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer, KeyID: tc.kid})
+			require.NoError(t, err)
+			var ve *apikeys.ValidationError
+			parsed, err := apikeys.ParseSigningKey(priv, "")
+			jwk, jwkErr := apikeys.SigningKey{Signer: ec.Signer, KeyID: tc.kid, Algorithm: apikeys.ES256}.JWK()
+			if tc.ok {
+				assert.NoError(t, err)
+				assert.Equal(t, tc.kid, parsed.KeyID)
+				assert.NoError(t, jwkErr)
+				assert.Equal(t, tc.kid, jwk.KeyID())
+				return
+			}
+			assert.ErrorAs(t, err, &ve)
+			assert.ErrorContains(t, err, "control characters")
+			assert.ErrorAs(t, jwkErr, &ve)
+			assert.ErrorContains(t, jwkErr, "control characters")
+		})
+	}
+	t.Run("empty KeyID", func(t *testing.T) {
+		_, err := apikeys.SigningKey{Signer: ec.Signer, Algorithm: apikeys.ES256}.JWK()
+		var ve *apikeys.ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, "SigningKey.KeyID", ve.Field)
+	})
 }
 
 func pemEncode(typ string, der []byte) []byte {
