@@ -26,13 +26,9 @@ type JWK struct {
 	raw json.RawMessage
 }
 
-// jwkHeader holds the members every JWK may carry.
+// jwkHeader holds the members every JWK may carry (readHeader reads them).
 type jwkHeader struct {
-	KeyID     string `json:"kid"`
-	KeyType   string `json:"kty"`
-	Algorithm string `json:"alg"`
-	Use       string `json:"use"`
-	Curve     string `json:"crv"`
+	KeyID, KeyType, Algorithm, Use, Curve string
 }
 
 // ParseJWK reads one JWK from its JSON object form. It checks that data

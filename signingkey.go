@@ -262,25 +262,22 @@ func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
 }
 
 func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
-	if !json.Valid(data) {
+	var buf [16]member
+	members, ok := objectMembers(buf[:0], data) // data starts with '{'
+	if !ok {
 		return SigningKey{}, invalid(parseOp, "key", "is not valid JSON")
 	}
 	if !utf8.Valid(data) {
 		return SigningKey{}, invalid(parseOp, "key", "JWK is not valid UTF-8")
 	}
-	var h jwkHeader
-	_ = json.Unmarshal(data, &h)
+	h := readHeader(members)
 	if h.KeyType == "oct" {
 		return SigningKey{}, invalid(parseOp, "key", "is a symmetric (oct) JWK; a private RSA, EC or Ed25519 key is needed")
 	}
-	if h.KeyType == "RSA" {
-		// go-jose refuses a modulus over maxRSABits as "too large": name
-		// its size, as keyShape does for the other encodings.
-		var m map[string]json.RawMessage
-		_ = json.Unmarshal(data, &m)
-		if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
-			return SigningKey{}, invalid(parseOp, "key", "RSA key %s", rsaSizeProblem(bits))
-		}
+	// go-jose refuses a modulus over maxRSABits as "too large": name its
+	// size, as keyShape does for the other encodings.
+	if bits := rsaModulusBits(h, members); bits > maxRSABits {
+		return SigningKey{}, invalid(parseOp, "key", "RSA key %s", rsaSizeProblem(bits))
 	}
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(data); err != nil {
