@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/apikeys-go/apikeys/internal/jwkmember"
 )
 
 // JWK is one JSON Web Key (RFC 7517) as it travels on the wire. It keeps
@@ -99,13 +101,6 @@ func (k JWK) header() jwkHeader {
 	var buf [16]member
 	members, _ := objectMembers(buf[:0], k.raw)
 	return readHeader(members)
-}
-
-// members returns the key's members by name; values stay raw.
-func (k JWK) members() map[string]json.RawMessage {
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(k.raw, &m)
-	return m
 }
 
 // KeyID returns the "kid" member, or "".
@@ -282,21 +277,24 @@ func parsePublicKey(raw []byte, members []member) (crypto.PublicKey, error) {
 	return nil, fmt.Errorf("unsupported key type %T", jk.Key)
 }
 
-// parsePublicMembers parses the members m of a key that holds private
-// members, those left out, so that Validate can also say whether the
-// public ones parse. Such a key is refused anyway; a key without private
-// members goes to parsePublicKey as it is written.
-func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) {
-	pub := make(map[string]json.RawMessage, len(m))
-	for name, v := range m {
-		pub[name] = v
+// parsePublicMembers parses the public members of a key that also holds
+// private ones (members, none named twice), those left out, so that
+// Validate can also say whether the public ones parse. Such a key is
+// refused anyway; a key without private members goes to parsePublicKey as
+// it is written.
+func parsePublicMembers(members []member) (crypto.PublicKey, error) {
+	b := []byte{'{'}
+	var pub []member
+	for _, m := range members {
+		if jwkmember.IsPrivate(m.name) {
+			continue
+		}
+		if len(pub) > 0 {
+			b = append(b, ',')
+		}
+		name, _ := json.Marshal(m.name) // a string always encodes
+		b = append(append(append(b, name...), ':'), m.value...)
+		pub = append(pub, m)
 	}
-	for _, name := range privateMembersIn(m) {
-		delete(pub, name)
-	}
-	b, err := json.Marshal(pub)
-	if err != nil {
-		return nil, err
-	}
-	return parsePublicKey(b, nil)
+	return parsePublicKey(append(b, '}'), pub)
 }

@@ -132,21 +132,15 @@ func sameKeyMaterial(a, b JWK) bool {
 // with the fake server in apikeystest.
 var privateMembers = jwkmember.Private()
 
-// privateMembersIn returns the members of m that are private members in
-// any letter case, in the order of privateMembers. go-jose itself reads
-// member names exactly as spelled (its own JSON decoder, which also
-// refuses a member named twice), so to it "P" is an unknown member. But
-// Go's encoding/json matches member names case-insensitively, so to a
-// consumer that decodes a JWK with it (a struct with a `json:"p"` field)
-// "P" holds a prime as surely as "p" does: a key that spells a private
-// member in any letter case is refused.
-func privateMembersIn(m map[string]json.RawMessage) []string {
-	return jwkmember.In(m)
-}
-
-// privateNames is privateMembersIn for members (a JSON object's, in
-// order): each private member name once, in the same order. It builds a
-// map only for a key that has one.
+// privateNames returns the names of members (a JSON object's, in order)
+// that are private members in any letter case, each once, in the order of
+// jwkmember.In. go-jose itself reads member names exactly as spelled (its
+// own JSON decoder, which also refuses a member named twice), so to it "P"
+// is an unknown member. But Go's encoding/json matches member names
+// case-insensitively, so to a consumer that decodes a JWK with it (a
+// struct with a `json:"p"` field) "P" holds a prime as surely as "p"
+// does: a key that spells a private member in any letter case is refused.
+// It builds a map only for a key that has one.
 func privateNames(members []member) []string {
 	var names map[string]bool
 	for _, m := range members {
@@ -310,7 +304,7 @@ func keyProblems(raw []byte, members []member, object bool) (problems []string, 
 		if len(private) == 0 {
 			pub, err = parsePublicKey(raw, members)
 		} else {
-			pub, err = parsePublicMembers(JWK{raw: raw}.members())
+			pub, err = parsePublicMembers(members)
 		}
 		if err == nil {
 			checkParsedKey(pub, add)
