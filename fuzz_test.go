@@ -25,6 +25,8 @@ import (
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/apikeys-go/apikeys/internal/jwkmember"
 )
 
 // fuzzNow is the clock of the fuzz targets.
@@ -215,7 +217,7 @@ func jwkSeeds(f *testing.F) [][]byte {
 // in any letter case: Go's encoding/json matches member names
 // case-insensitively (go-jose matches them exactly).
 func isPrivateMemberAnyCase(name string) bool {
-	for _, p := range privateMembers {
+	for _, p := range jwkmember.Private() {
 		if strings.EqualFold(name, p) {
 			return true
 		}

@@ -126,12 +126,6 @@ func sameKeyMaterial(a, b JWK) bool {
 	return json.Compact(&ca, a.raw) == nil && json.Compact(&cb, b.raw) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
-// privateMembers are the JWK members that hold private or symmetric key
-// material (RFC 7518 section 6, and "priv" of RFC 9964 AKP keys). None may
-// be uploaded or published. The list lives in internal/jwkmember, shared
-// with the fake server in apikeystest.
-var privateMembers = jwkmember.Private()
-
 // privateNames returns the names of members (a JSON object's, in order)
 // that are private members in any letter case, each once, in the order of
 // jwkmember.In. go-jose itself reads member names exactly as spelled (its
