@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"strings"
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -159,7 +158,7 @@ func (k SigningKey) joseSigner() (jose.Signer, error) {
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), k.KeyID)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k.joseKey()}, opts)
 	if err != nil {
-		return nil, fmt.Errorf("go-jose cannot sign %s with it: %s", k.Algorithm, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		return nil, fmt.Errorf("go-jose cannot sign %s with it: %s", k.Algorithm, libraryError(err))
 	}
 	return signer, nil
 }
