@@ -343,16 +343,18 @@ func parsePEMSigningKey(data []byte, alg string) (SigningKey, error) {
 			// The x509 error text is dropped: only the block type is named.
 			return SigningKey{}, invalid(parseOp, "key", "PEM block %q does not parse as a private key", block.Type)
 		}
-		signer, ok := key.(crypto.Signer)
-		if !ok {
+		var signer crypto.Signer
+		switch k := key.(type) {
+		case *rsa.PrivateKey:
+			signer = k
+		case *ecdsa.PrivateKey:
+			signer = k
+		case ed25519.PrivateKey:
+			signer = k
+		case crypto.Signer:
+			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T is not RSA, EC or Ed25519", key)
+		default: // an X25519 key (*ecdh.PrivateKey), say
 			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T cannot sign", key)
-		}
-		if _, ok := key.(*rsa.PrivateKey); !ok {
-			if _, ok := key.(*ecdsa.PrivateKey); !ok {
-				if _, ok := key.(ed25519.PrivateKey); !ok {
-					return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T is not RSA, EC or Ed25519", key)
-				}
-			}
 		}
 		return newSigningKey(parseOp, signer, alg, "")
 	}
