@@ -196,7 +196,8 @@ func (s *JWKSet) Validate() error {
 		own, kidAt := e.problems()
 		kid := e.hdr.KeyID
 		var dup string
-		if j, ok := seen[kid]; ok && kid != "" && kidAt >= 0 {
+		// kidAt is -1 exactly when kid is "" (keyProblems reads the same header).
+		if j, ok := seen[kid]; ok && kid != "" {
 			dup = fmt.Sprintf("duplicate kid (also keys[%d])", j)
 		} else if kid != "" {
 			seen[kid] = i
