@@ -1027,6 +1027,40 @@ func TestJWKSHandler(t *testing.T) {
 	assert.JSONEq(t, `{"keys":[]}`, rec.Body.String())
 }
 
+// TestJWKSHostZeroValue: a JWKSHost not made by NewJWKSHost holds no set.
+// It does not panic: it serves 503 Service Unavailable, JWKSet is empty,
+// and every method that changes or reads the set is a *ValidationError.
+func TestJWKSHostZeroValue(t *testing.T) {
+	k := publicJWK(t, generatedKey(t, apikeys.ES256))
+	var ve *apikeys.ValidationError
+	for _, tc := range []struct {
+		name string
+		call func(h *apikeys.JWKSHost) error
+	}{
+		{name: "Set", call: func(h *apikeys.JWKSHost) error { return h.Set(apikeys.NewJWKSet(k)) }},
+		{name: "PublicKeys", call: func(h *apikeys.JWKSHost) error { _, err := h.PublicKeys(context.Background()); return err }},
+		{name: "AddPublicKeys", call: func(h *apikeys.JWKSHost) error { return h.AddPublicKeys(context.Background(), k) }},
+		{name: "RemovePublicKeys", call: func(h *apikeys.JWKSHost) error { return h.RemovePublicKeys(context.Background(), k.KeyID()) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := new(apikeys.JWKSHost)
+			assert.ErrorAs(t, tc.call(h), &ve)
+			assert.Empty(t, h.JWKSet().Keys, "the zero host holds no set afterwards")
+		})
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		t.Run("ServeHTTP "+method, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			new(apikeys.JWKSHost).ServeHTTP(rec, httptest.NewRequest(method, "/", nil))
+			assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			assert.Empty(t, rec.Header().Get("ETag"))
+		})
+	}
+	set := new(apikeys.JWKSHost).JWKSet()
+	require.NotNil(t, set)
+	assert.Empty(t, set.Keys)
+}
+
 func TestJWKPublicKeyRefusesPrivate(t *testing.T) {
 	ec := generatedKey(t, apikeys.ES256)
 	priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer, KeyID: "p"})
