@@ -23,6 +23,10 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/apikeys-go/apikeys/internal/jwkmember"
 )
 
 // fuzzNow is the clock of the fuzz targets.
@@ -213,12 +217,19 @@ func jwkSeeds(f *testing.F) [][]byte {
 // in any letter case: Go's encoding/json matches member names
 // case-insensitively (go-jose matches them exactly).
 func isPrivateMemberAnyCase(name string) bool {
-	for _, p := range privateMembers {
+	for _, p := range jwkmember.Private() {
 		if strings.EqualFold(name, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// jwkMembers returns the members of k by name, as encoding/json decodes them.
+func jwkMembers(k JWK) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(k.raw, &m)
+	return m
 }
 
 // FuzzJWK: ParseJWK, the accessors, PublicKey, Thumbprint and Validate
@@ -245,7 +256,7 @@ func FuzzJWK(f *testing.F) {
 		}
 		_, _, _, _, _ = k.KeyID(), k.KeyType(), k.Algorithm(), k.Use(), k.Curve()
 		_, _ = k.String(), k.LogValue()
-		members := k.members()
+		members := jwkMembers(k)
 
 		pub, perr := k.PublicKey()
 		tp, terr := k.Thumbprint()
@@ -278,6 +289,11 @@ func FuzzJWK(f *testing.F) {
 		}
 		if k.KeyID() == "" || (k.Use() != "" && k.Use() != "sig") {
 			t.Fatalf("Validate accepted kid %q use %q", k.KeyID(), k.Use())
+		}
+		// A strict verifier reads the key published as the SDK does.
+		var jk jose.JSONWebKey
+		if err := jk.UnmarshalJSON(k.raw); err != nil || jk.KeyID != k.KeyID() || jk.Algorithm != k.Algorithm() || jk.Use != k.Use() {
+			t.Fatalf("Validate accepted a key go-jose reads as kid %q alg %q use %q (error %v)", jk.KeyID, jk.Algorithm, jk.Use, err)
 		}
 		nk, err := NewJWK(pub, k.Algorithm())
 		if err != nil {
@@ -328,7 +344,7 @@ func FuzzJWKSet(f *testing.F) {
 			if _, err := k.PublicKey(); err != nil {
 				t.Fatalf("keys[%d]: accepted, but PublicKey fails: %v", i, err)
 			}
-			for name := range k.members() {
+			for name := range jwkMembers(k) {
 				if isPrivateMemberAnyCase(name) {
 					t.Fatalf("keys[%d]: accepted with private member %q", i, name)
 				}

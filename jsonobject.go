@@ -118,33 +118,17 @@ func lastMember(members []member, name string) (string, bool) {
 	return "", false
 }
 
-// readHeader reads h from members as json.Unmarshal into a jwkHeader does:
-// a member whose name matches a field under case folding
-// (strings.EqualFold) sets it when its value is a string, the last such
-// member winning; a value of another type (null included) leaves the
-// field as it was.
+// readHeader reads the header of a JWK from its members as go-jose reads
+// it: by the member names as spelled ("KID" is no kid), each from the last
+// member of its name, as a decoded map holds it, when that is a string
+// (go-jose refuses a member named twice or of another type; Validate
+// reports both).
 func readHeader(members []member) jwkHeader {
-	var h jwkHeader
-	for _, m := range members {
-		if len(m.value) == 0 || m.value[0] != '"' {
-			continue
+	str := func(name string) string {
+		if v, ok := lastMember(members, name); ok && v[0] == '"' {
+			return jsonString(v)
 		}
-		var field *string
-		switch {
-		case strings.EqualFold(m.name, "kid"):
-			field = &h.KeyID
-		case strings.EqualFold(m.name, "kty"):
-			field = &h.KeyType
-		case strings.EqualFold(m.name, "alg"):
-			field = &h.Algorithm
-		case strings.EqualFold(m.name, "use"):
-			field = &h.Use
-		case strings.EqualFold(m.name, "crv"):
-			field = &h.Curve
-		default:
-			continue
-		}
-		*field = jsonString(m.value)
+		return ""
 	}
-	return h
+	return jwkHeader{KeyID: str("kid"), KeyType: str("kty"), Algorithm: str("alg"), Use: str("use"), Curve: str("crv")}
 }

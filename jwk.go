@@ -15,23 +15,22 @@ import (
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/apikeys-go/apikeys/internal/jwkmember"
 )
 
 // JWK is one JSON Web Key (RFC 7517) as it travels on the wire. It keeps
 // every member it was given, so a key of a type this SDK does not know
 // still round-trips and never breaks decoding an APIKey. Use the
-// accessors to read the common members.
+// accessors to read the common members: they read them as go-jose does,
+// by their names as spelled, so a "KID" member is no kid.
 type JWK struct {
 	raw json.RawMessage
 }
 
-// jwkHeader holds the members every JWK may carry.
+// jwkHeader holds the members every JWK may carry (readHeader reads them).
 type jwkHeader struct {
-	KeyID     string `json:"kid"`
-	KeyType   string `json:"kty"`
-	Algorithm string `json:"alg"`
-	Use       string `json:"use"`
-	Curve     string `json:"crv"`
+	KeyID, KeyType, Algorithm, Use, Curve string
 }
 
 // ParseJWK reads one JWK from its JSON object form. It checks that data
@@ -96,19 +95,12 @@ func (k JWK) MarshalJSON() ([]byte, error) {
 // Raw returns a copy of the key's JSON object.
 func (k JWK) Raw() []byte { return bytes.Clone(k.raw) }
 
-// header returns the key's header as json.Unmarshal reads it. Members of
-// the wrong JSON type read as empty; Validate reports them.
+// header returns the key's header as go-jose reads it (readHeader).
+// Members of the wrong JSON type read as empty; Validate reports them.
 func (k JWK) header() jwkHeader {
 	var buf [16]member
 	members, _ := objectMembers(buf[:0], k.raw)
 	return readHeader(members)
-}
-
-// members returns the key's members by name; values stay raw.
-func (k JWK) members() map[string]json.RawMessage {
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(k.raw, &m)
-	return m
 }
 
 // KeyID returns the "kid" member, or "".
@@ -285,21 +277,24 @@ func parsePublicKey(raw []byte, members []member) (crypto.PublicKey, error) {
 	return nil, fmt.Errorf("unsupported key type %T", jk.Key)
 }
 
-// parsePublicMembers parses the members m of a key that holds private
-// members, those left out, so that Validate can also say whether the
-// public ones parse. Such a key is refused anyway; a key without private
-// members goes to parsePublicKey as it is written.
-func parsePublicMembers(m map[string]json.RawMessage) (crypto.PublicKey, error) {
-	pub := make(map[string]json.RawMessage, len(m))
-	for name, v := range m {
-		pub[name] = v
+// parsePublicMembers parses the public members of a key that also holds
+// private ones (members, none named twice), those left out, so that
+// Validate can also say whether the public ones parse. Such a key is
+// refused anyway; a key without private members goes to parsePublicKey as
+// it is written.
+func parsePublicMembers(members []member) (crypto.PublicKey, error) {
+	b := []byte{'{'}
+	var pub []member
+	for _, m := range members {
+		if jwkmember.IsPrivate(m.name) {
+			continue
+		}
+		if len(pub) > 0 {
+			b = append(b, ',')
+		}
+		name, _ := json.Marshal(m.name) // a string always encodes
+		b = append(append(append(b, name...), ':'), m.value...)
+		pub = append(pub, m)
 	}
-	for _, name := range privateMembersIn(m) {
-		delete(pub, name)
-	}
-	b, err := json.Marshal(pub)
-	if err != nil {
-		return nil, err
-	}
-	return parsePublicKey(b, nil)
+	return parsePublicKey(append(b, '}'), pub)
 }

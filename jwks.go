@@ -3,8 +3,6 @@ package apikeys
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -128,27 +126,15 @@ func sameKeyMaterial(a, b JWK) bool {
 	return json.Compact(&ca, a.raw) == nil && json.Compact(&cb, b.raw) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
-// privateMembers are the JWK members that hold private or symmetric key
-// material (RFC 7518 section 6, and "priv" of RFC 9964 AKP keys). None may
-// be uploaded or published. The list lives in internal/jwkmember, shared
-// with the fake server in apikeystest.
-var privateMembers = jwkmember.Private()
-
-// privateMembersIn returns the members of m that are private members in
-// any letter case, in the order of privateMembers. go-jose itself reads
-// member names exactly as spelled (its own JSON decoder, which also
-// refuses a member named twice), so to it "P" is an unknown member. But
-// Go's encoding/json matches member names case-insensitively, so to a
-// consumer that decodes a JWK with it (a struct with a `json:"p"` field)
-// "P" holds a prime as surely as "p" does: a key that spells a private
-// member in any letter case is refused.
-func privateMembersIn(m map[string]json.RawMessage) []string {
-	return jwkmember.In(m)
-}
-
-// privateNames is privateMembersIn for members (a JSON object's, in
-// order): each private member name once, in the same order. It builds a
-// map only for a key that has one.
+// privateNames returns the names of members (a JSON object's, in order)
+// that are private members in any letter case, each once, in the order of
+// jwkmember.In. go-jose itself reads member names exactly as spelled (its
+// own JSON decoder, which also refuses a member named twice), so to it "P"
+// is an unknown member. But Go's encoding/json matches member names
+// case-insensitively, so to a consumer that decodes a JWK with it (a
+// struct with a `json:"p"` field) "P" holds a prime as surely as "p"
+// does: a key that spells a private member in any letter case is refused.
+// It builds a map only for a key that has one.
 func privateNames(members []member) []string {
 	var names map[string]bool
 	for _, m := range members {
@@ -181,6 +167,10 @@ var stringMembers = []string{"kid", "kty", "alg", "use", "crv"}
 //     all "kid"), while go-jose reads them as spelled, so a key with
 //     "kty" and "KTY", or "kid" and "KID", means different keys to
 //     different consumers;
+//   - spells no registered member name in another letter case ("KID" or
+//     "Kid" without "kid", "Alg", "N"): encoding/json reads it as that
+//     member, go-jose as an unknown one, so to a strict verifier such a
+//     key has no kid (the SDK reads members as spelled, as go-jose does);
 //   - is RSA of 2048 to 4096 bits (go-jose, and so VerifyJWT, refuses
 //     larger keys), EC on P-256, P-384 or P-521, or OKP on Ed25519, and its
 //     public members parse as they are written (go-jose parses them);
@@ -206,7 +196,8 @@ func (s *JWKSet) Validate() error {
 		own, kidAt := e.problems()
 		kid := e.hdr.KeyID
 		var dup string
-		if j, ok := seen[kid]; ok && kid != "" && kidAt >= 0 {
+		// kidAt is -1 exactly when kid is "" (keyProblems reads the same header).
+		if j, ok := seen[kid]; ok && kid != "" {
 			dup = fmt.Sprintf("duplicate kid (also keys[%d])", j)
 		} else if kid != "" {
 			seen[kid] = i
@@ -259,6 +250,15 @@ func keyProblems(raw []byte, members []member, object bool) (problems []string, 
 		add("%s", p)
 		badMember = true
 	}
+	for _, m := range members {
+		// A spelling beside the exact one is a repeat, reported above.
+		if name, ok := jwkmember.Miscased(m.name); ok {
+			if _, exact := lastMember(members, name); !exact {
+				add("member %s is %s in another letter case", quoted(m.name), quoted(name))
+				badMember = true
+			}
+		}
+	}
 	kidAt = len(problems)
 	if h.KeyID == "" {
 		add("missing kid")
@@ -299,10 +299,10 @@ func keyProblems(raw []byte, members []member, object bool) (problems []string, 
 		if len(private) == 0 {
 			pub, err = parsePublicKey(raw, members)
 		} else {
-			pub, err = parsePublicMembers(JWK{raw: raw}.members())
+			pub, err = parsePublicMembers(members)
 		}
 		if err == nil {
-			checkParsedKey(pub, h, add)
+			checkParsedKey(pub, add)
 		} else if bits := rsaModulusBits(h, members); bits > maxRSABits {
 			// go-jose refuses a modulus over maxRSABits: name its
 			// size. (Only asked when go-jose fails: a key it parses
@@ -334,29 +334,12 @@ func rsaModulusBits(h jwkHeader, members []member) int {
 	return bits
 }
 
-// checkParsedKey checks the key go-jose parsed: an RSA key's size, and
-// that it is the key h describes. h is read by encoding/json, which
-// matches member names in any letter case (the last match wins), while
-// go-jose reads the names exactly as spelled: with "kty" and "KTY" both
-// present, the two would disagree on the key, and an alg checked against
-// h would not fit the key a verifier uses. Validate refuses such a key
-// for its repeated member before it gets here; this check stays as a
-// second line.
-func checkParsedKey(pub crypto.PublicKey, h jwkHeader, add func(format string, args ...any)) {
-	kty, crv := "RSA", ""
-	switch key := pub.(type) {
-	case *rsa.PublicKey:
+// checkParsedKey checks the size of an RSA key go-jose parsed.
+func checkParsedKey(pub crypto.PublicKey, add func(format string, args ...any)) {
+	if key, ok := pub.(*rsa.PublicKey); ok {
 		if problem := rsaSizeProblem(key.N.BitLen()); problem != "" {
 			add("RSA modulus %s", problem)
 		}
-	case *ecdsa.PublicKey:
-		kty, crv = "EC", key.Curve.Params().Name
-	case ed25519.PublicKey:
-		kty, crv = "OKP", "Ed25519"
-	}
-	// crv means nothing for RSA: an RSA key may carry any.
-	if kty != h.KeyType || (kty != "RSA" && crv != h.Curve) {
-		add("members disagree: kty %s, crv %s read case-insensitively, kty %q, crv %q read as spelled", quoted(h.KeyType), quoted(h.Curve), kty, crv)
 	}
 }
 

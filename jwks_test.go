@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -580,6 +581,57 @@ func TestSigningKeyJWKKeepsKeyID(t *testing.T) {
 	assert.Nil(t, apikeys.SigningKey{}.Public())
 }
 
+// TestSigningKeyKeyIDRules: ParseSigningKey and SigningKey.JWK refuse a
+// kid that signing (NewTokenSource) refuses, so no JWK is published under
+// a kid no assertion can carry: a kid with any Unicode control character
+// (category Cc, C0 and C1), and, for SigningKey.JWK, an empty KeyID.
+func TestSigningKeyKeyIDRules(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	type testCase struct {
+		name string
+		kid  string
+		ok   bool
+	}
+	var cases []testCase
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if unicode.IsControl(r) {
+			cases = append(cases, testCase{name: fmt.Sprintf("%U", r), kid: "a" + string(r) + "b"})
+		}
+	}
+	require.Len(t, cases, 65, "Cc is U+0000-U+001F and U+007F-U+009F")
+	cases = append(cases,
+		testCase{name: "space", kid: "a b", ok: true},
+		testCase{name: "NO-BREAK SPACE", kid: "a\u00a0b", ok: true},
+		testCase{name: "non-ASCII", kid: "clé-ключ", ok: true},
+	)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer, KeyID: tc.kid})
+			require.NoError(t, err)
+			var ve *apikeys.ValidationError
+			parsed, err := apikeys.ParseSigningKey(priv, "")
+			jwk, jwkErr := apikeys.SigningKey{Signer: ec.Signer, KeyID: tc.kid, Algorithm: apikeys.ES256}.JWK()
+			if tc.ok {
+				assert.NoError(t, err)
+				assert.Equal(t, tc.kid, parsed.KeyID)
+				assert.NoError(t, jwkErr)
+				assert.Equal(t, tc.kid, jwk.KeyID())
+				return
+			}
+			assert.ErrorAs(t, err, &ve)
+			assert.ErrorContains(t, err, "control characters")
+			assert.ErrorAs(t, jwkErr, &ve)
+			assert.ErrorContains(t, jwkErr, "control characters")
+		})
+	}
+	t.Run("empty KeyID", func(t *testing.T) {
+		_, err := apikeys.SigningKey{Signer: ec.Signer, Algorithm: apikeys.ES256}.JWK()
+		var ve *apikeys.ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, "SigningKey.KeyID", ve.Field)
+	})
+}
+
 func pemEncode(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
@@ -975,6 +1027,40 @@ func TestJWKSHandler(t *testing.T) {
 	assert.JSONEq(t, `{"keys":[]}`, rec.Body.String())
 }
 
+// TestJWKSHostZeroValue: a JWKSHost not made by NewJWKSHost holds no set.
+// It does not panic: it serves 503 Service Unavailable, JWKSet is empty,
+// and every method that changes or reads the set is a *ValidationError.
+func TestJWKSHostZeroValue(t *testing.T) {
+	k := publicJWK(t, generatedKey(t, apikeys.ES256))
+	var ve *apikeys.ValidationError
+	for _, tc := range []struct {
+		name string
+		call func(h *apikeys.JWKSHost) error
+	}{
+		{name: "Set", call: func(h *apikeys.JWKSHost) error { return h.Set(apikeys.NewJWKSet(k)) }},
+		{name: "PublicKeys", call: func(h *apikeys.JWKSHost) error { _, err := h.PublicKeys(context.Background()); return err }},
+		{name: "AddPublicKeys", call: func(h *apikeys.JWKSHost) error { return h.AddPublicKeys(context.Background(), k) }},
+		{name: "RemovePublicKeys", call: func(h *apikeys.JWKSHost) error { return h.RemovePublicKeys(context.Background(), k.KeyID()) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := new(apikeys.JWKSHost)
+			assert.ErrorAs(t, tc.call(h), &ve)
+			assert.Empty(t, h.JWKSet().Keys, "the zero host holds no set afterwards")
+		})
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		t.Run("ServeHTTP "+method, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			new(apikeys.JWKSHost).ServeHTTP(rec, httptest.NewRequest(method, "/", nil))
+			assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			assert.Empty(t, rec.Header().Get("ETag"))
+		})
+	}
+	set := new(apikeys.JWKSHost).JWKSet()
+	require.NotNil(t, set)
+	assert.Empty(t, set.Keys)
+}
+
 func TestJWKPublicKeyRefusesPrivate(t *testing.T) {
 	ec := generatedKey(t, apikeys.ES256)
 	priv, err := json.Marshal(jose.JSONWebKey{Key: ec.Signer, KeyID: "p"})
@@ -1303,4 +1389,90 @@ func TestFetchJWKSUsesDefaultTransport(t *testing.T) {
 		assert.Empty(t, set.Keys)
 	}
 	assert.Equal(t, int32(1), conns.Load(), "connections opened")
+}
+
+// rfcPrivateMembers are the registered JWK members that hold private or
+// symmetric key material: RFC 7518 section 6 and "priv" of RFC 9964.
+var rfcPrivateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
+
+// TestValidateRefusesLoneMiscasedMember: a key that spells a registered
+// member name in another letter case, even once ("KID" without "kid"), is
+// refused: Go's encoding/json reads "KID" as the kid, go-jose (and other
+// strict verifiers) read no kid at all. The SDK reads the key as go-jose
+// does: its kid, alg and use are go-jose's. For every registered JWK member
+// name, in several spellings, in place of the member or added to a valid
+// RSA, EC and OKP key from the RFCs.
+func TestValidateRefusesLoneMiscasedMember(t *testing.T) {
+	keys := []struct{ kty, members string }{{kty: "RSA", members: rfcRSAMembers}, {kty: "EC", members: rfcECMembers}, {kty: "OKP", members: rfcOKPMembers}}
+	type testCase struct{ name, body, want string }
+	var cases []testCase
+	for _, key := range keys {
+		for _, member := range registeredJWKMembers {
+			spellings, exact := spellingsOf(member.name)
+			for i, spelling := range spellings {
+				if exact[i] {
+					continue
+				}
+				body := strings.Replace(key.members, `"`+member.name+`":`, `"`+spelling+`":`, 1)
+				if body == key.members {
+					body += `,"` + spelling + `":` + member.value
+				}
+				want := fmt.Sprintf("member %q is %q in another letter case", spelling, member.name)
+				if slices.Contains(rfcPrivateMembers, member.name) {
+					want = fmt.Sprintf("holds private key member %q", spelling)
+				}
+				cases = append(cases, testCase{name: key.kty + "/" + strconv.QuoteToASCII(spelling), body: "{" + body + "}", want: want})
+			}
+		}
+	}
+	require.Greater(t, len(cases), 3*len(registeredJWKMembers))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := apikeys.ParseJWK([]byte(tc.body))
+			require.NoError(t, err)
+			var sErr *apikeys.JWKSetError
+			require.ErrorAs(t, apikeys.NewJWKSet(k).Validate(), &sErr, tc.body)
+			assert.Contains(t, strings.Join(sErr.Problems, "; "), tc.want)
+			_, err = apikeys.NewJWKSHost(apikeys.NewJWKSet(k), time.Minute)
+			assert.ErrorAs(t, err, &sErr)
+
+			var jk jose.JSONWebKey
+			if jk.UnmarshalJSON([]byte(tc.body)) == nil {
+				assert.Equal(t, jk.KeyID, k.KeyID(), "kid as go-jose reads it")
+				assert.Equal(t, jk.Algorithm, k.Algorithm(), "alg as go-jose reads it")
+				assert.Equal(t, jk.Use, k.Use(), "use as go-jose reads it")
+			}
+		})
+	}
+}
+
+// TestVerifyJWTIgnoresMiscasedKid: a key whose kid is spelled "KID" (or in
+// any other letter case) has no kid to go-jose, so VerifyJWT does not find
+// it by that kid either.
+func TestVerifyJWTIgnoresMiscasedKid(t *testing.T) {
+	ec := generatedKey(t, apikeys.ES256)
+	jwk, err := ec.JWK()
+	require.NoError(t, err)
+	tok := signWithJose(t, ec.Signer, apikeys.ES256, ec.KeyID, jwt.Claims{Subject: "s"})
+	_, err = apikeys.NewJWKSet(jwk).VerifyJWT(tok, []string{apikeys.ES256})
+	require.NoError(t, err, "the key with its kid spelled exactly verifies the token")
+
+	spellings, exact := spellingsOf("kid")
+	for i, spelling := range spellings {
+		if exact[i] {
+			continue
+		}
+		t.Run(strconv.QuoteToASCII(spelling), func(t *testing.T) {
+			raw := bytes.Replace(jwk.Raw(), []byte(`"kid":`), []byte(`"`+spelling+`":`), 1)
+			require.NotEqual(t, jwk.Raw(), raw)
+			var jk jose.JSONWebKey
+			require.NoError(t, jk.UnmarshalJSON(raw))
+			require.Empty(t, jk.KeyID, "go-jose reads no kid")
+			k, err := apikeys.ParseJWK(raw)
+			require.NoError(t, err)
+			assert.Empty(t, k.KeyID())
+			_, err = apikeys.NewJWKSet(k).VerifyJWT(tok, []string{apikeys.ES256})
+			assert.ErrorIs(t, err, apikeys.ErrUnknownKeyID)
+		})
+	}
 }

@@ -29,6 +29,11 @@ const DefaultJWKSMaxAge = 5 * time.Minute
 // set before or after a change, never a mix. It is also a KeyPublisher,
 // for Rotate: the Platform caches a hosted set, for up to maxAge or
 // longer, so a key added here is accepted only once that cache expires.
+//
+// Make one with NewJWKSHost. The zero JWKSHost serves no set: ServeHTTP
+// answers 503 Service Unavailable, JWKSet returns an empty set, and Set,
+// PublicKeys, AddPublicKeys and RemovePublicKeys return a
+// *ValidationError.
 type JWKSHost struct {
 	maxAge string // the Cache-Control value
 	mu     sync.Mutex
@@ -69,9 +74,26 @@ func JWKSHandler(set *JWKSet) (http.Handler, error) {
 // error is Validate's *JWKSetError, and the host keeps serving the set it
 // had. The host keeps a copy: later changes to set are not served.
 func (h *JWKSHost) Set(set *JWKSet) error {
+	if h.maxAge == "" { // only NewJWKSHost sets it, and never changes it
+		return errZeroHost("JWKSHost.Set")
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.set(set)
+}
+
+// errZeroHost is the error of op on a JWKSHost not made by NewJWKSHost.
+func errZeroHost(op string) error {
+	return invalid(op, "JWKSHost", "serves no set: make it with NewJWKSHost")
+}
+
+// current returns what the host serves, or, for a zero JWKSHost, an
+// error of op.
+func (h *JWKSHost) current(op string) (*hostedSet, error) {
+	if cur := h.cur.Load(); cur != nil {
+		return cur, nil
+	}
+	return nil, errZeroHost(op)
 }
 
 // set replaces the set; h.mu must be held.
@@ -92,11 +114,23 @@ func (h *JWKSHost) set(set *JWKSet) error {
 	return nil
 }
 
-// JWKSet returns a copy of the set the host serves.
-func (h *JWKSHost) JWKSet() *JWKSet { return NewJWKSet(h.cur.Load().set.Keys...) }
+// JWKSet returns a copy of the set the host serves (an empty set for a
+// zero JWKSHost).
+func (h *JWKSHost) JWKSet() *JWKSet {
+	if cur := h.cur.Load(); cur != nil {
+		return NewJWKSet(cur.set.Keys...)
+	}
+	return NewJWKSet()
+}
 
 // PublicKeys returns a copy of the set the host serves (KeyPublisher).
-func (h *JWKSHost) PublicKeys(context.Context) (*JWKSet, error) { return h.JWKSet(), nil }
+func (h *JWKSHost) PublicKeys(context.Context) (*JWKSet, error) {
+	cur, err := h.current("JWKSHost.PublicKeys")
+	if err != nil {
+		return nil, err
+	}
+	return NewJWKSet(cur.set.Keys...), nil
+}
 
 // AddPublicKeys serves keys next to the keys the host serves
 // (KeyPublisher). It is idempotent: a key already served with the same kid
@@ -104,7 +138,11 @@ func (h *JWKSHost) PublicKeys(context.Context) (*JWKSet, error) { return h.JWKSe
 func (h *JWKSHost) AddPublicKeys(_ context.Context, keys ...JWK) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	set, err := h.cur.Load().set.With(keys...)
+	cur, err := h.current("JWKSHost.AddPublicKeys")
+	if err != nil {
+		return err
+	}
+	set, err := cur.set.With(keys...)
 	if err != nil {
 		return err
 	}
@@ -117,7 +155,11 @@ func (h *JWKSHost) AddPublicKeys(_ context.Context, keys ...JWK) error {
 func (h *JWKSHost) RemovePublicKeys(_ context.Context, kids ...string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	cur := h.cur.Load().set
+	hosted, err := h.current("JWKSHost.RemovePublicKeys")
+	if err != nil {
+		return err
+	}
+	cur := hosted.set
 	set := cur.Without(kids...)
 	if len(set.Keys) == 0 && len(cur.Keys) > 0 {
 		return &opError{op: "JWKSHost.RemovePublicKeys", err: &sentinelError{ErrLastPublicKey,
@@ -134,6 +176,10 @@ func (h *JWKSHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cur := h.cur.Load()
+	if cur == nil {
+		http.Error(w, "no JWK set to serve", http.StatusServiceUnavailable)
+		return
+	}
 	hdr := w.Header()
 	hdr.Set("ETag", cur.etag)
 	hdr.Set("Cache-Control", h.maxAge)

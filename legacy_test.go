@@ -497,8 +497,8 @@ func TestLegacyKeyMasksSecrets(t *testing.T) {
 		{key: "", secret: "", wantKey: `""`, wantSec: `""`},
 		{key: "abcd", secret: "s", wantKey: `"****"`, wantSec: `"****"`},
 		{key: "abcdefgh", secret: "", wantKey: `"****"`, wantSec: `""`},
-		{key: "abcdefghi", secret: "", wantKey: `"abcd…fghi"`, wantSec: `""`},
-		{key: "ключключключ", secret: "", wantKey: `"ключ…ключ"`, wantSec: `""`},
+		{key: "abcdefghi", secret: "", wantKey: `"****"`, wantSec: `""`},
+		{key: "ключключключключ", secret: "", wantKey: `"ключ…ключ"`, wantSec: `""`},
 	}
 	for _, tt := range tests {
 		s := apikeys.LegacyKey{Key: tt.key, Secret: tt.secret}.String()

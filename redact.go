@@ -40,13 +40,18 @@ func (s secrets) longest() int {
 	return n
 }
 
-// text masks every secret in t.
+// text masks every secret in t. A caller with many strings builds the
+// replacer once (replacer) instead: building it costs more than a
+// replacement.
 func (s secrets) text(t string) string {
 	if len(s) == 0 || t == "" {
 		return t
 	}
-	return strings.NewReplacer(s...).Replace(t)
+	return s.replacer().Replace(t)
 }
+
+// replacer returns a replacer that masks every secret.
+func (s secrets) replacer() *strings.Replacer { return strings.NewReplacer(s...) }
 
 // credentialHeaders are the reply headers whose values an error never
 // keeps: they set or carry credentials.
@@ -59,14 +64,22 @@ func (s secrets) header(h http.Header) http.Header {
 	if h == nil {
 		return nil
 	}
+	var r *strings.Replacer
+	if len(s) > 0 {
+		r = s.replacer()
+	}
 	out := make(http.Header, len(h))
 	for name, vs := range h {
+		credential := slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(c, name) })
 		masked := make([]string, len(vs))
 		for i, v := range vs {
-			if slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(c, name) }) {
+			switch {
+			case credential:
 				masked[i] = "****"
-			} else {
-				masked[i] = s.text(v)
+			case r != nil:
+				masked[i] = r.Replace(v)
+			default:
+				masked[i] = v
 			}
 		}
 		out[name] = masked
@@ -81,14 +94,15 @@ func (s secrets) body(b []byte) []byte {
 	if len(s) == 0 || len(b) == 0 {
 		return b
 	}
-	out := []byte(s.text(string(b)))
+	r := s.replacer()
+	out := []byte(r.Replace(string(b)))
 	if bytes.IndexByte(out, '\\') < 0 || !json.Valid(out) {
 		return out
 	}
 	d := json.NewDecoder(bytes.NewReader(out))
 	d.UseNumber()
 	var v any
-	if d.Decode(&v) != nil || !s.scrub(&v) {
+	if d.Decode(&v) != nil || !scrub(r, &v) {
 		return out
 	}
 	var buf bytes.Buffer
@@ -101,22 +115,23 @@ func (s secrets) body(b []byte) []byte {
 }
 
 // scrub masks the secrets in the strings of a decoded JSON value, member
-// names included, and reports whether it changed any.
-func (s secrets) scrub(v *any) bool {
+// names included, with r (secrets.replacer), and reports whether it
+// changed any.
+func scrub(r *strings.Replacer, v *any) bool {
 	changed := false
 	switch x := (*v).(type) {
 	case string:
-		if m := s.text(x); m != x {
+		if m := r.Replace(x); m != x {
 			*v, changed = m, true
 		}
 	case []any:
 		for i := range x {
-			changed = s.scrub(&x[i]) || changed
+			changed = scrub(r, &x[i]) || changed
 		}
 	case map[string]any:
 		for name, m := range x {
-			c := s.scrub(&m)
-			if masked := s.text(name); masked != name {
+			c := scrub(r, &m)
+			if masked := r.Replace(name); masked != name {
 				delete(x, name)
 				name, c = masked, true
 			}

@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"strings"
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -86,34 +85,49 @@ func (k SigningKey) Public() crypto.PublicKey {
 
 // JWK returns the key's public JWK under its KeyID and Algorithm, ready for
 // a JWKSet (NewJWKSet) to upload or publish. The key must be one NewJWK
-// accepts (an RSA key has 2048 to 4096 bits) and the KeyID valid UTF-8: a
-// *ValidationError otherwise.
+// accepts (an RSA key has 2048 to 4096 bits) and the KeyID one the key
+// can sign with (see SigningKey.KeyID; not empty: NewJWK makes a JWK whose
+// kid is the thumbprint): a *ValidationError otherwise.
 func (k SigningKey) JWK() (JWK, error) {
-	if k.Signer == nil {
-		return JWK{}, invalid("SigningKey.JWK", "SigningKey.Signer", "is nil")
+	const op = "SigningKey.JWK"
+	kidProblem := keyIDProblem(k.KeyID)
+	switch {
+	case k.Signer == nil:
+		return JWK{}, invalid(op, "SigningKey.Signer", "is nil")
+	case kidProblem != "":
+		return JWK{}, invalid(op, "SigningKey.KeyID", "%s", kidProblem)
+	case k.Algorithm == "":
+		return JWK{}, invalid(op, "SigningKey.Algorithm", "is empty")
 	}
-	if !utf8.ValidString(k.KeyID) {
-		return JWK{}, invalid("SigningKey.JWK", "SigningKey.KeyID", "is not valid UTF-8")
+	return newJWK(op, k.Signer, k.Algorithm, k.KeyID)
+}
+
+// keyIDProblem says why kid cannot be a SigningKey's KeyID, or returns ""
+// when it can. The one rule for signing (validate), publishing (JWK) and
+// parsing (ParseSigningKey), so that no key is published under a kid no
+// assertion can carry.
+func keyIDProblem(kid string) string {
+	switch {
+	case kid == "":
+		return "is empty"
+	case hasControl(kid):
+		return "contains control characters"
+	case !utf8.ValidString(kid):
+		// json.Marshal would send U+FFFD for the invalid bytes: a kid
+		// that is in no JWK Set.
+		return "is not valid UTF-8"
 	}
-	if k.Algorithm == "" {
-		return JWK{}, invalid("SigningKey.JWK", "SigningKey.Algorithm", "is empty")
-	}
-	return newJWK("SigningKey.JWK", k.Signer, k.Algorithm, k.KeyID)
+	return ""
 }
 
 // validate checks the key before it signs anything.
 func (k SigningKey) validate(op, field string) error {
+	kidProblem := keyIDProblem(k.KeyID)
 	switch {
 	case k.Signer == nil:
 		return invalid(op, field+".Signer", "is nil")
-	case k.KeyID == "":
-		return invalid(op, field+".KeyID", "is empty")
-	case hasControl(k.KeyID):
-		return invalid(op, field+".KeyID", "contains control characters")
-	case !utf8.ValidString(k.KeyID):
-		// json.Marshal would send U+FFFD for the invalid bytes: a kid
-		// that is in no JWK Set.
-		return invalid(op, field+".KeyID", "is not valid UTF-8")
+	case kidProblem != "":
+		return invalid(op, field+".KeyID", "%s", kidProblem)
 	case k.Algorithm == "":
 		return invalid(op, field+".Algorithm", "is empty")
 	}
@@ -144,7 +158,7 @@ func (k SigningKey) joseSigner() (jose.Signer, error) {
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), k.KeyID)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k.joseKey()}, opts)
 	if err != nil {
-		return nil, fmt.Errorf("go-jose cannot sign %s with it: %s", k.Algorithm, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		return nil, fmt.Errorf("go-jose cannot sign %s with it: %s", k.Algorithm, libraryError(err))
 	}
 	return signer, nil
 }
@@ -202,7 +216,7 @@ func GenerateSigningKey(alg string) (SigningKey, error) {
 }
 
 // newSigningKey checks alg against the key ("" infers it) and sets the kid
-// (the thumbprint when kid is "").
+// (the thumbprint when kid is ""), which must be one the key can sign with.
 func newSigningKey(op string, signer crypto.Signer, alg, kid string) (SigningKey, error) {
 	pub, alg, err := checkAlg(op, signer, alg, "key", "alg")
 	if err != nil {
@@ -212,6 +226,9 @@ func newSigningKey(op string, signer crypto.Signer, alg, kid string) (SigningKey
 		if kid, err = thumbprint(pub); err != nil {
 			return SigningKey{}, err
 		}
+	}
+	if problem := keyIDProblem(kid); problem != "" {
+		return SigningKey{}, invalid(op, "key", "kid %s", problem)
 	}
 	return SigningKey{Signer: signer, KeyID: kid, Algorithm: alg}, nil
 }
@@ -228,7 +245,8 @@ const parseOp = "ParseSigningKey"
 // and Ed25519 are one signature, so either fits a JWK of the other, and
 // the given name is the one signed with. RSA keys must have 2048 to 4096
 // bits ("RSA key is 8192 bits, over 4096"). The KeyID is the JWK's kid
-// when it has one, else the RFC 7638 SHA-256 thumbprint. A JWK must be
+// when it has one, else the RFC 7638 SHA-256 thumbprint; a kid with
+// control characters is refused, as signing would refuse it. A JWK must be
 // valid UTF-8. Public keys, certificates, encrypted PEM and symmetric keys
 // are refused. Errors are *ValidationErrors and never contain key bytes.
 func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
@@ -243,25 +261,22 @@ func ParseSigningKey(data []byte, alg string) (SigningKey, error) {
 }
 
 func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
-	if !json.Valid(data) {
+	var buf [16]member
+	members, ok := objectMembers(buf[:0], data) // data starts with '{'
+	if !ok {
 		return SigningKey{}, invalid(parseOp, "key", "is not valid JSON")
 	}
 	if !utf8.Valid(data) {
 		return SigningKey{}, invalid(parseOp, "key", "JWK is not valid UTF-8")
 	}
-	var h jwkHeader
-	_ = json.Unmarshal(data, &h)
+	h := readHeader(members)
 	if h.KeyType == "oct" {
 		return SigningKey{}, invalid(parseOp, "key", "is a symmetric (oct) JWK; a private RSA, EC or Ed25519 key is needed")
 	}
-	if h.KeyType == "RSA" {
-		// go-jose refuses a modulus over maxRSABits as "too large": name
-		// its size, as keyShape does for the other encodings.
-		var m map[string]json.RawMessage
-		_ = json.Unmarshal(data, &m)
-		if bits, ok := jwkModulusBits(m["n"]); ok && bits > maxRSABits {
-			return SigningKey{}, invalid(parseOp, "key", "RSA key %s", rsaSizeProblem(bits))
-		}
+	// go-jose refuses a modulus over maxRSABits as "too large": name its
+	// size, as keyShape does for the other encodings.
+	if bits := rsaModulusBits(h, members); bits > maxRSABits {
+		return SigningKey{}, invalid(parseOp, "key", "RSA key %s", rsaSizeProblem(bits))
 	}
 	var jk jose.JSONWebKey
 	if err := jk.UnmarshalJSON(data); err != nil {
@@ -328,16 +343,18 @@ func parsePEMSigningKey(data []byte, alg string) (SigningKey, error) {
 			// The x509 error text is dropped: only the block type is named.
 			return SigningKey{}, invalid(parseOp, "key", "PEM block %q does not parse as a private key", block.Type)
 		}
-		signer, ok := key.(crypto.Signer)
-		if !ok {
+		var signer crypto.Signer
+		switch k := key.(type) {
+		case *rsa.PrivateKey:
+			signer = k
+		case *ecdsa.PrivateKey:
+			signer = k
+		case ed25519.PrivateKey:
+			signer = k
+		case crypto.Signer:
+			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T is not RSA, EC or Ed25519", key)
+		default: // an X25519 key (*ecdh.PrivateKey), say
 			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T cannot sign", key)
-		}
-		if _, ok := key.(*rsa.PrivateKey); !ok {
-			if _, ok := key.(*ecdsa.PrivateKey); !ok {
-				if _, ok := key.(ed25519.PrivateKey); !ok {
-					return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T is not RSA, EC or Ed25519", key)
-				}
-			}
 		}
 		return newSigningKey(parseOp, signer, alg, "")
 	}

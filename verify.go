@@ -40,8 +40,10 @@ var ErrUnknownKeyID = errors.New("apikeys: no usable key with the token's kid")
 // or a "crit" member, with any value, is refused before any key is tried.
 // Keys that do not parse or that Validate would refuse for their type or
 // size (unknown types or curves, RSA under 2048 or over 4096 bits, private
-// members, a member named twice) are skipped, not fatal; a token whose
-// kid matches no usable key fails with ErrUnknownKeyID.
+// members, a member named twice), and keys whose "use" is set to anything
+// but "sig", are skipped, not fatal; a token whose kid matches no usable
+// key fails with ErrUnknownKeyID. A key's kid is its "kid" member as
+// spelled (as go-jose reads it): a key with "KID" only has none.
 //
 // VerifyJWT checks the signature only. Check the claims with
 // claims.ValidateWithLeeway(jwt.Expected{Issuer, AnyAudience, Time}, leeway)

@@ -15,6 +15,31 @@ import (
 // and in the order In reports them.
 var private = [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
 
+// public lists the other registered JWK members, those that hold no
+// private key material: RFC 7517 section 4, RFC 7518 section 6, RFC 8037
+// section 2, "pub" of RFC 9964, and the later entries of the IANA "JSON
+// Web Key Parameters" registry. No two are equal under case folding.
+var public = [...]string{
+	"kty", "use", "key_ops", "alg", "kid", "x5u", "x5c", "x5t", "x5t#S256",
+	"crv", "x", "y", "n", "e", "pub", "ext", "iat", "nbf", "exp", "revoked",
+}
+
+// Miscased returns the registered public member name that name spells in
+// another letter case ("kid" for "KID", "Kid" or "\u212aid" with KELVIN
+// SIGN), under the folding of strings.EqualFold, and true; else "" and
+// false (name is such a member as spelled, a private member, see
+// IsPrivate, or no registered member). Go's encoding/json reads "KID" as
+// the kid, while go-jose and other strict parsers read member names as
+// spelled, so to them such a key has no kid.
+func Miscased(name string) (string, bool) {
+	for _, p := range public {
+		if strings.EqualFold(name, p) {
+			return p, name != p
+		}
+	}
+	return "", false
+}
+
 // Private returns the private member names in lower case, in the order In
 // reports them. The slice is new on every call.
 func Private() []string {

@@ -6,14 +6,16 @@ package mask
 
 // Key shows a legacy key value as its first and last 4 characters (runes)
 // joined by "…", so a person can tell keys apart without the log holding
-// them. A value of 8 characters or fewer would show in full that way, so
-// it reads "****"; an empty value stays "" so an unset key shows as unset.
+// them. Those 8 characters are at most half of a key of 16 or more; a
+// shorter key would show most of itself (a 9-character one all but one),
+// so it reads "****". An empty value stays "" so an unset key shows as
+// unset.
 func Key(key string) string {
 	r := []rune(key)
 	switch {
 	case len(r) == 0:
 		return ""
-	case len(r) <= 8:
+	case len(r) < 16:
 		return "****"
 	}
 	return string(r[:4]) + "…" + string(r[len(r)-4:])
