@@ -228,8 +228,8 @@ func formatRevoked(t time.Time) string {
 }
 
 // maskKey shows a key value as its first and last 4 characters; values
-// of 8 characters or fewer are masked fully. The rule is shared with the
-// fake in apikeystest.
+// shorter than 16 characters are masked fully (mask.Key). The rule is
+// shared with the fake in apikeystest.
 func maskKey(key string) string { return mask.Key(key) }
 
 // maskSecret hides a secret value: "****", or "" when there is none (so

@@ -644,7 +644,7 @@ func (s *tokenSource) sign(k *assertionKey, now time.Time) (string, error) {
 	}
 	out, err := jwt.Signed(k.signer).Claims(claims).Serialize()
 	if err != nil {
-		return "", fmt.Errorf("signing client assertion: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+		return "", fmt.Errorf("signing client assertion: %s", libraryError(err))
 	}
 	return out, nil
 }

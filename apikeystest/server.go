@@ -28,7 +28,7 @@ import (
 //     decoded: the value of a private JWK member (d, p, q, dp, dq, qi, oth, k, priv),
 //     client_assertion, client_secret, assertion, access_token, refresh_token, password or
 //     secret reads "****" whatever it holds, and a "key" or "apiKey" string (a legacy key) shows
-//     only its first and last four characters, "0123…cdef" ("****" for 8 characters or fewer;
+//     only its first and last four characters, "0123…cdef" ("****" for fewer than 16 characters;
 //     another key value is looked into). A JSON member is a string literal followed by a colon,
 //     so JSON that does not parse is masked as well; any body that does not open with "{" or "["
 //     is also read as a URL-encoded form, and a multipart/form-data body part by part; whatever
