@@ -399,6 +399,9 @@ func newTransportError(op string, err error) *TransportError {
 // a *url.Error in err quotes: they may hold secrets (a pre-signed URL's
 // signature, a redirect's). It returns err.
 func redactURLError(err error) error {
+	if err == nil {
+		return nil // before ue, which escapes to the heap: no allocation per reply
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
