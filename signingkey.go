@@ -284,17 +284,12 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 		// may quote a member name or kty from data: libraryError caps them.
 		return SigningKey{}, invalid(parseOp, "key", "JWK does not parse: %s", libraryError(err))
 	}
-	var signer crypto.Signer
-	switch key := jk.Key.(type) {
-	case *rsa.PrivateKey:
-		signer = key
-	case *ecdsa.PrivateKey:
-		signer = key
-	case ed25519.PrivateKey:
-		signer = key
+	signer, ok := standardSigner(jk.Key)
+	switch jk.Key.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 		return SigningKey{}, invalid(parseOp, "key", "JWK is a public key; a private key is needed")
-	default:
+	}
+	if !ok {
 		return SigningKey{}, invalid(parseOp, "key", "JWK of kty %s is not supported", quoted(h.KeyType))
 	}
 	if jk.Algorithm != "" {
@@ -305,6 +300,20 @@ func parseJWKSigningKey(data []byte, alg string) (SigningKey, error) {
 		}
 	}
 	return newSigningKey(parseOp, signer, alg, jk.KeyID)
+}
+
+// standardSigner returns key as a crypto.Signer when it is a private key
+// of a type the SDK signs with: RSA, EC or Ed25519.
+func standardSigner(key any) (crypto.Signer, bool) {
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		return k, true
+	case *ecdsa.PrivateKey:
+		return k, true
+	case ed25519.PrivateKey:
+		return k, true
+	}
+	return nil, false
 }
 
 func parsePEMSigningKey(data []byte, alg string) (SigningKey, error) {
@@ -343,18 +352,12 @@ func parsePEMSigningKey(data []byte, alg string) (SigningKey, error) {
 			// The x509 error text is dropped: only the block type is named.
 			return SigningKey{}, invalid(parseOp, "key", "PEM block %q does not parse as a private key", block.Type)
 		}
-		var signer crypto.Signer
-		switch k := key.(type) {
-		case *rsa.PrivateKey:
-			signer = k
-		case *ecdsa.PrivateKey:
-			signer = k
-		case ed25519.PrivateKey:
-			signer = k
-		case crypto.Signer:
-			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T is not RSA, EC or Ed25519", key)
-		default: // an X25519 key (*ecdh.PrivateKey), say
-			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T cannot sign", key)
+		signer, ok := standardSigner(key)
+		if !ok {
+			if _, isSigner := key.(crypto.Signer); isSigner {
+				return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T is not RSA, EC or Ed25519", key)
+			}
+			return SigningKey{}, invalid(parseOp, "key", "PEM key of type %T cannot sign", key) // an X25519 key (*ecdh.PrivateKey), say
 		}
 		return newSigningKey(parseOp, signer, alg, "")
 	}
